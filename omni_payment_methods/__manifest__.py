@@ -1,0 +1,36 @@
+# Copyright 2026 omni_payment_methods contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+{
+    "name": "Omni Payment Methods",
+    "summary": "Customers' saved Stripe cards and bank debits: defaults, expiry, audit, "
+    "access control",
+    "version": "18.0.1.0.0",
+    "category": "Accounting/Payment Providers",
+    "website": "https://github.com/omni-payment-methods/omni_payment_methods",
+    "author": "omni_payment_methods contributors",
+    "license": "LGPL-3",
+    "application": False,
+    "installable": True,
+    "depends": [
+        "payment_stripe",
+        "account_payment",
+        "portal",
+        "mail",
+        "contacts",
+    ],
+    "external_dependencies": {"python": ["stripe"]},
+    "data": [
+        "security/omni_payment_methods_groups.xml",
+        "security/ir.model.access.csv",
+        "security/payment_token_rules.xml",
+        "views/payment_token_views.xml",
+        "views/res_partner_views.xml",
+        "views/payment_provider_views.xml",
+        "wizards/payment_token_delete_wizard_views.xml",
+    ],
+    "demo": [
+        "demo/res_partner_demo.xml",
+        "demo/payment_token_demo.xml",
+    ],
+    "post_init_hook": "post_init_hook",
+}

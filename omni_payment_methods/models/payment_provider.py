@@ -1,0 +1,95 @@
+# Copyright 2026 omni_payment_methods contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import logging
+
+from odoo import fields, models
+from odoo.exceptions import UserError
+
+from odoo.addons.payment_stripe import utils as stripe_utils
+
+from ..lib import stripe_api
+
+_logger = logging.getLogger(__name__)
+
+
+class PaymentProvider(models.Model):
+    _inherit = "payment.provider"
+
+    omni_stripe_api_base = fields.Char(
+        string="Stripe API Base URL",
+        groups="base.group_system",
+        help="Leave empty to talk to Stripe. For development and tests only: the URL of a "
+        "Stripe-compatible server such as localstripe (e.g. http://127.0.0.1:8420).",
+    )
+
+    def _omni_stripe_client(self):
+        """Return a ``stripe.StripeClient`` built from the provider's keys.
+
+        Note: ``self.ensure_one()``
+        """
+        self.ensure_one()
+        if self.code != "stripe":
+            raise UserError(
+                self.env._("%(provider)s is not a Stripe provider.", provider=self.name)
+            )
+        # sudo: the secret key and API base are restricted to system users; the client is
+        # only used server side.
+        provider_sudo = self.sudo()
+        secret_key = stripe_utils.get_secret_key(provider_sudo)
+        if not secret_key:
+            raise UserError(
+                self.env._(
+                    "The Stripe provider %(provider)s has no secret key: set it in the "
+                    "provider's configuration.",
+                    provider=self.name,
+                )
+            )
+        return stripe_api.make_client(
+            secret_key,
+            api_base=provider_sudo.omni_stripe_api_base or None,
+            timeout=self._omni_stripe_timeout(),
+            max_network_retries=self._omni_stripe_max_network_retries(),
+        )
+
+    def _omni_stripe_timeout(self):
+        """(connect, read) timeouts of the addon's Stripe calls, in seconds."""
+        return stripe_api.DEFAULT_TIMEOUT
+
+    def _omni_stripe_max_network_retries(self):
+        return stripe_api.DEFAULT_MAX_NETWORK_RETRIES
+
+    def _omni_stripe_user_error(self, exc):
+        """Return a translated ``UserError`` explaining a Stripe SDK failure."""
+        category, message, decline_code = stripe_api.classify_error(exc)
+        _logger.warning("Stripe call failed (%s): %s", category, message)
+        if category == stripe_api.ERROR_UNREACHABLE:
+            text = self.env._("Stripe could not be reached. Nothing was changed; try again later.")
+        elif category == stripe_api.ERROR_TIMEOUT:
+            text = self.env._(
+                "Stripe did not answer in time. Nothing was changed; try again later."
+            )
+        elif category == stripe_api.ERROR_NOT_FOUND:
+            text = self.env._(
+                "Stripe does not know this payment method or customer: %(detail)s",
+                detail=message,
+            )
+        elif category == stripe_api.ERROR_CARD:
+            text = self.env._(
+                "The card was declined: %(detail)s (%(code)s)",
+                detail=message,
+                code=decline_code or "-",
+            )
+        elif category == stripe_api.ERROR_AUTH:
+            text = self.env._(
+                "Stripe refused the provider's credentials. Check the secret key of the "
+                "Stripe provider."
+            )
+        elif category == stripe_api.ERROR_INVALID:
+            text = self.env._("Stripe refused the request: %(detail)s", detail=message)
+        else:
+            text = self.env._(
+                "Stripe answered with an error. Nothing was changed; try again later. "
+                "(%(detail)s)",
+                detail=message,
+            )
+        return UserError(text)

@@ -1,0 +1,587 @@
+# Copyright 2026 omni_payment_methods contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import logging
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
+
+from ..lib import expiry as expiry_lib
+from ..lib import pan as pan_lib
+from ..lib import stripe_api
+
+_logger = logging.getLogger(__name__)
+
+# Fields that describe the stored method itself: they only change through a synchronization
+# with Stripe (context key ``omni_stripe_sync``), never by hand. To change a card, add a new
+# one and delete the old one.
+IMMUTABLE_FIELDS = frozenset(
+    {
+        "provider_id",
+        "payment_method_id",
+        "partner_id",
+        "provider_ref",
+        "payment_details",
+        "stripe_payment_method",
+        "stripe_mandate",
+        "method_kind",
+        "stripe_pm_type",
+        "card_brand",
+        "card_exp_month",
+        "card_exp_year",
+        "holder_name",
+        "card_funding",
+        "card_country_id",
+        "fingerprint",
+        "card_wallet",
+        "bank_name",
+        "added_on",
+        "added_by_id",
+        "added_channel",
+    }
+)
+
+CHANNELS = [
+    ("portal", "Customer portal"),
+    ("checkout", "Online payment"),
+    ("staff", "Staff (phone)"),
+    ("link", "Emailed link"),
+    ("api", "External API"),
+    ("import", "Existing before install"),
+]
+
+
+class PaymentToken(models.Model):
+    _inherit = "payment.token"
+
+    commercial_partner_id = fields.Many2one(
+        comodel_name="res.partner",
+        string="Customer",
+        related="partner_id.commercial_partner_id",
+        store=True,
+        index=True,
+        help="The commercial entity the method belongs to: defaults are per customer.",
+    )
+    nickname = fields.Char(help="A name the customer gives the method, e.g. 'Company Visa'.")
+    is_default = fields.Boolean(
+        string="Default",
+        copy=False,
+        readonly=True,
+        help="The method charged automatically. Exactly one per customer and company.",
+    )
+    method_kind = fields.Selection(
+        selection=[("card", "Card"), ("bank", "Bank account")],
+        string="Kind",
+        readonly=True,
+        index=True,
+    )
+    stripe_pm_type = fields.Char(string="Stripe Method Type", readonly=True)
+    card_brand = fields.Char(string="Brand", readonly=True)
+    card_exp_month = fields.Integer(string="Expiry Month", readonly=True)
+    card_exp_year = fields.Integer(string="Expiry Year", readonly=True)
+    expiry_date = fields.Date(
+        compute="_compute_expiry_date",
+        store=True,
+        index=True,
+        help="Last day on which the card can be charged.",
+    )
+    expiry_display = fields.Char(string="Expiry", compute="_compute_expiry_display")
+    expiry_state = fields.Selection(
+        selection=[("valid", "Valid"), ("expiring", "Expiring"), ("expired", "Expired")],
+        compute="_compute_expiry_state",
+    )
+    holder_name = fields.Char(readonly=True)
+    card_funding = fields.Selection(
+        selection=[
+            ("credit", "Credit"),
+            ("debit", "Debit"),
+            ("prepaid", "Prepaid"),
+            ("unknown", "Unknown"),
+        ],
+        string="Funding",
+        readonly=True,
+    )
+    card_country_id = fields.Many2one(
+        comodel_name="res.country", string="Card Country", readonly=True
+    )
+    fingerprint = fields.Char(
+        readonly=True,
+        index="btree_not_null",
+        help="Stripe's fingerprint of the card or account: the same number gives the same "
+        "fingerprint, which tells duplicates apart without storing the number.",
+    )
+    card_wallet = fields.Char(string="Wallet", readonly=True)
+    bank_name = fields.Char(readonly=True)
+    issuer_display = fields.Char(string="Issuer", compute="_compute_issuer_display")
+    added_on = fields.Datetime(string="Added", default=fields.Datetime.now, readonly=True)
+    added_by_id = fields.Many2one(
+        comodel_name="res.users",
+        string="Added By",
+        default=lambda self: self.env.user,
+        readonly=True,
+    )
+    added_channel = fields.Selection(
+        selection=CHANNELS, string="Channel", readonly=True, default="checkout"
+    )
+    stripe_sync_state = fields.Selection(
+        selection=[("synced", "Synchronized"), ("pending", "To synchronize")],
+        string="Stripe Details",
+        readonly=True,
+        copy=False,
+        help="'To synchronize' means the details could not be read from Stripe yet: "
+        "use 'Fetch details from Stripe'.",
+    )
+    stripe_synced_on = fields.Datetime(string="Last Synchronized", readonly=True, copy=False)
+
+    def init(self):
+        super().init()
+        # At most one default per customer (commercial entity) and company among the live
+        # methods, whatever writes to the table.
+        self.env.cr.execute(
+            SQL(
+                "CREATE UNIQUE INDEX IF NOT EXISTS payment_token_omni_one_default_uniq "
+                "ON payment_token (commercial_partner_id, company_id) "
+                "WHERE is_default AND active"
+            )
+        )
+
+    # === COMPUTE METHODS === #
+
+    @api.depends("card_exp_month", "card_exp_year")
+    def _compute_expiry_date(self):
+        for token in self:
+            token.expiry_date = expiry_lib.expiry_date(token.card_exp_month, token.card_exp_year)
+
+    @api.depends("card_exp_month", "card_exp_year")
+    def _compute_expiry_display(self):
+        for token in self:
+            token.expiry_display = expiry_lib.format_expiry(
+                token.card_exp_month, token.card_exp_year
+            )
+
+    @api.depends("expiry_date")
+    def _compute_expiry_state(self):
+        today = fields.Date.context_today(self)
+        for token in self:
+            token.expiry_state = expiry_lib.expiry_state(
+                token.expiry_date, today, self._omni_expiry_warning_days()
+            )
+
+    @api.depends("card_brand", "bank_name", "payment_details", "method_kind")
+    def _compute_issuer_display(self):
+        for token in self:
+            token.issuer_display = token._omni_issuer_label(short=True)
+
+    # === CRUD METHODS === #
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._omni_check_no_card_number(vals)
+            # A new method is never made default by its creator: the first one of a customer
+            # gets the mark below, later ones are moved with "Set as default".
+            vals.pop("is_default", None)
+        tokens = super().create(vals_list)
+        tokens._omni_assign_first_default()
+        for token in tokens:
+            token._omni_log(
+                self.env._(
+                    "%(method)s added (channel: %(channel)s).",
+                    method=token._omni_issuer_label(),
+                    channel=token._omni_channel_label(),
+                )
+            )
+        return tokens
+
+    def write(self, vals):
+        self._omni_check_no_card_number(vals)
+        if not self.env.context.get("omni_stripe_sync"):
+            self._omni_check_immutable(vals)
+        if "is_default" in vals and not self.env.context.get("omni_default_move"):
+            raise UserError(
+                self.env._(
+                    "Use 'Set as default' to choose the default payment method: it moves the "
+                    "mark from the current default and updates Stripe."
+                )
+            )
+        if vals.get("active") is False:
+            # An archived method is no longer anybody's default.
+            vals = dict(vals, is_default=False)
+        res = super().write(vals)
+        if "nickname" in vals:
+            for token in self:
+                token._omni_log(
+                    self.env._(
+                        "%(method)s renamed to '%(nickname)s'.",
+                        method=token._omni_issuer_label(),
+                        nickname=token.nickname or "",
+                    )
+                )
+        return res
+
+    @api.model
+    def _omni_check_no_card_number(self, vals):
+        """Refuse any value that contains a card number: Odoo never stores one."""
+        for name, value in vals.items():
+            if isinstance(value, str) and pan_lib.contains_pan(value):
+                field = self._fields.get(name)
+                raise ValidationError(
+                    self.env._(
+                        "The value of '%(field)s' looks like a card number. Card numbers are "
+                        "never stored in Odoo: add the card through Stripe instead.",
+                        field=field.string if field else name,
+                    )
+                )
+
+    def _omni_check_immutable(self, vals):
+        changed = IMMUTABLE_FIELDS.intersection(vals)
+        if not changed:
+            return
+        for token in self:
+            for name in changed:
+                field = self._fields[name]
+                current = field.convert_to_write(token[name], token)
+                if not current:
+                    continue  # Filling a missing value (e.g. Odoo's pre-SCA Stripe migration).
+                if current != field.convert_to_write(
+                    field.convert_to_cache(vals[name], token), token
+                ):
+                    raise UserError(
+                        self.env._(
+                            "A stored payment method cannot be changed, except its nickname and "
+                            "default mark. To change a card, add a new one and delete the old "
+                            "one. (Field: %(field)s)",
+                            field=field.string,
+                        )
+                    )
+
+    # === BUSINESS METHODS: DEFAULT === #
+
+    def _omni_default_domain(self):
+        self.ensure_one()
+        return [
+            ("commercial_partner_id", "=", self.commercial_partner_id.id),
+            ("company_id", "=", self.company_id.id),
+            ("active", "=", True),
+        ]
+
+    def _omni_lock_customers(self):
+        """Serialize default changes per customer: lock the commercial partners' rows."""
+        partner_ids = sorted(set(self.commercial_partner_id.ids))
+        if partner_ids:
+            self.env.cr.execute(
+                SQL(
+                    "SELECT id FROM res_partner WHERE id IN %s ORDER BY id FOR NO KEY UPDATE",
+                    tuple(partner_ids),
+                )
+            )
+
+    def _omni_assign_first_default(self):
+        """Make each live token the default if its customer has no default yet."""
+        live = self.filtered("active")
+        if not live:
+            return
+        live._omni_lock_customers()
+        for token in live:
+            has_default = self.sudo().search_count(  # sudo: the rule must not hide a default
+                [*token._omni_default_domain(), ("is_default", "=", True)], limit=1
+            )
+            if not has_default:
+                token.with_context(omni_default_move=True).sudo().is_default = True  # see above
+
+    def action_omni_set_default(self):
+        """Make this method the customer's default, in Odoo and in Stripe."""
+        self.ensure_one()
+        self.check_access("write")
+        if not self.active:
+            raise UserError(self.env._("An archived payment method cannot become the default."))
+        if self.is_default:
+            return self._omni_notify(
+                self.env._(
+                    "%(method)s is already the default payment method.",
+                    method=self._omni_issuer_label(),
+                )
+            )
+        self._omni_lock_customers()
+        previous = self.search([*self._omni_default_domain(), ("is_default", "=", True)])
+        # Two writes in this order: the partial unique index never sees two defaults.
+        previous.with_context(omni_default_move=True).write({"is_default": False})
+        previous.flush_recordset(["is_default"])
+        self.with_context(omni_default_move=True).write({"is_default": True})
+        self.env.flush_all()
+        if self.provider_code == "stripe":
+            # Stripe last: if it fails, the exception rolls the whole transaction back.
+            self._omni_stripe_call(
+                "set_default",
+                lambda client, key: client.customers.update(
+                    self.provider_ref,
+                    {"invoice_settings": {"default_payment_method": self.stripe_payment_method}},
+                    {"idempotency_key": key},
+                ),
+            )
+        message = self.env._(
+            "%(method)s is now your default payment method.", method=self._omni_issuer_label()
+        )
+        self._omni_log(
+            self.env._(
+                "%(method)s set as the default payment method.", method=self._omni_issuer_label()
+            )
+        )
+        self._omni_default_changed(previous)
+        return self._omni_notify(message, reload=True)
+
+    def _omni_default_changed(self, previous):
+        """Hook called after the default moved from ``previous`` (maybe empty) to ``self``."""
+        return
+
+    # === BUSINESS METHODS: DELETE === #
+
+    def _omni_check_deletable(self):
+        """Raise if the method may not be deleted; return whether it is the last one."""
+        self.ensure_one()
+        if not self.active:
+            raise UserError(self.env._("This payment method is already deleted."))
+        others = self.sudo().search_count(  # sudo: count every method, visible or not
+            [*self._omni_default_domain(), ("id", "!=", self.id)]
+        )
+        if self.is_default and others:
+            raise UserError(
+                self.env._(
+                    "%(method)s is the default payment method. Set another method as default "
+                    "before deleting this one.",
+                    method=self._omni_issuer_label(),
+                )
+            )
+        return not others
+
+    def action_omni_delete(self):
+        """Open the confirmation of the deletion (card, expiry and consequences)."""
+        self.ensure_one()
+        self.check_access("write")
+        is_last = self._omni_check_deletable()
+        wizard = self.env["omni.payment.token.delete.wizard"].create(
+            {"token_id": self.id, "is_last": is_last}
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Delete Payment Method"),
+            "res_model": wizard._name,
+            "res_id": wizard.id,
+            "view_mode": "form",
+            "target": "new",
+        }
+
+    def _omni_delete(self):
+        """Detach the method in Stripe, then archive it in Odoo (history stays)."""
+        self.ensure_one()
+        self.check_access("write")
+        self._omni_check_deletable()
+        label = self._omni_issuer_label()
+        if self.provider_code == "stripe" and self.stripe_payment_method:
+            self._omni_stripe_call("detach", self._omni_stripe_detach)
+        self.write({"active": False})
+        self._omni_log(self.env._("%(method)s deleted.", method=label))
+        return label
+
+    def _omni_stripe_detach(self, client, key):
+        try:
+            client.payment_methods.detach(self.stripe_payment_method, {}, {"idempotency_key": key})
+        except Exception as exc:  # noqa: BLE001 - classified below, re-raised otherwise
+            category, message, _decline = stripe_api.classify_error(exc)
+            already_gone = category == stripe_api.ERROR_NOT_FOUND or (
+                category == stripe_api.ERROR_INVALID and "not attached" in message.lower()
+            )
+            if not already_gone:
+                raise
+            _logger.info("payment method %s was already detached", self.stripe_payment_method)
+
+    # === BUSINESS METHODS: STRIPE === #
+
+    def _omni_stripe_call(self, operation, call):
+        """Run ``call(client, idempotency_key)`` against the token's Stripe account.
+
+        Errors become a translated ``UserError`` (which rolls the transaction back).
+        """
+        self.ensure_one()
+        if self.provider_code != "stripe":
+            raise UserError(
+                self.env._(
+                    "%(method)s is not managed by Stripe (provider: %(provider)s).",
+                    method=self._omni_issuer_label(),
+                    provider=self.provider_id.name,
+                )
+            )
+        if not self.provider_ref:
+            raise UserError(
+                self.env._(
+                    "%(method)s has no Stripe customer: it cannot be managed in Stripe.",
+                    method=self._omni_issuer_label(),
+                )
+            )
+        client = self.provider_id._omni_stripe_client()
+        key = stripe_api.idempotency_key(
+            self.env.cr.dbname,
+            "payment.token",
+            self.id,
+            operation,
+            self.write_date and self.write_date.isoformat(),
+        )
+        try:
+            return call(client, key)
+        except Exception as exc:  # noqa: BLE001 - every SDK error becomes a user message
+            raise self.provider_id._omni_stripe_user_error(exc) from exc
+
+    def _omni_fetch_stripe_payment_method(self):
+        """Return the token's PaymentMethod as a dict, fetched with the SDK."""
+        self.ensure_one()
+        if not self.stripe_payment_method:
+            raise UserError(
+                self.env._(
+                    "%(method)s has no Stripe PaymentMethod id.", method=self._omni_issuer_label()
+                )
+            )
+        return self._omni_stripe_call(
+            "retrieve",
+            lambda client, _key: stripe_api.as_dict(
+                client.payment_methods.retrieve(self.stripe_payment_method)
+            ),
+        )
+
+    def _omni_values_from_payment_method(self, payment_method):
+        """Map a Stripe PaymentMethod (dict or SDK object) to token values."""
+        values = stripe_api.payment_method_values(payment_method)
+        country_code = values.pop("card_country_code", False)
+        country = country_code and self.env["res.country"].search(
+            [("code", "=", country_code)], limit=1
+        )
+        values["card_country_id"] = country.id if country else False
+        values["stripe_sync_state"] = "synced"
+        values["stripe_synced_on"] = fields.Datetime.now()
+        if not values["payment_details"]:
+            values.pop("payment_details")
+        return values
+
+    def _omni_apply_payment_method(self, payment_method):
+        """Store the details of a PaymentMethod on the token (Stripe is the source of truth)."""
+        self.ensure_one()
+        values = self._omni_values_from_payment_method(payment_method)
+        if values["stripe_payment_method"] != self.stripe_payment_method and (
+            self.stripe_payment_method
+        ):
+            raise UserError(
+                self.env._(
+                    "The PaymentMethod %(received)s does not belong to %(method)s.",
+                    received=values["stripe_payment_method"],
+                    method=self._omni_issuer_label(),
+                )
+            )
+        self.with_context(omni_stripe_sync=True).write(values)
+
+    def _omni_capture_stripe_details(self, payment_method=None):
+        """Fill the token's details from Stripe right after its creation.
+
+        The PaymentMethod is retrieved with the SDK (``payment_method`` given by the
+        notification is used only when the retrieval fails, then the token stays
+        'to synchronize'). A Stripe failure never breaks the payment that created the token.
+        """
+        for token in self.filtered(lambda t: t.provider_code == "stripe"):
+            try:
+                with self.env.cr.savepoint():
+                    token._omni_apply_payment_method(token._omni_fetch_stripe_payment_method())
+            except UserError as exc:
+                _logger.warning(
+                    "could not read details of token %s from Stripe: %s", token.id, exc
+                )
+                values = {"stripe_sync_state": "pending"}
+                if isinstance(payment_method, dict) and payment_method.get("id") == (
+                    token.stripe_payment_method
+                ):
+                    values = token._omni_values_from_payment_method(payment_method)
+                    values["stripe_sync_state"] = "pending"
+                token.with_context(omni_stripe_sync=True).write(values)
+
+    def action_omni_sync_from_stripe(self):
+        """Fetch current details from Stripe for the selected methods (backfill and repair)."""
+        self.check_access("write")
+        done, failed = self.browse(), []
+        for token in self.filtered(lambda t: t.provider_code == "stripe"):
+            try:
+                with self.env.cr.savepoint():
+                    token._omni_apply_payment_method(token._omni_fetch_stripe_payment_method())
+                done |= token
+            except UserError as exc:
+                failed.append(f"{token._omni_issuer_label()}: {exc.args[0]}")
+                token.with_context(omni_stripe_sync=True).write({"stripe_sync_state": "pending"})
+        skipped = len(self) - len(done) - len(failed)
+        message = self.env._(
+            "%(done)s payment method(s) synchronized with Stripe, %(failed)s failed, "
+            "%(skipped)s skipped (not Stripe).",
+            done=len(done),
+            failed=len(failed),
+            skipped=skipped,
+        )
+        if failed:
+            message += "\n" + "\n".join(failed)
+        return self._omni_notify(message, kind="warning" if failed else "success", reload=True)
+
+    def _omni_init_existing(self):
+        """Mark tokens that existed before the install: channel, default, to synchronize."""
+        self.with_context(omni_stripe_sync=True).write(
+            {"added_channel": "import", "added_by_id": False}
+        )
+        for token in self:
+            token.with_context(omni_stripe_sync=True).added_on = token.create_date
+        self.filtered(lambda t: t.provider_code == "stripe").with_context(
+            omni_stripe_sync=True
+        ).write({"stripe_sync_state": "pending"})
+        self._omni_assign_first_default()
+
+    # === HELPERS === #
+
+    @api.model
+    def _omni_expiry_warning_days(self):
+        return expiry_lib.DEFAULT_WARNING_DAYS
+
+    def _omni_issuer_label(self, short=False):
+        """'Visa ending in 4242' (or 'Visa •••• 4242' with ``short``); bank name for debits."""
+        self.ensure_one()
+        last4 = (self.payment_details or "")[-4:]
+        if self.method_kind == "bank":
+            issuer = self.bank_name or self.env._("Bank account")
+        elif self.card_brand:
+            issuer = stripe_api.brand_label(self.card_brand)
+        else:
+            issuer = self.payment_method_id.name or self.env._("Payment method")
+        if not last4:
+            return issuer
+        if short:
+            return f"{issuer} •••• {last4}"
+        return self.env._("%(issuer)s ending in %(last4)s", issuer=issuer, last4=last4)
+
+    def _omni_channel_label(self):
+        self.ensure_one()
+        return dict(self._fields["added_channel"]._description_selection(self.env)).get(
+            self.added_channel, ""
+        )
+
+    def _omni_log(self, body):
+        """Post an audit note on the customer's chatter (brand and last 4 at most)."""
+        for token in self:
+            partner = token.commercial_partner_id or token.partner_id
+            if not partner:
+                continue
+            # sudo: the audit trail is written whatever the author's rights on the customer;
+            # the author stays the acting user.
+            partner.sudo().message_post(
+                body=body,
+                author_id=self.env.user.partner_id.id,
+                message_type="comment",
+                subtype_xmlid="mail.mt_note",
+            )
+
+    @api.model
+    def _omni_notify(self, message, kind="success", reload=False):
+        params = {"message": message, "type": kind, "sticky": kind != "success"}
+        if reload:
+            params["next"] = {"type": "ir.actions.client", "tag": "soft_reload"}
+        return {"type": "ir.actions.client", "tag": "display_notification", "params": params}

@@ -1,0 +1,109 @@
+# Copyright 2026 omni_payment_methods contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import json
+import os
+import socket
+import unittest
+
+from odoo.tools import file_path
+
+from odoo.addons.payment_stripe.tests.common import StripeCommon
+
+from ..lib import stripe_api
+
+LOCALSTRIPE_URL = os.environ.get("OMNI_LOCALSTRIPE_URL")
+LOCALSTRIPE_KEY = "sk_test_omni"
+
+
+def closed_port_url():
+    """An http URL on 127.0.0.1 where nothing listens (Stripe "down")."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+def current_api_payment_method():
+    """The current-API PaymentMethod example of Stripe (see tests/data/README.md)."""
+    with open(file_path("omni_payment_methods/tests/data/payment_method.json")) as f:
+        return json.load(f)
+
+
+class OmniCommon(StripeCommon):
+    """Stripe provider and helpers; tokens without Stripe unless a test asks for it."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.stripe.write({"omni_stripe_api_base": closed_port_url()})
+        cls.Token = cls.env["payment.token"]
+        cls.card_method = cls.env.ref("payment.payment_method_card")
+        cls.customer = cls.env["res.partner"].create({"name": "Omni Customer", "is_company": True})
+        cls.customer_contact = cls.env["res.partner"].create(
+            {"name": "Omni Contact", "parent_id": cls.customer.id}
+        )
+        cls.other_customer = cls.env["res.partner"].create({"name": "Other Customer"})
+        cls._seq = 0
+
+    @classmethod
+    def _omni_token(cls, partner, last4="4242", brand="visa", month=12, year=2030, **values):
+        cls._seq += 1
+        vals = {
+            "provider_id": cls.stripe.id,
+            "payment_method_id": cls.card_method.id,
+            "partner_id": partner.id,
+            "payment_details": last4,
+            "provider_ref": f"cus_omni_{cls._seq}",
+            "stripe_payment_method": f"pm_omni_{cls._seq}",
+            "method_kind": "card",
+            "stripe_pm_type": "card",
+            "card_brand": brand,
+            "card_exp_month": month,
+            "card_exp_year": year,
+        }
+        vals.update(values)
+        return cls.env["payment.token"].create(vals)
+
+
+class LocalStripeMixin:
+    """Tests that talk to a real localstripe (started by the project's test command)."""
+
+    @classmethod
+    def setUpClass(cls):
+        if not LOCALSTRIPE_URL:
+            raise unittest.SkipTest("OMNI_LOCALSTRIPE_URL is not set: localstripe is not running")
+        super().setUpClass()
+        cls.stripe.write(
+            {"omni_stripe_api_base": LOCALSTRIPE_URL, "stripe_secret_key": LOCALSTRIPE_KEY}
+        )
+        cls.client = stripe_api.make_client(
+            LOCALSTRIPE_KEY, api_base=LOCALSTRIPE_URL, max_network_retries=0
+        )
+
+    def _stripe_card(self, number="4242424242424242", month=8, year=2031, name="Ada Lovelace"):
+        """Create a Stripe customer and an attached card; return (customer id, pm dict)."""
+        customer = self.client.customers.create({"name": name})
+        pm = self.client.payment_methods.create(
+            {
+                "type": "card",
+                "card": {"number": number, "exp_month": month, "exp_year": year, "cvc": "123"},
+                "billing_details": {"name": name},
+            }
+        )
+        pm = self.client.payment_methods.attach(pm["id"], {"customer": customer["id"]})
+        return customer["id"], stripe_api.as_dict(pm)
+
+    def _stripe_token(self, partner, number="4242424242424242", **kwargs):
+        customer_id, pm = self._stripe_card(number=number, **kwargs)
+        token = self.Token.create(
+            {
+                "provider_id": self.stripe.id,
+                "payment_method_id": self.card_method.id,
+                "partner_id": partner.id,
+                "payment_details": pm["card"]["last4"],
+                "provider_ref": customer_id,
+                "stripe_payment_method": pm["id"],
+            }
+        )
+        token._omni_capture_stripe_details(pm)
+        return token

@@ -1,0 +1,82 @@
+# Copyright 2026 omni_payment_methods contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from .common import LocalStripeMixin, OmniCommon
+
+
+@tagged("post_install", "-at_install")
+class TestDeleteRules(OmniCommon):
+    def test_default_cannot_be_deleted_while_others_exist(self):
+        default = self._omni_token(self.customer)
+        self._omni_token(self.customer, last4="4444")
+        with self.assertRaisesRegex(UserError, "Set another method as default"):
+            default.action_omni_delete()
+        with self.assertRaisesRegex(UserError, "Set another method as default"):
+            default._omni_delete()
+        self.assertTrue(default.active)
+
+    def test_confirmation_shows_card_expiry_and_last_method_warning(self):
+        token = self._omni_token(self.customer, last4="1234", month=7, year=2029)
+        action = token.action_omni_delete()
+        wizard = self.env[action["res_model"]].browse(action["res_id"])
+        self.assertTrue(wizard.is_last)
+        self.assertIn("Visa ending in 1234 (expires 07/2029)", wizard.message)
+        self.assertIn("automatic billing stops", wizard.message)
+
+    def test_non_default_confirmation_has_no_last_warning(self):
+        self._omni_token(self.customer)
+        other = self._omni_token(self.customer, last4="4444", brand="mastercard")
+        action = other.action_omni_delete()
+        wizard = self.env[action["res_model"]].browse(action["res_id"])
+        self.assertFalse(wizard.is_last)
+        self.assertNotIn("automatic billing stops", wizard.message)
+
+    def test_stripe_failure_changes_nothing(self):
+        self._omni_token(self.customer)
+        other = self._omni_token(self.customer, last4="4444")
+        self.env.flush_all()
+        with self.assertRaisesRegex(UserError, "Stripe could not be reached"):
+            with self.env.cr.savepoint():
+                other._omni_delete()
+        self.env.invalidate_all()
+        self.assertTrue(other.active)
+
+    def test_delete_other_provider_method_archives_without_stripe(self):
+        token = self._omni_token(self.customer, provider_id=self.dummy_provider.id)
+        tx = self._create_transaction("token", token_id=token.id, provider_id=self.dummy_provider.id)
+        token._omni_delete()
+        self.assertFalse(token.active)
+        self.assertFalse(token.is_default)
+        self.assertEqual(tx.token_id, token, "history keeps its token")
+        self.assertIn("deleted", self.customer.message_ids[0].body)
+
+
+@tagged("post_install", "-at_install")
+class TestDeleteRulesLocalStripe(LocalStripeMixin, OmniCommon):
+    def test_delete_detaches_in_stripe_and_archives(self):
+        default = self._stripe_token(self.customer)
+        other = self._stripe_token(self.customer, number="5555555555554444")
+        action = other.action_omni_delete()
+        wizard = self.env[action["res_model"]].browse(action["res_id"])
+        result = wizard.action_confirm()
+        self.assertIn("ending in 4444 has been deleted", result["params"]["message"])
+        self.assertFalse(other.active)
+        listed = self.client.payment_methods.list(
+            {"customer": other.provider_ref, "type": "card"}
+        )
+        self.assertNotIn(other.stripe_payment_method, [pm["id"] for pm in listed["data"]])
+        # The last method can go, with the warning shown in the confirmation.
+        action = default.action_omni_delete()
+        wizard = self.env[action["res_model"]].browse(action["res_id"])
+        self.assertTrue(wizard.is_last)
+        wizard.action_confirm()
+        self.assertFalse(default.active)
+
+    def test_already_detached_in_stripe_still_deletes(self):
+        self._stripe_token(self.customer)
+        other = self._stripe_token(self.customer, number="5555555555554444")
+        self.client.payment_methods.detach(other.stripe_payment_method)
+        other._omni_delete()
+        self.assertFalse(other.active)

@@ -1,0 +1,159 @@
+# Copyright 2026 omni_payment_methods contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import datetime
+from unittest.mock import patch
+
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from .common import LocalStripeMixin, OmniCommon, closed_port_url, current_api_payment_method
+
+
+@tagged("post_install", "-at_install")
+class TestTokenCaptureLocalStripe(LocalStripeMixin, OmniCommon):
+    def _tokenize(self, customer_id, pm):
+        tx = self._create_transaction(
+            "direct",
+            operation="validation",
+            tokenize=True,
+            partner_id=self.customer.id,
+            payment_method_id=self.card_method.id,
+        )
+        tx._stripe_tokenize_from_notification_data(
+            {"setup_intent": {"customer": customer_id}, "payment_method": pm}
+        )
+        return tx
+
+    def test_capture_every_field_from_localstripe(self):
+        customer_id, pm = self._stripe_card(
+            number="5555555555554444", month=3, year=2032, name="Grace Hopper"
+        )
+        tx = self._tokenize(customer_id, pm)
+        token = tx.token_id
+        self.assertTrue(token)
+        self.assertRecordValues(
+            token,
+            [
+                {
+                    "stripe_payment_method": pm["id"],
+                    "provider_ref": customer_id,
+                    "payment_details": "4444",
+                    "method_kind": "card",
+                    "stripe_pm_type": "card",
+                    # localstripe derives no brand from the number (it says "visa" for
+                    # every card): the stored brand is whatever Stripe answered.
+                    "card_brand": pm["card"]["brand"],
+                    "card_exp_month": 3,
+                    "card_exp_year": 2032,
+                    "expiry_date": datetime.date(2032, 3, 31),
+                    "expiry_display": "03/2032",
+                    "holder_name": "Grace Hopper",
+                    "fingerprint": pm["card"]["fingerprint"],
+                    "stripe_sync_state": "synced",
+                    "added_channel": "checkout",
+                    "added_by_id": tx.create_uid.id,
+                    "is_default": True,
+                    "commercial_partner_id": self.customer.id,
+                }
+            ],
+        )
+        self.assertTrue(token.issuer_display.endswith("•••• 4444"))
+        self.assertTrue(token.added_on)
+        # localstripe's old PaymentMethod shape gives country and funding when it knows them.
+        if pm["card"].get("country"):
+            self.assertEqual(token.card_country_id.code, pm["card"]["country"])
+        self.assertIn("ending in 4444 added", token.commercial_partner_id.message_ids[0].body)
+        self.assertNotIn("5555555555554444", token.commercial_partner_id.message_ids[0].body)
+
+    def test_backfill_existing_token(self):
+        customer_id, pm = self._stripe_card(number="4242424242424242", month=11, year=2030)
+        token = self.Token.create(
+            {
+                "provider_id": self.stripe.id,
+                "payment_method_id": self.card_method.id,
+                "partner_id": self.customer.id,
+                "payment_details": "4242",
+                "provider_ref": customer_id,
+                "stripe_payment_method": pm["id"],
+            }
+        )
+        token._omni_init_existing()
+        self.assertEqual(token.stripe_sync_state, "pending")
+        self.assertEqual(token.added_channel, "import")
+        self.assertFalse(token.card_brand)
+        token.action_omni_sync_from_stripe()
+        self.assertRecordValues(
+            token,
+            [
+                {
+                    "card_brand": "visa",
+                    "card_exp_month": 11,
+                    "card_exp_year": 2030,
+                    "stripe_sync_state": "synced",
+                }
+            ],
+        )
+
+    def test_unknown_payment_method_is_a_clear_error(self):
+        token = self._omni_token(self.customer, stripe_payment_method="pm_does_not_exist")
+        with self.assertRaisesRegex(UserError, "Stripe does not know"):
+            token._omni_fetch_stripe_payment_method()
+
+
+@tagged("post_install", "-at_install")
+class TestTokenCaptureOffline(OmniCommon):
+    def test_current_api_shape_is_mapped(self):
+        """Fields only real Stripe gives (display_brand, wallet, funding) are stored."""
+        pm = current_api_payment_method()
+        token = self._omni_token(
+            self.customer, stripe_payment_method=pm["id"], card_brand=False, card_exp_month=0
+        )
+        with patch.object(
+            type(token), "_omni_fetch_stripe_payment_method", return_value=pm, autospec=True
+        ):
+            token._omni_capture_stripe_details()
+        self.assertRecordValues(
+            token,
+            [
+                {
+                    "card_brand": "visa",
+                    "card_funding": "credit",
+                    "card_wallet": "link",
+                    "card_country_id": self.env.ref("base.us").id,
+                    "fingerprint": "AOB934RVNwzk6xtn",
+                    "card_exp_month": 8,
+                    "card_exp_year": 2030,
+                    "stripe_sync_state": "synced",
+                }
+            ],
+        )
+
+    def test_stripe_down_while_capturing_keeps_token_to_synchronize(self):
+        self.stripe.omni_stripe_api_base = closed_port_url()
+        pm = current_api_payment_method()
+        tx = self._create_transaction(
+            "direct",
+            operation="validation",
+            tokenize=True,
+            partner_id=self.customer.id,
+            payment_method_id=self.card_method.id,
+        )
+        with patch(
+            "odoo.addons.omni_payment_methods.models.payment_provider.PaymentProvider."
+            "_omni_stripe_max_network_retries",
+            return_value=0,
+        ):
+            tx._stripe_tokenize_from_notification_data(
+                {"setup_intent": {"customer": "cus_down"}, "payment_method": pm}
+            )
+        token = tx.token_id
+        self.assertTrue(token, "the payment flow must not break when Stripe is down")
+        self.assertEqual(token.stripe_sync_state, "pending")
+        # The details the notification carried are kept; nothing else is invented.
+        self.assertEqual(token.card_brand, "visa")
+        self.assertEqual(token.payment_details, "4242")
+
+    def test_token_of_another_provider_is_refused_by_stripe_actions(self):
+        token = self._omni_token(self.customer, provider_id=self.dummy_provider.id)
+        with self.assertRaisesRegex(UserError, "not managed by Stripe"):
+            token._omni_fetch_stripe_payment_method()

@@ -1,0 +1,1 @@
+from . import payment_token_delete_wizard
