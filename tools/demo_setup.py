@@ -50,13 +50,13 @@ def main(env):
         partner = token.commercial_partner_id
         try:
             if partner.id not in customers:
-                customers[partner.id] = client.customers.create(
+                customers[partner.id] = client.v1.customers.create(
                     {"name": partner.name, "email": partner.email or None}
                 )["id"]
             customer_id = customers[partner.id]
             last4 = token.payment_details
             if api_base:
-                pm = client.payment_methods.create(
+                pm = client.v1.payment_methods.create(
                     {
                         "type": "card",
                         "card": {
@@ -68,9 +68,9 @@ def main(env):
                         "billing_details": {"name": token.holder_name or partner.name},
                     }
                 )
-                pm = client.payment_methods.attach(pm["id"], {"customer": customer_id})
+                pm = client.v1.payment_methods.attach(pm["id"], {"customer": customer_id})
             else:
-                pm = client.payment_methods.attach(
+                pm = client.v1.payment_methods.attach(
                     TEST_PAYMENT_METHODS[last4], {"customer": customer_id}
                 )
             token.with_context(omni_stripe_sync=True).write(
@@ -82,7 +82,7 @@ def main(env):
                 details.pop(name, None)
             token.with_context(omni_stripe_sync=True).write(details)
             if token.is_default:
-                client.customers.update(
+                client.v1.customers.update(
                     customer_id, {"invoice_settings": {"default_payment_method": pm["id"]}}
                 )
             print(f"demo setup: {token._omni_issuer_label()} -> {pm['id']} ({customer_id})")

@@ -313,7 +313,7 @@ class PaymentToken(models.Model):
             # Stripe last: if it fails, the exception rolls the whole transaction back.
             self._omni_stripe_call(
                 "set_default",
-                lambda client, key: client.customers.update(
+                lambda client, key: client.v1.customers.update(
                     self.provider_ref,
                     {"invoice_settings": {"default_payment_method": self.stripe_payment_method}},
                     {"idempotency_key": key},
@@ -385,7 +385,7 @@ class PaymentToken(models.Model):
 
     def _omni_stripe_detach(self, client, key):
         try:
-            client.payment_methods.detach(self.stripe_payment_method, {}, {"idempotency_key": key})
+            client.v1.payment_methods.detach(self.stripe_payment_method, {}, {"idempotency_key": key})
         except Exception as exc:  # noqa: BLE001 - classified below, re-raised otherwise
             category, message, _decline = stripe_api.classify_error(exc)
             already_gone = category == stripe_api.ERROR_NOT_FOUND or (
@@ -443,7 +443,7 @@ class PaymentToken(models.Model):
         return self._omni_stripe_call(
             "retrieve",
             lambda client, _key: stripe_api.as_dict(
-                client.payment_methods.retrieve(self.stripe_payment_method)
+                client.v1.payment_methods.retrieve(self.stripe_payment_method)
             ),
         )
 

@@ -82,15 +82,15 @@ class LocalStripeMixin:
 
     def _stripe_card(self, number="4242424242424242", month=8, year=2031, name="Ada Lovelace"):
         """Create a Stripe customer and an attached card; return (customer id, pm dict)."""
-        customer = self.client.customers.create({"name": name})
-        pm = self.client.payment_methods.create(
+        customer = self.client.v1.customers.create({"name": name})
+        pm = self.client.v1.payment_methods.create(
             {
                 "type": "card",
                 "card": {"number": number, "exp_month": month, "exp_year": year, "cvc": "123"},
                 "billing_details": {"name": name},
             }
         )
-        pm = self.client.payment_methods.attach(pm["id"], {"customer": customer["id"]})
+        pm = self.client.v1.payment_methods.attach(pm["id"], {"customer": customer["id"]})
         return customer["id"], stripe_api.as_dict(pm)
 
     def _stripe_token(self, partner, number="4242424242424242", **kwargs):

@@ -77,7 +77,7 @@ class TestDefaultRulesLocalStripe(LocalStripeMixin, OmniCommon):
     def test_set_default_updates_stripe_customer(self):
         first = self._stripe_token(self.customer)
         customer_id = first.provider_ref
-        pm = self.client.payment_methods.create(
+        pm = self.client.v1.payment_methods.create(
             {
                 "type": "card",
                 "card": {
@@ -88,7 +88,7 @@ class TestDefaultRulesLocalStripe(LocalStripeMixin, OmniCommon):
                 },
             }
         )
-        self.client.payment_methods.attach(pm["id"], {"customer": customer_id})
+        self.client.v1.payment_methods.attach(pm["id"], {"customer": customer_id})
         second = self.Token.create(
             {
                 "provider_id": self.stripe.id,
@@ -106,7 +106,7 @@ class TestDefaultRulesLocalStripe(LocalStripeMixin, OmniCommon):
         )
         self.assertTrue(second.is_default)
         self.assertFalse(first.is_default)
-        customer = self.client.customers.retrieve(customer_id)
+        customer = self.client.v1.customers.retrieve(customer_id)
         self.assertEqual(customer["invoice_settings"]["default_payment_method"], pm["id"])
         self.assertIn("set as the default", self.customer.message_ids[0].body)
 

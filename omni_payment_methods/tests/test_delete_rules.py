@@ -63,7 +63,7 @@ class TestDeleteRulesLocalStripe(LocalStripeMixin, OmniCommon):
         result = wizard.action_confirm()
         self.assertIn("ending in 4444 has been deleted", result["params"]["message"])
         self.assertFalse(other.active)
-        listed = self.client.payment_methods.list(
+        listed = self.client.v1.payment_methods.list(
             {"customer": other.provider_ref, "type": "card"}
         )
         self.assertNotIn(other.stripe_payment_method, [pm["id"] for pm in listed["data"]])
@@ -77,6 +77,6 @@ class TestDeleteRulesLocalStripe(LocalStripeMixin, OmniCommon):
     def test_already_detached_in_stripe_still_deletes(self):
         self._stripe_token(self.customer)
         other = self._stripe_token(self.customer, number="5555555555554444")
-        self.client.payment_methods.detach(other.stripe_payment_method)
+        self.client.v1.payment_methods.detach(other.stripe_payment_method)
         other._omni_delete()
         self.assertFalse(other.active)
