@@ -9,8 +9,6 @@
     "website": "https://github.com/omni-payment-methods/omni_payment_methods",
     "author": "omni_payment_methods contributors",
     "license": "LGPL-3",
-    "application": False,
-    "installable": True,
     "depends": [
         "payment_stripe",
         "account_payment",

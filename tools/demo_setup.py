@@ -15,7 +15,7 @@ import os
 TEST_NUMBERS = {
     "4242": "4242424242424242",
     "4444": "5555555555554444",
-    "0005": "378282246310005",
+    "3222": "2223003122003222",
     "5556": "4000056655665556",
     "1117": "6011111111111117",
 }
@@ -23,7 +23,7 @@ TEST_NUMBERS = {
 TEST_PAYMENT_METHODS = {
     "4242": "pm_card_visa",
     "4444": "pm_card_mastercard",
-    "0005": "pm_card_amex",
+    "3222": "pm_card_mastercard",
     "5556": "pm_card_visa_debit",
     "1117": "pm_card_discover",
 }
@@ -77,8 +77,12 @@ def main(env):
                 {"provider_ref": customer_id, "stripe_payment_method": pm["id"]}
             )
             details = token._omni_values_from_payment_method(pm)
-            # Keep the demo expiry (Stripe's test cards have their own).
-            for name in ("card_exp_month", "card_exp_year"):
+            # Keep the demo expiry (Stripe's test cards have their own). localstripe also
+            # says "visa", "credit", "FR" for every number: keep the demo's brand and funding.
+            kept = ["card_exp_month", "card_exp_year"]
+            if api_base:
+                kept += ["card_brand", "card_funding", "card_country_id"]
+            for name in kept:
                 details.pop(name, None)
             token.with_context(omni_stripe_sync=True).write(details)
             if token.is_default:

@@ -40,6 +40,19 @@ ERROR_INVALID = "invalid"
 ERROR_SERVER = "server"
 
 
+# One HTTP client per timeout setting, shared by every StripeClient of the process: the SDK's
+# RequestsClient keeps one keep-alive session per thread, so connections are reused and no
+# socket is left behind by short-lived clients.
+_HTTP_CLIENTS = {}
+
+
+def _http_client(timeout):
+    client = _HTTP_CLIENTS.get(timeout)
+    if client is None:
+        client = _HTTP_CLIENTS[timeout] = stripe.RequestsClient(timeout=timeout)
+    return client
+
+
 def make_client(
     secret_key,
     api_base=None,
@@ -56,7 +69,7 @@ def make_client(
     kwargs = {
         "stripe_version": API_VERSION,
         "max_network_retries": max_network_retries,
-        "http_client": stripe.RequestsClient(timeout=timeout),
+        "http_client": _http_client(timeout),
     }
     if api_base:
         kwargs["base_addresses"] = {"api": api_base.rstrip("/")}

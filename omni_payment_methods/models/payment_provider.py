@@ -66,7 +66,8 @@ class PaymentProvider(models.Model):
             text = self.env._("Stripe could not be reached. Nothing was changed; try again later.")
         elif category == stripe_api.ERROR_TIMEOUT:
             text = self.env._(
-                "Stripe did not answer in time. Nothing was changed; try again later."
+                "Stripe did not answer in time. Nothing was changed in Odoo; try again later "
+                "(the retry is safe: Stripe recognizes a repeated request)."
             )
         elif category == stripe_api.ERROR_NOT_FOUND:
             text = self.env._(
@@ -88,8 +89,7 @@ class PaymentProvider(models.Model):
             text = self.env._("Stripe refused the request: %(detail)s", detail=message)
         else:
             text = self.env._(
-                "Stripe answered with an error. Nothing was changed; try again later. "
-                "(%(detail)s)",
+                "Stripe answered with an error. Nothing was changed; try again later. (%(detail)s)",
                 detail=message,
             )
         return UserError(text)

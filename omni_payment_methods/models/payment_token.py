@@ -101,9 +101,7 @@ class PaymentToken(models.Model):
         string="Funding",
         readonly=True,
     )
-    card_country_id = fields.Many2one(
-        comodel_name="res.country", string="Card Country", readonly=True
-    )
+    card_country_id = fields.Many2one(comodel_name="res.country", readonly=True)
     fingerprint = fields.Char(
         readonly=True,
         index="btree_not_null",
@@ -116,7 +114,6 @@ class PaymentToken(models.Model):
     added_on = fields.Datetime(string="Added", default=fields.Datetime.now, readonly=True)
     added_by_id = fields.Many2one(
         comodel_name="res.users",
-        string="Added By",
         default=lambda self: self.env.user,
         readonly=True,
     )
@@ -134,7 +131,7 @@ class PaymentToken(models.Model):
     stripe_synced_on = fields.Datetime(string="Last Synchronized", readonly=True, copy=False)
 
     def init(self):
-        super().init()
+        res = super().init()
         # At most one default per customer (commercial entity) and company among the live
         # methods, whatever writes to the table.
         self.env.cr.execute(
@@ -144,6 +141,7 @@ class PaymentToken(models.Model):
                 "WHERE is_default AND active"
             )
         )
+        return res
 
     # === COMPUTE METHODS === #
 
@@ -246,7 +244,7 @@ class PaymentToken(models.Model):
                 if current != field.convert_to_write(
                     field.convert_to_cache(vals[name], token), token
                 ):
-                    raise UserError(
+                    raise ValidationError(
                         self.env._(
                             "A stored payment method cannot be changed, except its nickname and "
                             "default mark. To change a card, add a new one and delete the old "
@@ -385,7 +383,9 @@ class PaymentToken(models.Model):
 
     def _omni_stripe_detach(self, client, key):
         try:
-            client.v1.payment_methods.detach(self.stripe_payment_method, {}, {"idempotency_key": key})
+            client.v1.payment_methods.detach(
+                self.stripe_payment_method, {}, {"idempotency_key": key}
+            )
         except Exception as exc:  # noqa: BLE001 - classified below, re-raised otherwise
             category, message, _decline = stripe_api.classify_error(exc)
             already_gone = category == stripe_api.ERROR_NOT_FOUND or (
@@ -489,9 +489,7 @@ class PaymentToken(models.Model):
                 with self.env.cr.savepoint():
                     token._omni_apply_payment_method(token._omni_fetch_stripe_payment_method())
             except UserError as exc:
-                _logger.warning(
-                    "could not read details of token %s from Stripe: %s", token.id, exc
-                )
+                _logger.warning("could not read details of token %s from Stripe: %s", token.id, exc)
                 values = {"stripe_sync_state": "pending"}
                 if isinstance(payment_method, dict) and payment_method.get("id") == (
                     token.stripe_payment_method

@@ -10,17 +10,21 @@ from .common import OmniCommon
 class TestCardNumberGuard(OmniCommon):
     def test_create_with_card_number_is_refused(self):
         for field in ("payment_details", "nickname", "holder_name", "provider_ref"):
-            with self.subTest(field=field):
-                with self.assertRaisesRegex(ValidationError, "looks like a card number"):
-                    self._omni_token(self.customer, **{field: "4242 4242 4242 4242"})
+            with (
+                self.subTest(field=field),
+                self.assertRaisesRegex(ValidationError, "looks like a card number"),
+            ):
+                self._omni_token(self.customer, **{field: "4242 4242 4242 4242"})
         self.assertFalse(self.Token.search([("partner_id", "=", self.customer.id)]))
 
     def test_write_with_card_number_is_refused(self):
         token = self._omni_token(self.customer)
         for value in ("4000-0566-5566-5556", "my card 378282246310005", "6011111111111117"):
-            with self.subTest(value=value):
-                with self.assertRaisesRegex(ValidationError, "looks like a card number"):
-                    token.nickname = value
+            with (
+                self.subTest(value=value),
+                self.assertRaisesRegex(ValidationError, "looks like a card number"),
+            ):
+                token.nickname = value
         self.assertFalse(token.nickname)
 
     def test_luhn_invalid_digits_are_accepted(self):
@@ -38,8 +42,7 @@ class TestCardNumberGuard(OmniCommon):
             ("partner_id", self.other_customer.id),
             ("stripe_payment_method", "pm_other"),
         ):
-            with self.subTest(field=field):
-                with self.assertRaisesRegex(UserError, "cannot be changed"):
-                    token.write({field: value})
+            with self.subTest(field=field), self.assertRaisesRegex(UserError, "cannot be changed"):
+                token.write({field: value})
         self.assertEqual(token.card_exp_year, 2030)
         self.assertEqual(token.partner_id, self.customer)

@@ -37,15 +37,19 @@ class TestDeleteRules(OmniCommon):
         self._omni_token(self.customer)
         other = self._omni_token(self.customer, last4="4444")
         self.env.flush_all()
-        with self.assertRaisesRegex(UserError, "Stripe could not be reached"):
-            with self.env.cr.savepoint():
-                other._omni_delete()
+        with (
+            self.assertRaisesRegex(UserError, "Stripe could not be reached"),
+            self.env.cr.savepoint(),
+        ):
+            other._omni_delete()
         self.env.invalidate_all()
         self.assertTrue(other.active)
 
     def test_delete_other_provider_method_archives_without_stripe(self):
         token = self._omni_token(self.customer, provider_id=self.dummy_provider.id)
-        tx = self._create_transaction("token", token_id=token.id, provider_id=self.dummy_provider.id)
+        tx = self._create_transaction(
+            "token", token_id=token.id, provider_id=self.dummy_provider.id
+        )
         token._omni_delete()
         self.assertFalse(token.active)
         self.assertFalse(token.is_default)

@@ -25,9 +25,7 @@ class TestSecurityMatrix(OmniCommon):
         cls.tok_other = cls._omni_token(cls.other_customer, provider_id=provider.id, last4="0005")
         cls.company_2 = cls.env["res.company"].create({"name": "Omni Company 2"})
         provider_2 = cls._prepare_provider("none", company=cls.company_2)
-        cls.tok_company_2 = cls._omni_token(
-            cls.customer, provider_id=provider_2.id, last4="1117"
-        )
+        cls.tok_company_2 = cls._omni_token(cls.customer, provider_id=provider_2.id, last4="1117")
         company = cls.env.company
         common = {"company_id": company.id, "company_ids": [company.id]}
         cls.users = {
@@ -88,7 +86,11 @@ class TestSecurityMatrix(OmniCommon):
         export_group = self.env.ref("base.group_allow_export")
         for role in ("internal", "billing", "viewer"):
             self.users[role].groups_id = [(4, export_group.id)]
-        for role, expected in (("internal", []), ("billing", []), ("viewer", ["0005", "4242", "4444"])):
+        for role, expected in (
+            ("internal", []),
+            ("billing", []),
+            ("viewer", ["0005", "4242", "4444"]),
+        ):
             with self.subTest(role=role):
                 tokens = self.env["payment.token"].with_user(self.users[role])
                 rows = tokens.search([("id", "in", self.all_tokens.ids)]).export_data(
@@ -98,17 +100,15 @@ class TestSecurityMatrix(OmniCommon):
 
     def test_write_nickname(self):
         for role in ("internal", "billing", "viewer", "portal", "other_portal"):
-            with self.subTest(role=role):
-                with self.assertRaises(AccessError):
-                    self.tok_customer_2.with_user(self.users[role]).nickname = "x"
+            with self.subTest(role=role), self.assertRaises(AccessError):
+                self.tok_customer_2.with_user(self.users[role]).nickname = "x"
         self.tok_customer_2.with_user(self.users["manager"]).nickname = "Ops card"
         self.assertEqual(self.tok_customer_2.nickname, "Ops card")
 
     def test_set_default(self):
         for role in ("internal", "billing", "viewer", "portal", "other_portal"):
-            with self.subTest(role=role):
-                with self.assertRaises(AccessError):
-                    self.tok_customer_2.with_user(self.users[role]).action_omni_set_default()
+            with self.subTest(role=role), self.assertRaises(AccessError):
+                self.tok_customer_2.with_user(self.users[role]).action_omni_set_default()
         self.assertTrue(self.tok_customer.is_default)
         self.tok_customer_2.with_user(self.users["manager"]).action_omni_set_default()
         self.assertTrue(self.tok_customer_2.is_default)
@@ -116,9 +116,8 @@ class TestSecurityMatrix(OmniCommon):
 
     def test_delete(self):
         for role in ("internal", "billing", "viewer", "portal", "other_portal"):
-            with self.subTest(role=role):
-                with self.assertRaises(AccessError):
-                    self.tok_customer_2.with_user(self.users[role]).action_omni_delete()
+            with self.subTest(role=role), self.assertRaises(AccessError):
+                self.tok_customer_2.with_user(self.users[role]).action_omni_delete()
                 with self.assertRaises(AccessError):
                     self.tok_customer_2.with_user(self.users[role])._omni_delete()
         self.tok_customer_2.with_user(self.users["manager"])._omni_delete()
@@ -126,9 +125,8 @@ class TestSecurityMatrix(OmniCommon):
 
     def test_unlink_is_not_granted(self):
         for role in self.users:
-            with self.subTest(role=role):
-                with self.assertRaises(AccessError):
-                    self.tok_other.with_user(self.users[role]).unlink()
+            with self.subTest(role=role), self.assertRaises(AccessError):
+                self.tok_other.with_user(self.users[role]).unlink()
         self.assertTrue(self.tok_other.exists())
 
     def test_partner_page_and_filters_follow_the_rules(self):
