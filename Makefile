@@ -1,0 +1,51 @@
+# omni_payment_methods: run the demo and the tests (see README.md).
+#
+#   make run            demo on http://127.0.0.1:8069 (Ctrl-C stops everything)
+#   make test           every test; pytest arguments: make test ARGS="-k expiry -x"
+#   make odoo-suites    Odoo's own payment / payment_stripe / account_payment suites
+#   make deps           pip install -r requirements-test.txt into $(PYTHON)
+#   make lint           ruff check, ruff format --check, pylint-odoo
+#
+# Odoo is the one importable by $(PYTHON), or the Odoo 18 source tree in $(ODOO_HOME):
+#   ODOO_HOME=/path/to/odoo-18 PYTHON=/path/to/python-with-odoo-requirements make test
+
+PYTHON ?= python3
+ODOO_HOME ?=
+ARGS ?=
+TAGS ?=
+
+export ODOO_HOME
+
+OMNICTL := $(PYTHON) tools/omnictl.py
+
+.PHONY: help run test odoo-suites deps lint format stop-leftovers
+
+help:
+	@sed -n '1,13p' Makefile
+
+run:
+	$(OMNICTL) run
+
+test:
+	$(OMNICTL) test -- $(ARGS)
+
+odoo-suites:
+	$(OMNICTL) odoo-suites $(if $(TAGS),--tags $(TAGS))
+
+deps:
+	$(OMNICTL) deps
+
+stop-leftovers:
+	$(OMNICTL) stop-leftovers
+
+lint: deps
+	$(PYTHON) -m ruff check .
+	$(PYTHON) -m ruff format --check .
+	$(PYTHON) -m pylint --load-plugins=pylint_odoo -d all -e odoolint \
+		--valid-odoo-versions=18.0 \
+		--manifest-required-authors="omni_payment_methods contributors" \
+		omni_payment_methods
+
+format: deps
+	$(PYTHON) -m ruff format .
+	$(PYTHON) -m ruff check --fix .

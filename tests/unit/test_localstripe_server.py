@@ -1,0 +1,88 @@
+"""tools/localstripe_server.py: loopback only, in memory only, clean stop."""
+
+import importlib.util
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+import requests
+
+SCRIPT = Path(__file__).resolve().parents[2] / "tools" / "localstripe_server.py"
+STOCK_PICKLE = Path("/tmp/localstripe.pickle")
+
+
+@pytest.fixture(scope="module")
+def server_module():
+    spec = importlib.util.spec_from_file_location("omni_localstripe_server", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "::1", "localhost"])
+def test_loopback_hosts_are_accepted(server_module, host):
+    assert server_module.loopback_address(host).is_loopback
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.10", "10.0.0.1", "example.com"])
+def test_other_hosts_are_refused(server_module, host, capsys):
+    with pytest.raises(SystemExit) as info:
+        server_module.main(["--host", host, "--port", "0"])
+    assert info.value.code == 2
+    assert "refusing to listen" in capsys.readouterr().err
+
+
+def start(*args):
+    """Start the server; return the process and its first stdout line (or "" if none in 15 s)."""
+    proc = subprocess.Popen(
+        [sys.executable, str(SCRIPT), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+    watchdog = threading.Timer(15, proc.kill)
+    watchdog.start()
+    try:
+        return proc, proc.stdout.readline()
+    finally:
+        watchdog.cancel()
+
+
+def stop(proc, signum):
+    try:
+        proc.send_signal(signum)
+        return proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+
+
+def test_serves_in_memory_and_stops_on_sigterm():
+    before = STOCK_PICKLE.stat().st_mtime_ns if STOCK_PICKLE.exists() else None
+    proc, line = start("--port", "0")
+    try:
+        assert line.startswith("localstripe listening on http://127.0.0.1:"), line
+        url = line.split()[-1]
+        auth = {"Authorization": "Bearer sk_test_omni"}
+        created = requests.post(url + "/v1/customers", data={"name": "A"}, headers=auth, timeout=5)
+        assert created.status_code == 200
+        assert requests.get(url + "/js.stripe.com/v3/", timeout=5).status_code == 200
+        assert requests.get(url + "/v1/customers", timeout=5).status_code == 401
+    finally:
+        assert stop(proc, signal.SIGTERM) == 0
+    after = STOCK_PICKLE.stat().st_mtime_ns if STOCK_PICKLE.exists() else None
+    assert after == before, "the store was written to disk"
+
+
+def test_ipv6_loopback_and_sigint():
+    proc, line = start("--host", "::1", "--port", "0")
+    try:
+        assert line.startswith("localstripe listening on http://[::1]:"), line
+    finally:
+        assert stop(proc, signal.SIGINT) == 0

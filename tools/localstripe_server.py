@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Run localstripe (a fake Stripe API) on a loopback address, with its state in memory only.
+
+localstripe's own ``localstripe`` command binds every interface (``::``) and pickles its
+state to /tmp/localstripe.pickle after every write. This wrapper serves the same aiohttp
+application (the API under ``/v1``, ``/_config`` and the fake Stripe.js under
+``/js.stripe.com/v3/``) on 127.0.0.1 (or another loopback address) and never touches the
+disk.
+
+Once the socket listens it prints exactly one line on stdout::
+
+    localstripe listening on http://HOST:PORT
+
+and it stops cleanly on SIGTERM or SIGINT. ``--port 0`` picks a free port.
+"""
+
+import argparse
+import asyncio
+import ipaddress
+import logging
+import signal
+import socket
+import sys
+
+from aiohttp import web
+from localstripe import resources, server
+
+
+def loopback_address(host):
+    """Return ``host`` as a loopback IP address; raise ``ValueError`` for anything else."""
+    if host == "localhost":
+        host = "127.0.0.1"
+    address = ipaddress.ip_address(host)
+    if not address.is_loopback:
+        raise ValueError(f"{host} is not a loopback address")
+    return address
+
+
+async def serve(address, port):
+    # In memory only: never load nor dump /tmp/localstripe.pickle (the store calls
+    # dump_to_disk() on every change, the stock server's middleware after every write).
+    resources.store.dump_to_disk = lambda: None
+
+    family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((str(address), port))
+    sock.listen(128)
+    sock.setblocking(False)
+
+    # Handlers first: whoever reads the banner may signal at once.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+
+    runner = web.AppRunner(server.app, access_log=logging.getLogger("aiohttp.access"))
+    await runner.setup()
+    try:
+        await web.SockSite(runner, sock).start()
+        host = f"[{address}]" if address.version == 6 else str(address)
+        print(f"localstripe listening on http://{host}:{sock.getsockname()[1]}", flush=True)
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+        sock.close()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--host", default="127.0.0.1", help="a loopback address")
+    parser.add_argument("--port", type=int, default=8420, help="0 picks a free port")
+    args = parser.parse_args(argv)
+    try:
+        address = loopback_address(args.host)
+    except ValueError as exc:
+        parser.error(f"refusing to listen on {args.host!r}: {exc}")
+    if not 0 <= args.port <= 65535:
+        parser.error(f"invalid port {args.port}")
+
+    # localstripe reports webhook deliveries on the "aiohttp.access" logger.
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
+    try:
+        asyncio.run(serve(address, args.port))
+    except OSError as exc:  # e.g. the port is taken
+        print(f"localstripe: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

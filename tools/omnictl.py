@@ -1,0 +1,1233 @@
+#!/usr/bin/env python3
+"""omnictl: run the demo and the tests of omni_payment_methods on throwaway local servers.
+
+Every server it starts listens on 127.0.0.1 or on a unix socket only, lives in a fresh
+directory under /tmp/omni-harness/ and is stopped (and the directory removed) when the
+command ends, also on Ctrl-C, SIGTERM or an error.
+
+Odoo is found the way integrators expect: the ``odoo`` package importable by the interpreter
+running this script, or the Odoo 18 source tree named by ``ODOO_HOME`` (a directory holding
+``odoo-bin``; its addons are ``$ODOO_HOME/odoo/addons`` and/or ``$ODOO_HOME/addons``) whose
+requirements that interpreter has.
+
+Subcommands::
+
+    deps            pip install -r requirements-test.txt (skipped when already satisfied)
+    run             the demo: PostgreSQL + localstripe + Odoo on http://127.0.0.1:8069
+    test [-- ARGS]  every test, in one pytest run (ARGS go to pytest, e.g. -- -k expiry)
+    odoo-suites     Odoo's own payment, payment_stripe and account_payment suites with the
+                    addon installed
+    stop-leftovers  stop servers left behind by a killed run and remove their directories
+
+Standard library only, Python 3.10+.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import contextlib
+import dataclasses
+import importlib.util
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from pathlib import Path
+from xml.etree import ElementTree
+
+REPO = Path(__file__).resolve().parent.parent
+ADDON = "omni_payment_methods"
+REQUIREMENTS = REPO / "requirements-test.txt"
+LOG_DIR = REPO / ".omni" / "logs"
+HARNESS_DIR = Path(os.environ.get("OMNI_HARNESS_DIR") or "/tmp/omni-harness")
+LOCALSTRIPE_SCRIPT = REPO / "tools" / "localstripe_server.py"
+DEMO_SETUP_SCRIPT = REPO / "tools" / "demo_setup.py"
+
+LOCALSTRIPE_SECRET_KEY = "sk_test_omni"
+LOCALSTRIPE_PUBLISHABLE_KEY = "pk_test_omni"
+DEFAULT_LOCALSTRIPE_PORT = 8420
+DEFAULT_ODOO_PORT = 8069
+DEFAULT_SUITE_TAGS = "/payment,/payment_stripe,/account_payment"
+PG_USER = "odoo"  # Odoo refuses the "postgres" role; initdb creates this one as superuser
+LOOPBACK = "127.0.0.1"
+
+# "2025-01-01 10:00:00,123 4567 WARNING dbname odoo.modules.loading: message"
+ODOO_LOG_RECORD = re.compile(
+    r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \d+ (?P<level>[A-Z]+) (?P<db>\S+) (?P<logger>\S+): "
+    r"(?P<message>.*)$"
+)
+
+_last_signal: int | None = None
+_SESSIONS: list = []
+
+
+# --------------------------------------------------------------------------- output
+
+
+def say(message: str = "") -> None:
+    print(f"[omnictl] {message}" if message else "", flush=True)
+
+
+def warn(message: str) -> None:
+    print(f"[omnictl] WARNING: {message}", file=sys.stderr, flush=True)
+
+
+class HarnessError(Exception):
+    """A failure explained to the user in one message (no traceback)."""
+
+
+def banner(lines: list[str], char: str = "=") -> str:
+    width = max(72, *(len(line) + 4 for line in lines))
+    rule = char * width
+    return "\n".join([rule, *(f"{char} {line}" for line in lines), rule])
+
+
+# --------------------------------------------------------------------------- signals
+
+
+def _raise_on_signal(signum, _frame):
+    global _last_signal
+    _last_signal = signum
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
+    raise SystemExit(128 + signum)
+
+
+def install_signal_handlers() -> None:
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _raise_on_signal)
+
+
+@contextlib.contextmanager
+def signals_ignored():
+    """Let a cleanup finish: a second Ctrl-C must not leave servers behind."""
+    previous = {}
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        with contextlib.suppress(ValueError):  # not in the main thread
+            previous[signum] = signal.signal(signum, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+# --------------------------------------------------------------------------- processes
+
+
+def pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # a zombie child is not alive for our purposes
+    with contextlib.suppress(OSError):
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        if stat.rsplit(")", 1)[1].split()[0] == "Z":
+            return False
+    return True
+
+
+def pid_cmdline(pid: int) -> str:
+    try:
+        return (
+            Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        )
+    except OSError:
+        return ""
+
+
+def stop_process(proc: subprocess.Popen, name: str, *, grace: float = 15.0) -> None:
+    """Stop a child: wait a little if it already got the terminal's Ctrl-C, then TERM, KILL."""
+    if proc.poll() is not None:
+        return
+    if _last_signal == signal.SIGINT:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=grace)
+            return
+    for sig, timeout in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(sig)
+        try:
+            proc.wait(timeout=timeout)
+            return
+        except subprocess.TimeoutExpired:
+            warn(f"{name} (pid {proc.pid}) did not stop after {sig.name}")
+
+
+def kill_pid(pid: int, name: str, *, grace: float = 10.0) -> None:
+    """Last resort for a process that is not our child (postmaster, leftovers)."""
+    for sig, timeout in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
+        if not pid_alive(pid):
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, sig)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and pid_alive(pid):
+            time.sleep(0.1)
+    if pid_alive(pid):
+        warn(f"could not stop {name} (pid {pid})")
+
+
+def free_port(preferred: int | None = None) -> int:
+    """A TCP port free on 127.0.0.1: ``preferred`` when it is free, else any."""
+    candidates = ([preferred] if preferred else []) + [0]
+    for port in candidates:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            # as the servers do: a port in TIME_WAIT after the last run counts as free
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((LOOPBACK, port))
+            except OSError:
+                continue
+            return sock.getsockname()[1]
+    raise HarnessError("no free TCP port on 127.0.0.1")
+
+
+def http_status(url: str, headers: dict | None = None, timeout: float = 2.0) -> int | None:
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except (urllib.error.URLError, OSError):
+        return None
+
+
+def tail(path: Path, lines: int = 40) -> str:
+    try:
+        content = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return f"(no log at {path})"
+    return "\n".join(content[-lines:])
+
+
+def display(path: Path) -> str:
+    with contextlib.suppress(ValueError):
+        return str(path.relative_to(Path.cwd()))
+    return str(path)
+
+
+# --------------------------------------------------------------------------- session
+
+
+class Session:
+    """One command's throwaway directory, its servers and their cleanup.
+
+    The directory /tmp/omni-harness/<command>-XXXX/ holds harness.json (the owner's pid and
+    every server's pid) so that ``stop-leftovers`` can clean up after a killed run.
+    """
+
+    def __init__(self, command: str):
+        self.command = command
+        self._cleanups: list[tuple[str, object]] = []
+        self._closed = False
+        self.failed = False
+        HARNESS_DIR.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(PermissionError):
+            HARNESS_DIR.chmod(0o1777 if os.geteuid() == 0 else 0o755)
+        self.work = Path(tempfile.mkdtemp(prefix=f"{command}-", dir=HARNESS_DIR))
+        self.work.chmod(0o755)
+        self.state: dict = {
+            "owner_pid": os.getpid(),
+            "command": command,
+            "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+            "pids": {},
+            "pgdata": None,
+            "pg_bin": None,
+        }
+        self.save()
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        atexit.register(self.close)
+        _SESSIONS.append(self)
+
+    def save(self) -> None:
+        tmp = self.work / "harness.json.tmp"
+        tmp.write_text(json.dumps(self.state, indent=1))
+        tmp.replace(self.work / "harness.json")
+
+    def record_pid(self, name: str, pid: int | None) -> None:
+        if pid:
+            self.state["pids"][name] = pid
+        else:
+            self.state["pids"].pop(name, None)
+        if not self._closed:
+            self.save()
+
+    def on_close(self, name: str, func) -> None:
+        self._cleanups.append((name, func))
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        with signals_ignored():
+            for name, func in reversed(self._cleanups):
+                try:
+                    func()
+                except Exception as exc:  # noqa: BLE001 - keep cleaning up
+                    warn(f"while stopping {name}: {exc}")
+            shutil.rmtree(self.work, ignore_errors=True)
+            if self.work.exists():
+                warn(f"could not remove {self.work}")
+
+    # ----------------------------------------------------------------- children
+
+    def run(
+        self, name: str, cmd: list[str], *, env: dict, log: Path | None = None, **kwargs
+    ) -> int:
+        """Run a foreground child to its end (Ctrl-C reaches it through the terminal)."""
+        out = open(log, "w") if log else None  # noqa: SIM115 - closed below
+        if out:
+            kwargs.update(stdout=out, stderr=subprocess.STDOUT)
+        kwargs.setdefault("cwd", REPO)
+        try:
+            proc = subprocess.Popen(cmd, env=env, **kwargs)
+            self.record_pid(name, proc.pid)
+            try:
+                return proc.wait()
+            finally:
+                stop_process(proc, name)
+                self.record_pid(name, None)
+        finally:
+            if out:
+                out.close()
+
+    def spawn(self, name: str, cmd: list[str], *, env: dict, log: Path) -> subprocess.Popen:
+        """Start a background server in its own session (the terminal's Ctrl-C skips it)."""
+        out = open(log, "w")  # noqa: SIM115 - the child keeps it
+        try:
+            proc = subprocess.Popen(
+                cmd,
+                env=env,
+                cwd=REPO,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        finally:
+            out.close()
+        self.record_pid(name, proc.pid)
+
+        def _stop():
+            stop_process(proc, name, grace=5.0)
+            self.record_pid(name, None)
+
+        self.on_close(name, _stop)
+        return proc
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+
+def find_pg_bin() -> Path:
+    candidates = []
+    if os.environ.get("PG_BIN"):
+        candidates.append(Path(os.environ["PG_BIN"]))
+    candidates.append(Path("/usr/lib/postgresql/15/bin"))
+    versions = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin"),
+        key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
+        reverse=True,
+    )
+    candidates.extend(versions)
+    initdb = shutil.which("initdb")
+    if initdb:
+        candidates.append(Path(initdb).parent)
+    for candidate in candidates:
+        if (candidate / "initdb").is_file() and (candidate / "pg_ctl").is_file():
+            return candidate
+    raise HarnessError(
+        "PostgreSQL server binaries (initdb, pg_ctl) not found: install the Debian package "
+        "postgresql-15 (or set PG_BIN to the directory holding initdb and pg_ctl)"
+    )
+
+
+class Postgres:
+    """A throwaway cluster: unix socket only, trust auth, role ``odoo``, run as postgres."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self.bin = find_pg_bin()
+        self.root = session.work / "pg"
+        self.data = self.root / "data"
+        self.socket_dir = self.root / "s"
+        self.log = self.root / "postgres.log"
+        self.as_root = os.geteuid() == 0
+
+    def _cmd(self, *args: str) -> list[str]:
+        if self.as_root:
+            return ["runuser", "-u", "postgres", "--", *args]
+        return list(args)
+
+    def _run(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            self._cmd(*args),
+            cwd=self.root,
+            env={**os.environ, "LC_ALL": "C", "LANG": "C"},
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            start_new_session=True,  # the terminal's Ctrl-C must not reach the postmaster
+            check=False,
+        )
+
+    def start(self) -> Postgres:
+        if len(str(self.socket_dir / ".s.PGSQL.5432")) > 100:
+            raise HarnessError(f"socket path too long under {self.socket_dir}")
+        self.root.mkdir()
+        self.socket_dir.mkdir()
+        if self.as_root:
+            if shutil.which("runuser") is None:
+                raise HarnessError("running as root needs `runuser` to start PostgreSQL")
+            try:
+                import pwd  # noqa: PLC0415
+
+                pw = pwd.getpwnam("postgres")
+            except KeyError as exc:
+                raise HarnessError(
+                    "PostgreSQL refuses to run as root and there is no `postgres` user: "
+                    "install postgresql-15 or run omnictl as an unprivileged user"
+                ) from exc
+            for path in (self.session.work, self.root, self.socket_dir):
+                os.chown(path, pw.pw_uid, pw.pw_gid)
+        self.session.state["pgdata"] = str(self.data)
+        self.session.state["pg_bin"] = str(self.bin)
+        self.session.save()
+        self.session.on_close("PostgreSQL", self.stop)
+
+        result = self._run(
+            str(self.bin / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            PG_USER,
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C",
+            "--no-sync",
+        )
+        if result.returncode:
+            raise HarnessError(f"initdb failed:\n{result.stdout}{result.stderr}")
+        conf = self.data / "postgresql.conf"
+        with conf.open("a") as fh:
+            fh.write(
+                "\n# omnictl: throwaway cluster, unix socket only\n"
+                "listen_addresses = ''\n"
+                f"unix_socket_directories = '{self.socket_dir}'\n"
+                "fsync = off\n"
+                "synchronous_commit = off\n"
+                "full_page_writes = off\n"
+                "max_connections = 200\n"
+            )
+        result = self._run(
+            str(self.bin / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.log),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
+        if result.returncode:
+            raise HarnessError(
+                f"PostgreSQL did not start:\n{result.stdout}{result.stderr}\n{tail(self.log)}"
+            )
+        self.session.record_pid("postgres", self.postmaster_pid())
+        say(f"PostgreSQL {self.bin.parent.name} on unix socket {self.socket_dir}")
+        return self
+
+    def postmaster_pid(self) -> int | None:
+        try:
+            return int((self.data / "postmaster.pid").read_text().split("\n", 1)[0])
+        except (OSError, ValueError):
+            return None
+
+    def stop(self) -> None:
+        pid = self.postmaster_pid()
+        if self.data.is_dir() and pid:
+            result = self._run(
+                str(self.bin / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-m",
+                "fast",
+                "-w",
+                "-t",
+                "30",
+                "stop",
+            )
+            if result.returncode and pid_alive(pid):
+                warn(f"pg_ctl stop failed ({result.stderr.strip()}); killing postmaster {pid}")
+                kill_pid(pid, "postmaster")
+        with contextlib.suppress(OSError):
+            shutil.copyfile(self.log, LOG_DIR / f"{self.session.command}-postgres.log")
+        self.session.record_pid("postgres", None)
+
+
+# --------------------------------------------------------------------------- localstripe
+
+
+class LocalStripe:
+    def __init__(self, session: Session, preferred_port: int | None = None):
+        self.session = session
+        self.port = free_port(preferred_port)
+        self.url = f"http://{LOOPBACK}:{self.port}"
+        self.log = LOG_DIR / f"{session.command}-localstripe.log"
+
+    def start(self, env: dict) -> LocalStripe:
+        if not LOCALSTRIPE_SCRIPT.is_file():
+            raise HarnessError(f"{LOCALSTRIPE_SCRIPT} is missing")
+        proc = self.session.spawn(
+            "localstripe",
+            [sys.executable, str(LOCALSTRIPE_SCRIPT), "--host", LOOPBACK, "--port", str(self.port)],
+            env=env,
+            log=self.log,
+        )
+        deadline = time.monotonic() + 60
+        probe = f"{self.url}/v1/customers"
+        headers = {"Authorization": f"Bearer {LOCALSTRIPE_SECRET_KEY}"}
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise HarnessError(f"localstripe exited with {proc.returncode}:\n{tail(self.log)}")
+            status = http_status(probe, headers)
+            if status is not None and status < 500:
+                say(f"localstripe on {self.url}")
+                return self
+            time.sleep(0.2)
+        raise HarnessError(f"localstripe did not answer on {probe}:\n{tail(self.log)}")
+
+
+# --------------------------------------------------------------------------- Odoo
+
+
+@dataclasses.dataclass
+class Odoo:
+    version: str
+    command: list[str]  # how to run odoo-bin
+    addons_path: list[Path]
+    pythonpath: str | None  # ODOO_HOME, prepended to PYTHONPATH
+    origin: str
+
+    def env(self, base: dict | None = None) -> dict:
+        env = dict(os.environ if base is None else base)
+        if self.pythonpath:
+            parts = [self.pythonpath] + [p for p in env.get("PYTHONPATH", "").split(":") if p]
+            env["PYTHONPATH"] = ":".join(parts)
+        env["TZ"] = "UTC"  # as odoo-bin sets it; Odoo's tests assume it
+        return env
+
+    def addons_path_str(self) -> str:
+        return ",".join(str(p) for p in [*self.addons_path, REPO])
+
+
+PROBE = (
+    "import json, sys, odoo, odoo.release as r; "
+    "print(json.dumps({'version': r.version, 'major': r.version_info[0], "
+    "'file': odoo.__file__}))"
+)
+
+
+def _probe_odoo(env: dict) -> tuple[dict | None, str]:
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        env=env,
+        cwd=tempfile.gettempdir(),  # not the repo: no accidental `odoo` from the cwd
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode:
+        return None, (result.stderr or result.stdout).strip()
+    try:
+        return json.loads(result.stdout.strip().splitlines()[-1]), ""
+    except (ValueError, IndexError):
+        return None, result.stdout
+
+
+def _addon_dirs(candidates: list[Path]) -> list[Path]:
+    dirs = []
+    for path in candidates:
+        if path.is_dir() and any(path.glob("*/__manifest__.py")) and path not in dirs:
+            dirs.append(path)
+    return dirs
+
+
+def find_odoo() -> Odoo | None:
+    """The Odoo that ODOO_HOME names, else the interpreter's ``odoo``, else None."""
+    home = os.environ.get("ODOO_HOME", "").strip()
+    if home:
+        root = Path(home).expanduser().resolve()
+        odoo_bin = root / "odoo-bin"
+        if not odoo_bin.is_file():
+            raise HarnessError(f"ODOO_HOME={home} has no odoo-bin: point it at an Odoo 18 tree")
+        env = {**os.environ, "PYTHONPATH": str(root)}
+        info, error = _probe_odoo(env)
+        if info is None:
+            raise HarnessError(
+                f"ODOO_HOME={root}, but {sys.executable} cannot import its odoo package:\n"
+                f"{error[-2000:]}\n"
+                f"Install Odoo's requirements into that interpreter "
+                f"({sys.executable} -m pip install -r {root}/requirements.txt) or set PYTHON "
+                f"to an interpreter that has them."
+            )
+        addons = _addon_dirs([root / "odoo" / "addons", root / "addons"])
+        command = [sys.executable, str(odoo_bin)]
+        origin = f"ODOO_HOME={root}"
+        pythonpath = str(root)
+    else:
+        if importlib.util.find_spec("odoo") is None:
+            return None
+        info, error = _probe_odoo(dict(os.environ))
+        if info is None:
+            raise HarnessError(
+                f"{sys.executable} has an `odoo` package that fails to import:\n{error[-2000:]}"
+            )
+        package = Path(info["file"]).parent
+        addons = _addon_dirs([package / "addons", package.parent / "addons"])
+        command = [sys.executable, "-m", "odoo"]
+        origin = f"odoo package {package} ({sys.executable})"
+        pythonpath = None
+    if info["major"] != 18:
+        raise HarnessError(f"{origin} is Odoo {info['version']}; this addon needs Odoo 18")
+    if not any((p / "web" / "__manifest__.py").is_file() for p in addons):
+        raise HarnessError(f"{origin}: no addons directory holding `web` found")
+    if not any((p / "base" / "__manifest__.py").is_file() for p in addons):
+        raise HarnessError(f"{origin}: no addons directory holding `base` found")
+    return Odoo(info["version"], command, addons, pythonpath, origin)
+
+
+def require_odoo() -> Odoo:
+    odoo = find_odoo()
+    if odoo is None:
+        raise HarnessError(
+            f"Odoo not found: {sys.executable} cannot import `odoo` and ODOO_HOME is not set.\n"
+            "Set ODOO_HOME to an Odoo 18 source tree and PYTHON to an interpreter that has its "
+            "requirements, e.g.\n"
+            "  ODOO_HOME=/path/to/odoo-18 PYTHON=/path/to/python-with-odoo-requirements make run"
+        )
+    say(f"Odoo {odoo.version} from {odoo.origin}")
+    return odoo
+
+
+def write_odoo_conf(
+    session: Session,
+    odoo: Odoo,
+    pg: Postgres,
+    *,
+    name: str,
+    db_name: str,
+    http_port: int,
+    demo: bool,
+    cron_threads: int = 0,
+) -> Path:
+    data_dir = session.work / "odoo-data"
+    data_dir.mkdir(exist_ok=True)
+    options = {
+        "db_host": str(pg.socket_dir),
+        "db_port": "5432",
+        "db_user": PG_USER,
+        "db_password": "False",
+        "db_name": db_name,
+        "dbfilter": f"^{db_name}$",
+        "list_db": "False",
+        "admin_passwd": secrets.token_urlsafe(24),
+        "addons_path": odoo.addons_path_str(),
+        "data_dir": str(data_dir),
+        "http_interface": LOOPBACK,
+        "http_port": str(http_port),
+        "gevent_port": str(free_port()),
+        "workers": "0",
+        "max_cron_threads": str(cron_threads),
+        "without_demo": "False" if demo else "all",
+        "proxy_mode": "False",
+        "log_level": "info",
+    }
+    conf = session.work / f"{name}.conf"
+    conf.write_text("[options]\n" + "".join(f"{k} = {v}\n" for k, v in options.items()))
+    return conf
+
+
+def odoo_log_records(path: Path):
+    """Yield (level, logger, first line, full text) for each record of an Odoo log."""
+    current = None
+    try:
+        fh = path.open(errors="replace")
+    except OSError:
+        return
+    with fh:
+        for raw in fh:
+            line = raw.rstrip("\n")
+            match = ODOO_LOG_RECORD.match(line)
+            if match:
+                if current:
+                    yield current
+                current = [match["level"], match["logger"], line, [line]]
+            elif current:
+                current[3].append(line)
+            else:  # output before logging was set up (tracebacks of a crash)
+                current = ["ERROR" if "Error" in line else "OUTPUT", "-", line, [line]]
+    if current:
+        yield current
+
+
+def install_problems(log: Path) -> list[str]:
+    """ERROR/CRITICAL records, and WARNING records that mention the addon."""
+    problems = []
+    for level, _logger, _first, lines in odoo_log_records(log):
+        text = "\n".join(lines)
+        if level in ("ERROR", "CRITICAL") or (level == "WARNING" and ADDON in text):
+            problems.append(text)
+    return problems
+
+
+def odoo_install(
+    session: Session, odoo: Odoo, conf: Path, db_name: str, modules: str, *, demo: bool
+) -> None:
+    log = LOG_DIR / f"{session.command}-install.log"
+    cmd = [*odoo.command, "-c", str(conf), "-d", db_name, "-i", modules, "--stop-after-init"]
+    if not demo:
+        cmd.append("--without-demo=all")
+    say(
+        f"installing {modules} into {db_name} ({'with' if demo else 'without'} demo data); "
+        f"log: {display(log)}"
+    )
+    started = time.monotonic()
+    rc = session.run("odoo-install", cmd, env=odoo.env(), log=log, stdin=subprocess.DEVNULL)
+    problems = install_problems(log)
+    if rc or problems:
+        shown = "\n".join(problems[:20]) if problems else tail(log)
+        more = f"\n... and {len(problems) - 20} more" if len(problems) > 20 else ""
+        raise HarnessError(
+            f"installing {modules} failed (odoo exit code {rc}, {len(problems)} error/warning "
+            f"records; full log: {display(log)}):\n{shown}{more}"
+        )
+    say(f"installed in {time.monotonic() - started:.0f}s")
+
+
+# --------------------------------------------------------------------------- deps
+
+
+def _requirement_lines() -> list[str]:
+    lines = []
+    for raw in REQUIREMENTS.read_text().splitlines():
+        line = raw.split(" #", 1)[0].strip()
+        if line and not line.startswith(("#", "-")):
+            lines.append(line)
+    return lines
+
+
+def requirements_satisfied() -> bool:
+    try:
+        from importlib import metadata  # noqa: PLC0415
+
+        try:
+            from packaging.requirements import Requirement  # noqa: PLC0415
+        except ImportError:
+            from pip._vendor.packaging.requirements import Requirement  # noqa: PLC0415
+    except ImportError:
+        return False
+    for line in _requirement_lines():
+        try:
+            req = Requirement(line)
+        except Exception:  # noqa: BLE001 - let pip judge what we cannot parse
+            return False
+        if req.marker and not req.marker.evaluate():
+            continue
+        try:
+            version = metadata.version(req.name)
+        except metadata.PackageNotFoundError:
+            return False
+        if req.specifier and not req.specifier.contains(version, prereleases=True):
+            return False
+    return True
+
+
+def cmd_deps(_args=None) -> int:
+    if requirements_satisfied():
+        say(f"deps: {REQUIREMENTS.name} already satisfied for {sys.executable}")
+        return 0
+    say(f"deps: pip install -r {REQUIREMENTS.name} into {sys.executable}")
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "--disable-pip-version-check",
+        "-r",
+        str(REQUIREMENTS),
+    ]
+    if os.geteuid() == 0:
+        cmd.append("--root-user-action=ignore")
+    rc = subprocess.run(cmd, check=False).returncode
+    if rc:
+        raise HarnessError(f"pip install -r {REQUIREMENTS} failed (exit code {rc})")
+    return 0
+
+
+# --------------------------------------------------------------------------- run
+
+
+def cmd_run(args) -> int:
+    cmd_deps()
+    odoo = require_odoo()
+    secret = os.environ.get("STRIPE_SECRET_KEY", "").strip()
+    publishable = os.environ.get("STRIPE_PUBLISHABLE_KEY", "").strip()
+    if bool(secret) != bool(publishable):
+        raise HarnessError("set both STRIPE_SECRET_KEY and STRIPE_PUBLISHABLE_KEY, or neither")
+    stop_leftovers(quiet=True)
+    session = Session("run")
+    pg = Postgres(session).start()
+    setup_env = odoo.env()
+    if secret:
+        say("Stripe: the real API with the keys from STRIPE_SECRET_KEY/STRIPE_PUBLISHABLE_KEY")
+        setup_env.pop("OMNI_STRIPE_API_BASE", None)
+    else:
+        stripe = LocalStripe(session, args.stripe_port).start(dict(os.environ))
+        secret, publishable = LOCALSTRIPE_SECRET_KEY, LOCALSTRIPE_PUBLISHABLE_KEY
+        setup_env["OMNI_STRIPE_API_BASE"] = stripe.url
+    setup_env["OMNI_STRIPE_SECRET_KEY"] = secret
+    setup_env["OMNI_STRIPE_PUBLISHABLE_KEY"] = publishable
+
+    http_port = free_port(args.port)
+    if http_port != args.port:
+        warn(f"port {args.port} is busy on {LOOPBACK}: using {http_port}")
+    db = args.database
+    conf = write_odoo_conf(
+        session, odoo, pg, name="run", db_name=db, http_port=http_port, demo=True, cron_threads=1
+    )
+    odoo_install(session, odoo, conf, db, ADDON, demo=True)
+
+    setup_log = LOG_DIR / "run-demo-setup.log"
+    say(f"configuring the demo with {display(DEMO_SETUP_SCRIPT)}; log: {display(setup_log)}")
+    with DEMO_SETUP_SCRIPT.open() as script, setup_log.open("w") as errors:
+        rc = session.run(
+            "odoo-shell",
+            [*odoo.command, "shell", "-c", str(conf), "-d", db, "--no-http"],
+            env=setup_env,
+            stdin=script,
+            stderr=errors,
+        )
+    if rc:
+        raise HarnessError(f"{DEMO_SETUP_SCRIPT.name} failed ({rc}):\n{tail(setup_log)}")
+
+    server_log = LOG_DIR / "run-odoo.log"
+    url = f"http://{LOOPBACK}:{http_port}"
+    out = server_log.open("w")
+    proc = subprocess.Popen(
+        [*odoo.command, "-c", str(conf), "-d", db],
+        env=odoo.env(),
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+    )
+    out.close()
+    session.record_pid("odoo", proc.pid)
+    session.on_close("Odoo", lambda: stop_process(proc, "Odoo"))
+    deadline = time.monotonic() + 180
+    while http_status(f"{url}/web/login", timeout=5) != 200:
+        if proc.poll() is not None:
+            raise HarnessError(f"Odoo exited with {proc.returncode}:\n{tail(server_log)}")
+        if time.monotonic() > deadline:
+            raise HarnessError(f"Odoo did not answer on {url}/web/login:\n{tail(server_log)}")
+        time.sleep(0.5)
+    print(
+        banner(
+            [
+                f"Odoo {odoo.version} demo is running: {url}/web/login  (database {db})",
+                "back office: admin / admin",
+                "portal user: see the demo setup output above",
+                f"Stripe: {setup_env.get('OMNI_STRIPE_API_BASE') or 'the real API (your keys)'}",
+                f"Odoo log: {display(server_log)}",
+                "Everything listens on 127.0.0.1 only. Ctrl-C stops Odoo, localstripe and",
+                "PostgreSQL and deletes the throwaway database.",
+            ]
+        ),
+        flush=True,
+    )
+    try:
+        rc = proc.wait()
+    except KeyboardInterrupt:
+        print("\n[omnictl] Ctrl-C: stopping Odoo, localstripe and PostgreSQL", flush=True)
+        session.close()
+        say("demo stopped, throwaway database removed")
+        return 0
+    if rc:
+        raise HarnessError(f"Odoo exited with {rc}:\n{tail(server_log)}")
+    return 0
+
+
+# --------------------------------------------------------------------------- test
+
+# pytest options whose value is the next argument (so it is not mistaken for a path)
+_PYTEST_VALUE_OPTIONS = {
+    "-k",
+    "-m",
+    "-p",
+    "-o",
+    "-c",
+    "-W",
+    "-n",
+    "-r",
+    "--deselect",
+    "--ignore",
+    "--ignore-glob",
+    "--maxfail",
+    "--tb",
+    "--durations",
+    "--rootdir",
+    "--basetemp",
+    "--junitxml",
+    "--log-level",
+    "--confcutdir",
+    "--import-mode",
+    "--capture",
+    "--override-ini",
+}
+
+
+def _has_path_args(extra: list[str]) -> bool:
+    previous = ""
+    for arg in extra:
+        path = arg.split("::", 1)[0]
+        is_value = arg.startswith("-") or previous in _PYTEST_VALUE_OPTIONS
+        if not is_value and ((REPO / path).exists() or Path(path).exists()):
+            return True
+        previous = arg
+    return False
+
+
+def skip_banner() -> str:
+    return banner(
+        [
+            "ODOO SUITES SKIPPED: only the Odoo-free tests in tests/ ran.",
+            f"No importable `odoo` for {sys.executable} and no ODOO_HOME:",
+            "the addon was not installed and omni_payment_methods/tests (its",
+            "TransactionCase and HttpCase suites) did not run.",
+            "To run every test:",
+            "  ODOO_HOME=/path/to/odoo-18 PYTHON=/path/to/python-with-odoo-requirements make test",
+        ],
+        "!",
+    )
+
+
+def cmd_test(args) -> int:
+    cmd_deps()
+    odoo = find_odoo()
+    if odoo:
+        say(f"Odoo {odoo.version} from {odoo.origin}")
+    else:
+        say(f"no Odoo for {sys.executable} (no importable `odoo`, ODOO_HOME unset)")
+    stop_leftovers(quiet=True)
+    session = Session("test")
+    pg = Postgres(session).start()
+    stripe = LocalStripe(session).start(dict(os.environ))
+    extra = list(args.pytest_args)
+    pytest_log = LOG_DIR / "test-odoo.log"
+
+    if odoo:
+        db = "omni_test"
+        conf = write_odoo_conf(
+            session, odoo, pg, name="test", db_name=db, http_port=free_port(), demo=False
+        )
+        odoo_install(session, odoo, conf, db, ADDON, demo=False)
+        env = odoo.env()
+        paths = ["tests", f"{ADDON}/tests"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pytest",
+            f"--odoo-database={db}",
+            f"--odoo-config={conf}",
+            "--odoo-http",
+            "--odoo-log-level=info",
+            f"--odoo-extra=logfile={pytest_log}",
+        ]
+    else:
+        env = dict(os.environ)
+        paths = ["tests"]
+        cmd = [sys.executable, "-m", "pytest", "-p", "no:odoo"]
+    env["OMNI_LOCALSTRIPE_URL"] = stripe.url
+    env["OMNI_LOCALSTRIPE_SECRET_KEY"] = LOCALSTRIPE_SECRET_KEY
+    junit = session.work / "pytest-junit.xml"
+    if not any(arg.startswith("--junitxml") for arg in extra):
+        cmd.append(f"--junitxml={junit}")
+    if not _has_path_args(extra):
+        cmd.extend(p for p in paths if (REPO / p).is_dir())
+    cmd.extend(extra)
+    say("pytest: " + " ".join(cmd[1:]))
+    if odoo:
+        say(f"Odoo's log during the tests: {display(pytest_log)}")
+    rc = session.run("pytest", cmd, env=env, stdin=subprocess.DEVNULL)
+    counts = junit_counts(junit)
+    session.close()
+    if not odoo:
+        print(skip_banner(), flush=True)
+    else:
+        say(f"Odoo suites included (Odoo {odoo.version})")
+    if counts:
+        # One plain closing line, after the banner, for tools that read the last line.
+        passed, failed, skipped = counts
+        print(f"summary: {passed} passed, {failed} failed, {skipped} skipped", flush=True)
+    return rc
+
+
+def junit_counts(path: Path) -> tuple[int, int, int] | None:
+    """Return (passed, failed incl. errors, skipped) from pytest's JUnit XML report."""
+    try:
+        root = ElementTree.parse(path).getroot()
+    except (OSError, ElementTree.ParseError):
+        return None
+    suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+    total = failed = skipped = 0
+    for suite in suites:
+        total += int(suite.get("tests", 0))
+        failed += int(suite.get("failures", 0)) + int(suite.get("errors", 0))
+        skipped += int(suite.get("skipped", 0))
+    return total - failed - skipped, failed, skipped
+
+
+# --------------------------------------------------------------------------- odoo-suites
+
+FAILED_TESTS = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests")
+STATS_LINE = re.compile(r"^(\w+): (\d+) tests ")
+TEST_LOGGER = re.compile(r"^odoo\.addons\.(\w+)\.tests\b")
+
+
+def summarize_suite_log(log: Path, modules: list[str]) -> tuple[dict, dict, tuple | None, list]:
+    """Per module: tests started (Odoo logs "Starting Class.test ..." for each), FAIL/ERROR
+    records and skips; Odoo's own total; the error records (other errors, then test failures)."""
+    ran: Counter = Counter()
+    stats: dict[str, int] = {}
+    failed: Counter = Counter()
+    total = None
+    other_errors = []
+    details = []
+    for level, logger, first, lines in odoo_log_records(log):
+        message = first.split(": ", 1)[1] if ": " in first else first
+        test_module = TEST_LOGGER.match(logger)
+        if test_module and level == "INFO" and message.startswith("Starting "):
+            ran[test_module[1]] += 1
+        elif test_module and message.startswith("skipped "):
+            failed[(test_module[1], "skipped")] += 1
+        elif logger == "odoo.tests.stats":
+            match = STATS_LINE.match(message)
+            if match:
+                stats[match[1]] = int(match[2])
+        elif logger == "odoo.tests.result":
+            match = FAILED_TESTS.search(message)
+            if match:
+                total = (int(match[1]), int(match[2]), int(match[3]))
+        elif level in ("ERROR", "CRITICAL"):
+            match = TEST_LOGGER.match(logger)
+            if match and message.startswith(("FAIL:", "ERROR:")):
+                failed[(match[1], message.split(":", 1)[0])] += 1
+                details.append("\n".join(lines[:30]))
+            elif not match or match[1] not in modules:
+                other_errors.append("\n".join(lines[:15]))
+    return (dict(ran) or stats), failed, total, other_errors + details
+
+
+def cmd_odoo_suites(args) -> int:
+    cmd_deps()
+    odoo = require_odoo()
+    stop_leftovers(quiet=True)
+    session = Session("odoo-suites")
+    pg = Postgres(session).start()
+    tags = args.tags
+    modules = [t.strip().lstrip("/").split(":")[0].split(".")[0] for t in tags.split(",")]
+    modules = [m for m in modules if m and not m.startswith(("-", "*"))]
+    db = "omni_suites"
+    conf = write_odoo_conf(
+        session, odoo, pg, name="suites", db_name=db, http_port=free_port(), demo=False
+    )
+    to_install = ",".join(dict.fromkeys([ADDON, *modules]))
+    odoo_install(session, odoo, conf, db, to_install, demo=False)
+
+    # No -i/-u: Odoo then runs the at_install tests of every module as it loads it (filtered
+    # by --test-tags) in this database where the addon is installed, and the post_install
+    # tests once the whole registry, the addon's overrides included, is loaded.
+    log = LOG_DIR / "odoo-suites.log"
+    cmd = [
+        *odoo.command,
+        "-c",
+        str(conf),
+        "-d",
+        db,
+        "--test-enable",
+        f"--test-tags={tags}",
+        "--stop-after-init",
+        "--log-handler=odoo.tests.stats:INFO",
+    ]
+    say(f"running Odoo's tests {tags} with {ADDON} installed; log: {display(log)}")
+    started = time.monotonic()
+    rc = session.run("odoo-tests", cmd, env=odoo.env(), log=log, stdin=subprocess.DEVNULL)
+    minutes = (time.monotonic() - started) / 60
+    session.close()
+
+    ran, failed, total, error_records = summarize_suite_log(log, modules)
+    lines = [f"Odoo {odoo.version} test suites with {ADDON} installed ({minutes:.1f} min)"]
+    for module in modules:
+        fails, errors = failed[(module, "FAIL")], failed[(module, "ERROR")]
+        skipped = failed[(module, "skipped")]
+        lines.append(
+            f"{module:>16}: {ran.get(module, 0):4d} tests, {fails} failed, {errors} errors, "
+            f"{skipped} skipped"
+        )
+    for module in sorted(set(ran) - set(modules)):
+        lines.append(f"{module:>16}: {ran[module]:4d} tests (pulled in by the tags)")
+    if total:
+        lines.append(f"total: {total[0]} failed, {total[1]} error(s) of {total[2]} tests")
+    else:
+        lines.append("total: no test summary in the log (Odoo stopped early?)")
+    lines.append(f"full log: {display(log)}")
+    ok = rc == 0 and total is not None and total[0] == 0 and total[1] == 0 and total[2] > 0
+    if error_records:
+        print(f"\n[omnictl] ERROR records of {display(log)}:", flush=True)
+        for text in error_records[:20]:
+            print(text, flush=True)
+    print(banner(lines, "=" if ok else "!"), flush=True)
+    if not ok:
+        if not total:
+            print(tail(log), flush=True)
+        say(f"odoo-suites FAILED (odoo exit code {rc})")
+        return 1
+    return 0
+
+
+# --------------------------------------------------------------------------- leftovers
+
+
+def stop_leftovers(*, quiet: bool = False, force: bool = False) -> int:
+    """Stop the servers of runs whose omnictl is gone and remove their directories."""
+    if not HARNESS_DIR.is_dir():
+        return 0
+    cleaned = 0
+    for state_file in sorted(HARNESS_DIR.glob("*/harness.json")):
+        work = state_file.parent
+        try:
+            state = json.loads(state_file.read_text())
+        except (OSError, ValueError):
+            continue
+        owner = state.get("owner_pid")
+        if owner == os.getpid():
+            continue
+        if pid_alive(owner) and "omnictl" in pid_cmdline(owner) and not force:
+            if not quiet:
+                say(f"{work.name}: still in use by omnictl pid {owner} (--force to stop it)")
+            continue
+        for name, pid in state.get("pids", {}).items():
+            if name == "postgres" or not pid_alive(pid):
+                continue
+            cmdline = pid_cmdline(pid)
+            if str(work) in cmdline or "localstripe" in cmdline or "odoo" in cmdline:
+                say(f"{work.name}: stopping {name} (pid {pid})")
+                kill_pid(pid, name)
+        pgdata = state.get("pgdata")
+        if pgdata and Path(pgdata, "postmaster.pid").is_file():
+            try:
+                pid = int(Path(pgdata, "postmaster.pid").read_text().split("\n", 1)[0])
+            except (OSError, ValueError):
+                pid = None
+            if pid and pid_alive(pid) and pgdata in pid_cmdline(pid):
+                say(f"{work.name}: stopping PostgreSQL (pid {pid})")
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGINT)  # fast shutdown
+                deadline = time.monotonic() + 15
+                while time.monotonic() < deadline and pid_alive(pid):
+                    time.sleep(0.1)
+                kill_pid(pid, "postmaster")
+        shutil.rmtree(work, ignore_errors=True)
+        say(f"removed leftover {work}")
+        cleaned += 1
+    if not cleaned and not quiet:
+        say("no leftovers")
+    return 0
+
+
+def cmd_stop_leftovers(args) -> int:
+    return stop_leftovers(force=args.force)
+
+
+# --------------------------------------------------------------------------- main
+
+
+def ensure_demo_setup_placeholder() -> None:
+    if not DEMO_SETUP_SCRIPT.exists():
+        raise HarnessError(f"{DEMO_SETUP_SCRIPT} is missing")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    extra: list[str] = []
+    if "--" in argv:
+        index = argv.index("--")
+        argv, extra = argv[:index], argv[index + 1 :]
+
+    parser = argparse.ArgumentParser(
+        prog="omnictl", description=__doc__.split("\n\n", 1)[0].split(": ", 1)[1]
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("deps", help="install requirements-test.txt into this interpreter")
+    run = sub.add_parser("run", help="start the demo (Ctrl-C stops everything)")
+    run.add_argument("--port", type=int, default=DEFAULT_ODOO_PORT, help="Odoo HTTP port")
+    run.add_argument("--stripe-port", type=int, default=DEFAULT_LOCALSTRIPE_PORT)
+    run.add_argument("--database", default="omni_demo")
+    test = sub.add_parser("test", help="run every test (pytest args after --)")
+    test.add_argument("pytest_args", nargs="*", help=argparse.SUPPRESS)
+    suites = sub.add_parser("odoo-suites", help="Odoo's own payment suites with the addon")
+    suites.add_argument("--tags", default=DEFAULT_SUITE_TAGS, help="Odoo --test-tags value")
+    leftovers = sub.add_parser("stop-leftovers", help="clean up after a killed run")
+    leftovers.add_argument("--force", action="store_true", help="also runs whose owner lives")
+    args = parser.parse_args(argv)
+    if args.command == "test":
+        args.pytest_args = [*args.pytest_args, *extra]
+    elif extra:
+        parser.error(f"{args.command} takes no arguments after --")
+
+    install_signal_handlers()
+    handlers = {
+        "deps": cmd_deps,
+        "run": cmd_run,
+        "test": cmd_test,
+        "odoo-suites": cmd_odoo_suites,
+        "stop-leftovers": cmd_stop_leftovers,
+    }
+    try:
+        if args.command == "run":
+            ensure_demo_setup_placeholder()
+        return handlers[args.command](args)
+    except HarnessError as exc:
+        print(f"[omnictl] ERROR: {exc}", file=sys.stderr, flush=True)
+        return 2
+    except KeyboardInterrupt:
+        print("\n[omnictl] interrupted: stopping servers", file=sys.stderr, flush=True)
+        return 130
+    finally:
+        for session in reversed(_SESSIONS):
+            session.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
