@@ -993,19 +993,32 @@ def cmd_test(args) -> int:
     return rc
 
 
+_OUTCOME_RANK = ("failed", "passed", "skipped")
+
+
 def junit_counts(path: Path) -> tuple[int, int, int] | None:
-    """Return (passed, failed incl. errors, skipped) from pytest's JUnit XML report."""
+    """Return (passed, failed incl. errors, skipped) tests from pytest's JUnit XML report.
+
+    Sub-tests (``self.subTest``) are reported as extra entries of their test: a test counts
+    once, as failed if any of its entries failed.
+    """
     try:
         root = ElementTree.parse(path).getroot()
     except (OSError, ElementTree.ParseError):
         return None
-    suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
-    total = failed = skipped = 0
-    for suite in suites:
-        total += int(suite.get("tests", 0))
-        failed += int(suite.get("failures", 0)) + int(suite.get("errors", 0))
-        skipped += int(suite.get("skipped", 0))
-    return total - failed - skipped, failed, skipped
+    outcome: dict[tuple[str, str], str] = {}
+    for case in root.iter("testcase"):
+        key = (case.get("classname", ""), case.get("name", ""))
+        if case.find("failure") is not None or case.find("error") is not None:
+            state = "failed"
+        elif case.find("skipped") is not None:
+            state = "skipped"
+        else:
+            state = "passed"
+        # failed > passed > skipped, whatever the order of the entries
+        outcome[key] = min(outcome.get(key, state), state, key=_OUTCOME_RANK.index)
+    states = list(outcome.values())
+    return states.count("passed"), states.count("failed"), states.count("skipped")
 
 
 # --------------------------------------------------------------------------- odoo-suites

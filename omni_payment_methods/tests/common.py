@@ -64,6 +64,16 @@ class OmniCommon(StripeCommon):
         vals.update(values)
         return cls.env["payment.token"].create(vals)
 
+    def _omni_validation_tx(self):
+        """A Stripe validation transaction asking for a token, as the portal creates it."""
+        return self._create_transaction(
+            "direct",
+            operation="validation",
+            tokenize=True,
+            partner_id=self.customer.id,
+            payment_method_id=self.card_method.id,
+        )
+
 
 class LocalStripeMixin:
     """Tests that talk to a real localstripe (started by the project's test command)."""

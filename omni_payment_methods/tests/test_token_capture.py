@@ -12,13 +12,7 @@ from .common import LocalStripeMixin, OmniCommon, closed_port_url, current_api_p
 @tagged("post_install", "-at_install")
 class TestTokenCaptureLocalStripe(LocalStripeMixin, OmniCommon):
     def _tokenize(self, customer_id, pm):
-        tx = self._create_transaction(
-            "direct",
-            operation="validation",
-            tokenize=True,
-            partner_id=self.customer.id,
-            payment_method_id=self.card_method.id,
-        )
+        tx = self._omni_validation_tx()
         tx._stripe_tokenize_from_notification_data(
             {"setup_intent": {"customer": customer_id}, "payment_method": pm}
         )
@@ -131,13 +125,7 @@ class TestTokenCaptureOffline(OmniCommon):
     def test_stripe_down_while_capturing_keeps_token_to_synchronize(self):
         self.stripe.omni_stripe_api_base = closed_port_url()
         pm = current_api_payment_method()
-        tx = self._create_transaction(
-            "direct",
-            operation="validation",
-            tokenize=True,
-            partner_id=self.customer.id,
-            payment_method_id=self.card_method.id,
-        )
+        tx = self._omni_validation_tx()
         with patch(
             "odoo.addons.omni_payment_methods.models.payment_provider.PaymentProvider."
             "_omni_stripe_max_network_retries",
