@@ -527,8 +527,15 @@ class PaymentToken(models.Model):
         self.with_context(omni_stripe_sync=True).write(
             {"added_channel": "import", "added_by_id": False}
         )
-        for token in self:
-            token.with_context(omni_stripe_sync=True).added_on = token.create_date
+        if self:
+            # One statement for every existing token: they were added when they were created.
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE payment_token SET added_on = create_date WHERE id IN %s",
+                    tuple(self.ids),
+                )
+            )
+            self.invalidate_recordset(["added_on"])
         self.filtered(lambda t: t.provider_code == "stripe").with_context(
             omni_stripe_sync=True
         ).write({"stripe_sync_state": "pending"})

@@ -74,6 +74,8 @@ class TestTokenCaptureLocalStripe(LocalStripeMixin, OmniCommon):
         token._omni_init_existing()
         self.assertEqual(token.stripe_sync_state, "pending")
         self.assertEqual(token.added_channel, "import")
+        self.assertEqual(token.added_on, token.create_date)
+        self.assertFalse(token.added_by_id, "nobody is recorded as having added it")
         self.assertFalse(token.card_brand)
         token.action_omni_sync_from_stripe()
         self.assertRecordValues(
