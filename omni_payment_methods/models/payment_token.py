@@ -129,6 +129,13 @@ class PaymentToken(models.Model):
         "use 'Fetch details from Stripe'.",
     )
     stripe_synced_on = fields.Datetime(string="Last Synchronized", readonly=True, copy=False)
+    stripe_state_at = fields.Datetime(
+        string="Stripe State Time",
+        readonly=True,
+        copy=False,
+        help="Time of the Stripe state the stored details reflect (a fetch, or the creation "
+        "time of the webhook event applied last): older events are ignored.",
+    )
 
     def init(self):
         res = super().init()
@@ -461,8 +468,13 @@ class PaymentToken(models.Model):
             values.pop("payment_details")
         return values
 
-    def _omni_apply_payment_method(self, payment_method):
-        """Store the details of a PaymentMethod on the token (Stripe is the source of truth)."""
+    def _omni_apply_payment_method(self, payment_method, state_at=None):
+        """Store the details of a PaymentMethod on the token (Stripe is the source of truth).
+
+        :param state_at: the time of the Stripe state ``payment_method`` shows (a webhook
+            event's creation time); None for a fetch made now.
+        :return: False when the token already reflects a newer state (nothing written).
+        """
         self.ensure_one()
         values = self._omni_values_from_payment_method(payment_method)
         if values["stripe_payment_method"] != self.stripe_payment_method and (
@@ -475,7 +487,33 @@ class PaymentToken(models.Model):
                     method=self._omni_issuer_label(),
                 )
             )
+        state_at = state_at or fields.Datetime.now()
+        if self.stripe_state_at and state_at < self.stripe_state_at:
+            return False
+        values["stripe_state_at"] = state_at
         self.with_context(omni_stripe_sync=True).write(values)
+        return True
+
+    def _omni_archive_from_stripe(self, state_at=None):
+        """The PaymentMethod was detached in Stripe: archive the token, keep one default.
+
+        :return: False when the token already reflects a newer state or is archived.
+        """
+        self.ensure_one()
+        state_at = state_at or fields.Datetime.now()
+        if not self.active or (self.stripe_state_at and state_at < self.stripe_state_at):
+            return False
+        was_default = self.is_default
+        label = self._omni_issuer_label()
+        self.with_context(omni_stripe_sync=True).write(
+            {"active": False, "stripe_state_at": state_at}
+        )
+        self._omni_log(self.env._("%(method)s was removed in Stripe.", method=label))
+        if was_default:
+            # The most recently added live method of the customer takes the mark.
+            remaining = self.search(self._omni_default_domain(), order="added_on desc, id desc")
+            remaining[:1]._omni_assign_first_default()
+        return True
 
     def _omni_capture_stripe_details(self, payment_method=None):
         """Fill the token's details from Stripe right after its creation.
