@@ -24,6 +24,7 @@
         "views/payment_token_views.xml",
         "views/res_partner_views.xml",
         "views/payment_provider_views.xml",
+        "views/omni_stripe_event_views.xml",
         "wizards/payment_token_delete_wizard_views.xml",
     ],
     "demo": [

@@ -1,3 +1,4 @@
+from . import omni_stripe_event
 from . import payment_provider
 from . import payment_token
 from . import payment_transaction

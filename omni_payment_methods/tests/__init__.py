@@ -4,3 +4,4 @@ from . import test_delete_rules
 from . import test_card_number_guard
 from . import test_security
 from . import test_security_rpc
+from . import test_webhooks

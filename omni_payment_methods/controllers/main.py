@@ -1,0 +1,73 @@
+# Copyright 2026 omni_payment_methods contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import json
+import logging
+
+from odoo import SUPERUSER_ID, http
+from odoo.http import request
+
+from odoo.addons.payment_stripe import const as stripe_const
+from odoo.addons.payment_stripe.controllers.main import StripeController
+
+from ..models.omni_stripe_event import OMNI_WEBHOOK_EVENT_PREFIX, OMNI_WEBHOOK_EVENTS
+
+_logger = logging.getLogger(__name__)
+
+# Ask Stripe for the events that keep stored methods current: payment_stripe's "Create
+# Webhook" action subscribes to ``const.HANDLED_WEBHOOK_EVENTS``, so the list is extended in
+# place (the action cannot be extended without copying it). The controller below intercepts
+# these events before payment_stripe's own handling, which would otherwise look for a
+# transaction with the PaymentMethod's (missing) description, log the ValidationError with
+# its traceback and acknowledge the event without doing anything.
+for _event_type in OMNI_WEBHOOK_EVENTS:
+    if _event_type not in stripe_const.HANDLED_WEBHOOK_EVENTS:
+        stripe_const.HANDLED_WEBHOOK_EVENTS.append(_event_type)
+
+
+class OmniStripeController(StripeController):
+    @http.route(
+        StripeController._webhook_url,
+        type="http",
+        methods=["POST"],
+        auth="public",
+        csrf=False,
+    )
+    def stripe_webhook(self):
+        """Override of `payment_stripe`: handle the ``payment_method.*`` events.
+
+        They are verified with the provider's webhook secret (403 when unsigned, forged,
+        older than 10 minutes, or when no secret is configured), recorded once by event id
+        and applied to the stored methods in the order of their creation in Stripe. Every
+        other event goes to payment_stripe unchanged.
+        """
+        payload = request.httprequest.get_data()
+        try:
+            event = json.loads(payload)
+        except ValueError:
+            event = None
+        if not isinstance(event, dict):
+            _logger.warning("Stripe webhook request refused: its body is not a JSON object")
+            return self._omni_response("malformed", 400)
+        event_type = event.get("type")
+        if not (isinstance(event_type, str) and event_type.startswith(OMNI_WEBHOOK_EVENT_PREFIX)):
+            return super().stripe_webhook()
+
+        # Superuser (sudo): a public route, authenticated by Stripe's signature just below;
+        # the notes on the customers' chatter are then written by OdooBot, not the public user.
+        event_model = request.env["omni.stripe.event"].with_user(SUPERUSER_ID)
+        try:
+            object_id = event_model._omni_parse_event(event)["object_id"]
+        except ValueError as exc:
+            _logger.warning("malformed Stripe event refused: %s", exc)
+            return self._omni_response("malformed", 400)
+        provider = event_model._omni_verify_signature(
+            payload, request.httprequest.headers.get("Stripe-Signature"), object_id
+        )
+        if not provider:
+            return self._omni_response("forbidden", 403)
+        record = event_model._omni_process_event(event, provider)
+        return self._omni_response(record.state if record else "duplicate", 200)
+
+    @staticmethod
+    def _omni_response(status, code):
+        return request.make_json_response({"status": status}, status=code)

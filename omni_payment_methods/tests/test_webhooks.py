@@ -1,0 +1,528 @@
+# Copyright 2026 omni_payment_methods contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import datetime
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from unittest.mock import patch
+
+from odoo.exceptions import AccessError
+from odoo.tests import new_test_user, tagged
+from odoo.tools import mute_logger
+
+from odoo.addons.payment.tests.http_common import PaymentHttpCommon
+from odoo.addons.payment_stripe.controllers.main import StripeController
+
+from ..models.omni_stripe_event import OMNI_WEBHOOK_EVENTS
+from .common import OmniCommon, current_api_payment_method
+
+MUTED = (
+    "odoo.addons.omni_payment_methods.models.omni_stripe_event",
+    "odoo.addons.omni_payment_methods.controllers.main",
+)
+AUTO_UPDATED = "payment_method.automatically_updated"
+UPDATED = "payment_method.updated"
+DETACHED = "payment_method.detached"
+
+
+def utc(timestamp):
+    """The naive UTC datetime Odoo stores for a Unix timestamp."""
+    return datetime.datetime.fromtimestamp(timestamp, datetime.timezone.utc).replace(tzinfo=None)
+
+
+@tagged("post_install", "-at_install")
+class TestWebhooks(OmniCommon, PaymentHttpCommon):
+    """Stripe's payment_method.* events, posted to /payment/stripe/webhook as Stripe does."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.secret = cls.stripe.stripe_webhook_secret
+        cls.Event = cls.env["omni.stripe.event"]
+        cls.token = cls._omni_token(cls.customer, last4="4242", brand="visa", month=12, year=2030)
+        cls.other_token = cls._omni_token(
+            cls.customer, last4="5556", brand="visa", month=1, year=2031
+        )
+        # The second method was added after the first (the order the default follows).
+        cls.other_token.with_context(omni_stripe_sync=True).write(
+            {"added_on": cls.token.added_on + datetime.timedelta(minutes=1)}
+        )
+
+    # === HELPERS === #
+
+    def _pm(self, token, **card):
+        """Stripe's current-API PaymentMethod, as the one of ``token``, with ``card`` values."""
+        pm = current_api_payment_method()
+        pm.update(id=token.stripe_payment_method, customer=token.provider_ref)
+        if "brand" in card:
+            card.setdefault("display_brand", card["brand"])
+        pm["card"].update(card)
+        return pm
+
+    def _event(self, event_type, pm, created=None, event_id=None):
+        return {
+            "id": event_id or f"evt_omni_{uuid.uuid4().hex[:20]}",
+            "object": "event",
+            "type": event_type,
+            "created": created or int(time.time()),
+            "data": {"object": pm},
+            "api_version": "2024-06-20",
+            "livemode": False,
+            "pending_webhooks": 1,
+            "request": {"id": None, "idempotency_key": None},
+        }
+
+    @staticmethod
+    def _sign(body, secret, timestamp):
+        signature = hmac.new(
+            secret.encode(), f"{timestamp}.{body}".encode(), hashlib.sha256
+        ).hexdigest()
+        return f"t={timestamp},v1={signature}"
+
+    def _post(self, event=None, body=None, secret=None, timestamp=None, signed=True):
+        """POST an event signed like Stripe does; return the response."""
+        body = json.dumps(event) if body is None else body
+        headers = {"Content-Type": "application/json"}
+        if signed:
+            headers["Stripe-Signature"] = self._sign(
+                body, secret or self.secret, timestamp or int(time.time())
+            )
+        self.env.flush_all()
+        response = self.url_open(StripeController._webhook_url, data=body, headers=headers)
+        self.env.invalidate_all()
+        return response
+
+    def _events(self):
+        return self.Event.search([])
+
+    def _notes(self, partner):
+        return partner.message_ids.filtered(lambda m: "by Stripe" in (m.body or ""))
+
+    def _assert_unchanged(self, token, month=12, year=2030, last4="4242"):
+        self.assertRecordValues(
+            token,
+            [
+                {
+                    "active": True,
+                    "card_exp_month": month,
+                    "card_exp_year": year,
+                    "payment_details": last4,
+                    "card_brand": "visa",
+                }
+            ],
+        )
+
+    # === VALID EVENTS === #
+
+    def test_automatically_updated_stores_new_details(self):
+        created = int(time.time()) - 30
+        pm = self._pm(self.token, brand="mastercard", last4="4444", exp_month=8, exp_year=2031)
+        event = self._event(AUTO_UPDATED, pm, created=created)
+        response = self._post(event)
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.json(), {"status": "processed"})
+        self.assertRecordValues(
+            self.token,
+            [
+                {
+                    "active": True,
+                    "card_brand": "mastercard",
+                    "payment_details": "4444",
+                    "card_exp_month": 8,
+                    "card_exp_year": 2031,
+                    "expiry_date": datetime.date(2031, 8, 31),
+                    "stripe_state_at": utc(created),
+                    "is_default": True,
+                }
+            ],
+        )
+        self.assertRecordValues(
+            self._events(),
+            [
+                {
+                    "event_id": event["id"],
+                    "event_type": AUTO_UPDATED,
+                    "object_id": self.token.stripe_payment_method,
+                    "stripe_created": utc(created),
+                    "provider_id": self.stripe.id,
+                    "token_id": self.token.id,
+                    "state": "processed",
+                }
+            ],
+        )
+        notes = self._notes(self.customer)
+        self.assertEqual(len(notes), 1)
+        self.assertIn(
+            "Visa ending in 4242 was updated by Stripe: now Mastercard ending in 4444, "
+            "expires 08/2031.",
+            notes.body,
+        )
+        self.assertEqual(notes.author_id, self.env.ref("base.partner_root"))
+        # The other method of the customer is untouched.
+        self._assert_unchanged(self.other_token, month=1, year=2031, last4="5556")
+
+    def test_updated_new_expiry_is_logged(self):
+        event = self._event(UPDATED, self._pm(self.token, exp_month=8, exp_year=2031))
+        response = self._post(event)
+        self.assertEqual(response.status_code, 200)
+        self._assert_unchanged(self.token, month=8, year=2031)
+        self.assertEqual(self._events().state, "processed")
+        self.assertIn(
+            "Visa ending in 4242 was updated by Stripe: expires 08/2031.",
+            self._notes(self.customer).body,
+        )
+
+    def test_updated_without_visible_change_posts_no_note(self):
+        # Only the billing details changed (e.g. the holder's email): nothing to tell.
+        event = self._event(UPDATED, self._pm(self.token, exp_month=12, exp_year=2030))
+        response = self._post(event)
+        self.assertEqual(response.status_code, 200)
+        self._assert_unchanged(self.token)
+        self.assertEqual(self.token.stripe_state_at, utc(event["created"]))
+        self.assertEqual(self._events().state, "processed")
+        self.assertFalse(self._notes(self.customer))
+
+    def test_detached_archives_and_moves_default(self):
+        self.assertTrue(self.token.is_default)
+        event = self._event(DETACHED, self._pm(self.token))
+        response = self._post(event)
+        self.assertEqual(response.status_code, 200)
+        self.assertRecordValues(
+            self.token,
+            [{"active": False, "is_default": False, "stripe_state_at": utc(event["created"])}],
+        )
+        self.assertRecordValues(self.other_token, [{"active": True, "is_default": True}])
+        self.assertRecordValues(self._events(), [{"state": "processed", "token_id": self.token.id}])
+        self.assertIn(
+            "Visa ending in 4242 was removed in Stripe.", self.customer.message_ids[0].body
+        )
+
+    def test_unknown_payment_method_is_recorded_as_ignored(self):
+        pm = current_api_payment_method()  # pm_1Pgc75B7WZ01zgkWlHVgdEGJ: no token holds it.
+        event = self._event(UPDATED, pm)
+        response = self._post(event)
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.json(), {"status": "ignored"})
+        self.assertRecordValues(
+            self._events(),
+            [
+                {
+                    "event_id": event["id"],
+                    "object_id": pm["id"],
+                    "provider_id": self.stripe.id,
+                    "token_id": False,
+                    "state": "ignored",
+                }
+            ],
+        )
+        self._assert_unchanged(self.token)
+
+    def test_other_payment_method_event_is_recorded_as_ignored(self):
+        event = self._event("payment_method.attached", self._pm(self.token, exp_year=2035))
+        response = self._post(event)
+        self.assertEqual(response.status_code, 200)
+        self.assertRecordValues(
+            self._events(), [{"state": "ignored", "reason": "Event type not handled."}]
+        )
+        self._assert_unchanged(self.token)
+
+    # === REFUSED EVENTS === #
+
+    @mute_logger(*MUTED)
+    def test_forged_signature_is_refused(self):
+        event = self._event(DETACHED, self._pm(self.token))
+        response = self._post(event, secret="whsec_not_the_right_one")
+        self.assertEqual(response.status_code, 403)
+        self._assert_unchanged(self.token)
+        self.assertFalse(self._events())
+
+    @mute_logger(*MUTED)
+    def test_tampered_body_is_refused(self):
+        event = self._event(UPDATED, self._pm(self.token, exp_month=8, exp_year=2031))
+        body = json.dumps(event)
+        timestamp = int(time.time())
+        header = self._sign(body, self.secret, timestamp)
+        tampered = body.replace('"exp_year": 2031', '"exp_year": 2039')
+        self.assertNotEqual(tampered, body)
+        self.env.flush_all()
+        response = self.url_open(
+            StripeController._webhook_url,
+            data=tampered,
+            headers={"Content-Type": "application/json", "Stripe-Signature": header},
+        )
+        self.env.invalidate_all()
+        self.assertEqual(response.status_code, 403)
+        self._assert_unchanged(self.token)
+        self.assertFalse(self._events())
+
+    @mute_logger(*MUTED)
+    def test_unsigned_event_is_refused(self):
+        event = self._event(DETACHED, self._pm(self.token))
+        response = self._post(event, signed=False)
+        self.assertEqual(response.status_code, 403)
+        self._assert_unchanged(self.token)
+        self.assertFalse(self._events())
+
+    @mute_logger(*MUTED)
+    def test_stale_signature_is_refused(self):
+        event = self._event(DETACHED, self._pm(self.token))
+        response = self._post(event, timestamp=int(time.time()) - 11 * 60)
+        self.assertEqual(response.status_code, 403)
+        self._assert_unchanged(self.token)
+        self.assertFalse(self._events())
+        # Within the tolerance the same event is accepted.
+        response = self._post(event, timestamp=int(time.time()) - 5 * 60)
+        self.assertEqual(response.status_code, 200)
+        self.assertFalse(self.token.active)
+
+    @mute_logger(*MUTED)
+    def test_provider_without_webhook_secret_refuses_events(self):
+        self.stripe.stripe_webhook_secret = False
+        event = self._event(DETACHED, self._pm(self.token))
+        response = self._post(event, secret=self.secret)
+        self.assertEqual(response.status_code, 403)
+        self._assert_unchanged(self.token)
+        self.assertFalse(self._events())
+        # Nor is an event on an unknown PaymentMethod recorded without a secret to check it.
+        response = self._post(self._event(UPDATED, current_api_payment_method()))
+        self.assertEqual(response.status_code, 403)
+        self.assertFalse(self._events())
+
+    @mute_logger(*MUTED)
+    def test_only_the_token_provider_secret_counts(self):
+        """Another Stripe provider's secret does not authenticate events on this token."""
+        other = self._prepare_provider(
+            "stripe",
+            company=self.env["res.company"].create({"name": "Omni Other Co"}),
+            update_values={"stripe_webhook_secret": "whsec_other_provider"},
+        )
+        self.assertNotEqual(other, self.stripe)
+        event = self._event(DETACHED, self._pm(self.token))
+        response = self._post(event, secret="whsec_other_provider")
+        self.assertEqual(response.status_code, 403)
+        self._assert_unchanged(self.token)
+        # An unknown PaymentMethod may be signed by any enabled/test Stripe provider.
+        response = self._post(
+            self._event(UPDATED, current_api_payment_method()), secret="whsec_other_provider"
+        )
+        self.assertEqual(response.status_code, 200)
+        self.assertRecordValues(self._events(), [{"provider_id": other.id, "state": "ignored"}])
+
+    @mute_logger(*MUTED)
+    def test_malformed_json_is_a_bad_request(self):
+        response = self._post(body='{"type": "payment_method.detached", "id": ')
+        self.assertEqual(response.status_code, 400)
+        self._assert_unchanged(self.token)
+        self.assertFalse(self._events())
+        response = self._post(body="[1, 2]")
+        self.assertEqual(response.status_code, 400)
+        # Valid JSON without the object the event is about.
+        event = self._event(DETACHED, self._pm(self.token))
+        del event["data"]
+        response = self._post(event)
+        self.assertEqual(response.status_code, 400)
+        self._assert_unchanged(self.token)
+        self.assertFalse(self._events())
+
+    # === DUPLICATES === #
+
+    def test_duplicate_delivery_changes_nothing(self):
+        event = self._event(AUTO_UPDATED, self._pm(self.token, exp_month=8, exp_year=2031))
+        self.assertEqual(self._post(event).status_code, 200)
+        self._assert_unchanged(self.token, month=8, year=2031)
+        # People act on the methods between both deliveries (Stripe is not called here).
+        self.token.nickname = "Company Visa"
+        with patch.object(type(self.token), "_omni_stripe_call") as stripe_call_mock:
+            self.other_token.action_omni_set_default()
+        self.assertEqual(stripe_call_mock.call_count, 1)
+        self.env.flush_all()
+        write_date = self.token.write_date
+        messages = self.customer.message_ids
+        Token = type(self.env["payment.token"])
+        with patch.object(
+            Token,
+            "_omni_apply_payment_method",
+            autospec=True,
+            side_effect=Token._omni_apply_payment_method,
+        ) as apply_mock:
+            response = self._post(event)
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.json(), {"status": "duplicate"})
+        self.assertEqual(apply_mock.call_count, 0)
+        self.assertRecordValues(
+            self.token,
+            [
+                {
+                    "nickname": "Company Visa",
+                    "is_default": False,
+                    "card_exp_month": 8,
+                    "card_exp_year": 2031,
+                    "write_date": write_date,
+                }
+            ],
+        )
+        self.assertTrue(self.other_token.is_default)
+        self.assertEqual(self.customer.message_ids, messages)
+        self.assertEqual(len(self._events()), 1)
+
+    def test_duplicate_detached_after_a_change_changes_nothing(self):
+        event = self._event(DETACHED, self._pm(self.token))
+        self.assertEqual(self._post(event).status_code, 200)
+        self.assertFalse(self.token.active)
+        self.assertTrue(self.other_token.is_default)
+        self.other_token.nickname = "Backup"
+        messages = self.customer.message_ids
+        response = self._post(event)
+        self.assertEqual(response.status_code, 200)
+        self.assertFalse(self.token.active)
+        self.assertRecordValues(self.other_token, [{"is_default": True, "nickname": "Backup"}])
+        self.assertEqual(self.customer.message_ids, messages)
+        self.assertEqual(len(self._events()), 1)
+
+    @mute_logger("odoo.sql_db", *MUTED)
+    def test_simultaneous_duplicate_hits_the_unique_index(self):
+        """Two deliveries at once: the second one does not see the first's row yet."""
+        event = self._event(AUTO_UPDATED, self._pm(self.token, exp_month=8, exp_year=2031))
+        Event = self.Event.with_user(self.env.ref("base.user_root"))
+        first = Event._omni_process_event(event, self.stripe)
+        self.assertEqual(first.state, "processed")
+        self.token.nickname = "Company Visa"
+        messages = self.customer.message_ids
+        with patch.object(type(self.Event), "_omni_find_event", return_value=self.Event):
+            second = Event._omni_process_event(event, self.stripe)
+        self.assertFalse(second)
+        self.assertEqual(len(self._events()), 1)
+        self.assertRecordValues(
+            self.token, [{"nickname": "Company Visa", "card_exp_month": 8, "card_exp_year": 2031}]
+        )
+        self.assertEqual(self.customer.message_ids, messages)
+
+    # === ORDER === #
+
+    def test_older_update_after_newer_update_is_stale(self):
+        now = int(time.time())
+        newer = self._event(UPDATED, self._pm(self.token, exp_month=9, exp_year=2032), now - 10)
+        older = self._event(UPDATED, self._pm(self.token, exp_month=8, exp_year=2031), now - 60)
+        self.assertEqual(self._post(newer).status_code, 200)
+        response = self._post(older)
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.json(), {"status": "stale"})
+        self._assert_unchanged(self.token, month=9, year=2032)
+        self.assertEqual(self.token.stripe_state_at, utc(now - 10))
+        events = self._events()
+        self.assertEqual(events.filtered(lambda e: e.event_id == older["id"]).state, "stale")
+        self.assertEqual(events.filtered(lambda e: e.event_id == newer["id"]).state, "processed")
+        self.assertEqual(len(self._notes(self.customer)), 1)
+
+    def test_older_update_after_detach_keeps_it_archived(self):
+        now = int(time.time())
+        detached = self._event(DETACHED, self._pm(self.token), now - 10)
+        older = self._event(UPDATED, self._pm(self.token, exp_month=8, exp_year=2031), now - 60)
+        self.assertEqual(self._post(detached).status_code, 200)
+        response = self._post(older)
+        self.assertEqual(response.status_code, 200)
+        self.assertRecordValues(
+            self.token, [{"active": False, "card_exp_month": 12, "card_exp_year": 2030}]
+        )
+        self.assertEqual(
+            self._events().filtered(lambda e: e.event_id == older["id"]).state, "stale"
+        )
+
+    def test_newer_update_after_detach_keeps_it_archived(self):
+        now = int(time.time())
+        detached = self._event(DETACHED, self._pm(self.token), now - 60)
+        newer = self._event(UPDATED, self._pm(self.token, exp_month=8, exp_year=2031), now - 10)
+        self.assertEqual(self._post(detached).status_code, 200)
+        response = self._post(newer)
+        self.assertEqual(response.status_code, 200)
+        self.assertRecordValues(
+            self.token,
+            [{"active": False, "card_exp_month": 12, "stripe_state_at": utc(now - 60)}],
+        )
+        self.assertRecordValues(
+            self._events().filtered(lambda e: e.event_id == newer["id"]),
+            [{"state": "ignored", "token_id": self.token.id}],
+        )
+        self.assertTrue(self.other_token.is_default)
+
+    def test_older_detach_after_newer_update_is_stale(self):
+        now = int(time.time())
+        newer = self._event(UPDATED, self._pm(self.token, exp_month=8, exp_year=2031), now - 10)
+        detached = self._event(DETACHED, self._pm(self.token), now - 60)
+        self.assertEqual(self._post(newer).status_code, 200)
+        response = self._post(detached)
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.json(), {"status": "stale"})
+        self.assertRecordValues(self.token, [{"active": True, "is_default": True}])
+        self._assert_unchanged(self.token, month=8, year=2031)
+
+    # === CORE EVENTS AND SUBSCRIPTION === #
+
+    def test_core_events_still_reach_payment_stripe(self):
+        tx = self._create_transaction("redirect")
+        body = json.dumps(self.notification_data)  # payment_intent.succeeded
+        Tx = type(self.env["payment.transaction"])
+        with patch.object(
+            Tx,
+            "_get_tx_from_notification_data",
+            autospec=True,
+            side_effect=Tx._get_tx_from_notification_data,
+        ) as get_tx_mock:
+            response = self._post(body=body)
+        self.assertEqual(response.status_code, 200)
+        # payment_stripe's controller looks the transaction up (and so does its handling).
+        self.assertTrue(get_tx_mock.call_count)
+        _tx_model, provider_code, data = get_tx_mock.call_args_list[0].args
+        self.assertEqual(provider_code, "stripe")
+        self.assertEqual(data["event_type"], "payment_intent.succeeded")
+        self.assertEqual(data["reference"], tx.reference)
+        self.assertEqual(tx.state, "done")
+        self.assertFalse(self._events())
+
+    def test_payment_method_events_never_reach_payment_stripe(self):
+        Tx = type(self.env["payment.transaction"])
+        with patch.object(Tx, "_get_tx_from_notification_data") as get_tx_mock:
+            response = self._post(self._event(UPDATED, self._pm(self.token, exp_year=2033)))
+        self.assertEqual(response.status_code, 200)
+        get_tx_mock.assert_not_called()
+        self.assertEqual(self.token.card_exp_year, 2033)
+
+    def test_created_webhook_subscribes_to_payment_method_events(self):
+        self.stripe.stripe_webhook_secret = False
+        with patch.object(
+            type(self.env["payment.provider"]),
+            "_stripe_make_request",
+            return_value={"secret": "whsec_new"},
+        ) as request_mock:
+            self.stripe.action_stripe_create_webhook()
+        self.assertEqual(request_mock.call_count, 1)
+        self.assertEqual(request_mock.call_args.args[0], "webhook_endpoints")
+        events = request_mock.call_args.kwargs["payload"]["enabled_events[]"]
+        self.assertLessEqual(set(OMNI_WEBHOOK_EVENTS), set(events))
+        self.assertIn("payment_intent.succeeded", events)
+        self.assertEqual(len(events), len(set(events)), "no event is asked twice")
+        self.assertEqual(self.stripe.stripe_webhook_secret, "whsec_new")
+
+    # === ACCESS === #
+
+    def test_managers_read_the_log_only(self):
+        self._post(self._event(UPDATED, current_api_payment_method()))
+        event = self._events()
+        self.assertTrue(event)
+        manager = new_test_user(
+            self.env,
+            "omni_evt_manager",
+            groups="omni_payment_methods.group_omni_payment_method_manager",
+        )
+        admin = new_test_user(self.env, "omni_evt_admin", groups="base.group_system")
+        event.with_user(manager).check_access("read")
+        self.assertEqual(event.with_user(manager).read(["state"])[0]["state"], "ignored")
+        for operation in ("write", "create", "unlink"):
+            with self.assertRaises(AccessError):
+                event.with_user(manager).check_access(operation)
+            event.with_user(admin).check_access(operation)
+        user = new_test_user(self.env, "omni_evt_user", groups="base.group_user")
+        with self.assertRaises(AccessError):
+            event.with_user(user).check_access("read")
