@@ -6,22 +6,11 @@ import logging
 from odoo import SUPERUSER_ID, http
 from odoo.http import request
 
-from odoo.addons.payment_stripe import const as stripe_const
 from odoo.addons.payment_stripe.controllers.main import StripeController
 
-from ..models.omni_stripe_event import OMNI_WEBHOOK_EVENT_PREFIX, OMNI_WEBHOOK_EVENTS
+from ..models.omni_stripe_event import OMNI_WEBHOOK_EVENT_PREFIX
 
 _logger = logging.getLogger(__name__)
-
-# Ask Stripe for the events that keep stored methods current: payment_stripe's "Create
-# Webhook" action subscribes to ``const.HANDLED_WEBHOOK_EVENTS``, so the list is extended in
-# place (the action cannot be extended without copying it). The controller below intercepts
-# these events before payment_stripe's own handling, which would otherwise look for a
-# transaction with the PaymentMethod's (missing) description, log the ValidationError with
-# its traceback and acknowledge the event without doing anything.
-for _event_type in OMNI_WEBHOOK_EVENTS:
-    if _event_type not in stripe_const.HANDLED_WEBHOOK_EVENTS:
-        stripe_const.HANDLED_WEBHOOK_EVENTS.append(_event_type)
 
 
 class OmniStripeController(StripeController):

@@ -8,6 +8,7 @@ from psycopg2 import errors as pg_errors
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import mute_logger
 
 from odoo.addons.payment_stripe import utils as stripe_utils
 
@@ -56,6 +57,9 @@ class OmniStripeEvent(models.Model):
     )
     provider_id = fields.Many2one(
         comodel_name="payment.provider", readonly=True, ondelete="set null"
+    )
+    company_id = fields.Many2one(
+        related="provider_id.company_id", store=True, index=True, string="Company"
     )
     token_id = fields.Many2one(
         comodel_name="payment.token",
@@ -199,7 +203,8 @@ class OmniStripeEvent(models.Model):
         if self._omni_find_event(values["event_id"]):
             return self.browse()
         try:
-            with self.env.cr.savepoint():
+            # The duplicate key of a simultaneous delivery is expected and handled here.
+            with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
                 return self.create(values)
         except pg_errors.UniqueViolation:
             _logger.info("Stripe event %s received twice at once", values["event_id"])

@@ -8,6 +8,7 @@ from odoo.exceptions import UserError
 from odoo.addons.payment_stripe import utils as stripe_utils
 
 from ..lib import stripe_api
+from .omni_stripe_event import OMNI_WEBHOOK_EVENTS
 
 _logger = logging.getLogger(__name__)
 
@@ -21,6 +22,24 @@ class PaymentProvider(models.Model):
         help="Leave empty to talk to Stripe. For development and tests only: the URL of a "
         "Stripe-compatible server such as localstripe (e.g. http://127.0.0.1:8420).",
     )
+
+    def _stripe_make_request(
+        self, endpoint, payload=None, method="POST", offline=False, idempotency_key=None
+    ):
+        """Override of `payment_stripe`: the webhook that "Generate your webhook" creates also
+        asks for the events that keep stored methods current (handled by the addon's
+        controller before payment_stripe's own handling)."""
+        if endpoint == "webhook_endpoints" and method == "POST" and payload:
+            events = list(payload.get("enabled_events[]") or [])
+            events += [event for event in OMNI_WEBHOOK_EVENTS if event not in events]
+            payload = dict(payload, **{"enabled_events[]": events})
+        return super()._stripe_make_request(
+            endpoint,
+            payload=payload,
+            method=method,
+            offline=offline,
+            idempotency_key=idempotency_key,
+        )
 
     def _omni_stripe_client(self):
         """Return a ``stripe.StripeClient`` built from the provider's keys.

@@ -2,12 +2,15 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import logging
 
+import psycopg2
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 from ..lib import expiry as expiry_lib
 from ..lib import pan as pan_lib
+from ..lib import reminders as reminders_lib
 from ..lib import stripe_api
 
 _logger = logging.getLogger(__name__)
@@ -111,6 +114,30 @@ class PaymentToken(models.Model):
     card_wallet = fields.Char(string="Wallet", readonly=True)
     bank_name = fields.Char(readonly=True)
     issuer_display = fields.Char(string="Issuer", compute="_compute_issuer_display")
+    expiry_days_left = fields.Integer(
+        string="Days Until Expiry",
+        compute="_compute_expiry_days_left",
+        help="0 on the last day the card can be charged, negative once expired.",
+    )
+    expiry_days_label = fields.Char(string="Days Left", compute="_compute_expiry_days_left")
+    omni_reminder_ids = fields.One2many(
+        comodel_name="omni.payment.reminder",
+        inverse_name="token_id",
+        string="Expiry Reminders",
+        readonly=True,
+    )
+    omni_last_reminder_on = fields.Datetime(
+        string="Last Reminder", compute="_compute_omni_last_reminder"
+    )
+    omni_last_reminder_stage = fields.Char(
+        string="Last Reminder Stage", compute="_compute_omni_last_reminder"
+    )
+    omni_update_url = fields.Char(
+        string="Update Link",
+        compute="_compute_omni_update_url",
+        help="Signed link to the customer's payment methods, valid for a limited time; it "
+        "works for customers without a portal account.",
+    )
     added_on = fields.Datetime(string="Added", default=fields.Datetime.now, readonly=True)
     added_by_id = fields.Many2one(
         comodel_name="res.users",
@@ -128,7 +155,7 @@ class PaymentToken(models.Model):
         help="'To synchronize' means the details could not be read from Stripe yet: "
         "use 'Fetch details from Stripe'.",
     )
-    stripe_synced_on = fields.Datetime(string="Last Synchronized", readonly=True, copy=False)
+    stripe_synced_on = fields.Datetime(string="Last Checked With Stripe", readonly=True, copy=False)
     stripe_state_at = fields.Datetime(
         string="Stripe State Time",
         readonly=True,
@@ -176,6 +203,38 @@ class PaymentToken(models.Model):
     def _compute_issuer_display(self):
         for token in self:
             token.issuer_display = token._omni_issuer_label(short=True)
+
+    @api.depends("expiry_date")
+    def _compute_expiry_days_left(self):
+        today = fields.Date.context_today(self)
+        for token in self:
+            days = expiry_lib.days_until(token.expiry_date, today)
+            token.expiry_days_left = days or 0
+            if days is None:
+                token.expiry_days_label = ""
+            elif days < 0:
+                token.expiry_days_label = self.env._("EXPIRED")
+            else:
+                token.expiry_days_label = str(days)
+
+    def _compute_omni_last_reminder(self):
+        self.omni_last_reminder_on = False
+        self.omni_last_reminder_stage = False
+        if not self.ids:
+            return
+        reminders = self.env["omni.payment.reminder"].search(
+            [("token_id", "in", self.ids), ("state", "=", "sent")], order="sent_on desc, id desc"
+        )
+        for reminder in reminders:
+            token = reminder.token_id
+            if token in self and not token.omni_last_reminder_on:
+                token.omni_last_reminder_on = reminder.sent_on
+                token.omni_last_reminder_stage = reminder.stage_label
+
+    @api.depends("commercial_partner_id")
+    def _compute_omni_update_url(self):
+        for token in self:
+            token.omni_update_url = token.commercial_partner_id._omni_payment_methods_url()
 
     # === CRUD METHODS === #
 
@@ -560,6 +619,66 @@ class PaymentToken(models.Model):
             message += "\n" + "\n".join(failed)
         return self._omni_notify(message, kind="warning" if failed else "success", reload=True)
 
+    @api.model
+    def _omni_stale_domain(self, max_age_days=7):
+        """Stripe methods whose details were never fetched, or not for ``max_age_days``."""
+        limit = fields.Datetime.subtract(fields.Datetime.now(), days=max_age_days)
+        return [
+            ("provider_id.code", "=", "stripe"),
+            ("stripe_payment_method", "!=", False),
+            "|",
+            ("stripe_synced_on", "=", False),
+            ("stripe_synced_on", "<", limit),
+        ]
+
+    @api.model
+    def _cron_omni_sync_stripe(self, batch_size=100, max_age_days=7):
+        """Fetch current details from Stripe for stale methods, one bounded batch per call.
+
+        Stripe unreachable or timing out stops the run without marking anything: the next
+        run starts again from the same methods.
+        """
+        tokens = self.search(
+            self._omni_stale_domain(max_age_days),
+            limit=batch_size,
+            order="stripe_synced_on asc nulls first, id",
+        )
+        done = 0
+        for token in tokens:
+            try:
+                with self.env.cr.savepoint():
+                    token._omni_apply_payment_method(token._omni_fetch_stripe_payment_method())
+            except UserError as exc:
+                category = stripe_api.classify_error(exc.__cause__)[0] if exc.__cause__ else None
+                if category in (stripe_api.ERROR_UNREACHABLE, stripe_api.ERROR_TIMEOUT):
+                    _logger.warning("Stripe unavailable, synchronization stopped: %s", exc)
+                    break
+                token.with_context(omni_stripe_sync=True).write(
+                    {"stripe_sync_state": "pending", "stripe_synced_on": fields.Datetime.now()}
+                )
+            done += 1
+        else:
+            remaining = self.search_count(self._omni_stale_domain(max_age_days))
+            self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+            return done
+        self.env["ir.cron"]._notify_progress(done=done, remaining=0)
+        return done
+
+    def action_omni_sync_all_stripe(self):
+        """Queue the synchronization of every stale Stripe method (runs in the background)."""
+        self.env["payment.token"].check_access("write")
+        cron = self.env.ref("omni_payment_methods.ir_cron_sync_stripe")
+        # sudo: managers may start the job; triggering a cron needs system rights.
+        cron.sudo()._trigger()
+        count = self.search_count(self._omni_stale_domain())
+        return self._omni_notify(
+            self.env._(
+                "Synchronization with Stripe started in the background for %(count)s payment "
+                "method(s).",
+                count=count,
+            )
+        )
+
     def _omni_init_existing(self):
         """Mark tokens that existed before the install: channel, default, to synchronize."""
         self.with_context(omni_stripe_sync=True).write(
@@ -579,11 +698,137 @@ class PaymentToken(models.Model):
         ).write({"stripe_sync_state": "pending"})
         self._omni_assign_first_default()
 
+    # === BUSINESS METHODS: EXPIRY REMINDERS === #
+
+    def _omni_replacements(self, today):
+        """Return {(customer id, company id): default token} for the customers of ``self``."""
+        defaults = self.search(
+            [
+                ("commercial_partner_id", "in", self.commercial_partner_id.ids),
+                ("is_default", "=", True),
+            ]
+        )
+        return {(t.commercial_partner_id.id, t.company_id.id): t for t in defaults}
+
+    def _omni_reminder_skip_reason(self, defaults, today):
+        """Return why this card needs no reminder (translated), or False."""
+        self.ensure_one()
+        if not self.active:
+            return self.env._("The payment method was deleted.")
+        if not self._omni_reminder_recipient().email:
+            return self.env._("The customer has no email address.")
+        default = defaults.get((self.commercial_partner_id.id, self.company_id.id))
+        if (
+            default
+            and default != self
+            and (not default.expiry_date or default.expiry_date > self.expiry_date)
+        ):
+            return self.env._(
+                "Replaced: the customer's default payment method is %(method)s.",
+                method=default._omni_issuer_label(),
+            )
+        return False
+
+    def _omni_reminder_recipient(self):
+        self.ensure_one()
+        return self.partner_id if self.partner_id.email else self.commercial_partner_id
+
+    def _omni_send_expiry_reminders(self, stages=None, today=None, origin="cron"):
+        """Send (or log as skipped) the expiry reminder of each card; return those sent.
+
+        Each card is isolated in a savepoint: a card that fails is logged as failed and the
+        others go on. The log row is written before the email, and a scheduled stage has a
+        unique index, so a second worker that reaches the same card sends nothing.
+        """
+        today = today or fields.Date.context_today(self)
+        stages = stages or {}
+        Reminder = self.env["omni.payment.reminder"]
+        template = self.env.ref("omni_payment_methods.mail_template_card_expiry")
+        defaults = self._omni_replacements(today)
+        sent = self.browse()
+        for token in self:
+            stage = stages.get(token.id)
+            try:
+                with self.env.cr.savepoint():
+                    reason = token._omni_reminder_skip_reason(defaults, today)
+                    if reason:
+                        Reminder._omni_create_log(token, stage, "skipped", reason, origin)
+                        continue
+                    log = Reminder._omni_create_log(token, stage, "sent", origin=origin)
+                    log.mail_message_id = token._omni_post_expiry_reminder(template)
+                    sent |= token
+            except psycopg2.errors.UniqueViolation:
+                _logger.info("reminder of token %s already sent by another worker", token.id)
+            except Exception as exc:  # noqa: BLE001 - one card never stops the batch
+                _logger.exception("expiry reminder of token %s failed", token.id)
+                with self.env.cr.savepoint():
+                    Reminder._omni_create_log(token, stage, "failed", str(exc)[:200], origin)
+        return sent
+
+    def _omni_post_expiry_reminder(self, template):
+        """Email the reminder and log it on the customer's chatter; return the message."""
+        self.ensure_one()
+        rendered = template._generate_template([self.id], ("subject", "body_html", "email_from"))[
+            self.id
+        ]
+        recipient = self._omni_reminder_recipient()
+        # sudo: the reminder is the company writing to its customer, whoever triggers it.
+        customer = self.commercial_partner_id.sudo().with_context(mail_notify_force_send=False)
+        return customer.message_post(
+            body=rendered["body_html"],
+            subject=rendered["subject"],
+            email_from=rendered.get("email_from") or None,
+            author_id=self.company_id.partner_id.id,
+            partner_ids=recipient.ids,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+            email_layout_xmlid="mail.mail_notification_light",
+        )
+
+    def action_omni_notify(self):
+        """Send the expiry reminder of the selected cards now (Notify / bulk action)."""
+        self.check_access("read")
+        cards = self.filtered(lambda t: t.active and t.method_kind == "card" and t.expiry_date)
+        if not cards:
+            raise UserError(self.env._("Select cards with an expiry date to send reminders."))
+        today = fields.Date.context_today(self)
+        offsets = self.env["omni.payment.reminder"]._omni_offsets()
+        grace = self.env["omni.payment.reminder"]._omni_grace_days()
+        stages = {
+            card.id: reminders_lib.due_stage(card.expiry_days_left, offsets, grace)
+            for card in cards
+        }
+        # sudo: viewers may remind customers; the log and the email are the company's.
+        sent = cards.sudo()._omni_send_expiry_reminders(stages, today, origin="manual")
+        not_sent = len(cards) - len(sent)
+        message = self.env._("%(sent)s reminder(s) sent.", sent=len(sent))
+        if not_sent:
+            message += " " + self.env._(
+                "%(count)s not sent (see the reminder log for the reason).", count=not_sent
+            )
+        return self._omni_notify(message, kind="warning" if not_sent else "success", reload=True)
+
+    def _omni_open_customer_methods(self):
+        """Open the customer form (its Payment Methods page) of the card."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "res.partner",
+            "res_id": self.commercial_partner_id.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "current",
+        }
+
+    def action_omni_update(self):
+        return self._omni_open_customer_methods()
+
     # === HELPERS === #
 
     @api.model
     def _omni_expiry_warning_days(self):
-        return expiry_lib.DEFAULT_WARNING_DAYS
+        """Cards show as 'Expiring' from the first reminder stage on."""
+        return max(self.env["omni.payment.reminder"]._omni_offsets())
 
     def _omni_issuer_label(self, short=False):
         """'Visa ending in 4242' (or 'Visa •••• 4242' with ``short``); bank name for debits."""

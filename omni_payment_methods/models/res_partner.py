@@ -1,6 +1,14 @@
 # Copyright 2026 omni_payment_methods contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import binascii
+import datetime
+
 from odoo import api, fields, models
+from odoo.tools import hash_sign, verify_hash_signed
+
+LINK_SCOPE = "omni_payment_methods.payment_methods_link"
+LINK_VALIDITY_DAYS = 30
+LINK_ROUTE = "/omni/payment_methods"
 
 
 class ResPartner(models.Model):
@@ -63,3 +71,45 @@ class ResPartner(models.Model):
 
     def _search_omni_has_bank_account(self, operator, value):
         return self._omni_search_has_kind("bank", operator, value)
+
+    # === SIGNED LINK TO THE CUSTOMER'S PAYMENT METHODS === #
+
+    def _omni_payment_methods_url(self, validity_days=LINK_VALIDITY_DAYS):
+        """Signed, expiring link to the customer's payment methods (no account needed)."""
+        self.ensure_one()
+        if not self.id:
+            return False
+        # sudo: signing reads the database secret.
+        payload = hash_sign(
+            self.sudo().env,
+            LINK_SCOPE,
+            {"p": self.commercial_partner_id.id},
+            expiration=datetime.timedelta(days=validity_days),
+        )
+        return f"{self.get_base_url()}{LINK_ROUTE}/{payload}"
+
+    @api.model
+    def _omni_partner_from_link(self, payload):
+        """Return the customer a signed link is for, or an empty recordset if it is invalid,
+        tampered with or expired."""
+        try:
+            # sudo: verifying reads the database secret.
+            values = verify_hash_signed(self.sudo().env, LINK_SCOPE, payload or "")
+        except (ValueError, UnicodeDecodeError, binascii.Error):
+            values = None
+        if not isinstance(values, dict) or not isinstance(values.get("p"), int):
+            return self.browse()
+        return self.browse(values["p"]).exists()
+
+    # === ACTIONS === #
+
+    def action_omni_sync_stripe(self):
+        """Fetch the current details of this customer's Stripe methods."""
+        self.ensure_one()
+        tokens = self.env["payment.token"].search(
+            [
+                ("commercial_partner_id", "=", self.commercial_partner_id.id),
+                ("provider_id.code", "=", "stripe"),
+            ]
+        )
+        return tokens.action_omni_sync_from_stripe()

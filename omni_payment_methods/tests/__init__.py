@@ -1,4 +1,6 @@
 from . import test_token_capture
+from . import test_expiry_reminders
+from . import test_payment_methods_link
 from . import test_default_rules
 from . import test_delete_rules
 from . import test_card_number_guard

@@ -24,7 +24,7 @@ def closed_port_url():
 
 
 def current_api_payment_method():
-    """The current-API PaymentMethod example of Stripe (see tests/data/README.md)."""
+    """The current-API PaymentMethod example of Stripe (licence in its ``_license`` key)."""
     with open(file_path("omni_payment_methods/tests/data/payment_method.json")) as f:
         return json.load(f)
 

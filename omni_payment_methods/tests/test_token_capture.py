@@ -147,3 +147,52 @@ class TestTokenCaptureOffline(OmniCommon):
         token = self._omni_token(self.customer, provider_id=self.dummy_provider.id)
         with self.assertRaisesRegex(UserError, "not managed by Stripe"):
             token._omni_fetch_stripe_payment_method()
+
+
+@tagged("post_install", "-at_install")
+class TestStripeSyncJob(LocalStripeMixin, OmniCommon):
+    def test_sync_job_refreshes_stale_methods_in_batches(self):
+        tokens = self.Token
+        for number in ("4242424242424242", "5555555555554444", "4000056655665556"):
+            customer_id, pm = self._stripe_card(number=number, month=4, year=2033)
+            tokens |= self._omni_token(
+                self.customer,
+                provider_ref=customer_id,
+                stripe_payment_method=pm["id"],
+                payment_details=pm["card"]["last4"],
+                card_exp_month=1,
+                card_exp_year=2030,
+            )
+        Token = self.Token
+        with patch.object(type(self.env["ir.cron"]), "_notify_progress") as notify:
+            Token._cron_omni_sync_stripe(batch_size=2)
+            notify.assert_called_once_with(done=2, remaining=1)
+            Token._cron_omni_sync_stripe(batch_size=2)
+        self.assertEqual(set(tokens.mapped("card_exp_year")), {2033})
+        self.assertEqual(set(tokens.mapped("stripe_sync_state")), {"synced"})
+        self.assertFalse(
+            Token.search_count([*Token._omni_stale_domain(), ("id", "in", tokens.ids)])
+        )
+
+    def test_sync_job_stops_when_stripe_is_down_and_marks_nothing(self):
+        customer_id, pm = self._stripe_card()
+        token = self._omni_token(
+            self.customer, provider_ref=customer_id, stripe_payment_method=pm["id"]
+        )
+        self.stripe.omni_stripe_api_base = closed_port_url()
+        with (
+            patch.object(type(self.stripe), "_omni_stripe_max_network_retries", return_value=0),
+            patch.object(type(self.env["ir.cron"]), "_notify_progress") as notify,
+        ):
+            self.Token._cron_omni_sync_stripe()
+        notify.assert_called_once_with(done=0, remaining=0)
+        self.assertFalse(token.stripe_synced_on, "left for the next run")
+
+    def test_sync_one_customer(self):
+        customer_id, pm = self._stripe_card(month=9, year=2034)
+        token = self._omni_token(
+            self.customer_contact, provider_ref=customer_id, stripe_payment_method=pm["id"]
+        )
+        action = self.customer.action_omni_sync_stripe()
+        self.assertIn("1 payment method(s) synchronized", action["params"]["message"])
+        self.assertEqual(token.card_exp_year, 2034)

@@ -1,0 +1,72 @@
+# Copyright 2026 omni_payment_methods contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import datetime
+
+from freezegun import freeze_time
+
+from odoo.tests import HttpCase, new_test_user, tagged
+
+from .common import OmniCommon
+
+
+@tagged("post_install", "-at_install")
+class TestPaymentMethodsLink(OmniCommon, HttpCase):
+    """The signed link of the reminder emails: the customer's methods, no account needed."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.card = cls._omni_token(cls.customer_contact, last4="4242", month=12, year=2026)
+        cls.other_card = cls._omni_token(cls.other_customer, last4="1117", brand="discover")
+
+    def _path(self, url):
+        return url[url.index("/omni/payment_methods/") :]
+
+    def test_link_shows_the_customer_methods_only(self):
+        url = self.card.omni_update_url
+        self.assertTrue(url.startswith(self.customer.get_base_url()))
+        with freeze_time("2026-11-22"):
+            response = self.url_open(self._path(url))
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("Omni Customer", response.text)
+        self.assertIn("Visa •••• 4242", response.text)
+        self.assertIn("Expiring", response.text)
+        self.assertNotIn("1117", response.text, "another customer's card never shows")
+
+    def test_tampered_link_is_refused(self):
+        path = self._path(self.card.omni_update_url)
+        for bad in (path[:-3] + "abc", path + "x", "/omni/payment_methods/AAAA", path[:-20]):
+            with self.subTest(bad=bad):
+                response = self.url_open(bad)
+                self.assertEqual(response.status_code, 403)
+                self.assertIn("no longer valid", response.text)
+                self.assertNotIn("4242", response.text)
+
+    def test_link_of_another_customer_cannot_be_forged_from_this_one(self):
+        # Same signature, other partner id in the clear part of the payload.
+        partner = self.env["res.partner"]._omni_partner_from_link(
+            self._path(self.card.omni_update_url).rsplit("/", 1)[1]
+        )
+        self.assertEqual(partner, self.customer)
+        self.assertFalse(self.env["res.partner"]._omni_partner_from_link("not-base64!"))
+
+    def test_link_expires(self):
+        with freeze_time(datetime.datetime.now() - datetime.timedelta(days=31)):
+            url = self.card.omni_update_url
+        response = self.url_open(self._path(url))
+        self.assertEqual(response.status_code, 403)
+        with freeze_time(datetime.datetime.now() - datetime.timedelta(days=29)):
+            url = self.card.omni_update_url
+        self.assertEqual(self.url_open(self._path(url)).status_code, 200)
+
+    def test_signed_in_customer_goes_to_the_portal_page(self):
+        new_test_user(
+            self.env,
+            "omni_link_portal",
+            groups="base.group_portal",
+            partner_id=self.customer_contact.id,
+        )
+        self.authenticate("omni_link_portal", "omni_link_portal")
+        response = self.url_open(self._path(self.card.omni_update_url), allow_redirects=False)
+        self.assertEqual(response.status_code, 303)
+        self.assertTrue(response.headers["Location"].endswith("/my/payment_method"))
