@@ -31,6 +31,7 @@ class OmniPaymentReminder(models.Model):
         ondelete="cascade",
         context={"active_test": False},
     )
+    card_label = fields.Char(string="Card", related="token_id.issuer_display")
     commercial_partner_id = fields.Many2one(
         comodel_name="res.partner", string="Customer", required=True, index=True
     )
