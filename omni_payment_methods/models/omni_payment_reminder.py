@@ -163,10 +163,12 @@ class OmniPaymentReminder(models.Model):
         rows = self._omni_due_tokens(today, limit=batch_size)
         tokens = self.env["payment.token"].browse([token_id for token_id, _stage in rows])
         stages = dict(rows)
-        done = tokens._omni_send_expiry_reminders(stages=stages, today=today)
+        sent = tokens._omni_send_expiry_reminders(stages=stages, today=today)
         remaining = len(self._omni_due_tokens(today, lock=False)) if len(rows) == batch_size else 0
-        self.env["ir.cron"]._notify_progress(done=len(done), remaining=remaining)
-        return done
+        # Progress counts every card handled (sent, skipped or failed): a batch that only
+        # skipped cards reported as done=0 would make the cron framework stop for the day.
+        self.env["ir.cron"]._notify_progress(done=len(rows), remaining=remaining)
+        return sent
 
     @api.model
     def _omni_create_log(self, token, stage, state, reason=False, origin="cron", message=None):

@@ -7,6 +7,7 @@ import psycopg2
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
+from odoo.tools.sql import create_index
 
 from ..lib import expiry as expiry_lib
 from ..lib import pan as pan_lib
@@ -43,6 +44,8 @@ IMMUTABLE_FIELDS = frozenset(
         "added_channel",
     }
 )
+
+REMINDER_RENDER_FIELDS = ("subject", "body_html", "email_from")
 
 CHANNELS = [
     ("portal", "Customer portal"),
@@ -174,6 +177,16 @@ class PaymentToken(models.Model):
                 "ON payment_token (commercial_partner_id, company_id) "
                 "WHERE is_default AND active"
             )
+        )
+        # Expiring Cards list and reminder job: "active card, expiry between .. ORDER BY
+        # expiry_date, id LIMIT n" reads n index entries (expiry_date alone holds a whole
+        # month of cards per value, which the query would sort).
+        create_index(
+            self.env.cr,
+            "payment_token_omni_card_expiry_index",
+            self._table,
+            ["expiry_date", "id"],
+            where="active AND method_kind = 'card'",
         )
         return res
 
@@ -745,17 +758,22 @@ class PaymentToken(models.Model):
         Reminder = self.env["omni.payment.reminder"]
         template = self.env.ref("omni_payment_methods.mail_template_card_expiry")
         defaults = self._omni_replacements(today)
+        reasons = {token: token._omni_reminder_skip_reason(defaults, today) for token in self}
+        rendered = self._omni_render_reminders(
+            template, self.filtered(lambda token: not reasons[token])
+        )
         sent = self.browse()
         for token in self:
             stage = stages.get(token.id)
             try:
                 with self.env.cr.savepoint():
-                    reason = token._omni_reminder_skip_reason(defaults, today)
-                    if reason:
-                        Reminder._omni_create_log(token, stage, "skipped", reason, origin)
+                    if reasons[token]:
+                        Reminder._omni_create_log(token, stage, "skipped", reasons[token], origin)
                         continue
                     log = Reminder._omni_create_log(token, stage, "sent", origin=origin)
-                    log.mail_message_id = token._omni_post_expiry_reminder(template)
+                    log.mail_message_id = token._omni_post_expiry_reminder(
+                        template, rendered.get(token.id)
+                    )
                     sent |= token
             except psycopg2.errors.UniqueViolation:
                 _logger.info("reminder of token %s already sent by another worker", token.id)
@@ -765,12 +783,27 @@ class PaymentToken(models.Model):
                     Reminder._omni_create_log(token, stage, "failed", str(exc)[:200], origin)
         return sent
 
-    def _omni_post_expiry_reminder(self, template):
+    @api.model
+    def _omni_render_reminders(self, template, tokens):
+        """Render the reminders of ``tokens`` in one call ({token id: values}).
+
+        If the batch fails, nothing is returned: each card is then rendered on its own, so
+        that a card that cannot be rendered fails alone.
+        """
+        if not tokens:
+            return {}
+        try:
+            with self.env.cr.savepoint():
+                return template._generate_template(tokens.ids, REMINDER_RENDER_FIELDS)
+        except Exception:  # noqa: BLE001 - retried card by card
+            _logger.warning("batch rendering of expiry reminders failed", exc_info=True)
+            return {}
+
+    def _omni_post_expiry_reminder(self, template, rendered=None):
         """Email the reminder and log it on the customer's chatter; return the message."""
         self.ensure_one()
-        rendered = template._generate_template([self.id], ("subject", "body_html", "email_from"))[
-            self.id
-        ]
+        if rendered is None:
+            rendered = template._generate_template([self.id], REMINDER_RENDER_FIELDS)[self.id]
         recipient = self._omni_reminder_recipient()
         # sudo: the reminder is the company writing to its customer, whoever triggers it.
         customer = self.commercial_partner_id.sudo().with_context(mail_notify_force_send=False)

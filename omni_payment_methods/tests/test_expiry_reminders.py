@@ -152,10 +152,10 @@ class TestExpiryReminders(ReminderCommon):
         good = self._card(self.other_customer, last4="1117", brand="discover")
         original = type(bad)._omni_post_expiry_reminder
 
-        def post(token, template):
+        def post(token, template, rendered=None):
             if token == bad:
                 raise ValueError("rendering exploded")
-            return original(token, template)
+            return original(token, template, rendered)
 
         with (
             patch.object(type(bad), "_omni_post_expiry_reminder", post),
@@ -175,11 +175,11 @@ class TestExpiryReminders(ReminderCommon):
         calls = []
         original = type(cards[0])._omni_post_expiry_reminder
 
-        def post(token, template):
+        def post(token, template, rendered=None):
             calls.append(token)
             if len(calls) == 4:
                 raise KeyboardInterrupt("worker killed")  # escapes every except Exception
-            return original(token, template)
+            return original(token, template, rendered)
 
         self.env.flush_all()
         with (
@@ -207,6 +207,22 @@ class TestExpiryReminders(ReminderCommon):
             self.Reminder._cron_send_expiry_reminders(batch_size=2)
             self.Reminder._cron_send_expiry_reminders(batch_size=2)
             self.assertEqual(notify.call_args.kwargs, {"done": 1, "remaining": 0})
+
+    def test_a_batch_of_skipped_cards_still_reports_progress(self):
+        """Odoo's cron stops for the day when a batch reports done=0 with work remaining."""
+        for i in range(3):
+            self._card(self.env["res.partner"].create({"name": f"N{i}"}))  # no email
+        self._card(self.env["res.partner"].create({"name": "Mail", "email": "m@x.org"}))
+        with (
+            freeze_time("2026-12-02"),
+            patch.object(type(self.env["ir.cron"]), "_notify_progress") as notify,
+        ):
+            self.Reminder._cron_send_expiry_reminders(batch_size=2)
+            self.assertEqual(notify.call_args.kwargs, {"done": 2, "remaining": 2})
+            self.Reminder._cron_send_expiry_reminders(batch_size=2)
+            self.assertEqual(notify.call_args.kwargs, {"done": 2, "remaining": 0})
+        logs = self.Reminder.search([("stage", "=", 60)])
+        self.assertEqual(sorted(logs.mapped("state")), ["sent", "skipped", "skipped", "skipped"])
 
     def test_notify_now_sends_and_counts_as_the_due_stage(self):
         card = self._card()
