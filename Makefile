@@ -1,10 +1,12 @@
 # omni_payment_methods: run the demo and the tests (see README.md).
 #
 #   make run            demo on http://127.0.0.1:8069 (Ctrl-C stops everything)
-#   make test           every test; pytest arguments: make test ARGS="-k expiry -x"
+#   make test           the linters, then every test; pytest arguments:
+#                       make test ARGS="-k expiry -x"
 #   make odoo-suites    Odoo's own payment / payment_stripe / account_payment suites
-#   make deps           pip install -r requirements-test.txt into $(PYTHON)
-#   make lint           ruff check, ruff format --check, pylint-odoo
+#   make deps           pip install -r requirements-test.txt into $(PYTHON), npm ci
+#   make lint           ruff check, ruff format --check, pylint-odoo, prettier --check
+#   make format         ruff format, ruff check --fix, prettier --write (the addon's XML)
 #
 # Odoo is the one importable by $(PYTHON), or the Odoo 18 source tree in $(ODOO_HOME):
 #   ODOO_HOME=/path/to/odoo-18 PYTHON=/path/to/python-with-odoo-requirements make test
@@ -21,7 +23,7 @@ OMNICTL := $(PYTHON) tools/omnictl.py
 .PHONY: help run test odoo-suites deps lint format stop-leftovers
 
 help:
-	@sed -n '1,13p' Makefile
+	@sed -n '1,12p' Makefile
 
 run:
 	$(OMNICTL) run
@@ -38,14 +40,11 @@ deps:
 stop-leftovers:
 	$(OMNICTL) stop-leftovers
 
-lint: deps
-	$(PYTHON) -m ruff check .
-	$(PYTHON) -m ruff format --check .
-	$(PYTHON) -m pylint --load-plugins=pylint_odoo -d all -e odoolint \
-		--valid-odoo-versions=18.0 \
-		--manifest-required-authors="omni_payment_methods contributors" \
-		omni_payment_methods
+lint:
+	$(OMNICTL) lint
 
 format: deps
 	$(PYTHON) -m ruff format .
 	$(PYTHON) -m ruff check --fix .
+	node_modules/.bin/prettier --write "omni_payment_methods/**/*.xml"
+

@@ -12,9 +12,13 @@ requirements that interpreter has.
 
 Subcommands::
 
-    deps            pip install -r requirements-test.txt (skipped when already satisfied)
+    deps            pip install -r requirements-test.txt and npm ci (each skipped when
+                    already satisfied)
     run             the demo: PostgreSQL + localstripe + Odoo on http://127.0.0.1:8069
-    test [-- ARGS]  every test, in one pytest run (ARGS go to pytest, e.g. -- -k expiry)
+    test [-- ARGS]  the linters, then every test in one pytest run (ARGS go to pytest,
+                    e.g. -- -k expiry)
+    lint            the linters only: ruff check, ruff format --check, pylint-odoo (OCA
+                    mandatory checks), prettier --check on the addon's XML
     odoo-suites     Odoo's own payment, payment_stripe and account_payment suites with the
                     addon installed
     stop-leftovers  stop servers left behind by a killed run and remove their directories
@@ -39,6 +43,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -53,6 +58,10 @@ LOG_DIR = REPO / ".omni" / "logs"
 HARNESS_DIR = Path(os.environ.get("OMNI_HARNESS_DIR") or "/tmp/omni-harness")
 LOCALSTRIPE_SCRIPT = REPO / "tools" / "localstripe_server.py"
 DEMO_SETUP_SCRIPT = REPO / "tools" / "demo_setup.py"
+PACKAGE_LOCK = REPO / "package-lock.json"
+NODE_MODULES = REPO / "node_modules"
+PRETTIER = NODE_MODULES / ".bin" / "prettier"
+PYLINTRC = REPO / ".pylintrc-mandatory"
 
 LOCALSTRIPE_SECRET_KEY = "sk_test_omni"
 LOCALSTRIPE_PUBLISHABLE_KEY = "pk_test_omni"
@@ -763,9 +772,15 @@ def requirements_satisfied() -> bool:
 
 
 def cmd_deps(_args=None) -> int:
+    pip_deps()
+    npm_deps()
+    return 0
+
+
+def pip_deps() -> None:
     if requirements_satisfied():
         say(f"deps: {REQUIREMENTS.name} already satisfied for {sys.executable}")
-        return 0
+        return
     say(f"deps: pip install -r {REQUIREMENTS.name} into {sys.executable}")
     cmd = [
         sys.executable,
@@ -782,14 +797,37 @@ def cmd_deps(_args=None) -> int:
     rc = subprocess.run(cmd, check=False).returncode
     if rc:
         raise HarnessError(f"pip install -r {REQUIREMENTS} failed (exit code {rc})")
-    return 0
+
+
+def npm_deps() -> None:
+    """``npm ci`` (prettier and its XML plugin, package-lock.json) when node_modules is
+    missing or older than the lock file."""
+    installed = NODE_MODULES / ".package-lock.json"  # written by npm ci / npm install
+    if (
+        PRETTIER.exists()
+        and installed.is_file()
+        and installed.stat().st_mtime >= PACKAGE_LOCK.stat().st_mtime
+    ):
+        say(f"deps: {PACKAGE_LOCK.name} already installed in {display(NODE_MODULES)}")
+        return
+    npm = shutil.which("npm")
+    if npm is None or shutil.which("node") is None:
+        raise HarnessError(
+            "npm and node not found: the XML linter (prettier) needs Node.js 18 or newer "
+            "(Debian packages nodejs and npm)"
+        )
+    say(f"deps: npm ci ({PACKAGE_LOCK.name} into {display(NODE_MODULES)})")
+    cmd = [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"]
+    rc = subprocess.run(cmd, cwd=REPO, stdin=subprocess.DEVNULL, check=False).returncode
+    if rc:
+        raise HarnessError(f"npm ci failed (exit code {rc})")
 
 
 # --------------------------------------------------------------------------- run
 
 
 def cmd_run(args) -> int:
-    cmd_deps()
+    pip_deps()
     odoo = require_odoo()
     secret = os.environ.get("STRIPE_SECRET_KEY", "").strip()
     publishable = os.environ.get("STRIPE_PUBLISHABLE_KEY", "").strip()
@@ -878,6 +916,87 @@ def cmd_run(args) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- linters
+
+
+@dataclasses.dataclass
+class Linter:
+    name: str
+    command: list[str]
+    log: Path
+    proc: subprocess.Popen | None = None
+    waiter: threading.Thread | None = None
+    started: float = 0.0
+    seconds: float = 0.0
+    rc: int | None = None
+
+    def _wait(self) -> None:
+        self.rc = self.proc.wait()
+        self.seconds = time.monotonic() - self.started
+
+
+def linters() -> list[Linter]:
+    """The linters of the repository (`make lint`; `make test` runs them first)."""
+    python = [sys.executable, "-m"]
+    commands = {
+        "ruff check": [*python, "ruff", "check", "--no-cache", "."],
+        "ruff format": [*python, "ruff", "format", "--no-cache", "--check", "."],
+        # the OCA mandatory checks, listed in .pylintrc-mandatory
+        "pylint-odoo": [*python, "pylint", f"--rcfile={PYLINTRC.name}", ADDON],
+        "prettier": [str(PRETTIER), "--check", "--no-color", f"{ADDON}/**/*.xml"],
+    }
+    return [
+        Linter(name, cmd, LOG_DIR / f"lint-{name.replace(' ', '-')}.log")
+        for name, cmd in commands.items()
+    ]
+
+
+def start_linters(session: Session) -> list[Linter]:
+    """Start every linter in the background (they run side by side, logs in .omni/logs)."""
+    started = []
+    for linter in linters():
+        linter.started = time.monotonic()
+        linter.proc = session.spawn(
+            f"lint-{linter.name}", linter.command, env=dict(os.environ), log=linter.log
+        )
+        # a thread per linter notes when it ends, while the caller goes on
+        linter.waiter = threading.Thread(target=linter._wait, daemon=True)
+        linter.waiter.start()
+        started.append(linter)
+    return started
+
+
+def finish_linters(running: list[Linter]) -> list[Linter]:
+    """Wait for the linters, print one line each (and the output of those that failed);
+    return the failed ones."""
+    for linter in running:
+        while linter.waiter.is_alive():  # a plain join() would defer Ctrl-C until it ends
+            linter.waiter.join(0.1)
+    failed = [linter for linter in running if linter.rc]
+    for linter in failed:
+        print(f"\n[omnictl] {linter.name} FAILED (log: {display(linter.log)}):", flush=True)
+        print(tail(linter.log, 60), flush=True)
+    say(
+        "linters: "
+        + ", ".join(
+            f"{linter.name} {'FAILED' if linter.rc else 'ok'} ({linter.seconds:.1f}s)"
+            for linter in running
+        )
+    )
+    return failed
+
+
+def cmd_lint(_args=None) -> int:
+    cmd_deps()
+    session = Session("lint")
+    failed = finish_linters(start_linters(session))
+    session.close()
+    if failed:
+        say(f"lint FAILED: {', '.join(linter.name for linter in failed)}")
+        return 1
+    return 0
+
+
 # --------------------------------------------------------------------------- test
 
 # pytest options whose value is the next argument (so it is not mistaken for a path)
@@ -933,7 +1052,10 @@ def skip_banner() -> str:
 
 
 def cmd_test(args) -> int:
-    cmd_deps()
+    if args.no_lint:
+        pip_deps()
+    else:
+        cmd_deps()
     odoo = find_odoo()
     if odoo:
         say(f"Odoo {odoo.version} from {odoo.origin}")
@@ -941,6 +1063,9 @@ def cmd_test(args) -> int:
         say(f"no Odoo for {sys.executable} (no importable `odoo`, ODOO_HOME unset)")
     stop_leftovers(quiet=True)
     session = Session("test")
+    # The linters run side by side with the servers' start and the addon's installation;
+    # their results come before pytest's.
+    running = [] if args.no_lint else start_linters(session)
     pg = Postgres(session).start()
     stripe = LocalStripe(session).start(dict(os.environ))
     extra = list(args.pytest_args)
@@ -976,19 +1101,30 @@ def cmd_test(args) -> int:
     if not _has_path_args(extra):
         cmd.extend(p for p in paths if (REPO / p).is_dir())
     cmd.extend(extra)
+    lint_failed = finish_linters(running) if running else []
     say("pytest: " + " ".join(cmd[1:]))
     if odoo:
         say(f"Odoo's log during the tests: {display(pytest_log)}")
     rc = session.run("pytest", cmd, env=env, stdin=subprocess.DEVNULL)
     counts = junit_counts(junit)
     session.close()
+    if running:
+        if lint_failed:
+            names = ", ".join(linter.name for linter in lint_failed)
+            say(f"LINTERS FAILED: {names} (logs: {display(LOG_DIR)}/lint-*.log)")
+            rc = rc or 1
+        else:
+            say(f"linters passed: {', '.join(linter.name for linter in running)}")
     if not odoo:
         print(skip_banner(), flush=True)
     else:
         say(f"Odoo suites included (Odoo {odoo.version})")
     if counts:
-        # One plain closing line, after the banner, for tools that read the last line.
+        # One plain closing line, after the banner, for tools that read the last line; each
+        # linter counts as one test.
         passed, failed, skipped = counts
+        passed += len(running) - len(lint_failed)
+        failed += len(lint_failed)
         print(f"summary: {passed} passed, {failed} failed, {skipped} skipped", flush=True)
     return rc
 
@@ -1063,7 +1199,7 @@ def summarize_suite_log(log: Path, modules: list[str]) -> tuple[dict, dict, tupl
 
 
 def cmd_odoo_suites(args) -> int:
-    cmd_deps()
+    pip_deps()
     odoo = require_odoo()
     stop_leftovers(quiet=True)
     session = Session("odoo-suites")
@@ -1202,13 +1338,15 @@ def main(argv: list[str] | None = None) -> int:
         prog="omnictl", description=__doc__.split("\n\n", 1)[0].split(": ", 1)[1]
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("deps", help="install requirements-test.txt into this interpreter")
+    sub.add_parser("deps", help="install requirements-test.txt and run npm ci")
     run = sub.add_parser("run", help="start the demo (Ctrl-C stops everything)")
     run.add_argument("--port", type=int, default=DEFAULT_ODOO_PORT, help="Odoo HTTP port")
     run.add_argument("--stripe-port", type=int, default=DEFAULT_LOCALSTRIPE_PORT)
     run.add_argument("--database", default="omni_demo")
-    test = sub.add_parser("test", help="run every test (pytest args after --)")
+    test = sub.add_parser("test", help="run the linters and every test (pytest args after --)")
+    test.add_argument("--no-lint", action="store_true", help="skip the linters")
     test.add_argument("pytest_args", nargs="*", help=argparse.SUPPRESS)
+    sub.add_parser("lint", help="run the linters only")
     suites = sub.add_parser("odoo-suites", help="Odoo's own payment suites with the addon")
     suites.add_argument("--tags", default=DEFAULT_SUITE_TAGS, help="Odoo --test-tags value")
     leftovers = sub.add_parser("stop-leftovers", help="clean up after a killed run")
@@ -1224,6 +1362,7 @@ def main(argv: list[str] | None = None) -> int:
         "deps": cmd_deps,
         "run": cmd_run,
         "test": cmd_test,
+        "lint": cmd_lint,
         "odoo-suites": cmd_odoo_suites,
         "stop-leftovers": cmd_stop_leftovers,
     }
