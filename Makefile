@@ -7,6 +7,7 @@
 #   make deps           pip install -r requirements-test.txt into $(PYTHON), npm ci
 #   make lint           ruff check, ruff format --check, pylint-odoo, prettier --check
 #   make format         ruff format, ruff check --fix, prettier --write (the addon's XML)
+#   make i18n           regenerate the addon's .pot (throwaway install), merge it into fr.po
 #
 # Odoo is the one importable by $(PYTHON), or the Odoo 18 source tree in $(ODOO_HOME):
 #   ODOO_HOME=/path/to/odoo-18 PYTHON=/path/to/python-with-odoo-requirements make test
@@ -20,10 +21,10 @@ export ODOO_HOME
 
 OMNICTL := $(PYTHON) tools/omnictl.py
 
-.PHONY: help run test odoo-suites deps lint format stop-leftovers
+.PHONY: help run test odoo-suites deps lint format i18n stop-leftovers
 
 help:
-	@sed -n '1,12p' Makefile
+	@sed -n '1,13p' Makefile
 
 run:
 	$(OMNICTL) run
@@ -48,3 +49,5 @@ format: deps
 	$(PYTHON) -m ruff check --fix .
 	node_modules/.bin/prettier --write "omni_payment_methods/**/*.xml"
 
+i18n:
+	$(OMNICTL) i18n

@@ -19,6 +19,8 @@ Subcommands::
                     e.g. -- -k expiry)
     lint            the linters only: ruff check, ruff format --check, pylint-odoo (OCA
                     mandatory checks), prettier --check on the addon's XML
+    i18n            regenerate the addon's .pot from a throwaway install and merge it into
+                    its .po files
     odoo-suites     Odoo's own payment, payment_stripe and account_payment suites with the
                     addon installed
     stop-leftovers  stop servers left behind by a killed run and remove their directories
@@ -62,6 +64,9 @@ PACKAGE_LOCK = REPO / "package-lock.json"
 NODE_MODULES = REPO / "node_modules"
 PRETTIER = NODE_MODULES / ".bin" / "prettier"
 PYLINTRC = REPO / ".pylintrc-mandatory"
+I18N_DIR = REPO / ADDON / "i18n"
+POT_FILE = I18N_DIR / f"{ADDON}.pot"
+PO_WRAP_WIDTH = 78  # as Odoo's own .po writer (polib's default)
 
 LOCALSTRIPE_SECRET_KEY = "sk_test_omni"
 LOCALSTRIPE_PUBLISHABLE_KEY = "pk_test_omni"
@@ -997,6 +1002,122 @@ def cmd_lint(_args=None) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- i18n
+
+_PO_DATE_HEADERS = re.compile(r'^"(POT-Creation-Date|PO-Revision-Date): .*\\n"$', re.MULTILINE)
+
+
+def _same_pot(old: str, new: str) -> bool:
+    """Whether two .pot files differ only by their creation dates."""
+    return _PO_DATE_HEADERS.sub("", old) == _PO_DATE_HEADERS.sub("", new)
+
+
+def merge_po(pot: Path, po: Path) -> str:
+    """Bring ``po`` in line with ``pot``: new msgids added untranslated, removed ones dropped
+    (no obsolete entries), no fuzzy matching; msgmerge (GNU gettext) when installed, else
+    polib. The result is written in Odoo's own layout (polib, width 78). Returns the tool."""
+    import polib  # noqa: PLC0415 - requirements-test.txt; only this command needs it
+
+    msgmerge = shutil.which("msgmerge")
+    if msgmerge:
+        merged = po.with_suffix(".merged.po")
+        try:
+            result = subprocess.run(
+                [
+                    msgmerge,
+                    "--quiet",
+                    "--no-fuzzy-matching",
+                    "--output-file",
+                    str(merged),
+                    str(po),
+                    str(pot),
+                ],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if result.returncode:
+                raise HarnessError(f"msgmerge {po.name} failed:\n{result.stderr}")
+            catalog = polib.pofile(str(merged), wrapwidth=PO_WRAP_WIDTH)
+        finally:
+            merged.unlink(missing_ok=True)
+        tool = "msgmerge"
+    else:
+        catalog = polib.pofile(str(po), wrapwidth=PO_WRAP_WIDTH)
+        template = polib.pofile(str(pot))
+        catalog.merge(template)
+        catalog.metadata["POT-Creation-Date"] = template.metadata.get("POT-Creation-Date", "")
+        tool = "polib"
+    for entry in [e for e in catalog if e.obsolete]:
+        catalog.remove(entry)
+    for entry in catalog:
+        entry.previous_msgid = entry.previous_msgctxt = None
+    catalog.save(str(po))
+    return tool
+
+
+def cmd_i18n(_args=None) -> int:
+    pip_deps()
+    odoo = require_odoo()
+    stop_leftovers(quiet=True)
+    session = Session("i18n")
+    pg = Postgres(session).start()
+    db = "omni_i18n"
+    conf = write_odoo_conf(
+        session, odoo, pg, name="i18n", db_name=db, http_port=free_port(), demo=False
+    )
+    odoo_install(session, odoo, conf, db, ADDON, demo=False)
+    exported = session.work / POT_FILE.name
+    log = LOG_DIR / "i18n-export.log"
+    cmd = [
+        *odoo.command,
+        "-c",
+        str(conf),
+        "-d",
+        db,
+        f"--i18n-export={exported}",
+        f"--modules={ADDON}",
+        "--stop-after-init",
+    ]
+    say(f"exporting the terms of {ADDON}; log: {display(log)}")
+    rc = session.run("odoo-i18n-export", cmd, env=odoo.env(), log=log, stdin=subprocess.DEVNULL)
+    problems = install_problems(log)
+    if rc or problems or not exported.is_file():
+        raise HarnessError(
+            f"--i18n-export failed (odoo exit code {rc}):\n"
+            + ("\n".join(problems[:20]) if problems else tail(log))
+        )
+    new = exported.read_text()
+    I18N_DIR.mkdir(exist_ok=True)
+    if POT_FILE.is_file() and _same_pot(POT_FILE.read_text(), new):
+        say(f"{display(POT_FILE)}: unchanged")
+    else:
+        POT_FILE.write_text(new)
+        say(f"{display(POT_FILE)}: regenerated")
+    session.close()
+
+    import polib  # noqa: PLC0415
+
+    msgids = len([e for e in polib.pofile(str(POT_FILE)) if e.msgid])
+    status = 0
+    for po in sorted(I18N_DIR.glob("*.po")):
+        tool = merge_po(POT_FILE, po)
+        catalog = polib.pofile(str(po))
+        todo = [e.msgid for e in catalog if not e.translated()]
+        say(
+            f"{display(po)}: merged with {tool}, {len(catalog.translated_entries())}/{msgids} "
+            f"translated"
+        )
+        for msgid in todo[:30]:
+            print(f"    untranslated: {msgid[:90]!r}", flush=True)
+        if len(todo) > 30:
+            print(f"    ... and {len(todo) - 30} more", flush=True)
+        status = status or (1 if todo else 0)
+    if status:
+        say("translate the entries above (tests/unit/test_translations.py fails until then)")
+    return status
+
+
 # --------------------------------------------------------------------------- test
 
 # pytest options whose value is the next argument (so it is not mistaken for a path)
@@ -1347,6 +1468,7 @@ def main(argv: list[str] | None = None) -> int:
     test.add_argument("--no-lint", action="store_true", help="skip the linters")
     test.add_argument("pytest_args", nargs="*", help=argparse.SUPPRESS)
     sub.add_parser("lint", help="run the linters only")
+    sub.add_parser("i18n", help="regenerate the .pot and merge it into the .po files")
     suites = sub.add_parser("odoo-suites", help="Odoo's own payment suites with the addon")
     suites.add_argument("--tags", default=DEFAULT_SUITE_TAGS, help="Odoo --test-tags value")
     leftovers = sub.add_parser("stop-leftovers", help="clean up after a killed run")
@@ -1363,6 +1485,7 @@ def main(argv: list[str] | None = None) -> int:
         "run": cmd_run,
         "test": cmd_test,
         "lint": cmd_lint,
+        "i18n": cmd_i18n,
         "odoo-suites": cmd_odoo_suites,
         "stop-leftovers": cmd_stop_leftovers,
     }
