@@ -7,3 +7,4 @@ from . import test_card_number_guard
 from . import test_security
 from . import test_security_rpc
 from . import test_webhooks
+from . import test_translations_fr

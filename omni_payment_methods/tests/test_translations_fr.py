@@ -1,0 +1,71 @@
+# Copyright 2026 omni_payment_methods contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from freezegun import freeze_time
+
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from .common import OmniCommon
+
+
+@tagged("post_install", "-at_install")
+class TestFrenchTranslation(OmniCommon):
+    """The addon's fr.po, loaded into Odoo: the reminder email and the errors in French."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["res.lang"]._activate_lang("fr_FR")
+        cls.env["ir.module.module"]._load_module_terms(
+            ["omni_payment_methods"], ["fr_FR"], overwrite=True
+        )
+        cls.customer.write({"lang": "fr_FR", "email": "billing@omni-customer.example.com"})
+        cls.template = cls.env.ref("omni_payment_methods.mail_template_card_expiry")
+
+    def _render(self, token):
+        values = self.template._generate_template(token.ids, ["subject", "body_html", "lang"])
+        return values[token.id]
+
+    @freeze_time("2026-11-22")
+    def test_expiry_reminder_email_in_french(self):
+        token = self._omni_token(self.customer, last4="4242", month=12, year=2026)
+        values = self._render(token)
+        self.assertEqual(values["lang"], "fr_FR")
+        self.assertEqual(values["subject"], "Votre carte expire bientôt : Visa •••• 4242 (12/2026)")
+        body = " ".join(str(values["body_html"]).split())
+        for text in (
+            "Bonjour Omni Customer,",
+            "Votre carte <strong>Visa •••• 4242</strong>, enregistrée pour vos paiements "
+            "automatiques, expire fin 12/2026, dans 39 jours.",
+            "veuillez ajouter une nouvelle carte et la définir comme moyen de paiement par défaut.",
+            "Mettre à jour mon moyen de paiement",
+            "Ce lien vous est personnel et reste valable 30 jours.",
+        ):
+            self.assertIn(text, body)
+        for english in ("Hello", "Your", "saved for automatic payments", "Update my"):
+            self.assertNotIn(english, body)
+        self.assertIn('href="http', body)
+        self.assertIn("/omni/payment_methods/", body)
+
+    @freeze_time("2026-11-22")
+    def test_expired_card_email_in_french(self):
+        token = self._omni_token(
+            self.customer, last4="0005", brand="mastercard", month=10, year=2026
+        )
+        values = self._render(token)
+        self.assertEqual(values["subject"], "Votre carte a expiré : Mastercard •••• 0005 (10/2026)")
+        self.assertIn("a expiré fin 10/2026.", " ".join(str(values["body_html"]).split()))
+
+    def test_user_error_in_french(self):
+        default = self._omni_token(self.customer)
+        self._omni_token(self.customer, last4="4444")
+        with self.assertRaises(UserError) as caught:
+            default.with_context(lang="fr_FR")._omni_delete()
+        self.assertEqual(
+            caught.exception.args[0],
+            "Visa se terminant par 4242 est le moyen de paiement par défaut. Définissez un autre "
+            "moyen de paiement par défaut avant de supprimer celui-ci.",
+        )
+        # the same error for an English-speaking user stays in English
+        with self.assertRaisesRegex(UserError, "^Visa ending in 4242 is the default payment"):
+            default.with_context(lang="en_US")._omni_delete()
