@@ -51,3 +51,9 @@ format: deps
 
 i18n:
 	$(OMNICTL) i18n
+
+# Benchmarks (bench/README.md): about 11 minutes, rewrites bench/results/;
+# make bench ARGS=--quick for a 4-minute run with small sizes.
+.PHONY: bench
+bench:
+	$(PYTHON) bench/run_all.py $(ARGS)
