@@ -806,7 +806,11 @@ class PaymentToken(models.Model):
             rendered = template._generate_template([self.id], REMINDER_RENDER_FIELDS)[self.id]
         recipient = self._omni_reminder_recipient()
         # sudo: the reminder is the company writing to its customer, whoever triggers it.
-        customer = self.commercial_partner_id.sudo().with_context(mail_notify_force_send=False)
+        # Queued, not sent inline; and posting must not make the author (the cron's user or
+        # the staff member who pressed Notify) follow the customer.
+        customer = self.commercial_partner_id.sudo().with_context(
+            mail_notify_force_send=False, mail_create_nosubscribe=True
+        )
         return customer.message_post(
             body=rendered["body_html"],
             subject=rendered["subject"],
@@ -893,7 +897,7 @@ class PaymentToken(models.Model):
                 continue
             # sudo: the audit trail is written whatever the author's rights on the customer;
             # the author stays the acting user.
-            partner.sudo().message_post(
+            partner.sudo().with_context(mail_create_nosubscribe=True).message_post(
                 body=body,
                 author_id=self.env.user.partner_id.id,
                 message_type="comment",

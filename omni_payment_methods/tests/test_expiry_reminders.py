@@ -36,8 +36,11 @@ class ReminderCommon(OmniCommon):
         return self._omni_token(partner or self.customer, month=month, year=year, **values)
 
     def _run(self, day):
+        # The cron runs without the test classes' mail-disabling context.
         with freeze_time(day):
-            return self.Reminder._cron_send_expiry_reminders()
+            return self.Reminder.with_context(
+                mail_create_nosubscribe=False
+            )._cron_send_expiry_reminders()
 
     def _logs(self, token):
         return self.Reminder.search([("token_id", "=", token.id)], order="id")
@@ -82,6 +85,9 @@ class TestExpiryReminders(ReminderCommon):
         self.assertEqual(len(mails), 4)
         self.assertEqual(set(mails.mapped("state")), {"outgoing"}, "queued, not sent inline")
         self.assertEqual(card.omni_last_reminder_stage, "At expiry")
+        followers = self.customer.message_partner_ids
+        for partner in (self.env.user.partner_id, card.company_id.partner_id):
+            self.assertNotIn(partner, followers, "reminding a customer makes nobody follow it")
 
     def test_missed_stages_are_not_sent_late(self):
         card = self._card()
