@@ -20,7 +20,8 @@ EVENT_AUTOMATICALLY_UPDATED = "payment_method.automatically_updated"
 EVENT_UPDATED = "payment_method.updated"
 EVENT_DETACHED = "payment_method.detached"
 # The Stripe events that keep stored methods current: the addon asks Stripe to send them
-# (see controllers/main.py) and processes them itself.
+# (payment.provider._stripe_make_request adds them to the webhook it creates) and processes
+# them itself (controllers/main.py).
 OMNI_WEBHOOK_EVENTS = (EVENT_AUTOMATICALLY_UPDATED, EVENT_UPDATED, EVENT_DETACHED)
 # The webhook events of this prefix are handled by the addon, never by payment_stripe.
 OMNI_WEBHOOK_EVENT_PREFIX = "payment_method."
