@@ -20,8 +20,6 @@ import math
 import os
 import platform
 import re
-import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -363,32 +361,12 @@ class Cluster:
 
 
 def stop_bench_leftovers() -> None:
-    """Stop the PostgreSQL of bench runs whose process is gone (killed with SIGKILL)."""
-    root = omnictl.HARNESS_DIR
-    if not root.is_dir():
-        return
-    for state_file in sorted(root.glob("bench-*/harness.json")):
-        try:
-            state = json.loads(state_file.read_text())
-        except (OSError, ValueError):
-            continue
-        if omnictl.pid_alive(state.get("owner_pid")):
-            continue
-        pgdata = state.get("pgdata")
-        if pgdata and Path(pgdata, "postmaster.pid").is_file():
-            try:
-                pid = int(Path(pgdata, "postmaster.pid").read_text().split("\n", 1)[0])
-            except (OSError, ValueError):
-                pid = None
-            if pid and omnictl.pid_alive(pid) and pgdata in omnictl.pid_cmdline(pid):
-                say(f"stopping the PostgreSQL (pid {pid}) of a killed bench run")
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGINT)
-                deadline = time.monotonic() + 15
-                while time.monotonic() < deadline and omnictl.pid_alive(pid):
-                    time.sleep(0.1)
-                omnictl.kill_pid(pid, "postmaster")
-        shutil.rmtree(state_file.parent, ignore_errors=True)
+    """Stop the servers of bench runs whose process is gone (killed with SIGKILL).
+
+    The bench keeps its runs under their own harness directory (OMNI_HARNESS_DIR above), so
+    omnictl's own clean-up of dead runs applies to them only.
+    """
+    omnictl.stop_leftovers(quiet=True)
 
 
 def run_main(main) -> int:

@@ -1403,9 +1403,12 @@ def stop_leftovers(*, quiet: bool = False, force: bool = False) -> int:
         owner = state.get("owner_pid")
         if owner == os.getpid():
             continue
-        if pid_alive(owner) and "omnictl" in pid_cmdline(owner) and not force:
+        # A live owner that is still a harness process (omnictl or a bench script, which
+        # share this code) keeps its servers; a reused pid does not.
+        owner_cmdline = pid_cmdline(owner) if pid_alive(owner) else ""
+        if ("omnictl" in owner_cmdline or "bench/" in owner_cmdline) and not force:
             if not quiet:
-                say(f"{work.name}: still in use by omnictl pid {owner} (--force to stop it)")
+                say(f"{work.name}: still in use by pid {owner} (--force to stop it)")
             continue
         for name, pid in state.get("pids", {}).items():
             if name == "postgres" or not pid_alive(pid):
