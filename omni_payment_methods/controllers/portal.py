@@ -28,16 +28,12 @@ class OmniPaymentMethodsLink(http.Controller):
         if not user._is_public() and user.partner_id.commercial_partner_id == partner:
             return request.redirect("/my/payment_method")
         # sudo: the signed link is the customer's credential for its own methods only.
-        tokens = (
-            request.env["payment.token"]
-            .sudo()
-            .search(
-                [("commercial_partner_id", "=", partner.id)],
-                order="is_default desc, expiry_date, id",
-            )
+        partner_sudo = partner.sudo()
+        tokens = partner_sudo.omni_payment_token_ids.sorted(
+            lambda t: (not t.is_default, t.expiry_date or t.create_date.date(), t.id)
         )
-        has_account = bool(partner.sudo().user_ids or partner.sudo().child_ids.user_ids)
+        has_account = bool(partner_sudo.user_ids or partner_sudo.child_ids.user_ids)
         return request.render(
             "omni_payment_methods.payment_methods_link_page",
-            {"partner": partner.sudo(), "tokens": tokens, "has_account": has_account},
+            {"partner": partner_sudo, "tokens": tokens, "has_account": has_account},
         )

@@ -95,7 +95,7 @@ class OmniPaymentReminder(models.Model):
     def _omni_offsets(self):
         """The reminder offsets of the settings (days before expiry), farthest first."""
         # sudo: a technical setting read by the reminder job and by every list user.
-        text = self.env["ir.config_parameter"].sudo().get_param(OFFSETS_PARAM)
+        text = self.env["ir.config_parameter"].sudo().get_param(OFFSETS_PARAM)  # a setting
         try:
             return reminders_lib.parse_offsets(text) if text else reminders_lib.DEFAULT_OFFSETS
         except ValueError:

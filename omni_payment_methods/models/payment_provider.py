@@ -53,7 +53,7 @@ class PaymentProvider(models.Model):
             )
         # sudo: the secret key and API base are restricted to system users; the client is
         # only used server side.
-        provider_sudo = self.sudo()
+        provider_sudo = self.sudo()  # the keys are readable by system users only
         secret_key = stripe_utils.get_secret_key(provider_sudo)
         if not secret_key:
             raise UserError(
