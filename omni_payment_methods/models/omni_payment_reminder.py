@@ -109,11 +109,12 @@ class OmniPaymentReminder(models.Model):
     # === THE JOB === #
 
     @api.model
-    def _omni_due_tokens(self, today, limit=None, lock=True):
+    def _omni_due_tokens(self, today, limit=None, lock=True, count=False):
         """Return the cards with a scheduled reminder due today and not logged yet.
 
         One query: the due stage is computed in SQL from the expiry date (index on
         ``expiry_date``); rows being processed by another worker are skipped (SKIP LOCKED).
+        With ``count``, return how many cards are due instead.
         """
         offsets = sorted(self._omni_offsets())
         first, last = reminders_lib.window(offsets, self._omni_grace_days())
@@ -148,6 +149,9 @@ class OmniPaymentReminder(models.Model):
             lock=SQL("FOR UPDATE OF t SKIP LOCKED") if lock else SQL(),
         )
         self.env.flush_all()
+        if count:
+            self.env.cr.execute(SQL("SELECT count(*) FROM (%s) AS due", query))
+            return self.env.cr.fetchone()[0]
         self.env.cr.execute(query)
         return self.env.cr.fetchall()
 
@@ -164,7 +168,9 @@ class OmniPaymentReminder(models.Model):
         tokens = self.env["payment.token"].browse([token_id for token_id, _stage in rows])
         stages = dict(rows)
         sent = tokens._omni_send_expiry_reminders(stages=stages, today=today)
-        remaining = len(self._omni_due_tokens(today, lock=False)) if len(rows) == batch_size else 0
+        remaining = (
+            self._omni_due_tokens(today, lock=False, count=True) if len(rows) == batch_size else 0
+        )
         # Progress counts every card handled (sent, skipped or failed): a batch that only
         # skipped cards reported as done=0 would make the cron framework stop for the day.
         self.env["ir.cron"]._notify_progress(done=len(rows), remaining=remaining)
