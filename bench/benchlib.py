@@ -371,14 +371,4 @@ def stop_bench_leftovers() -> None:
 
 def run_main(main) -> int:
     """Run a bench entry point with omnictl's error handling (clean stop on Ctrl-C)."""
-    try:
-        return main() or 0
-    except omnictl.HarnessError as exc:
-        print(f"[bench] ERROR: {exc}", file=sys.stderr, flush=True)
-        return 2
-    except KeyboardInterrupt:
-        print("\n[bench] interrupted: stopping PostgreSQL", file=sys.stderr, flush=True)
-        return 130
-    finally:
-        for session in reversed(omnictl._SESSIONS):
-            session.close()
+    return omnictl.run_guarded(main, "bench")

@@ -1439,6 +1439,24 @@ def stop_leftovers(*, quiet: bool = False, force: bool = False) -> int:
     return 0
 
 
+def run_guarded(func, prefix: str) -> int:
+    """Run ``func()`` and stop every server its sessions started, however it ends.
+
+    A harness error exits 2, Ctrl-C exits 130; used by omnictl and the bench scripts.
+    """
+    try:
+        return func() or 0
+    except HarnessError as exc:
+        print(f"[{prefix}] ERROR: {exc}", file=sys.stderr, flush=True)
+        return 2
+    except KeyboardInterrupt:
+        print(f"\n[{prefix}] interrupted: stopping servers", file=sys.stderr, flush=True)
+        return 130
+    finally:
+        for session in reversed(_SESSIONS):
+            session.close()
+
+
 def cmd_stop_leftovers(args) -> int:
     return stop_leftovers(force=args.force)
 
@@ -1492,19 +1510,13 @@ def main(argv: list[str] | None = None) -> int:
         "odoo-suites": cmd_odoo_suites,
         "stop-leftovers": cmd_stop_leftovers,
     }
-    try:
+
+    def command():
         if args.command == "run":
             ensure_demo_setup_placeholder()
         return handlers[args.command](args)
-    except HarnessError as exc:
-        print(f"[omnictl] ERROR: {exc}", file=sys.stderr, flush=True)
-        return 2
-    except KeyboardInterrupt:
-        print("\n[omnictl] interrupted: stopping servers", file=sys.stderr, flush=True)
-        return 130
-    finally:
-        for session in reversed(_SESSIONS):
-            session.close()
+
+    return run_guarded(command, "omnictl")
 
 
 if __name__ == "__main__":
