@@ -42,8 +42,15 @@ IMMUTABLE_FIELDS = frozenset(
         "added_on",
         "added_by_id",
         "added_channel",
+        "omni_consent_text",
+        "omni_consent_version",
+        "omni_authorized_on",
     }
 )
+
+# Version of the consent wording the addon shows; stored with each authorization so that a
+# later change of the wording does not rewrite what a customer accepted.
+CONSENT_VERSION = "2026-11"
 
 REMINDER_RENDER_FIELDS = ("subject", "body_html", "email_from")
 
@@ -150,6 +157,21 @@ class PaymentToken(models.Model):
     added_channel = fields.Selection(
         selection=CHANNELS, string="Channel", readonly=True, default="checkout"
     )
+    omni_consent_text = fields.Text(
+        string="Consent Text",
+        readonly=True,
+        copy=False,
+        help="The wording the customer accepted to let the company charge this method.",
+    )
+    omni_consent_version = fields.Char(string="Consent Version", readonly=True, copy=False)
+    omni_authorized_on = fields.Datetime(string="Authorized On", readonly=True, copy=False)
+    omni_authorized = fields.Boolean(
+        string="Authorized",
+        compute="_compute_omni_authorized",
+        store=True,
+        help="The customer's consent to off-session charges is recorded: only authorized "
+        "methods are charged automatically.",
+    )
     stripe_sync_state = fields.Selection(
         selection=[("synced", "Synchronized"), ("pending", "To synchronize")],
         string="Stripe Details",
@@ -191,6 +213,11 @@ class PaymentToken(models.Model):
         return res
 
     # === COMPUTE METHODS === #
+
+    @api.depends("omni_authorized_on", "omni_consent_text")
+    def _compute_omni_authorized(self):
+        for token in self:
+            token.omni_authorized = bool(token.omni_authorized_on and token.omni_consent_text)
 
     @api.depends("card_exp_month", "card_exp_year")
     def _compute_expiry_date(self):
@@ -692,6 +719,44 @@ class PaymentToken(models.Model):
             )
         )
 
+    @api.model
+    def _omni_consent_wording(self, channel):
+        """The consent a customer gives when saving a method through ``channel``."""
+        if channel == "checkout":
+            return self.env._(
+                "I ticked 'Save my payment details' when paying online: the company may "
+                "charge this payment method for my future payments."
+            )
+        if channel == "import":
+            return self.env._(
+                "Saved with the customer's consent before the payment methods addon was "
+                "installed ('Save my payment details' at online checkout)."
+            )
+        if channel == "staff":
+            return self.env._(
+                "The customer agreed on the phone that the company saves this payment method "
+                "and charges it for future invoices."
+            )
+        return self.env._(
+            "I authorize the company to save this payment method and to charge it for my "
+            "future invoices until I remove it."
+        )
+
+    def _omni_record_authorization(self, consent_text=None, version=CONSENT_VERSION):
+        """Record the customer's consent to off-session charges of these methods.
+
+        Override point for integrators that collect consent elsewhere (pass its wording).
+        """
+        for token in self:
+            token.with_context(omni_stripe_sync=True).write(
+                {
+                    "omni_consent_text": consent_text
+                    or self._omni_consent_wording(token.added_channel),
+                    "omni_consent_version": version,
+                    "omni_authorized_on": fields.Datetime.now(),
+                }
+            )
+
     def _omni_init_existing(self):
         """Mark tokens that existed before the install: channel, default, to synchronize."""
         self.with_context(omni_stripe_sync=True).write(
@@ -709,6 +774,7 @@ class PaymentToken(models.Model):
         self.filtered(lambda t: t.provider_code == "stripe").with_context(
             omni_stripe_sync=True
         ).write({"stripe_sync_state": "pending"})
+        self._omni_record_authorization()
         self._omni_assign_first_default()
 
     # === BUSINESS METHODS: EXPIRY REMINDERS === #

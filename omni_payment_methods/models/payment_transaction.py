@@ -21,4 +21,8 @@ class PaymentTransaction(models.Model):
                 "added_by_id": self.create_uid.id,
             }
         )
+        # Odoo only saves a method the customer asked it to save at checkout: that is the
+        # consent to future charges (other channels record their own wording).
+        if channel == "checkout":
+            token._omni_record_authorization()
         token._omni_capture_stripe_details(notification_data.get("payment_method"))
