@@ -36,10 +36,28 @@ def loopback_address(host):
     return address
 
 
+def accept_stripe_only_parameters():
+    """Let localstripe accept parameters real Stripe takes that it does not model.
+
+    PaymentIntents: ``description`` (payment_stripe and the addon's off-session charges send
+    the transaction reference in it) is dropped; everything else is validated as before.
+    """
+    create = resources.PaymentIntent._api_create.__func__
+    if getattr(create, "omni_shim", False):
+        return
+
+    def _api_create(cls, description=None, **data):
+        return create(cls, **data)
+
+    _api_create.omni_shim = True
+    resources.PaymentIntent._api_create = classmethod(_api_create)
+
+
 async def serve(address, port):
     # In memory only: never load nor dump /tmp/localstripe.pickle (the store calls
     # dump_to_disk() on every change, the stock server's middleware after every write).
     resources.store.dump_to_disk = lambda: None
+    accept_stripe_only_parameters()
 
     family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)

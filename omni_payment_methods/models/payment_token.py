@@ -287,6 +287,8 @@ class PaymentToken(models.Model):
             vals.pop("is_default", None)
         tokens = super().create(vals_list)
         tokens._omni_assign_first_default()
+        # A new method lifts a hard decline: open dunning retries at once.
+        tokens.filtered("active").commercial_partner_id._omni_payment_method_changed()
         for token in tokens:
             token._omni_log(
                 self.env._(
@@ -435,8 +437,11 @@ class PaymentToken(models.Model):
         return self._omni_notify(message, reload=True)
 
     def _omni_default_changed(self, previous):
-        """Hook called after the default moved from ``previous`` (maybe empty) to ``self``."""
-        return
+        """Hook called after the default moved from ``previous`` (maybe empty) to ``self``.
+
+        Open dunning of the customer retries at once with the new default.
+        """
+        self.commercial_partner_id._omni_payment_method_changed()
 
     # === BUSINESS METHODS: DELETE === #
 

@@ -1,10 +1,38 @@
 # Copyright 2026 omni_payment_methods contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import models
+from odoo import fields, models
 
 
 class PaymentTransaction(models.Model):
     _inherit = "payment.transaction"
+
+    omni_charge_attempt_id = fields.Many2one(
+        comodel_name="omni.charge.attempt",
+        string="Automatic Charge",
+        readonly=True,
+        index="btree_not_null",
+        copy=False,
+    )
+
+    def _stripe_create_intent(self):
+        """Override of `payment_stripe`: the addon's automatic charges send their
+        PaymentIntent through the SDK with the key of their attempt (invoice + attempt
+        number), so that no retry, crash or second worker ever charges twice."""
+        if self.omni_charge_attempt_id and self.operation == "offline":
+            return self.omni_charge_attempt_id._omni_create_payment_intent(self)
+        return super()._stripe_create_intent()
+
+    def _process_notification_data(self, notification_data):
+        """Override of `payment`: keep the automatic charge attempt in step with its
+        transaction (a bank debit confirmed or failed later by a webhook)."""
+        res = super()._process_notification_data(notification_data)
+        if self.omni_charge_attempt_id:
+            attempt = self.omni_charge_attempt_id
+            previous = attempt.state
+            attempt._omni_update_from_transaction(self)
+            if previous == "processing" and attempt.state != previous:
+                attempt._omni_charge_outcome()
+        return res
 
     def _stripe_tokenize_from_notification_data(self, notification_data):
         """Override of `payment_stripe` to capture the card details of the new token."""

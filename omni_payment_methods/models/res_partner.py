@@ -6,6 +6,8 @@ import datetime
 from odoo import api, fields, models
 from odoo.tools import hash_sign, verify_hash_signed
 
+from .omni_dunning_level import STAGES
+
 LINK_SCOPE = "omni_payment_methods.payment_methods_link"
 LINK_VALIDITY_DAYS = 30
 LINK_ROUTE = "/omni/payment_methods"
@@ -30,6 +32,40 @@ class ResPartner(models.Model):
         string="Has saved bank account",
         compute="_compute_omni_has_methods",
         search="_search_omni_has_bank_account",
+    )
+    omni_payment_mode = fields.Selection(
+        selection=[
+            ("automatic", "Automatic (charge the default payment method)"),
+            ("manual", "Manual (bank transfer)"),
+        ],
+        string="Payment Mode",
+        default=lambda self: self._omni_default_payment_mode(),
+        required=True,
+        tracking=True,
+        help="Automatic: due invoices are charged to the customer's default authorized "
+        "payment method, with dunning when a charge fails. Manual: invoices are issued "
+        "without automatic debit and marked paid by hand.",
+    )
+    omni_dunning_state = fields.Selection(
+        selection=[("active", "Active"), *STAGES],
+        string="Dunning State",
+        default="active",
+        required=True,
+        readonly=True,
+        copy=False,
+        index=True,
+        help="Where the customer stands after failed charges. Other modules react to a "
+        "change by overriding res.partner._omni_dunning_state_changed().",
+    )
+    omni_dunning_policy_id = fields.Many2one(
+        comodel_name="omni.dunning.policy",
+        string="Dunning Policy",
+        help="Leave empty to use the company's default policy.",
+    )
+    omni_dunning_case_ids = fields.One2many(
+        comodel_name="omni.dunning.case",
+        inverse_name="partner_id",
+        string="Dunning",
     )
 
     @api.depends("commercial_partner_id")
@@ -113,3 +149,138 @@ class ResPartner(models.Model):
             ]
         )
         return tokens.action_omni_sync_from_stripe()
+
+    # === PAYMENT MODE AND DUNNING === #
+
+    @api.model
+    def _omni_default_payment_mode(self):
+        return (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("omni_payment_methods.default_payment_mode", "manual")
+        )
+
+    @api.model
+    def _commercial_fields(self):
+        return super()._commercial_fields() + ["omni_payment_mode", "omni_dunning_policy_id"]
+
+    @api.onchange("omni_payment_mode")
+    def _onchange_omni_payment_mode(self):
+        if self.omni_payment_mode == "manual" and self._origin.omni_payment_mode == "automatic":
+            return {
+                "warning": {
+                    "title": self.env._("Manual payment"),
+                    "message": self.env._(
+                        "From now on, this customer's invoices are issued without automatic "
+                        "debit: they are marked paid by hand when the transfer arrives. Open "
+                        "dunning is paused."
+                    ),
+                }
+            }
+
+    def write(self, vals):
+        before = {}
+        if "omni_payment_mode" in vals:
+            before = {partner.id: partner.omni_payment_mode for partner in self}
+        res = super().write(vals)
+        if before:
+            for partner in self.filtered(lambda p: p.is_company or not p.parent_id).filtered(
+                lambda p: before.get(p.id) != p.omni_payment_mode
+            ):
+                partner._omni_payment_mode_changed()
+        return res
+
+    def _omni_payment_mode_changed(self):
+        """Manual mode: open dunning is paused (nothing is charged any more)."""
+        self.ensure_one()
+        if self.omni_payment_mode == "manual":
+            cases = self.omni_dunning_case_ids.filtered(lambda c: c.state in ("open", "waiting"))
+            cases.action_omni_pause()
+            self._omni_log_dunning(
+                self.env._(
+                    "Payment mode: manual. Invoices are no longer charged automatically; they "
+                    "are marked paid by hand."
+                )
+            )
+        else:
+            self._omni_log_dunning(
+                self.env._(
+                    "Payment mode: automatic. Due invoices are charged to the default "
+                    "payment method."
+                )
+            )
+
+    def _omni_default_token(self, company):
+        """The customer's default payment method in ``company`` (or an empty recordset)."""
+        self.ensure_one()
+        # sudo: the charging job and integrations look up the method whatever the caller's
+        # access to tokens; nothing of it is returned to the caller but the record.
+        return (
+            self.env["payment.token"]
+            .sudo()
+            .search(
+                [
+                    ("commercial_partner_id", "=", self.commercial_partner_id.id),
+                    ("is_default", "=", True),
+                    ("company_id", "=", company.id),
+                ],
+                limit=1,
+            )
+        )
+
+    def _omni_set_dunning_state(self, state, case):
+        """Set the customer's dunning state and tell the hook when it changes."""
+        for partner in self:
+            previous = partner.omni_dunning_state
+            if previous == state:
+                continue
+            # sudo: the state is the job's to set, not the user's (the field is read-only).
+            partner.sudo().omni_dunning_state = state
+            partner._omni_dunning_state_changed(previous, state, case)
+
+    def _omni_dunning_state_changed(self, previous, state, case):
+        """Hook: the customer's dunning state moved from ``previous`` to ``state``.
+
+        ``state`` is "active", "grace", "warning", "suspended" or "terminated"; ``case`` is
+        the ``omni.dunning.case``. Override it to react (suspend a subscription, block
+        orders, ...): the addon itself only logs the change and never deletes anything.
+        """
+        self.ensure_one()
+        labels = dict(self._fields["omni_dunning_state"]._description_selection(self.env))
+        self._omni_log_dunning(
+            self.env._(
+                "Dunning state: %(previous)s → %(state)s.",
+                previous=labels.get(previous, previous),
+                state=labels.get(state, state),
+            )
+        )
+
+    def _omni_log_dunning(self, body):
+        """A note on the customer's chatter."""
+        for partner in self:
+            # sudo: the trail is written whatever the author's rights on the customer.
+            partner.sudo().with_context(mail_create_nosubscribe=True).message_post(
+                body=body, message_type="comment", subtype_xmlid="mail.mt_note"
+            )
+
+    def _omni_payment_method_changed(self):
+        """A method was added or the default changed: open dunning retries at once."""
+        cases = self.env["omni.dunning.case"].search(
+            [
+                ("partner_id", "in", self.commercial_partner_id.ids),
+                ("state", "in", ("open", "waiting")),
+            ]
+        )
+        if not cases:
+            return
+        cases.write({"retry_requested_at": fields.Datetime.now(), "hard_decline": False})
+        self.env.ref("omni_payment_methods.ir_cron_run_dunning")._trigger()
+
+    def action_omni_open_dunning(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "omni_payment_methods.omni_dunning_case_action"
+        )
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {"search_default_filter_open": 0}
+        return action

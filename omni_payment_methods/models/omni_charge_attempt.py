@@ -1,0 +1,572 @@
+# Copyright 2026 omni_payment_methods contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import datetime
+import logging
+
+import psycopg2
+import stripe
+
+from odoo import Command, api, fields, models
+from odoo.tools import SQL, mute_logger
+
+from odoo.addons.payment import utils as payment_utils
+
+from ..lib import dunning as dunning_lib
+from ..lib import stripe_api
+
+_logger = logging.getLogger(__name__)
+
+ATTEMPT_STATES = [
+    ("not_sent", "Not sent"),
+    ("processing", "Processing"),
+    ("requires_action", "Authentication required"),
+    ("done", "Paid"),
+    ("failed", "Declined"),
+    ("error", "Error"),
+    ("skipped", "Not charged"),
+]
+# States in which an attempt is over: the next charge of its invoice is a new attempt.
+FINAL_FAILURES = ("failed", "error", "skipped")
+# Stripe keeps idempotency keys for 24 hours: an attempt whose outcome is unknown is only
+# re-sent with its key within that window, with a margin.
+IDEMPOTENCY_WINDOW = datetime.timedelta(hours=23)
+
+# A charge Stripe did not confirm is sent again by a later run, not by the run that sent it.
+RESEND_DELAY = datetime.timedelta(minutes=10)
+
+# Attempts per invoice are numbered: attempt N of invoice I always sends the key derived from
+# (I, N), however many times it is re-sent.
+KEY_SCOPE = "omni_charge"
+
+
+class OmniStripeNotSent(Exception):
+    """Stripe could not be reached, timed out or failed (5xx): the charge was not confirmed."""
+
+    def __init__(self, error, outcome_unknown):
+        super().__init__(str(error))
+        self.error = error
+        self.outcome_unknown = outcome_unknown
+
+
+class OmniAttemptTaken(Exception):
+    """Another worker created this attempt first."""
+
+
+class OmniChargeAttempt(models.Model):
+    _name = "omni.charge.attempt"
+    _description = "Automatic Charge Attempt"
+    _order = "id desc"
+    _rec_name = "reference"
+
+    reference = fields.Char(required=True, readonly=True, index=True)
+    invoice_id = fields.Many2one(
+        comodel_name="account.move",
+        required=True,
+        readonly=True,
+        index=True,
+        ondelete="cascade",
+    )
+    partner_id = fields.Many2one(
+        comodel_name="res.partner",
+        string="Customer",
+        required=True,
+        readonly=True,
+        index=True,
+    )
+    company_id = fields.Many2one(comodel_name="res.company", required=True, readonly=True)
+    currency_id = fields.Many2one(comodel_name="res.currency", required=True, readonly=True)
+    amount = fields.Monetary(readonly=True)
+    attempt_no = fields.Integer(string="Attempt", required=True, readonly=True, default=1)
+    origin = fields.Selection(
+        selection=[
+            ("auto", "Automatic charge"),
+            ("retry", "Dunning retry"),
+            ("method", "New payment method"),
+            ("staff", "Retry by staff"),
+        ],
+        required=True,
+        readonly=True,
+        default="auto",
+    )
+    token_id = fields.Many2one(
+        comodel_name="payment.token", string="Payment Method", readonly=True, index="btree_not_null"
+    )
+    transaction_id = fields.Many2one(
+        comodel_name="payment.transaction", readonly=True, index="btree_not_null"
+    )
+    case_id = fields.Many2one(
+        comodel_name="omni.dunning.case", string="Dunning", readonly=True, index="btree_not_null"
+    )
+    state = fields.Selection(
+        selection=ATTEMPT_STATES, required=True, readonly=True, default="not_sent", index=True
+    )
+    failure_kind = fields.Selection(
+        selection=[
+            (dunning_lib.HARD, "Hard decline"),
+            (dunning_lib.SOFT, "Soft decline"),
+            (dunning_lib.AUTHENTICATION, "Authentication required"),
+            (dunning_lib.CONFIG, "Not chargeable"),
+        ],
+        readonly=True,
+    )
+    decline_code = fields.Char(readonly=True)
+    reason = fields.Char(readonly=True)
+    idempotency_key = fields.Char(readonly=True, copy=False)
+    stripe_payment_intent = fields.Char(string="Stripe PaymentIntent", readonly=True)
+    first_sent_at = fields.Datetime(readonly=True)
+    last_sent_at = fields.Datetime(readonly=True)
+    send_count = fields.Integer(
+        readonly=True, help="How many times the request was sent (always with the same key)."
+    )
+    outcome_unknown = fields.Boolean(
+        readonly=True,
+        help="Stripe timed out or failed after the request was sent: the next run re-sends it "
+        "with the same idempotency key, so Stripe answers with the first result.",
+    )
+
+    _sql_constraints = [
+        (
+            "invoice_attempt_uniq",
+            "UNIQUE(invoice_id, attempt_no)",
+            "An invoice has one charge attempt per number.",
+        ),
+        ("idempotency_key_uniq", "UNIQUE(idempotency_key)", "Idempotency keys are unique."),
+    ]
+
+    # === BUSINESS METHODS: SELECTION === #
+
+    @api.model
+    def _omni_due_invoices(self, today, limit=None, lock=False):
+        """Posted customer invoices due by ``today`` of customers in automatic mode that no
+        charge attempt has handled yet. An attempt left "Not sent" is taken again once
+        ``RESEND_DELAY`` has passed (the next run), not by the run that just sent it.
+
+        With ``lock``, the rows are locked (FOR NO KEY UPDATE SKIP LOCKED): two workers running
+        the job at once never take the same invoice.
+        """
+        query = SQL(
+            """
+            SELECT m.id
+              FROM account_move m
+              JOIN res_partner p ON p.id = m.commercial_partner_id
+             WHERE m.move_type = 'out_invoice'
+               AND m.state = 'posted'
+               AND m.payment_state IN ('not_paid', 'partial')
+               AND m.amount_residual > 0
+               AND m.invoice_date_due <= %(today)s
+               AND m.company_id IN %(companies)s
+               AND p.omni_payment_mode = 'automatic'
+               AND NOT EXISTS (
+                    SELECT 1 FROM omni_charge_attempt a
+                     WHERE a.invoice_id = m.id
+                       AND (a.state != 'not_sent' OR a.last_sent_at >= %(resend_after)s)
+               )
+             ORDER BY m.invoice_date_due, m.id
+             %(limit)s
+             %(lock)s
+            """,
+            today=today,
+            resend_after=fields.Datetime.now() - RESEND_DELAY,
+            companies=tuple(self.env.companies.ids),
+            limit=SQL("LIMIT %s", limit) if limit else SQL(),
+            lock=SQL("FOR NO KEY UPDATE OF m SKIP LOCKED") if lock else SQL(),
+        )
+        self.env["account.move"].flush_model(
+            ["move_type", "state", "payment_state", "amount_residual", "invoice_date_due"]
+        )
+        self.flush_model(["state", "invoice_id", "last_sent_at"])
+        self.env["res.partner"].flush_model(["omni_payment_mode"])
+        return self.env["account.move"].browse(row[0] for row in self.env.execute_query(query))
+
+    # === BUSINESS METHODS: CHARGING === #
+
+    @api.model
+    def _omni_charge(self, invoice, origin="auto", token=None):
+        """Charge the open amount of ``invoice`` with ``token`` (default: the customer's
+        default method), off-session, through a ``payment.transaction``.
+
+        Returns the attempt. Never raises for a Stripe outcome: declines, errors and an
+        unreachable Stripe are recorded on the attempt (and open or update the customer's
+        dunning case).
+        """
+        invoice.ensure_one()
+        try:
+            attempt = self._omni_next_attempt(invoice, origin)
+        except OmniAttemptTaken:
+            _logger.info("invoice %s is being charged by another worker", invoice.name)
+            return self.browse()
+        if attempt.state != "not_sent":
+            return attempt  # in progress or paid: nothing to send
+        token = token or invoice.commercial_partner_id._omni_default_token(invoice.company_id)
+        reason = self._omni_check_chargeable(invoice, token)
+        attempt.write(
+            {
+                "token_id": token.id if token else False,
+                "amount": invoice.amount_residual,
+                "currency_id": invoice.currency_id.id,
+            }
+        )
+        if reason:
+            attempt.write(
+                {"state": "skipped", "failure_kind": dunning_lib.CONFIG, "reason": reason}
+            )
+        elif not attempt._omni_window_open():
+            attempt.write(
+                {
+                    "state": "error",
+                    "reason": self.env._(
+                        "Stripe's answer to this charge was never received and its idempotency "
+                        "key has expired: check the payment in Stripe before charging again."
+                    ),
+                }
+            )
+        else:
+            attempt._omni_send()
+        attempt._omni_charge_outcome()
+        return attempt
+
+    @api.model
+    def _omni_next_attempt(self, invoice, origin):
+        """The attempt to send for ``invoice``: the last one when it was not sent (same number,
+        same key), else a new one."""
+        last = self.search([("invoice_id", "=", invoice.id)], order="attempt_no desc", limit=1)
+        if last and last.state not in FINAL_FAILURES:
+            return last
+        number = last.attempt_no + 1 if last else 1
+        reference = f"{invoice.name}-omni{number}"
+        values = {
+            "reference": reference,
+            "invoice_id": invoice.id,
+            "partner_id": invoice.commercial_partner_id.id,
+            "company_id": invoice.company_id.id,
+            "currency_id": invoice.currency_id.id,
+            "amount": invoice.amount_residual,
+            "attempt_no": number,
+            "origin": origin,
+            "idempotency_key": stripe_api.idempotency_key(
+                self.env["ir.config_parameter"].sudo().get_param("database.uuid"),
+                KEY_SCOPE,
+                invoice.id,
+                number,
+            ),
+        }
+        # The unique (invoice, number) index is the arbiter between workers: a worker whose
+        # snapshot predates another's commit sees no attempt, and its insert fails here
+        # before anything is sent.
+        try:
+            with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+                return self.create(values)
+        except psycopg2.errors.UniqueViolation as exc:
+            raise OmniAttemptTaken(invoice.id) from exc
+
+    @api.model
+    def _omni_check_chargeable(self, invoice, token):
+        """Why ``invoice`` cannot be charged with ``token`` (a translated reason), or ''."""
+        partner = invoice.commercial_partner_id
+        if partner.omni_payment_mode != "automatic":
+            return self.env._("The customer pays manually (bank transfer).")
+        if not token:
+            archived = (
+                self.env["payment.token"]
+                .with_context(active_test=False)
+                .search_count(
+                    [
+                        ("commercial_partner_id", "=", partner.id),
+                        ("active", "=", False),
+                        ("company_id", "=", invoice.company_id.id),
+                    ],
+                    limit=1,
+                )
+            )
+            if archived:
+                return self.env._(
+                    "The customer's payment method was deleted (archived) and there is no "
+                    "default payment method."
+                )
+            return self.env._("The customer has no default payment method.")
+        if not token.active:
+            return self.env._(
+                "%(method)s is archived: it cannot be charged.", method=token._omni_issuer_label()
+            )
+        if not token.omni_authorized:
+            return self.env._(
+                "%(method)s has no recorded authorization for automatic charges.",
+                method=token._omni_issuer_label(),
+            )
+        if token.company_id != invoice.company_id:
+            return self.env._(
+                "%(method)s belongs to another company.", method=token._omni_issuer_label()
+            )
+        provider = token.provider_id
+        if provider.code != "stripe" or provider.state == "disabled":
+            return self.env._(
+                "The payment provider %(provider)s of %(method)s cannot charge (disabled or not "
+                "Stripe).",
+                provider=provider.name,
+                method=token._omni_issuer_label(),
+            )
+        currencies = provider.available_currency_ids
+        supported = token.payment_method_id.supported_currency_ids
+        if (currencies and invoice.currency_id not in currencies) or (
+            supported and invoice.currency_id not in supported
+        ):
+            return self.env._(
+                "The invoice is in %(currency)s, which %(provider)s does not accept for "
+                "%(method)s.",
+                currency=invoice.currency_id.name,
+                provider=provider.name,
+                method=token._omni_issuer_label(),
+            )
+        return ""
+
+    def _omni_window_open(self):
+        """An attempt sent before with an unknown outcome may only be re-sent while Stripe
+        still remembers its idempotency key."""
+        self.ensure_one()
+        if not self.outcome_unknown or not self.first_sent_at:
+            return True
+        return fields.Datetime.now() - self.first_sent_at < IDEMPOTENCY_WINDOW
+
+    def _omni_send(self):
+        """Create the transaction and send the PaymentIntent, in a savepoint: if Stripe cannot
+        be reached the transaction disappears and the attempt stays "Not sent"."""
+        self.ensure_one()
+        now = fields.Datetime.now()
+        self.write(
+            {
+                "first_sent_at": self.first_sent_at or now,
+                "last_sent_at": now,
+                "send_count": self.send_count + 1,
+            }
+        )
+        try:
+            with self.env.cr.savepoint():
+                tx = self._omni_create_transaction()
+                tx._send_payment_request()
+                tx.flush_recordset()
+        except OmniStripeNotSent as exc:
+            category, message, _code = stripe_api.classify_error(exc.error)
+            self.write(
+                {
+                    "state": "not_sent",
+                    "outcome_unknown": self.outcome_unknown or exc.outcome_unknown,
+                    "reason": self.env._(
+                        "Stripe did not confirm the charge (%(category)s: %(message)s); the "
+                        "next run sends it again with the same idempotency key.",
+                        category=category,
+                        message=message,
+                    ),
+                }
+            )
+            return
+        self._omni_update_from_transaction(tx)
+        if tx.state == "done" and not tx.is_post_processed:
+            # Odoo's post-processing creates the account.payment and reconciles the invoice.
+            tx._post_process()
+
+    def _omni_create_transaction(self):
+        self.ensure_one()
+        invoice = self.invoice_id
+        token = self.token_id
+        # sudo: the job (or a manager's "Retry now") creates the transaction for the customer;
+        # payment.transaction is restricted to the payment administrators.
+        return (
+            self.env["payment.transaction"]
+            .sudo()
+            .create(
+                {
+                    "provider_id": token.provider_id.id,
+                    "payment_method_id": token.payment_method_id.id,
+                    "reference": self.reference,
+                    "amount": invoice.amount_residual,
+                    "currency_id": invoice.currency_id.id,
+                    "partner_id": invoice.partner_id.id,
+                    "token_id": token.id,
+                    "operation": "offline",
+                    "invoice_ids": [Command.set(invoice.ids)],
+                    "omni_charge_attempt_id": self.id,
+                }
+            )
+        )
+
+    # === BUSINESS METHODS: STRIPE === #
+
+    def _omni_payment_intent_payload(self, tx):
+        """Parameters of the off-session PaymentIntent (hook for integrators: Connect,
+        statement descriptors, ...)."""
+        self.ensure_one()
+        token = tx.token_id
+        payload = {
+            "amount": payment_utils.to_minor_currency_units(tx.amount, tx.currency_id),
+            "currency": tx.currency_id.name.lower(),
+            "customer": token.provider_ref,
+            "payment_method": token.stripe_payment_method,
+            "payment_method_types": [token.stripe_pm_type or "card"],
+            "off_session": True,
+            "confirm": True,
+            "description": tx.reference,
+            "metadata": {
+                "odoo_reference": tx.reference,
+                "odoo_invoice": self.invoice_id.name,
+                "omni_attempt": str(self.attempt_no),
+            },
+        }
+        if token.stripe_mandate:
+            payload["mandate"] = token.stripe_mandate
+        return payload
+
+    def _omni_create_payment_intent(self, tx):
+        """Send the PaymentIntent through the SDK with the attempt's idempotency key.
+
+        Returns the PaymentIntent as a dict, or None when Stripe refused the request (the
+        transaction is then in error). Raises ``OmniStripeNotSent`` when the outcome is not
+        known (unreachable, timeout, 5xx, rate limit).
+        """
+        self.ensure_one()
+        client = tx.provider_id._omni_stripe_client()
+        try:
+            intent = client.v1.payment_intents.create(
+                self._omni_payment_intent_payload(tx),
+                options={"idempotency_key": self.idempotency_key},
+            )
+        except stripe.CardError as exc:
+            error = exc.error
+            decline_code = getattr(error, "decline_code", None) if error else None
+            code = getattr(exc, "code", None)
+            message = getattr(exc, "user_message", None) or str(exc)
+            self._omni_record_decline(decline_code or code, code, message)
+            tx._set_error(self.env._("Stripe: %(message)s", message=message))
+            intent = getattr(error, "payment_intent", None) if error else None
+            return stripe_api.as_dict(intent) if intent else None
+        except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
+            category, _message, _code = stripe_api.classify_error(exc)
+            raise OmniStripeNotSent(exc, category == stripe_api.ERROR_TIMEOUT) from exc
+        except stripe.APIError as exc:  # 5xx: Stripe may have charged
+            raise OmniStripeNotSent(exc, True) from exc
+        except stripe.StripeError as exc:
+            _category, message, _code = stripe_api.classify_error(exc)
+            self.write({"reason": message, "failure_kind": dunning_lib.CONFIG})
+            tx._set_error(self.env._("Stripe refused the charge: %(message)s", message=message))
+            return None
+        intent = stripe_api.as_dict(intent)
+        error = intent.get("last_payment_error") or {}
+        if intent.get("status") == "requires_action":
+            self._omni_record_decline("authentication_required", None, "")
+        elif error:
+            self._omni_record_decline(
+                error.get("decline_code") or error.get("code"),
+                error.get("code"),
+                error.get("message") or "",
+            )
+        return intent
+
+    def _omni_record_decline(self, decline_code, code, message):
+        self.ensure_one()
+        kind = dunning_lib.classify_decline(decline_code, code)
+        if kind == dunning_lib.AUTHENTICATION:
+            message = message or self.env._(
+                "The customer's bank asks the customer to authenticate the payment (3-D Secure)."
+            )
+        self.write({"decline_code": decline_code or code, "failure_kind": kind, "reason": message})
+
+    def _omni_update_from_transaction(self, tx):
+        """Mirror the transaction's state on the attempt."""
+        for attempt in self:
+            values = {"transaction_id": tx.id, "stripe_payment_intent": tx.provider_reference}
+            if tx.state == "done":
+                values.update(state="done", reason=False, failure_kind=False)
+            elif tx.state == "pending":
+                values["state"] = "processing"
+            elif tx.state == "draft" and attempt.failure_kind == dunning_lib.AUTHENTICATION:
+                values["state"] = "requires_action"
+            elif tx.state in ("error", "cancel"):
+                values["state"] = (
+                    "failed" if attempt.failure_kind != dunning_lib.CONFIG else "error"
+                )
+                values["reason"] = attempt.reason or tx.state_message
+                if not attempt.failure_kind:
+                    values["failure_kind"] = dunning_lib.SOFT
+            else:
+                continue
+            attempt.write(values)
+
+    def _omni_charge_outcome(self):
+        """Act on the outcome of the attempts (hook for integrators: called once an attempt
+        is paid, processing, declined, skipped or waits for the customer).
+
+        Paid: the dunning case of the customer is checked for resolution. Anything but
+        "processing" and "not sent" opens or updates the customer's dunning case.
+        """
+        Case = self.env["omni.dunning.case"]
+        for attempt in self:
+            token = attempt.token_id
+            if attempt.state == "done":
+                if token:
+                    token._omni_log(
+                        self.env._(
+                            "%(method)s charged %(amount)s for %(invoice)s.",
+                            method=token._omni_issuer_label(),
+                            amount=attempt._omni_amount_label(),
+                            invoice=attempt.invoice_id.name,
+                        )
+                    )
+                attempt.case_id._omni_check_resolved()
+            elif attempt.state in ("failed", "error", "skipped", "requires_action"):
+                if token and attempt.state in ("failed", "requires_action"):
+                    token._omni_log(
+                        self.env._(
+                            "Charge of %(amount)s for %(invoice)s with %(method)s failed: "
+                            "%(reason)s",
+                            method=token._omni_issuer_label(),
+                            amount=attempt._omni_amount_label(),
+                            invoice=attempt.invoice_id.name,
+                            reason=attempt.reason or "-",
+                        )
+                    )
+                Case._omni_register_failure(attempt)
+
+    def _omni_amount_label(self):
+        self.ensure_one()
+        return self.currency_id.format(self.amount)
+
+    # === CRON === #
+
+    @api.model
+    def _cron_charge_due_invoices(self, batch_size=50):
+        """Charge the due invoices of customers in automatic mode, a bounded batch per call.
+
+        Each invoice is charged in its own savepoint: a failure is recorded on its attempt and
+        the batch goes on. The invoices of the batch are locked (SKIP LOCKED) so that a second
+        worker takes other invoices.
+        """
+        today = fields.Date.context_today(self)
+        invoices = self._omni_due_invoices(today, limit=batch_size, lock=True)
+        for invoice in invoices:
+            try:
+                with self.env.cr.savepoint():
+                    self._omni_charge(invoice)
+            except psycopg2.OperationalError:
+                # A concurrent update (another worker, a user): the whole batch rolls back
+                # and runs again; the charges already sent are re-sent with the same keys,
+                # so Stripe answers with their first result instead of charging again.
+                raise
+            except Exception:
+                _logger.exception("automatic charge of invoice %s failed", invoice.name)
+                with self.env.cr.savepoint(flush=False):
+                    self._omni_record_crash(invoice)
+        remaining = len(self._omni_due_invoices(today)) if len(invoices) == batch_size else 0
+        self.env["ir.cron"]._notify_progress(done=len(invoices), remaining=remaining)
+        return invoices
+
+    @api.model
+    def _omni_record_crash(self, invoice):
+        """Keep a visible trace of an invoice whose charge raised unexpectedly (never skipped
+        silently): a "Not sent" attempt with the reason, taken again by the next run."""
+        attempt = self._omni_next_attempt(invoice, "auto")
+        attempt.write(
+            {
+                "reason": self.env._(
+                    "Unexpected error while charging: see the server log. The next run tries again."
+                )
+            }
+        )
