@@ -216,7 +216,7 @@ class OmniDunningCase(models.Model):
             step = dunning_lib.plan(
                 [level._omni_as_plan_level() for level in levels],
                 current,
-                case.day,
+                dunning_lib.dunning_day(case.started_on, case._omni_today()),
                 hard_decline=case.hard_decline,
                 paused=case.state == "paused",
                 waiting=case.state == "waiting",
@@ -358,7 +358,8 @@ class OmniDunningCase(models.Model):
 
     def action_omni_resume(self):
         for case in self.filtered(lambda c: c.state == "paused"):
-            case.state = "open"
+            # The next run of the job catches up with the level the case has reached.
+            case.write({"state": "open", "last_run_at": False})
             case.partner_id._omni_log_dunning(self.env._("Dunning resumed."))
 
     # === CRON === #

@@ -94,9 +94,22 @@ class FakePaymentIntents:
         return {"status": intent["status"], "intent": intent}
 
 
+class FakeCustomers:
+    """``client.v1.customers``: records the default method Odoo sets."""
+
+    def __init__(self):
+        self.updates = []
+
+    def update(self, customer_id, params, options=None):
+        self.updates.append((customer_id, params))
+        return {"id": customer_id, "object": "customer", **params}
+
+
 class FakeClient:
-    def __init__(self, intents):
-        self.v1 = type("V1", (), {"payment_intents": intents})()
+    def __init__(self, intents, customers=None):
+        self.v1 = type(
+            "V1", (), {"payment_intents": intents, "customers": customers or FakeCustomers()}
+        )()
 
 
 class ChargeCommon(OmniCommon):

@@ -1,0 +1,222 @@
+# Copyright 2026 omni_payment_methods contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from unittest.mock import patch
+
+from freezegun import freeze_time
+
+from odoo.tests import tagged
+
+from .charge_common import ChargeCommon
+
+DAY_1 = "2026-12-01 09:00:00"
+
+
+def day(number):
+    return f"2026-12-{number:02d} 09:00:00"
+
+
+@tagged("post_install", "-at_install")
+class TestDunningStages(ChargeCommon):
+    """The default policy, walked with frozen time (day 1 = the day of the failed charge)."""
+
+    def _start(self, decline="insufficient_funds"):
+        """A customer whose default card declines on day 1; returns (token, invoice, fake)."""
+        self.token = self._authorized_token()
+        with freeze_time(DAY_1):
+            self.invoice = self._invoice(due="2026-12-01")
+        self.fake_cm = self._fake_stripe()
+        self.fake = self.fake_cm.__enter__()
+        self.addCleanup(self.fake_cm.__exit__, None, None, None)
+        if decline:
+            self.fake.script[self.token.stripe_payment_method] = ("decline", decline)
+        with freeze_time(DAY_1):
+            self._run_charges()
+        self.case = self.customer.omni_dunning_case_ids
+        self.assertEqual(len(self.case), 1)
+
+    def _run(self, when):
+        with freeze_time(when):
+            self.Case._cron_run_dunning()
+
+    def _subjects(self):
+        return self._customer_emails().mapped("subject")
+
+    def _pay_by_hand(self, when):
+        with freeze_time(when):
+            self.env["account.payment.register"].with_context(
+                active_model="account.move", active_ids=self.invoice.ids
+            ).create({})._create_payments()
+
+    def test_every_stage_and_back_to_active(self):
+        calls = []
+        Partner = self.registry["res.partner"]
+        original = Partner._omni_dunning_state_changed
+
+        def record(partner, previous, state, case):
+            calls.append((previous, state))
+            return original(partner, previous, state, case)
+
+        with patch.object(Partner, "_omni_dunning_state_changed", record):
+            self._start()
+            case = self.case
+            # Day 1: grace, the failure notice with the link to update the method.
+            self.assertEqual((case.stage, case.state, case.day), ("grace", "open", 1))
+            self.assertEqual(self.customer.omni_dunning_state, "grace")
+            emails = self._customer_emails()
+            self.assertEqual(len(emails), 1)
+            self.assertIn("did not go through", emails.subject)
+            self.assertIn("/omni/payment_methods/", emails.body)
+            self.assertIn("insufficient_funds", case.decline_reason)
+            # Days 2-3: service continues, nothing new.
+            self._run(day(2))
+            self._run(day(3))
+            self.assertEqual(len(self._customer_emails()), 1)
+            self.assertEqual(len(self._attempts(self.invoice)), 1)
+            # Day 4: the second attempt fails: warning email and an activity for staff.
+            self._run(day(4))
+            attempts = self._attempts(self.invoice)
+            self.assertEqual(attempts.mapped("origin"), ["auto", "retry"])
+            self.assertEqual(attempts.mapped("state"), ["failed", "failed"])
+            self.assertEqual(case.stage, "warning")
+            self.assertIn("failed again", self._subjects()[-1])
+            activities = self.customer.activity_ids
+            self.assertEqual(len(activities), 1)
+            self.assertIn("call the customer", activities.summary)
+            # Day 8: suspended (no retry at this level).
+            self._run(day(7))
+            self.assertEqual(case.stage, "warning")
+            self._run(day(8))
+            self.assertEqual(case.stage, "suspended")
+            self.assertEqual(self.customer.omni_dunning_state, "suspended")
+            self.assertIn("suspended", self._subjects()[-1])
+            self.assertEqual(len(self._attempts(self.invoice)), 2)
+            self.assertEqual(len(self.customer.activity_ids), 2)
+            # Day 15: terminated, final notice.
+            self._run(day(15))
+            self.assertEqual(case.stage, "terminated")
+            self.assertIn("final notice", self._subjects()[-1])
+            self.assertEqual(len(self._customer_emails()), 4)
+            # Running again the same day or later sends nothing more.
+            self._run(day(15))
+            self._run(day(20))
+            self.assertEqual(len(self._customer_emails()), 4)
+            # The customer pays by bank transfer: active again, said on the chatter.
+            self._pay_by_hand(day(21))
+            self.assertEqual(case.state, "resolved")
+            self.assertEqual(self.customer.omni_dunning_state, "active")
+            self.assertIn("Outstanding balance paid", self.customer.message_ids[0].body)
+        self.assertEqual(
+            calls,
+            [
+                ("active", "grace"),
+                ("grace", "warning"),
+                ("warning", "suspended"),
+                ("suspended", "terminated"),
+                ("terminated", "active"),
+            ],
+        )
+        self.assertEqual(len(self.fake.charges), 0)
+        self.assertEqual(len(self.fake.requests), 2)
+
+    def test_second_attempt_succeeds(self):
+        self._start()
+        self.fake.script[self.token.stripe_payment_method] = "succeed"
+        self._run(day(4))
+        self.assertEqual(self.case.state, "resolved")
+        self.assertEqual(self.customer.omni_dunning_state, "active")
+        self.assertIn(self.invoice.payment_state, ("paid", "in_payment"))
+        self.assertEqual(len(self._customer_emails()), 1, "no warning email")
+        self.assertFalse(self.customer.activity_ids)
+
+    def test_hard_decline_waits_for_a_new_method(self):
+        self._start(decline="lost_card")
+        self.assertTrue(self.case.hard_decline)
+        self._run(day(4))
+        # No retry of a lost card; the warning still goes out.
+        self.assertEqual(len(self._attempts(self.invoice)), 1)
+        self.assertEqual(self.case.stage, "warning")
+        # The customer adds a new card and makes it the default: retried at once.
+        with freeze_time(day(5)):
+            new_card = self._authorized_token(last4="5555", brand="mastercard")
+            new_card.action_omni_set_default()
+            self.assertTrue(self.case.retry_requested_at)
+            self.assertFalse(self.case.hard_decline)
+            self.Case._cron_run_dunning()
+        attempts = self._attempts(self.invoice)
+        self.assertEqual(attempts[-1].origin, "method")
+        self.assertEqual(attempts[-1].token_id, new_card)
+        self.assertEqual(attempts[-1].state, "done")
+        self.assertEqual(self.case.state, "resolved")
+        self.assertEqual(self.customer.omni_dunning_state, "active")
+
+    def test_pause_and_resume(self):
+        self._start()
+        self.case.action_omni_pause()
+        self._run(day(4))
+        self._run(day(9))
+        self.assertEqual((self.case.state, self.case.stage), ("paused", "grace"))
+        self.assertEqual(len(self._attempts(self.invoice)), 1)
+        with freeze_time(day(9)):
+            self.case.action_omni_resume()
+        self._run(day(9))
+        # Day 9: straight to suspension, retrying once for the skipped warning level; one
+        # email (the suspension), not one per skipped level.
+        self.assertEqual(self.case.stage, "suspended")
+        self.assertEqual(len(self._attempts(self.invoice)), 2)
+        self.assertEqual(len(self._customer_emails()), 2)
+        self.assertIn("suspended", self._subjects()[-1])
+
+    def test_retry_now_by_staff(self):
+        self._start(decline="lost_card")
+        self.fake.script[self.token.stripe_payment_method] = "succeed"
+        with freeze_time(day(2)):
+            action = self.case.action_omni_retry_now()
+        self.assertEqual(action["params"]["type"], "success")
+        self.assertEqual(self._attempts(self.invoice)[-1].origin, "staff")
+        self.assertEqual(self.case.state, "resolved")
+
+    def test_manual_mode_pauses_open_dunning(self):
+        self._start()
+        self.customer.omni_payment_mode = "manual"
+        self.assertEqual(self.case.state, "paused")
+        self._run(day(4))
+        self.assertEqual(len(self._attempts(self.invoice)), 1)
+
+    def test_new_invoice_joins_the_open_case(self):
+        self._start()
+        with freeze_time(day(2)):
+            second = self._invoice(due="2026-12-02")
+            self._run_charges()
+        self.assertEqual(self.customer.omni_dunning_case_ids, self.case)
+        self.assertEqual(self.case.invoice_ids, self.invoice | second)
+        self.assertEqual(self.case.amount_due, 240.0)
+
+    def test_stripe_down_during_a_retry_keeps_the_level(self):
+        self._start()
+        self.fake.script[self.token.stripe_payment_method] = "down"
+        self._run(day(4))
+        self.assertEqual(self.case.stage, "grace", "the warning waits for a real answer")
+        self.assertEqual(len(self._customer_emails()), 1)
+        self.fake.script[self.token.stripe_payment_method] = ("decline", "insufficient_funds")
+        self._run(day(5))
+        self.assertEqual(self.case.stage, "warning")
+        attempts = self._attempts(self.invoice)
+        self.assertEqual(attempts.mapped("state"), ["failed", "failed"])
+        self.assertEqual(attempts[-1].send_count, 2, "the same attempt was re-sent")
+
+    def test_dunning_list_shows_stage_amount_and_reason(self):
+        self._start()
+        self.env.invalidate_all()
+        action = self.env.ref("omni_payment_methods.omni_dunning_case_action")
+        self.assertEqual(action.res_model, "omni.dunning.case")
+        rows = self.Case.search_read(
+            [("state", "!=", "resolved")],
+            ["partner_id", "stage", "amount_due", "last_attempt_on", "decline_reason"],
+        )
+        row = next(r for r in rows if r["partner_id"][0] == self.customer.id)
+        self.assertEqual(row["stage"], "grace")
+        self.assertEqual(row["amount_due"], 120.0)
+        self.assertTrue(row["last_attempt_on"])
+        self.assertIn("declined", row["decline_reason"])
+        for view in ("list", "form", "search"):
+            self.Case.get_view(view_type=view)
