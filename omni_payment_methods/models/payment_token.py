@@ -926,6 +926,29 @@ class PaymentToken(models.Model):
     def action_omni_update(self):
         return self._omni_open_customer_methods()
 
+    def _omni_send_added_email(self):
+        """Tell the customer that staff added this method to its account."""
+        self.ensure_one()
+        template = self.env.ref("omni_payment_methods.mail_template_payment_method_added")
+        rendered = template._generate_template([self.id], REMINDER_RENDER_FIELDS)[self.id]
+        recipient = self._omni_reminder_recipient()
+        if not recipient.email:
+            return False
+        # sudo: the company writes to its customer; queued, and the author must not follow.
+        customer = self.commercial_partner_id.sudo().with_context(
+            mail_notify_force_send=False, mail_create_nosubscribe=True
+        )
+        return customer.message_post(
+            body=rendered["body_html"],
+            subject=rendered["subject"],
+            email_from=rendered.get("email_from") or None,
+            author_id=self.company_id.partner_id.id,
+            partner_ids=recipient.ids,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+            email_layout_xmlid="mail.mail_notification_light",
+        )
+
     # === HELPERS === #
 
     @api.model
