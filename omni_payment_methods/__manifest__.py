@@ -41,7 +41,6 @@
             "omni_payment_methods/static/src/js/portal_add_payment_method.js",
         ],
         "web.assets_backend": [
-            "omni_payment_methods/static/src/js/stripe_setup.js",
             "omni_payment_methods/static/src/js/staff_add_payment_method.js",
             "omni_payment_methods/static/src/xml/staff_add_payment_method.xml",
         ],

@@ -201,11 +201,42 @@ class OmniPaymentMethodsPortal(PaymentPortal):
             self._omni_form_values(provider_sudo, "portal", partner, cancel_url=PORTAL_ROUTE),
         )
 
+    @http.route(
+        "/omni/payment_method/staff/<int:partner_id>",
+        type="http",
+        auth="user",
+        methods=["GET"],
+        website=True,
+    )
+    def omni_staff_add_page(self, partner_id, **kwargs):
+        """The form of the back-office dialog (shown in its iframe); managers only."""
+        if not request.env.user.has_group("omni_payment_methods.group_omni_payment_method_manager"):
+            raise Forbidden()
+        partner = request.env["res.partner"].browse(partner_id).exists()
+        if not partner:
+            raise NotFound()
+        try:
+            partner.check_access("read")
+        except AccessError as exc:
+            raise Forbidden() from exc
+        provider_sudo = self._omni_provider_sudo(partner)
+        if not provider_sudo:
+            raise NotFound()
+        response = request.render(
+            "omni_payment_methods.staff_payment_method_add",
+            self._omni_form_values(provider_sudo, "staff", partner.commercial_partner_id),
+        )
+        # Framed by the back office only.
+        response.headers["X-Frame-Options"] = "SAMEORIGIN"
+        response.headers["Content-Security-Policy"] = "frame-ancestors 'self'"
+        return response
+
     @staticmethod
     def _omni_form_values(provider_sudo, mode, partner, cancel_url=None, link_payload=None):
         return {
             "partner": partner.commercial_partner_id,
             "omni_form": {
+                "partner_id": partner.commercial_partner_id.id if mode == "staff" else "",
                 "mode": mode,
                 "stripe_js_url": provider_sudo._omni_stripe_js_url(),
                 "publishable_key": provider_sudo._omni_stripe_publishable_key(),

@@ -105,24 +105,19 @@ class ResPartner(models.Model):
         self.ensure_one()
         self.env["payment.token"].check_access("create")
         partner = self.commercial_partner_id
-        # sudo: staff may not read the provider's configuration; only its public values
-        # (publishable key, Stripe.js URL) go to the dialog.
-        provider = self.env["omni.payment.setup"].sudo()._omni_provider(partner)
-        # Every country (about 250, a fixed list) for the dialog's country selection.
-        countries = self.env["res.country"].search_read([], ["name", "code"])  # pylint: disable=no-search-all
+        # The dialog fails early and clearly when Stripe is not configured.
+        # sudo: staff may not read the providers' configuration.
+        self.env["omni.payment.setup"].sudo()._omni_provider(partner)
         return {
             "type": "ir.actions.client",
             "tag": "omni_add_payment_method",
             "name": self.env._("Add Payment Method"),
             "target": "new",
+            # The dialog's own Close button replaces the default footer ("Ok").
+            "context": {"footer": False},
             "params": {
                 "partner_id": partner.id,
-                "partner_name": partner.display_name,
-                "stripe_js_url": provider._omni_stripe_js_url(),
-                "publishable_key": provider._omni_stripe_publishable_key(),
-                "countries": countries,
-                "default_country_id": (partner.country_id or self.env.company.country_id).id,
-                "consent_text": self.env["payment.token"]._omni_consent_wording("staff"),
+                "url": f"/omni/payment_method/staff/{partner.id}",
             },
         }
 

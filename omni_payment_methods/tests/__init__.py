@@ -9,3 +9,4 @@ from . import test_security_rpc
 from . import test_webhooks
 from . import test_translations_fr
 from . import test_portal_payment_methods
+from . import test_browser_e2e

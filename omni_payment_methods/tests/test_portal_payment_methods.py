@@ -259,6 +259,8 @@ class TestPortalPaymentMethods(PortalFlowMixin, LocalStripeMixin, OmniCommon, Ht
         self.assertFalse(other.active)
 
     def test_staff_mode_needs_the_manager_group_and_consent(self):
+        page = self.url_open(f"/omni/payment_method/staff/{self.customer.id}")
+        self.assertEqual(page.status_code, 403)
         response = self._post(
             f"{SETUP}/start",
             {
@@ -293,7 +295,12 @@ class TestStaffAndLinkAdd(PortalFlowMixin, LocalStripeMixin, OmniCommon, HttpCas
         action = self.customer.with_user(self.manager).action_omni_add_payment_method()
         self.assertEqual(action["tag"], "omni_add_payment_method")
         self.assertEqual(action["params"]["partner_id"], self.customer.id)
-        self.assertTrue(action["params"]["stripe_js_url"].endswith("/js.stripe.com/v3/"))
+        self.assertEqual(action["params"]["url"], f"/omni/payment_method/staff/{self.customer.id}")
+        page = self.url_open(action["params"]["url"])
+        self.assertEqual(page.status_code, 200)
+        self.assertIn("/js.stripe.com/v3/", page.text)
+        self.assertIn('name="consent"', page.text)
+        self.assertEqual(page.headers["X-Frame-Options"], "SAMEORIGIN")
         csrf = self._csrf("/odoo")
         values = {"mode": "staff", "partner_id": self.customer.id}
         result = self._start(csrf, **values)

@@ -6,7 +6,7 @@ import { OmniStripeSetup } from "./stripe_setup";
 
 publicWidget.registry.OmniAddPaymentMethod = publicWidget.Widget.extend({
     selector: ".o_omni_add_payment_method",
-    events: { submit: "_onSubmit" },
+    events: { submit: "_onSubmit", change: "_onEdit" },
 
     async start() {
         await this._super(...arguments);
@@ -31,6 +31,11 @@ publicWidget.registry.OmniAddPaymentMethod = publicWidget.Widget.extend({
         this._super(...arguments);
     },
 
+    _onEdit() {
+        // A corrected field clears the previous message.
+        this._showError("");
+    },
+
     _showError(message) {
         const box = this.el.querySelector(".o_omni_error");
         box.textContent = message || "";
@@ -53,6 +58,8 @@ publicWidget.registry.OmniAddPaymentMethod = publicWidget.Widget.extend({
                 country_id: country.value,
                 country_code: country.selectedOptions[0]?.dataset.code,
                 nickname: this.el.querySelector("input[name='nickname']").value,
+                partner_id: data.partnerId || undefined,
+                consent: this.el.querySelector("input[name='consent']")?.checked ? "1" : undefined,
             });
         } catch (error) {
             result = { error: error.message || String(error) };
@@ -66,9 +73,19 @@ publicWidget.registry.OmniAddPaymentMethod = publicWidget.Widget.extend({
             window.location.assign("/my/payment_method");
             return;
         }
+        if (data.mode === "staff" && window.parent !== window) {
+            // The back-office dialog around this page closes itself and notifies.
+            window.parent.postMessage(
+                { type: "omni_payment_method_added", message: result.message },
+                window.location.origin
+            );
+        }
         const success = this.el.querySelector(".o_omni_success");
         success.textContent = result.message;
         success.classList.remove("d-none");
+        for (const el of document.querySelectorAll(".o_omni_hide_on_success")) {
+            el.classList.add("d-none");
+        }
         for (const el of this.el.querySelectorAll(".mb-3, .o_omni_submit, p.small")) {
             el.classList.add("d-none");
         }
