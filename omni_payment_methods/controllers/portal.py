@@ -412,6 +412,10 @@ class OmniPaymentMethodsPortal(PaymentPortal):
             request.env.user._is_public() or request.env.user != setup.user_id
         ):
             raise Forbidden()
+        if setup.channel == "staff" and not request.env.user.has_group(
+            "omni_payment_methods.group_omni_payment_method_manager"
+        ):
+            raise Forbidden()
         try:
             with request.env.cr.savepoint():
                 token = setup._omni_finish()

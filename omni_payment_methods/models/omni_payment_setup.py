@@ -403,15 +403,27 @@ class OmniPaymentSetup(models.Model):
                 )
         except Exception as exc:  # noqa: BLE001 - every SDK error becomes a user message
             raise provider._omni_stripe_user_error(exc) from exc
+        try:
+            # Whatever refuses the method from here on, it does not stay attached in Stripe.
+            with self.env.cr.savepoint():
+                return self._omni_save_token(pm_ref, pm)
+        except Exception:
+            self._omni_detach(client, pm_ref)
+            raise
+
+    def _omni_save_token(self, pm_ref, pm):
+        """Check the confirmed PaymentMethod ``pm`` and create its token."""
+        self.ensure_one()
         values = stripe_api.payment_method_values(pm)
         exp = expiry_lib.expiry_date(values.get("card_exp_month"), values.get("card_exp_year"))
         if exp and exp < fields.Date.context_today(self):
-            self._omni_detach(client, pm_ref)
             raise UserError(self._omni_error_message("expired_card"))
         self._omni_check_method_limit(self.partner_id, values.get("method_kind") or "card")
+        if self.link_id and not self.link_id._omni_is_usable():
+            raise UserError(self.env._("This link was already used. Ask us for a new one."))
         token = self.env["payment.token"].create(
             {
-                "provider_id": provider.id,
+                "provider_id": self.provider_id.id,
                 "payment_method_id": self.env.ref("payment.payment_method_card").id,
                 "partner_id": (self.token_partner_id or self.partner_id).id,
                 "payment_details": values.get("payment_details") or "",

@@ -164,6 +164,35 @@ class TestPortalPaymentMethods(PortalFlowMixin, LocalStripeMixin, OmniCommon, Ht
         seti = start["client_secret"].split("_secret_")[0]
         self.assertEqual(self.client.v1.setup_intents.retrieve(seti)["status"], "canceled")
 
+    def test_abandoned_attempts_are_canceled_by_the_cleanup_job(self):
+        start = self._start(self.csrf)
+        setup = self.Setup.browse(start["setup_id"])
+        self.env.cr.execute(
+            "UPDATE omni_payment_setup SET create_date = now() - interval '2 hours' WHERE id = %s",
+            [setup.id],
+        )
+        setup.invalidate_recordset()
+        self.Setup._gc_abandoned_setups()
+        self.assertEqual(setup.state, "canceled")
+        seti = start["client_secret"].split("_secret_")[0]
+        self.assertEqual(self.client.v1.setup_intents.retrieve(seti)["status"], "canceled")
+
+    def test_limit_reached_after_confirmation_detaches_the_card(self):
+        start = self._start(self.csrf)
+        intent = self._confirm(start["client_secret"])
+        # Another method was added meanwhile (e.g. in a second tab) up to the limit.
+        self.env["ir.config_parameter"].set_param("omni_payment_methods.max_cards", 1)
+        self._omni_token(self.customer)
+        result = self._post(
+            f"{SETUP}/{start['setup_id']}/finish", {"handle": start["handle"]}, self.csrf
+        ).json()
+        self.assertIn("maximum allowed", result["error"])
+        self.assertEqual(
+            self.Token.search_count([("stripe_payment_method", "=", intent["payment_method"])]), 0
+        )
+        pm = self.client.v1.payment_methods.retrieve(intent["payment_method"])
+        self.assertFalse(pm["customer"], "the refused card does not stay attached in Stripe")
+
     def test_card_testing_protection(self):
         self.env["ir.config_parameter"].set_param("omni_payment_methods.setup_max_attempts", 2)
         for _i in range(2):
