@@ -4,7 +4,9 @@
 
 The HttpCase serves Odoo on the test port with the test cursor (as tours do); localstripe
 (started by the project's test command) serves the fake Stripe.js the pages load from the
-provider's URL. Every page is captured into docs/screenshots/ when that folder exists.
+provider's URL. Every page is captured into ``.omni/screenshots/`` of the repository, or into
+``$OMNI_SCREENSHOTS_DIR`` (``OMNI_SCREENSHOTS_DIR=docs/screenshots make test`` refreshes the
+README's screenshots).
 """
 
 import contextlib
@@ -30,7 +32,8 @@ except ImportError:  # pragma: no cover - playwright is in requirements-test.txt
 _logger = logging.getLogger(__name__)
 
 CHROMIUM = os.environ.get("OMNI_CHROMIUM", "/usr/bin/chromium")
-SCREENSHOTS = pathlib.Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+REPO = pathlib.Path(__file__).resolve().parents[2]
+SCREENSHOTS = REPO / (os.environ.get("OMNI_SCREENSHOTS_DIR") or ".omni/screenshots")
 TIMEOUT = 60_000
 
 
@@ -110,8 +113,8 @@ class TestBrowserE2E(LocalStripeMixin, OmniCommon, HttpCase):
                 manager.__exit__(None, None, None)
 
     def _shot(self, page, name):
-        if SCREENSHOTS.is_dir():
-            page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
 
     def _login(self, page, login, password, redirect):
         page.goto(f"{self.base_url()}/web/login?redirect={redirect}")
