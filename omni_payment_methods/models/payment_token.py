@@ -145,8 +145,8 @@ class PaymentToken(models.Model):
     omni_update_url = fields.Char(
         string="Update Link",
         compute="_compute_omni_update_url",
-        help="Signed link to the customer's payment methods, valid for a limited time; it "
-        "works for customers without a portal account.",
+        help="Single-use link to the customer's payment methods, valid for a limited time; "
+        "it works for customers without a portal account. Each read issues a new link.",
     )
     added_on = fields.Datetime(string="Added", default=fields.Datetime.now, readonly=True)
     added_by_id = fields.Many2one(
@@ -273,8 +273,13 @@ class PaymentToken(models.Model):
 
     @api.depends("commercial_partner_id")
     def _compute_omni_update_url(self):
+        # Each link is single-use: reading the field issues one (a database row), which a
+        # read-only request cannot do; emails are rendered in read-write transactions.
+        readonly = self.env.cr.readonly
         for token in self:
-            token.omni_update_url = token.commercial_partner_id._omni_payment_methods_url()
+            token.omni_update_url = (
+                False if readonly else token.commercial_partner_id._omni_payment_methods_url()
+            )
 
     # === CRUD METHODS === #
 

@@ -207,6 +207,24 @@ class TestPortalPaymentMethods(PortalFlowMixin, LocalStripeMixin, OmniCommon, Ht
         states = self.Setup.search([("partner_id", "=", self.customer.id)]).mapped("state")
         self.assertEqual(sorted(states), ["blocked", "failed", "failed"])
 
+    def test_card_testing_protection_per_ip_address(self):
+        self.env["ir.config_parameter"].set_param("omni_payment_methods.setup_max_attempts", 2)
+        # Two failures for another customer from the same address (test server: 127.0.0.1).
+        for _i in range(2):
+            self.Setup.create(
+                {
+                    "partner_id": self.other_customer.id,
+                    "provider_id": self.stripe.id,
+                    "channel": "link",
+                    "ip_address": "127.0.0.1",
+                    "state": "failed",
+                }
+            )
+        result = self._start(self.csrf)
+        self.assertIn("Too many attempts", result["error"])
+        blocked = self.Setup.search([("partner_id", "=", self.customer.id)])
+        self.assertEqual((blocked.state, blocked.ip_address), ("blocked", "127.0.0.1"))
+
     def test_card_limit(self):
         self.env["ir.config_parameter"].set_param("omni_payment_methods.max_cards", 1)
         self._omni_token(self.customer)
@@ -372,6 +390,29 @@ class TestStaffAndLinkAdd(PortalFlowMixin, LocalStripeMixin, OmniCommon, HttpCas
             csrf,
         )
         self.assertEqual(response.status_code, 403)
+
+    def test_visitor_without_credential_gets_nothing(self):
+        url = self.customer._omni_payment_methods_url()
+        csrf = self._csrf(url[url.index("/omni/payment_methods/") :])
+        for values in (
+            {"mode": "portal"},
+            {"mode": "link", "link": "forged-secret"},
+            {"mode": "link", "link": ""},
+            {"mode": "staff", "partner_id": self.customer.id, "consent": "1"},
+        ):
+            with self.subTest(values=values):
+                response = self._post(
+                    f"{SETUP}/start",
+                    {"holder_name": "A", "country_id": self.fr.id, **values},
+                    csrf,
+                )
+                self.assertEqual(response.status_code, 403)
+        self.assertFalse(self.env["omni.payment.setup"].search([]))
+        response = self.url_open(
+            f"/omni/payment_method/staff/{self.customer.id}", allow_redirects=False
+        )
+        self.assertEqual(response.status_code, 303)
+        self.assertIn("/web/login", response.headers["Location"])
 
     def test_send_link_emails_the_customer(self):
         self.customer.with_user(self.manager).action_omni_send_payment_link()
