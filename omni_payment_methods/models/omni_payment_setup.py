@@ -7,6 +7,7 @@ import secrets
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 from ..lib import expiry as expiry_lib
 from ..lib import stripe_api
@@ -374,6 +375,12 @@ class OmniPaymentSetup(models.Model):
         expiry, the limit): the browser's word is never taken for it.
         """
         self.ensure_one()
+        # Two confirmations of the same attempt (double submit, two tabs) never make two
+        # tokens: the second waits for the first, then finds the attempt done.
+        self.env.cr.execute(
+            SQL("SELECT id FROM omni_payment_setup WHERE id = %s FOR UPDATE", self.id)
+        )
+        self.invalidate_recordset(["state"])
         if self.state != "pending":
             raise UserError(
                 self.env._("This attempt is no longer valid. Reload the page and try again.")

@@ -2,6 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import re
 
+from odoo.exceptions import UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from .common import LocalStripeMixin, OmniCommon
@@ -91,6 +92,14 @@ class TestPortalPaymentMethods(PortalFlowMixin, LocalStripeMixin, OmniCommon, Ht
         # The PaymentMethod is attached to the customer in Stripe.
         pm = self.client.v1.payment_methods.retrieve(token.stripe_payment_method)
         self.assertEqual(pm["customer"], token.provider_ref)
+        # Confirming the same attempt again creates nothing more.
+        setup = self.Setup.search([("token_id", "=", token.id)])
+        self.assertEqual(setup.state, "done")
+        with self.assertRaises(UserError):
+            setup._omni_finish()
+        self.assertEqual(
+            self.Token.search_count([("commercial_partner_id", "=", self.customer.id)]), 1
+        )
         # The second card reuses the Stripe customer and is not the default.
         second = self.Token.browse(self._add_card(self.csrf, number="5555555555554444")["token_id"])
         self.assertEqual(second.provider_ref, token.provider_ref)
