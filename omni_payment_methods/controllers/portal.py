@@ -85,7 +85,8 @@ class OmniPaymentMethodsPortal(PaymentPortal):
     def _omni_owned_token(token_id):
         """The live token ``token_id`` if it belongs to the signed-in customer, else 404."""
         partner = request.env.user.partner_id
-        # sudo: ownership is the domain itself; nothing else is read or changed.
+        # sudo: portal users have no rights on tokens; ownership (the domain) is checked here,
+        # before any action runs on the returned record.
         token_sudo = (
             request.env["payment.token"]
             .sudo()
@@ -356,6 +357,7 @@ class OmniPaymentMethodsPortal(PaymentPortal):
             )
             if not (holder_name or "").strip():
                 raise UserError(request.env._("Enter the cardholder's name."))
+            # sudo: countries are public data.
             country = (
                 country_id
                 and request.env["res.country"]
