@@ -37,7 +37,18 @@
         "views/res_partner_dunning_views.xml",
         "wizards/payment_token_delete_wizard_views.xml",
         "views/omni_payment_methods_menus.xml",
+        "views/omni_payment_setup_views.xml",
     ],
+    "assets": {
+        "web.assets_frontend": [
+            "omni_payment_methods/static/src/js/stripe_setup.js",
+            "omni_payment_methods/static/src/js/portal_add_payment_method.js",
+        ],
+        "web.assets_backend": [
+            "omni_payment_methods/static/src/js/staff_add_payment_method.js",
+            "omni_payment_methods/static/src/xml/staff_add_payment_method.xml",
+        ],
+    },
     "demo": [
         "demo/res_partner_demo.xml",
         "demo/payment_token_demo.xml",

@@ -1,12 +1,257 @@
 # Copyright 2026 omni_payment_methods contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import logging
+
+from werkzeug.exceptions import Forbidden, NotFound
+
 from odoo import http
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.http import request
 
+from odoo.addons.payment.controllers.portal import PaymentPortal
+
+from ..models.omni_payment_setup import OmniRateLimited
 from ..models.res_partner import LINK_ROUTE
 
+_logger = logging.getLogger(__name__)
 
-class OmniPaymentMethodsLink(http.Controller):
+PORTAL_ROUTE = "/my/payment_method"
+SETUP_ROUTE = "/omni/payment_method/setup"
+FLASH_KEY = "omni_payment_method_flash"
+
+
+def _flash(message, kind="success"):
+    request.session[FLASH_KEY] = {"message": message, "type": kind}
+
+
+def _pop_flash():
+    return request.session.pop(FLASH_KEY, None)
+
+
+class OmniPaymentMethodsPortal(PaymentPortal):
+    """The customer's payment methods in the portal (``/my/payment_method``), the page of the
+    emailed link, and the routes of the Stripe Elements form shared by the portal, the link
+    page and the back-office dialog.
+
+    Every route acting on a method checks first that it belongs to the signed-in user's
+    commercial entity (404 otherwise); every POST carries the CSRF token.
+    """
+
+    # === PORTAL: LIST AND ACTIONS === #
+
+    @http.route()
+    def payment_method(self, **kwargs):
+        """Override of `payment`: add the customer's saved methods with their actions.
+
+        Odoo's own form keeps showing below for providers other than Stripe; the Stripe
+        methods are managed by the addon (rules on default and deletion), so they are taken
+        out of Odoo's list, whose delete button would bypass those rules.
+        """
+        response = super().payment_method(**kwargs)
+        partner = request.env.user.partner_id
+        tokens_sudo = self._omni_customer_tokens(partner)
+        provider_sudo = self._omni_provider_sudo(partner)
+        qcontext = response.qcontext
+        qcontext["tokens_sudo"] = qcontext["tokens_sudo"] - tokens_sudo
+        qcontext.update(
+            omni_tokens=tokens_sudo,
+            omni_labels={token.id: token._omni_issuer_label() for token in tokens_sudo},
+            omni_can_add=bool(provider_sudo),
+            omni_flash=_pop_flash(),
+        )
+        return response
+
+    @staticmethod
+    def _omni_customer_tokens(partner):
+        # sudo: a portal user reads its own commercial entity's methods only (domain below).
+        return (
+            request.env["payment.token"]
+            .sudo()
+            .search(
+                [("commercial_partner_id", "=", partner.commercial_partner_id.id)],
+                order="is_default desc, added_on desc, id desc",
+            )
+        )
+
+    @staticmethod
+    def _omni_provider_sudo(partner):
+        try:
+            # sudo: the provider's configuration is not readable by portal or public users.
+            return request.env["omni.payment.setup"].sudo()._omni_provider(partner)
+        except UserError:
+            return request.env["payment.provider"]
+
+    @staticmethod
+    def _omni_owned_token(token_id):
+        """The live token ``token_id`` if it belongs to the signed-in customer, else 404."""
+        partner = request.env.user.partner_id
+        # sudo: portal users have no rights on tokens; ownership (the domain) is checked here,
+        # before any action runs on the returned record.
+        token_sudo = (
+            request.env["payment.token"]
+            .sudo()
+            .search(
+                [
+                    ("id", "=", token_id),
+                    ("commercial_partner_id", "=", partner.commercial_partner_id.id),
+                ],
+                limit=1,
+            )
+        )
+        if not token_sudo or request.env.user._is_public():
+            raise NotFound()
+        return token_sudo
+
+    @http.route(
+        f"{PORTAL_ROUTE}/<int:token_id>/default", type="http", auth="user", methods=["POST"]
+    )
+    def omni_set_default(self, token_id, **kwargs):
+        token_sudo = self._omni_owned_token(token_id)
+        try:
+            result = token_sudo.action_omni_set_default()
+            _flash(result["params"]["message"])
+        except UserError as exc:
+            _flash(exc.args[0], "danger")
+        return request.redirect(PORTAL_ROUTE)
+
+    @http.route(f"{PORTAL_ROUTE}/<int:token_id>/rename", type="http", auth="user", methods=["POST"])
+    def omni_rename(self, token_id, nickname="", **kwargs):
+        token_sudo = self._omni_owned_token(token_id)
+        nickname = (nickname or "").strip()[:64]
+        try:
+            with request.env.cr.savepoint():
+                token_sudo.nickname = nickname or False
+            _flash(
+                request.env._(
+                    "%(method)s renamed to '%(nickname)s'.",
+                    method=token_sudo._omni_issuer_label(),
+                    nickname=nickname,
+                )
+                if nickname
+                else request.env._(
+                    "The nickname of %(method)s was removed.",
+                    method=token_sudo._omni_issuer_label(),
+                )
+            )
+        except (UserError, ValidationError) as exc:
+            _flash(exc.args[0], "danger")
+        return request.redirect(PORTAL_ROUTE)
+
+    @http.route(
+        f"{PORTAL_ROUTE}/<int:token_id>/delete",
+        type="http",
+        auth="user",
+        methods=["GET"],
+        website=True,
+    )
+    def omni_delete_confirm(self, token_id, **kwargs):
+        """The confirmation page: the card, its expiry and the consequences (or the refusal)."""
+        token_sudo = self._omni_owned_token(token_id)
+        try:
+            is_last = token_sudo._omni_check_deletable()
+        except UserError as exc:
+            _flash(exc.args[0], "danger")
+            return request.redirect(PORTAL_ROUTE)
+        # The back office's wording, computed without creating the wizard.
+        wizard = request.env["omni.payment.token.delete.wizard"].new(
+            {"token_id": token_sudo.id, "is_last": is_last}
+        )
+        return request.render(
+            "omni_payment_methods.portal_payment_method_delete",
+            {"token": token_sudo, "message": wizard.message, "is_last": is_last},
+        )
+
+    @http.route(f"{PORTAL_ROUTE}/<int:token_id>/delete", type="http", auth="user", methods=["POST"])
+    def omni_delete(self, token_id, **kwargs):
+        token_sudo = self._omni_owned_token(token_id)
+        try:
+            label = token_sudo._omni_delete()
+            _flash(request.env._("%(method)s has been deleted.", method=label))
+        except UserError as exc:
+            _flash(exc.args[0], "danger")
+        return request.redirect(PORTAL_ROUTE)
+
+    @http.route()
+    def archive_token(self, token_id):
+        """Override of `payment`: Odoo's delete button follows the addon's rules too."""
+        partner = request.env.user.partner_id
+        # sudo: ownership is the domain itself.
+        token_sudo = (
+            request.env["payment.token"]
+            .sudo()
+            .search(
+                [
+                    ("id", "=", token_id),
+                    ("commercial_partner_id", "=", partner.commercial_partner_id.id),
+                ]
+            )
+        )
+        if token_sudo:
+            token_sudo._omni_delete()
+
+    # === ADDING A METHOD: PAGES === #
+
+    @http.route(f"{PORTAL_ROUTE}/add", type="http", auth="user", methods=["GET"], website=True)
+    def omni_add_page(self, **kwargs):
+        partner = request.env.user.partner_id
+        provider_sudo = self._omni_provider_sudo(partner)
+        if not provider_sudo:
+            raise NotFound()
+        return request.render(
+            "omni_payment_methods.portal_payment_method_add",
+            self._omni_form_values(provider_sudo, "portal", partner, cancel_url=PORTAL_ROUTE),
+        )
+
+    @http.route(
+        "/omni/payment_method/staff/<int:partner_id>",
+        type="http",
+        auth="user",
+        methods=["GET"],
+        website=True,
+    )
+    def omni_staff_add_page(self, partner_id, **kwargs):
+        """The form of the back-office dialog (shown in its iframe); managers only."""
+        if not request.env.user.has_group("omni_payment_methods.group_omni_payment_method_manager"):
+            raise Forbidden()
+        partner = request.env["res.partner"].browse(partner_id).exists()
+        if not partner:
+            raise NotFound()
+        try:
+            partner.check_access("read")
+        except AccessError as exc:
+            raise Forbidden() from exc
+        provider_sudo = self._omni_provider_sudo(partner)
+        if not provider_sudo:
+            raise NotFound()
+        response = request.render(
+            "omni_payment_methods.staff_payment_method_add",
+            self._omni_form_values(provider_sudo, "staff", partner.commercial_partner_id),
+        )
+        # Framed by the back office only.
+        response.headers["X-Frame-Options"] = "SAMEORIGIN"
+        response.headers["Content-Security-Policy"] = "frame-ancestors 'self'"
+        return response
+
+    @staticmethod
+    def _omni_form_values(provider_sudo, mode, partner, cancel_url=None, link_payload=None):
+        return {
+            "partner": partner.commercial_partner_id,
+            "omni_form": {
+                "partner_id": partner.commercial_partner_id.id if mode == "staff" else "",
+                "mode": mode,
+                "stripe_js_url": provider_sudo._omni_stripe_js_url(),
+                "publishable_key": provider_sudo._omni_stripe_publishable_key(),
+                "link": link_payload or "",
+                "cancel_url": cancel_url or "",
+            },
+            # sudo: the list of countries is public data.
+            "countries": request.env["res.country"].sudo().search([]),
+            "default_country": partner.country_id or request.env.company.country_id,
+            "consent_text": request.env["payment.token"]._omni_consent_wording(mode),
+        }
+
+    # === THE EMAILED LINK === #
+
     @http.route(
         f"{LINK_ROUTE}/<string:payload>",
         type="http",
@@ -16,24 +261,183 @@ class OmniPaymentMethodsLink(http.Controller):
         sitemap=False,
     )
     def omni_payment_methods_link(self, payload, **kwargs):
-        """The page a reminder links to: the customer's saved methods and their expiry.
+        """The page of a single-use link: the customer's methods and the form to add one.
 
-        The signed payload names the customer; an invalid, tampered or expired link shows a
-        page saying so. A signed-in user of that customer goes to the portal page.
+        Viewing does not consume the link; adding a method does. An unknown (tampered),
+        expired or used link shows a page saying so and nothing else. A signed-in user of
+        that customer goes to the portal page.
         """
-        partner = request.env["res.partner"]._omni_partner_from_link(payload)
-        if not partner:
-            return request.render("omni_payment_methods.payment_methods_link_invalid", status=403)
+        link = request.env["res.partner"]._omni_link_from_payload(payload)
+        if not link or not link._omni_is_usable():
+            reason = "invalid" if not link else link.state
+            return request.render(
+                "omni_payment_methods.payment_methods_link_invalid",
+                {"reason": reason},
+                status=403,
+            )
+        partner = link.partner_id
         user = request.env.user
         if not user._is_public() and user.partner_id.commercial_partner_id == partner:
-            return request.redirect("/my/payment_method")
-        # sudo: the signed link is the customer's credential for its own methods only.
+            return request.redirect(PORTAL_ROUTE)
+        # sudo: the link is the customer's credential for its own methods only.
         partner_sudo = partner.sudo()
         tokens = partner_sudo.omni_payment_token_ids.sorted(
             lambda t: (not t.is_default, t.expiry_date or t.create_date.date(), t.id)
         )
         has_account = bool(partner_sudo.user_ids or partner_sudo.child_ids.user_ids)
-        return request.render(
-            "omni_payment_methods.payment_methods_link_page",
-            {"partner": partner_sudo, "tokens": tokens, "has_account": has_account},
+        values = {"partner": partner_sudo, "tokens": tokens, "has_account": has_account}
+        provider_sudo = self._omni_provider_sudo(partner_sudo)
+        if provider_sudo:
+            values.update(
+                self._omni_form_values(provider_sudo, "link", partner_sudo, link_payload=payload)
+            )
+        return request.render("omni_payment_methods.payment_methods_link_page", values)
+
+    # === ADDING A METHOD: THE STRIPE ELEMENTS FORM (portal, link, staff) === #
+
+    @staticmethod
+    def _json(values, status=200):
+        return request.make_json_response(values, status=status)
+
+    def _omni_setup_partner(self, mode, link=None, partner_id=None, consent=None):
+        """Who the new method is for, from the caller's credential; raise Forbidden.
+
+        :return: (contact the token is saved for, link record or None, consent text)
+        """
+        user = request.env.user
+        Token = request.env["payment.token"]
+        if mode == "portal":
+            if user._is_public():
+                raise Forbidden()
+            return user.partner_id, None, Token._omni_consent_wording("portal")
+        if mode == "link":
+            link_sudo = request.env["res.partner"]._omni_link_from_payload(link)
+            if not link_sudo or not link_sudo._omni_is_usable():
+                raise Forbidden()
+            return link_sudo.partner_id, link_sudo, Token._omni_consent_wording("link")
+        if mode == "staff":
+            if not user.has_group("omni_payment_methods.group_omni_payment_method_manager"):
+                raise Forbidden()
+            try:
+                partner = request.env["res.partner"].browse(int(partner_id)).exists()
+                partner.check_access("read")
+            except (AccessError, TypeError, ValueError) as exc:
+                raise Forbidden() from exc
+            if not partner:
+                raise NotFound()
+            if consent not in ("1", "true", "on", True):
+                raise UserError(
+                    request.env._("Confirm that the customer agreed to save this payment method.")
+                )
+            return partner.commercial_partner_id, None, Token._omni_consent_wording("staff")
+        raise NotFound()
+
+    @http.route(f"{SETUP_ROUTE}/start", type="http", auth="public", methods=["POST"])
+    def omni_setup_start(
+        self,
+        mode=None,
+        link=None,
+        partner_id=None,
+        holder_name="",
+        country_id=None,
+        nickname="",
+        consent=None,
+        **kwargs,
+    ):
+        """Check who asks, the limits and the attempt rate; create the SetupIntent.
+
+        Answers JSON: ``{setup_id, handle, client_secret}`` or ``{error}``.
+        """
+        ip_address = request.httprequest.remote_addr
+        # sudo: attempts are the company's log; the caller's credential is checked first.
+        Setup = request.env["omni.payment.setup"].sudo()
+        try:
+            partner, link_sudo, consent_text = self._omni_setup_partner(
+                mode, link=link, partner_id=partner_id, consent=consent
+            )
+            if not (holder_name or "").strip():
+                raise UserError(request.env._("Enter the cardholder's name."))
+            # sudo: countries are public data.
+            country = (
+                country_id
+                and request.env["res.country"]
+                .sudo()
+                .browse(int(country_id) if str(country_id).isdigit() else 0)
+                .exists()
+            )
+            if not country:
+                raise UserError(request.env._("Choose the country of the card."))
+            with request.env.cr.savepoint():
+                setup, client_secret, handle = Setup._omni_start(
+                    partner.sudo(),  # sudo: the partner was authorized above
+                    mode,
+                    ip_address=ip_address,
+                    link=link_sudo,
+                    nickname=nickname,
+                    consent_text=consent_text,
+                )
+        except OmniRateLimited as exc:
+            Setup._omni_log_blocked(partner, mode, ip_address, exc.args[0])
+            return self._json({"error": exc.args[0]})
+        except (UserError, ValidationError) as exc:
+            return self._json({"error": exc.args[0]})
+        return self._json({"setup_id": setup.id, "handle": handle, "client_secret": client_secret})
+
+    @http.route(f"{SETUP_ROUTE}/<int:setup_id>/fail", type="http", auth="public", methods=["POST"])
+    def omni_setup_fail(self, setup_id, handle=None, code=None, message=None, **kwargs):
+        """Stripe.js refused the card: log it for staff, cancel the SetupIntent."""
+        setup = request.env["omni.payment.setup"]._omni_from_handle(setup_id, handle)
+        if not setup:
+            raise NotFound()
+        return self._json({"error": setup._omni_fail(code, message)})
+
+    @http.route(
+        f"{SETUP_ROUTE}/<int:setup_id>/abandon", type="http", auth="public", methods=["POST"]
+    )
+    def omni_setup_abandon(self, setup_id, handle=None, **kwargs):
+        """The page was left (or Cancel): cancel the SetupIntent; nothing stays behind."""
+        setup = request.env["omni.payment.setup"]._omni_from_handle(setup_id, handle)
+        if not setup:
+            raise NotFound()
+        setup._omni_abandon()
+        return self._json({"ok": True})
+
+    @http.route(
+        f"{SETUP_ROUTE}/<int:setup_id>/finish", type="http", auth="public", methods=["POST"]
+    )
+    def omni_setup_finish(self, setup_id, handle=None, **kwargs):
+        """Stripe.js confirmed the SetupIntent: check it in Stripe and save the token."""
+        setup = request.env["omni.payment.setup"]._omni_from_handle(setup_id, handle)
+        if not setup:
+            raise NotFound()
+        if setup.channel == "portal" and (
+            request.env.user._is_public() or request.env.user != setup.user_id
+        ):
+            raise Forbidden()
+        if setup.channel == "staff" and not request.env.user.has_group(
+            "omni_payment_methods.group_omni_payment_method_manager"
+        ):
+            raise Forbidden()
+        try:
+            with request.env.cr.savepoint():
+                token = setup._omni_finish()
+                if setup.channel == "staff":
+                    token._omni_send_added_email()
+        except (UserError, ValidationError) as exc:
+            message = exc.args[0]
+            with request.env.cr.savepoint():
+                setup.write({"state": "failed", "error_message": message[:256]})
+                setup._omni_cancel_intent()
+            return self._json({"error": message})
+        message = request.env._(
+            "Your %(method)s has been added to your account.", method=token._omni_issuer_label()
         )
+        if setup.channel == "staff":
+            message = request.env._(
+                "%(method)s has been added to the account of %(customer)s.",
+                method=token._omni_issuer_label(),
+                customer=setup.partner_id.display_name,
+            )
+        if setup.channel == "portal":
+            _flash(message)
+        return self._json({"message": message, "token_id": token.id})

@@ -10,3 +10,5 @@ from . import payment_token
 from . import payment_transaction
 from . import res_config_settings
 from . import res_partner
+from . import omni_payment_link
+from . import omni_payment_setup

@@ -112,3 +112,17 @@ class PaymentProvider(models.Model):
                 detail=message,
             )
         return UserError(text)
+
+    def _omni_stripe_js_url(self):
+        """URL of Stripe.js: Stripe's own, or the fake one of localstripe in development."""
+        self.ensure_one()
+        # sudo: the API base is restricted to system users; only the script URL is derived.
+        api_base = self.sudo().omni_stripe_api_base
+        if api_base:
+            return f"{api_base.rstrip('/')}/js.stripe.com/v3/"
+        return "https://js.stripe.com/v3/"
+
+    def _omni_stripe_publishable_key(self):
+        self.ensure_one()
+        # sudo: the publishable key is meant for browsers; the provider's fields are not.
+        return stripe_utils.get_publishable_key(self.sudo())

@@ -145,8 +145,8 @@ class PaymentToken(models.Model):
     omni_update_url = fields.Char(
         string="Update Link",
         compute="_compute_omni_update_url",
-        help="Signed link to the customer's payment methods, valid for a limited time; it "
-        "works for customers without a portal account.",
+        help="Single-use link to the customer's payment methods, valid for a limited time; "
+        "it works for customers without a portal account. Each read issues a new link.",
     )
     added_on = fields.Datetime(string="Added", default=fields.Datetime.now, readonly=True)
     added_by_id = fields.Many2one(
@@ -273,8 +273,13 @@ class PaymentToken(models.Model):
 
     @api.depends("commercial_partner_id")
     def _compute_omni_update_url(self):
+        # Each link is single-use: reading the field issues one (a database row), which a
+        # read-only request cannot do; emails are rendered in read-write transactions.
+        readonly = self.env.cr.readonly
         for token in self:
-            token.omni_update_url = token.commercial_partner_id._omni_payment_methods_url()
+            token.omni_update_url = (
+                False if readonly else token.commercial_partner_id._omni_payment_methods_url()
+            )
 
     # === CRUD METHODS === #
 
@@ -930,6 +935,29 @@ class PaymentToken(models.Model):
 
     def action_omni_update(self):
         return self._omni_open_customer_methods()
+
+    def _omni_send_added_email(self):
+        """Tell the customer that staff added this method to its account."""
+        self.ensure_one()
+        template = self.env.ref("omni_payment_methods.mail_template_payment_method_added")
+        rendered = template._generate_template([self.id], REMINDER_RENDER_FIELDS)[self.id]
+        recipient = self._omni_reminder_recipient()
+        if not recipient.email:
+            return False
+        # sudo: the company writes to its customer; queued, and the author must not follow.
+        customer = self.commercial_partner_id.sudo().with_context(
+            mail_notify_force_send=False, mail_create_nosubscribe=True
+        )
+        return customer.message_post(
+            body=rendered["body_html"],
+            subject=rendered["subject"],
+            email_from=rendered.get("email_from") or None,
+            author_id=self.company_id.partner_id.id,
+            partner_ids=recipient.ids,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+            email_layout_xmlid="mail.mail_notification_light",
+        )
 
     # === HELPERS === #
 

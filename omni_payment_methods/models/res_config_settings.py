@@ -5,6 +5,15 @@ from odoo.exceptions import ValidationError
 
 from ..lib import reminders as reminders_lib
 from .omni_payment_reminder import OFFSETS_PARAM
+from .omni_payment_setup import (
+    DEFAULT_MAX_METHODS,
+    DEFAULT_SETUP_MAX_ATTEMPTS,
+    DEFAULT_SETUP_WINDOW_MINUTES,
+    MAX_BANK_ACCOUNTS_PARAM,
+    MAX_CARDS_PARAM,
+    SETUP_MAX_ATTEMPTS_PARAM,
+    SETUP_WINDOW_PARAM,
+)
 
 
 class ResConfigSettings(models.TransientModel):
@@ -16,6 +25,31 @@ class ResConfigSettings(models.TransientModel):
         default=reminders_lib.format_offsets(reminders_lib.DEFAULT_OFFSETS),
         help="Days before a saved card expires when its holder is reminded, separated by "
         "commas; 0 is the day it expires.",
+    )
+
+    omni_max_cards = fields.Integer(
+        string="Maximum Saved Cards",
+        config_parameter=MAX_CARDS_PARAM,
+        default=DEFAULT_MAX_METHODS,
+        help="Cards a customer may keep on file (0: no limit).",
+    )
+    omni_max_bank_accounts = fields.Integer(
+        string="Maximum Saved Bank Accounts",
+        config_parameter=MAX_BANK_ACCOUNTS_PARAM,
+        default=DEFAULT_MAX_METHODS,
+        help="Bank accounts a customer may keep on file (0: no limit).",
+    )
+    omni_setup_max_attempts = fields.Integer(
+        string="Attempts to Add a Method",
+        config_parameter=SETUP_MAX_ATTEMPTS_PARAM,
+        default=DEFAULT_SETUP_MAX_ATTEMPTS,
+        help="Card-testing protection: unsuccessful attempts to add a payment method allowed "
+        "per customer and per IP address within the window (0: no limit).",
+    )
+    omni_setup_window_minutes = fields.Integer(
+        string="Attempt Window (minutes)",
+        config_parameter=SETUP_WINDOW_PARAM,
+        default=DEFAULT_SETUP_WINDOW_MINUTES,
     )
 
     @api.constrains("omni_reminder_offsets")

@@ -1,15 +1,11 @@
 # Copyright 2026 omni_payment_methods contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-import binascii
-import datetime
-
 from odoo import api, fields, models
-from odoo.tools import hash_sign, verify_hash_signed
+from odoo.exceptions import UserError
 
 from .omni_dunning_level import STAGES
+from .omni_payment_link import LINK_VALIDITY_DAYS
 
-LINK_SCOPE = "omni_payment_methods.payment_methods_link"
-LINK_VALIDITY_DAYS = 30
 LINK_ROUTE = "/omni/payment_methods"
 
 
@@ -111,31 +107,87 @@ class ResPartner(models.Model):
     # === SIGNED LINK TO THE CUSTOMER'S PAYMENT METHODS === #
 
     def _omni_payment_methods_url(self, validity_days=LINK_VALIDITY_DAYS):
-        """Signed, expiring link to the customer's payment methods (no account needed)."""
+        """Single-use, expiring link to the customer's payment methods (no account needed).
+
+        Each call issues a new link (``omni.payment.link``): the customer can see its methods
+        and add one; the link is consumed once a method is added through it.
+        """
         self.ensure_one()
         if not self.id:
             return False
-        # sudo: signing reads the database secret.
-        payload = hash_sign(
-            self.sudo().env,
-            LINK_SCOPE,
-            {"p": self.commercial_partner_id.id},
-            expiration=datetime.timedelta(days=validity_days),
-        )
-        return f"{self.get_base_url()}{LINK_ROUTE}/{payload}"
+        # sudo: links are issued by the company for its customer whoever sends the email
+        # (reminder cron, dunning, staff); the link model is not readable by users.
+        secret = self.env["omni.payment.link"].sudo()._omni_issue(self, validity_days)
+        return f"{self.get_base_url()}{LINK_ROUTE}/{secret}"
+
+    @api.model
+    def _omni_link_from_payload(self, payload):
+        """Return the link record of ``payload`` whatever its state (sudo, empty if unknown)."""
+        # sudo: the link secret is the visitor's only credential; checked by hash.
+        return self.env["omni.payment.link"].sudo()._omni_find(payload)
 
     @api.model
     def _omni_partner_from_link(self, payload):
-        """Return the customer a signed link is for, or an empty recordset if it is invalid,
-        tampered with or expired."""
-        try:
-            # sudo: verifying reads the database secret.
-            values = verify_hash_signed(self.sudo().env, LINK_SCOPE, payload or "")
-        except (ValueError, UnicodeDecodeError, binascii.Error):
-            values = None
-        if not isinstance(values, dict) or not isinstance(values.get("p"), int):
+        """Return the customer a link is for, or an empty recordset if it is unknown,
+        tampered with, expired or already used."""
+        link = self._omni_link_from_payload(payload)
+        if not link or not link._omni_is_usable():
             return self.browse()
-        return self.browse(values["p"]).exists()
+        return self.browse(link.partner_id.id)
+
+    def action_omni_add_payment_method(self):
+        """Open the dialog where staff enter a card given on the phone (Stripe Elements)."""
+        self.ensure_one()
+        self.env["payment.token"].check_access("create")
+        partner = self.commercial_partner_id
+        # The dialog fails early and clearly when Stripe is not configured.
+        # sudo: staff may not read the providers' configuration.
+        self.env["omni.payment.setup"].sudo()._omni_provider(partner)
+        return {
+            "type": "ir.actions.client",
+            "tag": "omni_add_payment_method",
+            "name": self.env._("Add Payment Method"),
+            "target": "new",
+            # The dialog's own Close button replaces the default footer ("Ok").
+            "context": {"footer": False},
+            "params": {
+                "partner_id": partner.id,
+                "url": f"/omni/payment_method/staff/{partner.id}",
+            },
+        }
+
+    def action_omni_send_payment_link(self):
+        """Email the customer a single-use link to add a payment method."""
+        self.ensure_one()
+        self.env["payment.token"].check_access("create")
+        partner = self.commercial_partner_id
+        recipient = self if self.email else partner
+        if not recipient.email:
+            raise UserError(
+                self.env._(
+                    "%(customer)s has no email address: add one before sending a link.",
+                    customer=partner.display_name,
+                )
+            )
+        template = self.env.ref(
+            "omni_payment_methods.mail_template_add_payment_method_link"
+        ).with_context(omni_link_url=partner._omni_payment_methods_url())
+        rendered = template._generate_template([partner.id], ("subject", "body_html"))[partner.id]
+        # sudo: the email is the company writing to its customer; posting must not make the
+        # staff member follow the customer.
+        partner.sudo().with_context(mail_create_nosubscribe=True).message_post(
+            body=rendered["body_html"],
+            subject=rendered["subject"],
+            partner_ids=recipient.ids,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+            email_layout_xmlid="mail.mail_notification_light",
+        )
+        return self.env["payment.token"]._omni_notify(
+            self.env._(
+                "A link to add a payment method was sent to %(email)s.", email=recipient.email
+            )
+        )
 
     # === ACTIONS === #
 

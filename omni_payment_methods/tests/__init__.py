@@ -10,3 +10,5 @@ from . import test_webhooks
 from . import test_translations_fr
 from . import test_charging
 from . import test_dunning
+from . import test_portal_payment_methods
+from . import test_browser_e2e

@@ -11,7 +11,7 @@ from .common import OmniCommon
 
 @tagged("post_install", "-at_install")
 class TestPaymentMethodsLink(OmniCommon, HttpCase):
-    """The signed link of the reminder emails: the customer's methods, no account needed."""
+    """The single-use link of the emails: the customer's methods, no account needed."""
 
     @classmethod
     def setUpClass(cls):
@@ -42,22 +42,45 @@ class TestPaymentMethodsLink(OmniCommon, HttpCase):
                 self.assertIn("no longer valid", response.text)
                 self.assertNotIn("4242", response.text)
 
-    def test_link_of_another_customer_cannot_be_forged_from_this_one(self):
-        # Same signature, other partner id in the clear part of the payload.
-        partner = self.env["res.partner"]._omni_partner_from_link(
-            self._path(self.card.omni_update_url).rsplit("/", 1)[1]
-        )
-        self.assertEqual(partner, self.customer)
+    def test_link_stores_only_a_hash_and_names_one_customer(self):
+        secret = self._path(self.card.omni_update_url).rsplit("/", 1)[1]
+        link = self.env["omni.payment.link"].search([], limit=1)
+        self.assertEqual(link.partner_id, self.customer)
+        self.assertNotIn(secret, link.token_hash, "the database never holds a usable link")
+        self.assertEqual(self.env["res.partner"]._omni_partner_from_link(secret), self.customer)
         self.assertFalse(self.env["res.partner"]._omni_partner_from_link("not-base64!"))
+        self.assertFalse(self.env["res.partner"]._omni_partner_from_link(None))
+        # Each email gets its own link.
+        self.assertNotEqual(
+            self.customer._omni_payment_methods_url(), self.customer._omni_payment_methods_url()
+        )
 
     def test_link_expires(self):
         with freeze_time(datetime.datetime.now() - datetime.timedelta(days=31)):
             url = self.card.omni_update_url
         response = self.url_open(self._path(url))
         self.assertEqual(response.status_code, 403)
+        self.assertIn("It has expired", response.text)
+        self.assertNotIn("4242", response.text)
         with freeze_time(datetime.datetime.now() - datetime.timedelta(days=29)):
             url = self.card.omni_update_url
         self.assertEqual(self.url_open(self._path(url)).status_code, 200)
+
+    def test_link_is_single_use(self):
+        url = self.card.omni_update_url
+        secret = self._path(url).rsplit("/", 1)[1]
+        # Viewing does not consume the link.
+        for _i in range(2):
+            self.assertEqual(self.url_open(self._path(url)).status_code, 200)
+        link = self.env["res.partner"]._omni_link_from_payload(secret)
+        self.assertTrue(link._omni_consume(self.card))
+        self.assertFalse(link._omni_consume(self.card), "a link is consumed once")
+        self.assertEqual(link.used_token_id, self.card)
+        response = self.url_open(self._path(url))
+        self.assertEqual(response.status_code, 403)
+        self.assertIn("already used", response.text)
+        self.assertNotIn("4242", response.text)
+        self.assertFalse(self.env["res.partner"]._omni_partner_from_link(secret))
 
     def test_signed_in_customer_goes_to_the_portal_page(self):
         new_test_user(

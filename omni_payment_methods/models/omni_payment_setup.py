@@ -1,0 +1,457 @@
+# Copyright 2026 omni_payment_methods contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import datetime
+import hashlib
+import logging
+import secrets
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from ..lib import expiry as expiry_lib
+from ..lib import stripe_api
+from .payment_token import CHANNELS
+
+_logger = logging.getLogger(__name__)
+
+MAX_CARDS_PARAM = "omni_payment_methods.max_cards"
+MAX_BANK_ACCOUNTS_PARAM = "omni_payment_methods.max_bank_accounts"
+SETUP_MAX_ATTEMPTS_PARAM = "omni_payment_methods.setup_max_attempts"
+SETUP_WINDOW_PARAM = "omni_payment_methods.setup_window_minutes"
+DEFAULT_MAX_METHODS = 10
+DEFAULT_SETUP_MAX_ATTEMPTS = 5
+DEFAULT_SETUP_WINDOW_MINUTES = 60
+# A SetupIntent not confirmed within this delay is abandoned: it is canceled in Stripe.
+ABANDONED_AFTER_MINUTES = 60
+
+# Stripe error codes → the message the person adding the method sees.
+CARD_NUMBER_CODES = {"incorrect_number", "invalid_number", "incomplete_number"}
+EXPIRY_CODES = {
+    "invalid_expiry_month",
+    "invalid_expiry_year",
+    "expired_card",
+    "incomplete_expiry",
+    "invalid_expiry_year_past",
+    "invalid_expiry_month_past",
+}
+CVC_CODES = {"incorrect_cvc", "invalid_cvc", "incomplete_cvc"}
+DECLINE_CODES = {"card_declined", "do_not_honor", "generic_decline", "insufficient_funds"}
+AUTH_CODES = {"setup_intent_authentication_failure", "authentication_required"}
+
+
+class OmniRateLimited(UserError):
+    """Too many attempts to add a payment method (card-testing protection)."""
+
+
+class OmniPaymentSetup(models.Model):
+    """One attempt to add a payment method through Stripe Elements (a Stripe SetupIntent).
+
+    The same record serves three purposes: it carries the SetupIntent between the page and
+    the confirmation (no token exists before Stripe confirmed the method), it is the count
+    the card-testing protection limits per customer and per IP address, and it is the log
+    of failed attempts staff review (Invoicing > Customers > Payment Method Attempts).
+    """
+
+    _name = "omni.payment.setup"
+    _description = "Attempt to add a payment method"
+    _order = "id desc"
+    _rec_name = "partner_id"
+
+    partner_id = fields.Many2one(
+        comodel_name="res.partner",
+        string="Customer",
+        required=True,
+        index=True,
+        ondelete="cascade",
+        readonly=True,
+    )
+    token_partner_id = fields.Many2one(
+        comodel_name="res.partner",
+        string="Contact",
+        readonly=True,
+        ondelete="cascade",
+        help="The contact the method is saved for (the customer or one of its contacts).",
+    )
+    provider_id = fields.Many2one(
+        comodel_name="payment.provider", required=True, readonly=True, ondelete="cascade"
+    )
+    company_id = fields.Many2one(related="provider_id.company_id", store=True)
+    channel = fields.Selection(selection=CHANNELS, required=True, readonly=True)
+    user_id = fields.Many2one(comodel_name="res.users", readonly=True, default=lambda s: s.env.user)
+    ip_address = fields.Char(string="IP Address", readonly=True, index=True)
+    link_id = fields.Many2one(comodel_name="omni.payment.link", readonly=True, ondelete="set null")
+    nickname = fields.Char(readonly=True)
+    consent_text = fields.Text(readonly=True)
+    stripe_customer_ref = fields.Char(string="Stripe Customer", readonly=True)
+    setup_intent_ref = fields.Char(string="Stripe SetupIntent", readonly=True, index=True)
+    state = fields.Selection(
+        selection=[
+            ("pending", "Pending"),
+            ("done", "Added"),
+            ("failed", "Failed"),
+            ("blocked", "Blocked (too many attempts)"),
+            ("canceled", "Abandoned"),
+        ],
+        default="pending",
+        required=True,
+        readonly=True,
+        index=True,
+    )
+    access_hash = fields.Char(readonly=True, copy=False, groups="base.group_system")
+    error_code = fields.Char(readonly=True)
+    error_message = fields.Char(readonly=True)
+    token_id = fields.Many2one(comodel_name="payment.token", readonly=True, ondelete="set null")
+
+    # === LIMITS === #
+
+    @api.model
+    def _omni_param_int(self, key, default):
+        # sudo: reading configuration parameters (settings) from any request.
+        value = self.env["ir.config_parameter"].sudo().get_param(key)
+        try:
+            return int(value) if value not in (None, False, "") else default
+        except ValueError:
+            return default
+
+    @api.model
+    def _omni_check_method_limit(self, partner, kind="card"):
+        """Refuse a new method when the customer already has the maximum of that kind."""
+        if kind == "bank":
+            maximum = self._omni_param_int(MAX_BANK_ACCOUNTS_PARAM, DEFAULT_MAX_METHODS)
+        else:
+            maximum = self._omni_param_int(MAX_CARDS_PARAM, DEFAULT_MAX_METHODS)
+        # sudo: count every live method of the customer, visible to the caller or not.
+        count = (
+            self.env["payment.token"]
+            .sudo()
+            .search_count(
+                [
+                    ("commercial_partner_id", "=", partner.commercial_partner_id.id),
+                    ("method_kind", "=", kind),
+                ]
+            )
+        )
+        if maximum and count >= maximum:
+            if kind == "bank":
+                message = self.env._(
+                    "This account already has %(count)s saved bank accounts, the maximum "
+                    "allowed. Delete one before adding another.",
+                    count=count,
+                )
+            else:
+                message = self.env._(
+                    "This account already has %(count)s saved cards, the maximum allowed. "
+                    "Delete one before adding another.",
+                    count=count,
+                )
+            raise UserError(message)
+
+    @api.model
+    def _omni_check_rate(self, partner, ip_address):
+        """Card-testing protection: limit the attempts per customer and per IP address."""
+        maximum = self._omni_param_int(SETUP_MAX_ATTEMPTS_PARAM, DEFAULT_SETUP_MAX_ATTEMPTS)
+        window = self._omni_param_int(SETUP_WINDOW_PARAM, DEFAULT_SETUP_WINDOW_MINUTES)
+        if not maximum:
+            return
+        since = fields.Datetime.now() - datetime.timedelta(minutes=window)
+        base = [("create_date", ">=", since), ("state", "!=", "done")]
+        by_customer = self.search_count(
+            [*base, ("partner_id", "=", partner.commercial_partner_id.id)]
+        )
+        by_ip = ip_address and self.search_count([*base, ("ip_address", "=", ip_address)])
+        if by_customer >= maximum or (by_ip or 0) >= maximum:
+            raise OmniRateLimited(
+                self.env._(
+                    "Too many attempts to add a payment method. For your security, please "
+                    "wait %(minutes)s minutes before trying again.",
+                    minutes=window,
+                )
+            )
+
+    @api.model
+    def _omni_log_blocked(self, partner, channel, ip_address, message):
+        """Log an attempt refused by the card-testing protection (staff review these)."""
+        _logger.warning(
+            "payment method setup blocked for partner %s from %s (%s)",
+            partner.commercial_partner_id.id,
+            ip_address,
+            channel,
+        )
+        provider = self.env["payment.provider"].search([("code", "=", "stripe")], limit=1)
+        if not provider:
+            return self.browse()
+        return self.create(
+            {
+                "partner_id": partner.commercial_partner_id.id,
+                "token_partner_id": partner.id,
+                "provider_id": provider.id,
+                "channel": channel,
+                "ip_address": ip_address,
+                "state": "blocked",
+                "error_message": message[:256],
+            }
+        )
+
+    # === FLOW === #
+
+    @api.model
+    def _omni_start(self, partner, channel, ip_address=None, link=None, nickname=None, **extra):
+        """Create the SetupIntent of a new attempt.
+
+        :return: (attempt, Stripe client secret, handle): the handle is the browser's proof
+            that it started the attempt (only its hash is stored).
+
+        Raises ``UserError`` (limits, rate, Stripe) before anything is created in Stripe.
+        ``partner`` is the contact the method is saved for.
+        """
+        commercial = partner.commercial_partner_id
+        provider = self._omni_provider(commercial)
+        self._omni_check_method_limit(commercial, "card")
+        self._omni_check_rate(commercial, ip_address)
+        handle = secrets.token_urlsafe(24)
+        setup = self.create(
+            {
+                "access_hash": hashlib.sha256(handle.encode()).hexdigest(),
+                "partner_id": commercial.id,
+                "token_partner_id": partner.id,
+                "provider_id": provider.id,
+                "channel": channel,
+                "ip_address": ip_address,
+                "link_id": link.id if link else False,
+                "nickname": (nickname or "").strip()[:64] or False,
+                **extra,
+            }
+        )
+        client = provider._omni_stripe_client()
+        try:
+            customer_ref = setup._omni_stripe_customer(client)
+            intent = client.v1.setup_intents.create(
+                {
+                    "customer": customer_ref,
+                    "usage": "off_session",
+                    "payment_method_types": ["card"],
+                    "metadata": {"odoo_setup_id": str(setup.id), "channel": channel},
+                },
+                {"idempotency_key": setup._omni_key("setup_intent")},
+            )
+        except Exception as exc:  # noqa: BLE001 - every SDK error becomes a user message
+            raise provider._omni_stripe_user_error(exc) from exc
+        setup.write({"stripe_customer_ref": customer_ref, "setup_intent_ref": intent["id"]})
+        return setup, intent["client_secret"], handle
+
+    @api.model
+    def _omni_from_handle(self, setup_id, handle):
+        """The attempt ``setup_id`` if ``handle`` is its handle, else an empty recordset."""
+        if not handle or not isinstance(handle, str):
+            return self.browse()
+        # sudo: the handle hash is restricted to system users; compared here only.
+        setup = self.sudo().browse(setup_id).exists()
+        if not setup or not secrets.compare_digest(
+            setup.access_hash or "", hashlib.sha256(handle.encode()).hexdigest()
+        ):
+            return self.browse()
+        return setup
+
+    @api.model
+    def _omni_provider(self, partner):
+        provider = self.env["payment.provider"].search(
+            [
+                ("code", "=", "stripe"),
+                ("state", "in", ("enabled", "test")),
+                ("company_id", "in", (partner.company_id or self.env.company).ids),
+            ],
+            limit=1,
+        )
+        if not provider:
+            raise UserError(
+                self.env._("Adding a payment method is not available: Stripe is not enabled.")
+            )
+        return provider
+
+    def _omni_key(self, operation):
+        self.ensure_one()
+        return stripe_api.idempotency_key(
+            self.env.cr.dbname, self._name, self.id, self.create_date.isoformat(), operation
+        )
+
+    def _omni_stripe_customer(self, client):
+        """The customer's Stripe customer id: the one of its saved methods, or a new one."""
+        self.ensure_one()
+        existing = (
+            self.env["payment.token"]
+            .with_context(active_test=False)
+            .search(
+                [
+                    ("commercial_partner_id", "=", self.partner_id.id),
+                    ("provider_id", "=", self.provider_id.id),
+                    ("provider_ref", "like", "cus_%"),
+                ],
+                order="active desc, id desc",
+                limit=1,
+            )
+        )
+        if existing:
+            return existing.provider_ref
+        partner = self.partner_id
+        customer = client.v1.customers.create(
+            {
+                "name": partner.name or "",
+                "email": partner.email or "",
+                "metadata": {"odoo_partner_id": str(partner.id)},
+            },
+            {"idempotency_key": self._omni_key("customer")},
+        )
+        return customer["id"]
+
+    def _omni_fail(self, code=None, message=None):
+        """Record a failure reported by Stripe.js; cancel the SetupIntent; return the message
+        the person adding the method sees."""
+        self.ensure_one()
+        text = self._omni_error_message(code, message)
+        if self.state == "pending":
+            self.write(
+                {
+                    "state": "failed",
+                    "error_code": (code or "")[:64] or False,
+                    "error_message": (message or "")[:256] or False,
+                }
+            )
+            self._omni_cancel_intent()
+        _logger.info(
+            "payment method setup %s failed for partner %s from %s: %s",
+            self.id,
+            self.partner_id.id,
+            self.ip_address,
+            code or message,
+        )
+        return text
+
+    @api.model
+    def _omni_error_message(self, code=None, message=None):
+        code = code or ""
+        if code in CARD_NUMBER_CODES:
+            return self.env._("The card number is not valid. Check it and try again.")
+        if code in EXPIRY_CODES:
+            return self.env._("The card's expiry date is not valid or is in the past.")
+        if code in CVC_CODES:
+            return self.env._("The card's security code (CVC) is not valid.")
+        if code in DECLINE_CODES:
+            return self.env._("The card was declined by its bank. Please use another card.")
+        if code in AUTH_CODES:
+            return self.env._("The card could not be authenticated. Please try again.")
+        if message and message != "Bad request":
+            return self.env._("The card could not be saved: %(detail)s", detail=message)
+        return self.env._("The card details are incomplete or not valid. Check them and try again.")
+
+    def _omni_cancel_intent(self):
+        """Cancel the SetupIntent in Stripe when possible (best effort)."""
+        for setup in self.filtered("setup_intent_ref"):
+            try:
+                setup.provider_id._omni_stripe_client().v1.setup_intents.cancel(
+                    setup.setup_intent_ref, {}, {"idempotency_key": setup._omni_key("cancel")}
+                )
+            except Exception as exc:  # noqa: BLE001 - already succeeded/canceled or unreachable
+                _logger.info("SetupIntent %s not canceled: %s", setup.setup_intent_ref, exc)
+
+    def _omni_abandon(self):
+        """The page was left without adding the method: nothing is kept but the log line."""
+        pending = self.filtered(lambda s: s.state == "pending")
+        pending.write({"state": "canceled"})
+        pending._omni_cancel_intent()
+
+    @api.autovacuum
+    def _gc_abandoned_setups(self):
+        """Cancel the SetupIntents of attempts left pending for too long."""
+        limit = fields.Datetime.now() - datetime.timedelta(minutes=ABANDONED_AFTER_MINUTES)
+        self.search(
+            [("state", "=", "pending"), ("create_date", "<", limit)], limit=200
+        )._omni_abandon()
+
+    def _omni_finish(self):
+        """Stripe.js confirmed the SetupIntent: create the token; return it.
+
+        Everything is checked again server side (the SetupIntent's status, the customer, the
+        expiry, the limit): the browser's word is never taken for it.
+        """
+        self.ensure_one()
+        # Two confirmations of the same attempt (double submit, two tabs) never make two
+        # tokens: the second waits for the first, then finds the attempt done.
+        self.env.cr.execute(
+            SQL("SELECT id FROM omni_payment_setup WHERE id = %s FOR UPDATE", self.id)
+        )
+        self.invalidate_recordset(["state"])
+        if self.state != "pending":
+            raise UserError(
+                self.env._("This attempt is no longer valid. Reload the page and try again.")
+            )
+        provider = self.provider_id
+        client = provider._omni_stripe_client()
+        try:
+            intent = stripe_api.as_dict(client.v1.setup_intents.retrieve(self.setup_intent_ref))
+        except Exception as exc:  # noqa: BLE001 - every SDK error becomes a user message
+            raise provider._omni_stripe_user_error(exc) from exc
+        if intent.get("status") != "succeeded" or not intent.get("payment_method"):
+            raise UserError(self.env._("Stripe has not confirmed the card yet. Please try again."))
+        pm_ref = intent["payment_method"]
+        if isinstance(pm_ref, dict):
+            pm_ref = pm_ref["id"]
+        try:
+            pm = stripe_api.as_dict(client.v1.payment_methods.retrieve(pm_ref))
+            if stripe_api.customer_id_of(pm) != self.stripe_customer_ref:
+                # Stripe attaches the method when it confirms a SetupIntent with a customer;
+                # localstripe does not: attach it here.
+                pm = stripe_api.as_dict(
+                    client.v1.payment_methods.attach(
+                        pm_ref,
+                        {"customer": self.stripe_customer_ref},
+                        {"idempotency_key": self._omni_key("attach")},
+                    )
+                )
+        except Exception as exc:  # noqa: BLE001 - every SDK error becomes a user message
+            raise provider._omni_stripe_user_error(exc) from exc
+        try:
+            # Whatever refuses the method from here on, it does not stay attached in Stripe.
+            with self.env.cr.savepoint():
+                return self._omni_save_token(pm_ref, pm)
+        except Exception:
+            self._omni_detach(client, pm_ref)
+            raise
+
+    def _omni_save_token(self, pm_ref, pm):
+        """Check the confirmed PaymentMethod ``pm`` and create its token."""
+        self.ensure_one()
+        values = stripe_api.payment_method_values(pm)
+        exp = expiry_lib.expiry_date(values.get("card_exp_month"), values.get("card_exp_year"))
+        if exp and exp < fields.Date.context_today(self):
+            raise UserError(self._omni_error_message("expired_card"))
+        self._omni_check_method_limit(self.partner_id, values.get("method_kind") or "card")
+        if self.link_id and not self.link_id._omni_is_usable():
+            raise UserError(self.env._("This link was already used. Ask us for a new one."))
+        token = self.env["payment.token"].create(
+            {
+                "provider_id": self.provider_id.id,
+                "payment_method_id": self.env.ref("payment.payment_method_card").id,
+                "partner_id": (self.token_partner_id or self.partner_id).id,
+                "payment_details": values.get("payment_details") or "",
+                "provider_ref": self.stripe_customer_ref,
+                "stripe_payment_method": pm_ref,
+                "nickname": self.nickname,
+                "added_channel": self.channel,
+                "added_by_id": self.user_id.id if not self.user_id._is_public() else False,
+            }
+        )
+        token._omni_capture_stripe_details(pm)
+        token._omni_record_authorization(self.consent_text or None)
+        self.write({"state": "done", "token_id": token.id})
+        if self.link_id and not self.link_id._omni_consume(token):
+            raise UserError(self.env._("This link was already used. Ask us for a new one."))
+        return token
+
+    def _omni_detach(self, client, pm_ref):
+        try:
+            client.v1.payment_methods.detach(
+                pm_ref, {}, {"idempotency_key": self._omni_key("detach")}
+            )
+        except Exception as exc:  # noqa: BLE001 - best effort: the method is not kept anyway
+            _logger.info("payment method %s not detached: %s", pm_ref, exc)
