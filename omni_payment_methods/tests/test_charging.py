@@ -324,6 +324,29 @@ class TestAutomaticChargeRules(ChargeCommon):
         self.assertIn("check the payment in Stripe", attempt.reason)
         self.assertEqual(len(fake.requests), 1)
 
+    def test_debit_processing_then_confirmed_is_reconciled(self):
+        """A bank debit comes back "processing"; Stripe's confirmation (webhook) marks the
+        attempt paid and Odoo's post-processing reconciles the invoice."""
+        token = self._authorized_token(method_kind="bank", stripe_pm_type="sepa_debit")
+        invoice = self._invoice()
+        with self._fake_stripe() as fake:
+            fake.script[token.stripe_payment_method] = "processing"
+            self._run_charges()
+        attempt = self._attempts(invoice)
+        tx = attempt.transaction_id
+        self.assertEqual((attempt.state, tx.state), ("processing", "pending"))
+        self.assertEqual(invoice.payment_state, "not_paid")
+        intent = fake.by_key[attempt.idempotency_key]["intent"]
+        tx._handle_notification_data(
+            "stripe",
+            {"reference": tx.reference, "payment_intent": dict(intent, status="succeeded")},
+        )
+        self.assertEqual((attempt.state, tx.state), ("done", "done"))
+        tx._post_process()  # what Odoo's post-processing cron calls for it next
+        self.assertTrue(tx.payment_id)
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        self.assertEqual(len(fake.charges), 1)
+
     def test_invoice_paid_meanwhile_is_not_charged(self):
         self._authorized_token()
         invoice = self._invoice()
