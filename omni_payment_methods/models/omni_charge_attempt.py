@@ -111,6 +111,12 @@ class OmniChargeAttempt(models.Model):
     )
     decline_code = fields.Char(readonly=True)
     reason = fields.Char(readonly=True)
+    company_side = fields.Boolean(
+        string="Company Action Needed",
+        readonly=True,
+        help="The charge was not sent for a reason the company must fix (provider, currency, "
+        "company): the customer is not emailed, staff get an activity.",
+    )
     idempotency_key = fields.Char(readonly=True, copy=False)
     stripe_payment_intent = fields.Char(string="Stripe PaymentIntent", readonly=True)
     first_sent_at = fields.Datetime(readonly=True)
@@ -198,7 +204,12 @@ class OmniChargeAttempt(models.Model):
         if attempt.state != "not_sent":
             return attempt  # in progress or paid: nothing to send
         token = token or invoice.commercial_partner_id._omni_default_token(invoice.company_id)
-        reason = self._omni_check_chargeable(invoice, token)
+        reason, company_side = self._omni_check_chargeable(invoice, token)
+        if not reason and origin == "auto" and self._omni_hard_declined(invoice):
+            reason = self.env._(
+                "A charge of this customer was declined for good: waiting for a new payment "
+                "method before charging again."
+            )
         attempt.write(
             {
                 "token_id": token.id if token else False,
@@ -208,7 +219,12 @@ class OmniChargeAttempt(models.Model):
         )
         if reason:
             attempt.write(
-                {"state": "skipped", "failure_kind": dunning_lib.CONFIG, "reason": reason}
+                {
+                    "state": "skipped",
+                    "failure_kind": dunning_lib.CONFIG,
+                    "reason": reason,
+                    "company_side": company_side,
+                }
             )
         elif not attempt._omni_window_open():
             attempt.write(
@@ -261,10 +277,15 @@ class OmniChargeAttempt(models.Model):
 
     @api.model
     def _omni_check_chargeable(self, invoice, token):
-        """Why ``invoice`` cannot be charged with ``token`` (a translated reason), or ''."""
+        """Why ``invoice`` cannot be charged with ``token``: ``(reason, company_side)``, or
+        ``("", False)`` when it can.
+
+        ``company_side`` is True when the company must act (provider, currency, company,
+        payment mode), False when the customer must (no method, archived, not authorized).
+        """
         partner = invoice.commercial_partner_id
         if partner.omni_payment_mode != "automatic":
-            return self.env._("The customer pays manually (bank transfer).")
+            return self.env._("The customer pays manually (bank transfer)."), True
         if not token:
             archived = (
                 self.env["payment.token"]
@@ -282,21 +303,21 @@ class OmniChargeAttempt(models.Model):
                 return self.env._(
                     "The customer's payment method was deleted (archived) and there is no "
                     "default payment method."
-                )
-            return self.env._("The customer has no default payment method.")
+                ), False
+            return self.env._("The customer has no default payment method."), False
         if not token.active:
             return self.env._(
                 "%(method)s is archived: it cannot be charged.", method=token._omni_issuer_label()
-            )
+            ), False
         if not token.omni_authorized:
             return self.env._(
                 "%(method)s has no recorded authorization for automatic charges.",
                 method=token._omni_issuer_label(),
-            )
+            ), False
         if token.company_id != invoice.company_id:
             return self.env._(
                 "%(method)s belongs to another company.", method=token._omni_issuer_label()
-            )
+            ), True
         provider = token.provider_id
         if provider.code != "stripe" or provider.state == "disabled":
             return self.env._(
@@ -304,7 +325,7 @@ class OmniChargeAttempt(models.Model):
                 "Stripe).",
                 provider=provider.name,
                 method=token._omni_issuer_label(),
-            )
+            ), True
         currencies = provider.available_currency_ids
         supported = token.payment_method_id.supported_currency_ids
         if (currencies and invoice.currency_id not in currencies) or (
@@ -316,8 +337,24 @@ class OmniChargeAttempt(models.Model):
                 currency=invoice.currency_id.name,
                 provider=provider.name,
                 method=token._omni_issuer_label(),
+            ), True
+        return "", False
+
+    @api.model
+    def _omni_hard_declined(self, invoice):
+        """The customer's open dunning stopped on a hard decline (lost card, closed account):
+        the same method is not charged again for new invoices either."""
+        return bool(
+            self.env["omni.dunning.case"].search_count(
+                [
+                    ("partner_id", "=", invoice.commercial_partner_id.id),
+                    ("company_id", "=", invoice.company_id.id),
+                    ("state", "!=", "resolved"),
+                    ("hard_decline", "=", True),
+                ],
+                limit=1,
             )
-        return ""
+        )
 
     def _omni_window_open(self):
         """An attempt sent before with an unknown outcome may only be re-sent while Stripe

@@ -146,14 +146,15 @@ class OmniDunningCase(models.Model):
             ],
             limit=1,
         )
-        values = {
-            "last_attempt_id": attempt.id,
-            "decline_reason": attempt.reason,
-            "hard_decline": attempt.failure_kind == dunning_lib.HARD,
-        }
+        values = {"last_attempt_id": attempt.id, "decline_reason": attempt.reason}
+        if attempt.failure_kind != dunning_lib.CONFIG:
+            # Only an answer from the bank says whether the method can work again.
+            values["hard_decline"] = attempt.failure_kind == dunning_lib.HARD
         if case:
             case.write(dict(values, invoice_ids=[fields.Command.link(attempt.invoice_id.id)]))
-            if attempt.state == "requires_action" and case.state == "open":
+            if attempt.company_side and case.state != "paused":
+                case._omni_hold_for_company(attempt)
+            elif attempt.state == "requires_action" and case.state == "open":
                 case._omni_wait_for_customer(attempt)
             elif case.state == "waiting" and attempt.state != "requires_action":
                 case.state = "open"
@@ -179,11 +180,32 @@ class OmniDunningCase(models.Model):
                 reason=attempt.reason or "-",
             )
         )
-        if attempt.state == "requires_action":
+        if attempt.company_side:
+            case._omni_hold_for_company(attempt)
+        elif attempt.state == "requires_action":
             case._omni_wait_for_customer(attempt)
         else:
             case._omni_advance()
         return case
+
+    def _omni_hold_for_company(self, attempt):
+        """The company must act (provider, currency, company): the case is paused so that the
+        customer is not chased for it, and staff get an activity with the reason. "Retry now"
+        or "Resume dunning" once it is fixed."""
+        self.ensure_one()
+        self.state = "paused"
+        user = self.policy_id.activity_user_id or self.partner_id.user_id or self.env.user
+        # sudo: the activity is for staff, whatever the job's rights on the customer.
+        self.partner_id.sudo().activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary=self.env._("Automatic charge not possible"),
+            note=self.env._(
+                "%(invoice)s could not be charged: %(reason)s",
+                invoice=attempt.invoice_id.name,
+                reason=attempt.reason,
+            ),
+            user_id=user.id,
+        )
 
     def _omni_wait_for_customer(self, attempt):
         """3-D Secure off-session: the customer must complete the payment in the portal; the

@@ -220,6 +220,16 @@ class TestAutomaticChargeRules(ChargeCommon):
         cases = self.Case.search([("partner_id", "in", (no_method | archived).ids)])
         self.assertEqual(len(cases), 2)
         self.assertTrue(all(cases.mapped("decline_reason")))
+        self.assertEqual(set(cases.mapped("state")), {"open"})
+        # The customer must act: emailed with the link to add a method.
+        self.assertEqual(len(self._customer_emails(no_method)), 1)
+        # The company must act (currency): no email to the customer, the case waits paused
+        # with an activity for staff.
+        rupees_case = other_currency.omni_dunning_case_ids
+        self.assertEqual(rupees_case.state, "paused")
+        self.assertFalse(self._customer_emails(other_currency))
+        self.assertIn("INR", other_currency.activity_ids.note)
+        self.assertTrue(self._attempts(invoices["currency"]).company_side)
 
     def test_hard_and_soft_declines(self):
         """Decline codes localstripe cannot produce, through the SDK-level fake."""
@@ -250,6 +260,22 @@ class TestAutomaticChargeRules(ChargeCommon):
             )
             self.assertEqual(attempt.case_id.hard_decline, kind == "hard", code)
             self.assertIn(code, attempt.reason)
+
+    def test_new_invoice_after_a_hard_decline_is_not_charged(self):
+        token = self._authorized_token()
+        first = self._invoice()
+        with self._fake_stripe() as fake:
+            fake.script[token.stripe_payment_method] = ("decline", "stolen_card")
+            self._run_charges()
+            second = self._invoice(due="2026-11-15")
+            self._run_charges()
+        self.assertEqual(len(fake.requests), 1, "the stolen card is not charged again")
+        attempt = self._attempts(second)
+        self.assertEqual(attempt.state, "skipped")
+        self.assertIn("declined for good", attempt.reason)
+        case = self._attempts(first).case_id
+        self.assertEqual(attempt.case_id, case)
+        self.assertTrue(case.hard_decline, "a skipped attempt does not lift the hard decline")
 
     def test_timeout_after_stripe_charged_is_not_charged_twice(self):
         """Stripe charged but the answer was lost: the next run re-sends the same key and
