@@ -34,6 +34,7 @@
         "views/portal_templates.xml",
         "views/omni_stripe_event_views.xml",
         "views/omni_dunning_views.xml",
+        "wizards/omni_make_payment_wizard_views.xml",
         "views/res_partner_dunning_views.xml",
         "wizards/payment_token_delete_wizard_views.xml",
         "views/omni_payment_methods_menus.xml",

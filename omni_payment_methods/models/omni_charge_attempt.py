@@ -83,6 +83,7 @@ class OmniChargeAttempt(models.Model):
             ("retry", "Dunning retry"),
             ("method", "New payment method"),
             ("staff", "Retry by staff"),
+            ("payment", "Payment taken by staff"),
         ],
         required=True,
         readonly=True,
@@ -165,6 +166,7 @@ class OmniChargeAttempt(models.Model):
                AND NOT EXISTS (
                     SELECT 1 FROM omni_charge_attempt a
                      WHERE a.invoice_id = m.id
+                       AND a.origin != 'payment'
                        AND (a.state != 'not_sent' OR a.last_sent_at >= %(resend_after)s)
                )
              ORDER BY m.invoice_date_due, m.id
@@ -187,15 +189,19 @@ class OmniChargeAttempt(models.Model):
     # === BUSINESS METHODS: CHARGING === #
 
     @api.model
-    def _omni_charge(self, invoice, origin="auto", token=None):
-        """Charge the open amount of ``invoice`` with ``token`` (default: the customer's
-        default method), off-session, through a ``payment.transaction``.
+    def _omni_charge(self, invoice, origin="auto", token=None, amount=None):
+        """Charge ``amount`` (default: the open amount) of ``invoice`` with ``token``
+        (default: the customer's default method), off-session, through a
+        ``payment.transaction``.
 
         Returns the attempt. Never raises for a Stripe outcome: declines, errors and an
         unreachable Stripe are recorded on the attempt (and open or update the customer's
         dunning case).
         """
         invoice.ensure_one()
+        # The records follow the engine's environment (the job's, or a checked sudo).
+        invoice = invoice.with_env(self.env)
+        token = token.with_env(self.env) if token else token
         try:
             attempt = self._omni_next_attempt(invoice, origin)
         except OmniAttemptTaken:
@@ -204,7 +210,7 @@ class OmniChargeAttempt(models.Model):
         if attempt.state != "not_sent":
             return attempt  # in progress or paid: nothing to send
         token = token or invoice.commercial_partner_id._omni_default_token(invoice.company_id)
-        reason, company_side = self._omni_check_chargeable(invoice, token)
+        reason, company_side = self._omni_check_chargeable(invoice, token, origin)
         if not reason and origin == "auto" and self._omni_hard_declined(invoice):
             reason = self.env._(
                 "A charge of this customer was declined for good: waiting for a new payment "
@@ -213,7 +219,7 @@ class OmniChargeAttempt(models.Model):
         attempt.write(
             {
                 "token_id": token.id if token else False,
-                "amount": invoice.amount_residual,
+                "amount": amount or invoice.amount_residual,
                 "currency_id": invoice.currency_id.id,
             }
         )
@@ -276,7 +282,7 @@ class OmniChargeAttempt(models.Model):
             raise OmniAttemptTaken(invoice.id) from exc
 
     @api.model
-    def _omni_check_chargeable(self, invoice, token):
+    def _omni_check_chargeable(self, invoice, token, origin="auto"):
         """Why ``invoice`` cannot be charged with ``token``: ``(reason, company_side)``, or
         ``("", False)`` when it can.
 
@@ -284,7 +290,7 @@ class OmniChargeAttempt(models.Model):
         payment mode), False when the customer must (no method, archived, not authorized).
         """
         partner = invoice.commercial_partner_id
-        if partner.omni_payment_mode != "automatic":
+        if partner.omni_payment_mode != "automatic" and origin != "payment":
             return self.env._("The customer pays manually (bank transfer)."), True
         if not token:
             archived = (
@@ -415,7 +421,7 @@ class OmniChargeAttempt(models.Model):
                     "provider_id": token.provider_id.id,
                     "payment_method_id": token.payment_method_id.id,
                     "reference": self.reference,
-                    "amount": invoice.amount_residual,
+                    "amount": self.amount,
                     "currency_id": invoice.currency_id.id,
                     "partner_id": invoice.partner_id.id,
                     "token_id": token.id,
@@ -560,6 +566,10 @@ class OmniChargeAttempt(models.Model):
                             reason=attempt.reason or "-",
                         )
                     )
+                if attempt.origin == "payment":
+                    # Taken by staff with the customer: they see the result at once; no
+                    # dunning is started for it.
+                    continue
                 Case._omni_register_failure(attempt)
 
     def _omni_amount_label(self):

@@ -3,7 +3,7 @@
 import logging
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from ..lib import dunning as dunning_lib
@@ -351,7 +351,13 @@ class OmniDunningCase(models.Model):
 
     def action_omni_retry_now(self):
         """Charge the open invoices again now (staff may override a hard decline)."""
-        for case in self:
+        if not self.env.user.has_group("omni_payment_methods.group_omni_payment_method_manager"):
+            raise AccessError(
+                self.env._("Only payment method managers can charge a saved payment method.")
+            )
+        # sudo: the manager's right was checked above; the charging engine reads the
+        # provider's configuration and creates transactions (payment administrators only).
+        for case in self.sudo():
             if case.state == "resolved":
                 raise UserError(self.env._("This dunning is resolved: nothing to retry."))
             if case._omni_retry("staff") == "paid":

@@ -1,1 +1,2 @@
 from . import payment_token_delete_wizard
+from . import omni_make_payment_wizard
