@@ -5,3 +5,5 @@ from . import payment_token
 from . import payment_transaction
 from . import res_config_settings
 from . import res_partner
+from . import omni_pan_guard
+from . import mail_message

@@ -10,6 +10,11 @@ LINK_SCOPE = "omni_payment_methods.payment_methods_link"
 LINK_VALIDITY_DAYS = 30
 LINK_ROUTE = "/omni/payment_methods"
 
+# Free-text fields of a customer where people may paste a card number (notes, addresses,
+# names typed in the portal's account form). Phone, VAT, barcode and email fields are left
+# out: their own formats, not prose, and a long phone number may pass the Luhn check.
+PAN_GUARDED_FIELDS = ("comment", "name", "street", "street2", "city", "function", "ref")
+
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
@@ -71,6 +76,37 @@ class ResPartner(models.Model):
 
     def _search_omni_has_bank_account(self, operator, value):
         return self._omni_search_has_kind("bank", operator, value)
+
+    # === CARD NUMBER GUARD === #
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        masked = [self._omni_mask_card_numbers(vals) for vals in vals_list]
+        partners = super().create(vals_list)
+        for partner, names in zip(partners, masked, strict=True):
+            partner._omni_card_numbers_masked(names)
+        return partners
+
+    def write(self, vals):
+        vals = dict(vals)
+        names = self._omni_mask_card_numbers(vals)
+        res = super().write(vals)
+        for partner in self if names else self.browse():
+            partner._omni_card_numbers_masked(names)
+        return res
+
+    @api.model
+    def _omni_mask_card_numbers(self, vals):
+        """Mask card numbers in the free-text values of ``vals``; return the fields masked."""
+        guard = self.env["omni.pan.guard"]
+        if not guard._omni_enabled():
+            return []
+        return guard._omni_mask_vals(self, vals, PAN_GUARDED_FIELDS)
+
+    def _omni_card_numbers_masked(self, names):
+        if names:
+            labels = [self._fields[name].string for name in names]
+            self.env["omni.pan.guard"]._omni_tell_author(self, labels)
 
     # === SIGNED LINK TO THE CUSTOMER'S PAYMENT METHODS === #
 
