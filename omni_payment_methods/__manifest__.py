@@ -31,6 +31,7 @@
         "views/res_config_settings_views.xml",
         "views/portal_templates.xml",
         "views/omni_stripe_event_views.xml",
+        "views/omni_payment_audit_views.xml",
         "wizards/payment_token_delete_wizard_views.xml",
         "views/omni_payment_methods_menus.xml",
     ],

@@ -7,3 +7,4 @@ from . import res_config_settings
 from . import res_partner
 from . import omni_pan_guard
 from . import mail_message
+from . import omni_payment_audit

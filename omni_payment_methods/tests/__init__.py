@@ -9,3 +9,4 @@ from . import test_security_rpc
 from . import test_webhooks
 from . import test_translations_fr
 from . import test_pan_guard
+from . import test_audit
