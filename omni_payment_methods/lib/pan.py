@@ -61,10 +61,22 @@ def contains_pan(value):
     return bool(find_pans(value))
 
 
-def mask_pans(text, mask_char="*"):
+def _phone_like(text, start, digits):
+    """Whether a candidate reads as an international or trunk-prefixed phone number.
+
+    No card number starts with 0 (no issuer identification number does), and none is
+    written after a "+".
+    """
+    return digits.startswith("0") or text[:start].rstrip(" ").endswith("+")
+
+
+def mask_pans(text, mask_char="*", phone=False):
     """Return ``(masked_text, count)`` with every card number reduced to first 6 / last 4.
 
     Separators inside the number are kept so the text keeps its shape.
+
+    :param phone: the text is a phone number field: a number after "+" or starting with 0
+        (a phone number with its country or trunk prefix) is left alone
     """
     if not text or not isinstance(text, str):
         return text, 0
@@ -72,6 +84,8 @@ def mask_pans(text, mask_char="*"):
     last = 0
     count = 0
     for start, end, digits in _candidate_spans(text):
+        if phone and _phone_like(text, start, digits):
+            continue
         keep_head, keep_tail = 6, 4
         hidden = len(digits) - keep_head - keep_tail
         out = []

@@ -33,10 +33,11 @@ class OmniPanGuard(models.AbstractModel):
         return value not in ("0", "False", "false")
 
     @api.model
-    def _omni_mask_vals(self, model, vals, field_names=None):
+    def _omni_mask_vals(self, model, vals, field_names=None, phone_fields=()):
         """Mask card numbers in the text fields of ``vals`` (in place) for ``model``.
 
         :param field_names: the fields to check; every char, text and html field otherwise
+        :param phone_fields: fields holding phone numbers (see ``pan.mask_pans(phone=)``)
         :return: the names of the fields in which a number was masked
         """
         masked_fields = []
@@ -52,7 +53,7 @@ class OmniPanGuard(models.AbstractModel):
                     # The value was already safe HTML: only digits changed.
                     new_value = Markup(new_value)  # noqa: S704 - digits replaced by "*" only
             else:
-                new_value, count = pan_lib.mask_pans(value)
+                new_value, count = pan_lib.mask_pans(value, phone=name in phone_fields)
             if count:
                 vals[name] = new_value
                 masked_fields.append(name)

@@ -10,10 +10,28 @@ LINK_SCOPE = "omni_payment_methods.payment_methods_link"
 LINK_VALIDITY_DAYS = 30
 LINK_ROUTE = "/omni/payment_methods"
 
-# Free-text fields of a customer where people may paste a card number (notes, addresses,
-# names typed in the portal's account form). Phone, VAT, barcode and email fields are left
-# out: their own formats, not prose, and a long phone number may pass the Luhn check.
-PAN_GUARDED_FIELDS = ("comment", "name", "street", "street2", "city", "function", "ref")
+# Text fields of a customer where people may paste a card number (notes, addresses, names
+# typed in the portal's account form, the invoice warning). Phone fields are guarded too,
+# leaving numbers written with their "+" or 0 prefix alone (see lib/pan.py). Structured
+# identifiers are left out: VAT, zip, barcode (an EAN-13 may pass the Luhn check), and the
+# technical signup_type / invoice_edi_format_store.
+PAN_GUARDED_FIELDS = (
+    "comment",
+    "name",
+    "company_name",
+    "street",
+    "street2",
+    "city",
+    "function",
+    "ref",
+    "email",
+    "website",
+    "additional_info",
+    "invoice_warn_msg",
+    "phone",
+    "mobile",
+)
+PAN_PHONE_FIELDS = ("phone", "mobile")
 
 
 class ResPartner(models.Model):
@@ -101,7 +119,7 @@ class ResPartner(models.Model):
         guard = self.env["omni.pan.guard"]
         if not guard._omni_enabled():
             return []
-        return guard._omni_mask_vals(self, vals, PAN_GUARDED_FIELDS)
+        return guard._omni_mask_vals(self, vals, PAN_GUARDED_FIELDS, PAN_PHONE_FIELDS)
 
     def _omni_card_numbers_masked(self, names):
         if names:

@@ -338,3 +338,32 @@ def test_every_number_in_html_is_masked(case):
     assert count == 1
     assert not pan.find_pans(masked.replace("<span>", "").replace("</span>", ""))
     assert masked.startswith(f"<div><p>{before}</p><p>x <span>")
+
+
+# Luhn-valid phone numbers: a Chinese mobile with its country code (+, or 00) and an
+# Austrian mobile with its trunk prefix.
+PHONE_14 = with_check_digit("8613912345670")
+PHONE_00 = with_check_digit("00861391234567")
+PHONE_0 = with_check_digit("066412345678")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # With their prefix, long phone numbers that happen to pass the Luhn check stay.
+        (f"+{PHONE_14}", f"+{PHONE_14}"),
+        (f"+ {PHONE_14}", f"+ {PHONE_14}"),
+        (PHONE_00, PHONE_00),
+        (PHONE_0, PHONE_0),
+        # A card number typed into a phone field is still masked.
+        ("4242 4242 4242 4242", "4242 42** **** 4242"),
+        ("card: 378282246310005", "card: 378282*****0005"),
+    ],
+)
+def test_phone_fields_keep_prefixed_numbers(text, expected):
+    assert pan.mask_pans(text, phone=True)[0] == expected
+
+
+def test_prefixed_numbers_are_masked_outside_phone_fields():
+    assert all(pan.luhn_valid(number) for number in (PHONE_14, PHONE_00, PHONE_0))
+    assert pan.mask_pans(f"+{PHONE_14}")[1] == 1
