@@ -54,6 +54,10 @@ CONSENT_VERSION = "2026-11"
 
 REMINDER_RENDER_FIELDS = ("subject", "body_html", "email_from")
 
+# Stripe errors about one method (the others may still synchronize); any other error
+# (unreachable, timeout, 5xx, rate limit, credentials) is Stripe's and stops a run.
+TOKEN_ERRORS = (stripe_api.ERROR_NOT_FOUND, stripe_api.ERROR_INVALID, stripe_api.ERROR_CARD)
+
 CHANNELS = [
     ("portal", "Customer portal"),
     ("checkout", "Online payment"),
@@ -694,8 +698,9 @@ class PaymentToken(models.Model):
     def _cron_omni_sync_stripe(self, batch_size=100, max_age_days=7):
         """Fetch current details from Stripe for stale methods, one bounded batch per call.
 
-        Stripe unreachable or timing out stops the run without marking anything: the next
-        run starts again from the same methods.
+        Stripe unreachable, timing out, failing (5xx, rate limit) or refusing the keys stops
+        the run without marking anything: the next run starts again from the same methods.
+        Only an answer about the method itself (unknown, invalid) marks it 'to synchronize'.
         """
         tokens = self.search(
             self._omni_stale_domain(max_age_days),
@@ -709,7 +714,7 @@ class PaymentToken(models.Model):
                     token._omni_sync_details()
             except UserError as exc:
                 category = stripe_api.classify_error(exc.__cause__)[0] if exc.__cause__ else None
-                if category in (stripe_api.ERROR_UNREACHABLE, stripe_api.ERROR_TIMEOUT):
+                if category not in TOKEN_ERRORS:
                     _logger.warning("Stripe unavailable, synchronization stopped: %s", exc)
                     break
                 token.with_context(omni_stripe_sync=True).write(

@@ -11,3 +11,4 @@ from . import test_translations_fr
 from . import test_pan_guard
 from . import test_audit
 from . import test_adversarial
+from . import test_faults
