@@ -40,4 +40,5 @@
         "demo/payment_token_demo.xml",
     ],
     "post_init_hook": "post_init_hook",
+    "uninstall_hook": "uninstall_hook",
 }

@@ -8,6 +8,7 @@ Each test logs how many attacks it tried ("adversarial <group>: N attacks ...").
 """
 
 import base64
+import contextlib
 import json
 import logging
 import time
@@ -54,17 +55,15 @@ class AdversarialCase(AdversarialFixture):
         """
         before = self._adv_state()
         outcome = {}
-        try:
-            with self.env.cr.savepoint():
-                self.env.invalidate_all()  # nothing read as superuser helps the attacker
-                try:
-                    outcome["result"] = attack()
-                except Exception as exc:  # noqa: BLE001 - classified below
-                    outcome["exc"] = exc
-                self.env.flush_all()
-                raise _Rollback
-        except _Rollback:
-            pass
+        # The savepoint is rolled back (_Rollback), then _Rollback is swallowed.
+        with contextlib.suppress(_Rollback), self.env.cr.savepoint():
+            self.env.invalidate_all()  # nothing read as superuser helps the attacker
+            try:
+                outcome["result"] = attack()
+            except Exception as exc:  # noqa: BLE001 - classified below
+                outcome["exc"] = exc
+            self.env.flush_all()
+            raise _Rollback
         self.env.invalidate_all()
         exc = outcome.get("exc")
         was_refused = refused(outcome.get("result"), exc)
