@@ -8,3 +8,4 @@ from . import res_partner
 from . import omni_pan_guard
 from . import mail_message
 from . import omni_payment_audit
+from . import mail_activity

@@ -78,6 +78,28 @@ class TestPanGuard(OmniCommon):
         self.assertTrue(message.body.startswith(Markup("<p>use 555555******4444</p>")))
         self.assertEqual(len(self._guard_notes(self.customer)), 1)
 
+    @mute_logger(GUARD_LOGGER)
+    def test_activities_are_masked(self):
+        activity = self.customer.with_user(self.clerk).activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary=f"Call about {PAN}",
+            note=Markup("<p>Card %s</p>") % "378282246310005",
+            user_id=self.clerk.id,
+        )
+        self.assertEqual(activity.summary, f"Call about {MASKED}")
+        self.assertEqual(activity.note, Markup("<p>Card 378282*****0005</p>"))
+        activity.with_user(self.clerk).note = f"now {PAN}"
+        self.assertIn(MASKED, activity.note)
+        self.assertEqual(len(self._guard_notes(self.customer)), 2)
+        # Marking it done posts the note as a message: masked already.
+        before = self.customer.message_ids
+        activity.with_user(self.clerk).action_feedback(feedback=f"paid with {PAN}")
+        done = self.customer.message_ids - before
+        self.assertTrue(done)
+        self.assertIn(MASKED, done[-1:].body)
+        for msg in done:
+            self.assertNotIn("4242 4242", msg.body)
+
     def test_other_numbers_are_left_alone(self):
         text = (
             "Order SO/2026/0001234, ref 4242424242424241, call +33 6 12 34 56 78, "
