@@ -53,6 +53,9 @@ def snapshot(env):
         ]
         rows = model.search([], order="id").read(names)
         result[model_name] = json.loads(json.dumps(rows, default=str))
+    # The settings the addon keeps as system parameters.
+    params = env["ir.config_parameter"].search([("key", "=like", f"{ADDON}.%")], order="id")
+    result["ir.config_parameter"] = params.read(["key", "value"])
     return result
 
 
