@@ -98,31 +98,70 @@ class TestFaults(OmniCommon):
 
     # === JOBS === #
 
+    # Each row: (job, calls Stripe, setup method, run method, check-done method). Under a fault
+    # a job that calls Stripe changes nothing; one that does not call Stripe does its work.
+    # Once Stripe is back, one more run completes the work and a further run does nothing.
+    JOBS = [
+        ("sync", True, "_job_sync_setup", "_job_sync_run", "_job_sync_done"),
+        ("reminders", False, "_job_reminders_setup", "_job_reminders_run", "_job_reminders_done"),
+    ]
+
+    def _job_sync_setup(self, fault):
+        tokens = self.Token
+        for last4 in ("1111", "2222", "3333"):
+            tokens |= self._omni_token(self.customer, last4=last4)
+            self.fake.overrides[tokens[-1].stripe_payment_method] = {"exp_year": 2035}
+        return tokens
+
+    def _job_sync_run(self):
+        self.Token._cron_omni_sync_stripe()
+
+    def _job_sync_done(self, tokens):
+        self.assertEqual(set(tokens.mapped("card_exp_year")), {2035})
+        self.assertEqual(set(tokens.mapped("stripe_sync_state")), {"synced"})
+        self.assertEqual(len(self._audit(tokens, "updated")), 3, "each method updated once")
+
+    def _job_reminders_setup(self, fault):
+        soon = fields.Date.today() + datetime.timedelta(days=20)
+        partner = self.env["res.partner"].create(
+            {"name": f"Expiring {fault}", "email": f"{fault}@omni.test"}
+        )
+        return self._omni_token(partner, month=soon.month, year=soon.year)
+
+    def _job_reminders_run(self):
+        self.env["omni.payment.reminder"]._cron_send_expiry_reminders()
+
+    def _job_reminders_done(self, token):
+        logs = self.env["omni.payment.reminder"].search([("token_id", "=", token.id)])
+        self.assertEqual(logs.mapped("state"), ["sent"], "sent once")
+
     @mute_logger(*QUIET)
-    def test_sync_job_under_faults_then_completes_once(self):
-        attempts = 0
-        for fault in FAULTS:
-            with self.subTest(fault=fault):
-                tokens = self.Token
-                for last4 in ("1111", "2222", "3333"):
-                    tokens |= self._omni_token(self.customer, last4=last4)
-                before = self._state()
-                with self._fault(fault):
-                    self.Token._cron_omni_sync_stripe()
-                attempts += 1
-                self._assert_unchanged(before, f"sync job, Stripe {fault}")
-                # Stripe is back: the next run synchronizes each method once.
-                for token in tokens:
-                    self.fake.overrides[token.stripe_payment_method] = {"exp_year": 2035}
-                self.Token._cron_omni_sync_stripe()
-                self.assertEqual(set(tokens.mapped("card_exp_year")), {2035})
-                self.assertEqual(set(tokens.mapped("stripe_sync_state")), {"synced"})
-                self.assertEqual(len(self._audit(tokens, "updated")), 3)
-                requests = len(self.fake.requests)
-                self.Token._cron_omni_sync_stripe()
-                self.assertEqual(len(self.fake.requests), requests, "nothing left to do")
-                self.assertEqual(len(self._audit(tokens, "updated")), 3)
-        _logger.info("faults (sync job): %s runs under faults, all survived", attempts)
+    def test_jobs_under_faults_then_complete_once(self):
+        runs = 0
+        for job, calls_stripe, setup, run, done in self.JOBS:
+            for fault in FAULTS:
+                with self.subTest(job=job, fault=fault):
+                    records = getattr(self, setup)(fault)
+                    before = self._state()
+                    requests = len(self.fake.requests)
+                    with self._fault(fault):
+                        getattr(self, run)()
+                    runs += 1
+                    if calls_stripe:
+                        self._assert_unchanged(before, f"{job} job, Stripe {fault}")
+                    else:
+                        getattr(self, done)(records)
+                        self.assertEqual(len(self.fake.requests), requests, "no Stripe call")
+                    # Stripe is back: the next run completes the work, the one after does
+                    # nothing more (no second email, update or call).
+                    getattr(self, run)()
+                    getattr(self, done)(records)
+                    after = self._state()
+                    requests = len(self.fake.requests)
+                    getattr(self, run)()
+                    self._assert_unchanged(after, f"{job} job, run again")
+                    self.assertEqual(len(self.fake.requests), requests, "nothing left to do")
+        _logger.info("faults (jobs): %s runs under faults, all survived", runs)
 
     @mute_logger(*QUIET)
     def test_sync_job_when_stripe_fails_mid_batch(self):
@@ -142,77 +181,57 @@ class TestFaults(OmniCommon):
         retrieved = [path for _m, path, _k, mode in self.fake.requests if mode == "ok"]
         self.assertEqual(len(retrieved), 4, "no method fetched twice successfully")
 
-    @mute_logger(*QUIET)
-    def test_reminder_job_survives_stripe_faults(self):
-        """Reminders never call Stripe: they are sent whatever state Stripe is in, once."""
-        Reminder = self.env["omni.payment.reminder"]
-        soon = fields.Date.today() + datetime.timedelta(days=20)
-        for fault in FAULTS:
-            with self.subTest(fault=fault):
-                token = self._omni_token(
-                    self.env["res.partner"].create(
-                        {"name": f"Expiring {fault}", "email": f"{fault}@omni.test"}
-                    ),
-                    month=soon.month,
-                    year=soon.year,
-                )
-                with self._fault(fault):
-                    Reminder._cron_send_expiry_reminders()
-                    Reminder._cron_send_expiry_reminders()
-                logs = Reminder.search([("token_id", "=", token.id)])
-                self.assertEqual(logs.mapped("state"), ["sent"], "sent once")
-        self.assertFalse(self.fake.requests, "the reminder job never calls Stripe")
-
     # === USER ACTIONS === #
 
-    @mute_logger(*QUIET)
-    def test_set_default_under_faults_then_retry_once(self):
-        first = self._omni_token(self.customer, last4="1111")
-        second = self._omni_token(self.customer, last4="2222")
-        for fault in FAULTS:
-            with self.subTest(fault=fault):
-                before = self._state()
-                with (
-                    self._fault(fault),
-                    self.assertRaises(UserError),
-                    self.env.cr.savepoint(),
-                ):
-                    second.action_omni_set_default()
-                self._assert_unchanged(before, f"set default, Stripe {fault}")
-                self.assertTrue(first.is_default)
-        second.action_omni_set_default()
-        self.assertTrue(second.is_default)
-        self.assertFalse(first.is_default)
-        self.assertEqual(len(self._audit(second, "default")), 1)
-        # Every attempt (the slow one reached Stripe) carried the same idempotency key:
-        # Stripe applies the change once.
-        writes = [(path, key) for path, key, _mode in self.fake.writes()]
-        self.assertEqual({path for path, _key in writes}, {f"/v1/customers/{second.provider_ref}"})
-        self.assertEqual(len({key for _path, key in writes}), 1, writes)
+    # Each row: (action, event audited, Stripe write path, act(token), done(token)). The
+    # action runs on the customer's second method; under a fault it is refused (UserError,
+    # the user's transaction rolls back) with nothing changed; the retry succeeds once.
+    ACTIONS = [
+        (
+            "set default",
+            "default",
+            lambda t: f"/v1/customers/{t.provider_ref}",
+            lambda t: t.action_omni_set_default(),
+            lambda self, t: self.assertTrue(t.is_default),
+        ),
+        (
+            "delete",
+            "deleted",
+            lambda t: f"/v1/payment_methods/{t.stripe_payment_method}/detach",
+            lambda t: t._omni_delete(),
+            lambda self, t: self.assertFalse(t.active),
+        ),
+    ]
 
     @mute_logger(*QUIET)
-    def test_delete_under_faults_then_retry_once(self):
-        self._omni_token(self.customer, last4="1111")
-        second = self._omni_token(self.customer, last4="2222")
-        for fault in FAULTS:
-            with self.subTest(fault=fault):
-                before = self._state()
-                with (
-                    self._fault(fault),
-                    self.assertRaises(UserError),
-                    self.env.cr.savepoint(),
-                ):
-                    second._omni_delete()
-                self._assert_unchanged(before, f"delete, Stripe {fault}")
-        second._omni_delete()
-        self.assertFalse(second.active)
-        self.assertEqual(len(self._audit(second, "deleted")), 1)
-        writes = self.fake.writes()
-        self.assertEqual(
-            {path for path, _key, _mode in writes},
-            {f"/v1/payment_methods/{second.stripe_payment_method}/detach"},
-        )
-        self.assertEqual(len({key for _path, key, _mode in writes}), 1, writes)
+    def test_user_actions_under_faults_then_retry_once(self):
+        attempts = 0
+        for action, event, path, act, done in self.ACTIONS:
+            customer = self.env["res.partner"].create({"name": f"Faults {action}"})
+            self._omni_token(customer, last4="1111")
+            second = self._omni_token(customer, last4="2222")
+            self.fake.requests.clear()
+            for fault in FAULTS:
+                with self.subTest(action=action, fault=fault):
+                    before = self._state()
+                    with (
+                        self._fault(fault),
+                        self.assertRaises(UserError),
+                        self.env.cr.savepoint(),
+                    ):
+                        act(second)
+                    attempts += 1
+                    self._assert_unchanged(before, f"{action}, Stripe {fault}")
+            with self.subTest(action=action, fault="none (retry)"):
+                act(second)
+                done(self, second)
+                self.assertEqual(len(self._audit(second, event)), 1)
+                # Every attempt (the slow one reached Stripe) carried the same idempotency
+                # key: Stripe applies the change once.
+                writes = self.fake.writes()
+                self.assertEqual({p for p, _key, _mode in writes}, {path(second)})
+                self.assertEqual(len({key for _p, key, _mode in writes}), 1, writes)
+        _logger.info("faults (user actions): %s attempts under faults, all refused", attempts)
 
     @mute_logger(*QUIET)
     def test_add_under_faults_keeps_the_method_then_the_job_completes_it(self):
@@ -229,3 +248,4 @@ class TestFaults(OmniCommon):
                 self.Token._cron_omni_sync_stripe()
                 self.assertEqual(token.stripe_sync_state, "synced")
                 self.assertEqual(token.card_exp_year, 2037)
+        _logger.info("faults (add): %s additions under faults, none lost", len(FAULTS))
