@@ -36,6 +36,7 @@
         "views/omni_dunning_views.xml",
         "wizards/omni_make_payment_wizard_views.xml",
         "views/res_partner_dunning_views.xml",
+        "views/omni_payment_audit_views.xml",
         "wizards/payment_token_delete_wizard_views.xml",
         "views/omni_payment_methods_menus.xml",
         "views/omni_payment_setup_views.xml",
@@ -55,4 +56,5 @@
         "demo/payment_token_demo.xml",
     ],
     "post_init_hook": "post_init_hook",
+    "uninstall_hook": "uninstall_hook",
 }

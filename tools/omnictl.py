@@ -23,6 +23,9 @@ Subcommands::
                     its .po files
     odoo-suites     Odoo's own payment, payment_stripe and account_payment suites with the
                     addon installed
+    uninstall-check install the addon with demo data, upgrade it (every stored value must
+                    be kept), uninstall it (nothing may be left), then run Odoo's payment
+                    suites on that database
     stop-leftovers  stop servers left behind by a killed run and remove their directories
 
 Standard library only, Python 3.10+.
@@ -60,6 +63,7 @@ LOG_DIR = REPO / ".omni" / "logs"
 HARNESS_DIR = Path(os.environ.get("OMNI_HARNESS_DIR") or "/tmp/omni-harness")
 LOCALSTRIPE_SCRIPT = REPO / "tools" / "localstripe_server.py"
 DEMO_SETUP_SCRIPT = REPO / "tools" / "demo_setup.py"
+UPGRADE_CHECK_SCRIPT = REPO / "tools" / "upgrade_check.py"
 PACKAGE_LOCK = REPO / "package-lock.json"
 NODE_MODULES = REPO / "node_modules"
 PRETTIER = NODE_MODULES / ".bin" / "prettier"
@@ -1386,6 +1390,133 @@ def cmd_odoo_suites(args) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- uninstall-check
+
+
+def _shell_step(session: Session, odoo: Odoo, conf: Path, db: str, step: str) -> dict:
+    """Run one step of tools/upgrade_check.py in ``odoo-bin shell``; return its JSON."""
+    out = session.work / f"{step}.json"
+    log = LOG_DIR / f"uninstall-check-{step}.log"
+    env = {**odoo.env(), "OMNI_CHECK_STEP": step, "OMNI_CHECK_OUT": str(out)}
+    with UPGRADE_CHECK_SCRIPT.open() as script:
+        rc = session.run(
+            f"odoo-shell-{step}",
+            [*odoo.command, "shell", "-c", str(conf), "-d", db, "--no-http"],
+            env=env,
+            log=log,
+            stdin=script,
+        )
+    if rc or not out.exists():
+        raise HarnessError(f"uninstall-check step {step} failed ({rc}):\n{tail(log)}")
+    return json.loads(out.read_text())
+
+
+def _snapshot_differences(before: dict, after: dict) -> tuple[int, int, list[str]]:
+    """(records compared, values compared, differences) between two snapshots."""
+    records = values = 0
+    differences = []
+    for model, rows in before.items():
+        after_rows = {row["id"]: row for row in after.get(model, [])}
+        for row in rows:
+            records += 1
+            new = after_rows.get(row["id"])
+            if new is None:
+                differences.append(f"{model},{row['id']}: gone after the upgrade")
+                continue
+            for name, value in row.items():
+                values += 1
+                if new.get(name, "<missing>") != value:
+                    differences.append(
+                        f"{model},{row['id']}.{name}: {value!r} -> {new.get(name, '<missing>')!r}"
+                    )
+    return records, values, differences
+
+
+def cmd_uninstall_check(args) -> int:
+    pip_deps()
+    odoo = require_odoo()
+    stop_leftovers(quiet=True)
+    session = Session("uninstall-check")
+    pg = Postgres(session).start()
+    db = "omni_uninstall"
+    conf = write_odoo_conf(
+        session, odoo, pg, name="uninstall", db_name=db, http_port=free_port(), demo=True
+    )
+    started = time.monotonic()
+    odoo_install(session, odoo, conf, db, ADDON, demo=True)
+    lines = []
+    ok = True
+
+    say("seeding settings, reminders and audit rows; snapshot of every stored value")
+    _shell_step(session, odoo, conf, db, "seed")
+    before = _shell_step(session, odoo, conf, db, "snapshot")
+    log = LOG_DIR / "uninstall-check-upgrade.log"
+    say(f"upgrading {ADDON} (-u); log: {display(log)}")
+    cmd = [*odoo.command, "-c", str(conf), "-d", db, "-u", ADDON, "--stop-after-init"]
+    rc = session.run("odoo-upgrade", cmd, env=odoo.env(), log=log, stdin=subprocess.DEVNULL)
+    problems = install_problems(log)
+    after = _shell_step(session, odoo, conf, db, "snapshot")
+    records, values, differences = _snapshot_differences(before, after)
+    upgrade_ok = rc == 0 and not problems and not differences and records > 0
+    ok = ok and upgrade_ok
+    lines.append(
+        f"upgrade: {records} records of {len(before)} models, {values} stored values compared, "
+        f"{len(differences)} changed, {len(problems)} error records -> "
+        f"{'ok' if upgrade_ok else 'FAILED'}"
+    )
+    for text in (differences + problems)[:20]:
+        print(f"    {text}", flush=True)
+
+    say(f"uninstalling {ADDON}")
+    left = _shell_step(session, odoo, conf, db, "uninstall")
+    leftovers = {key: value for key, value in left.items() if key != "state" and value}
+    uninstall_ok = left["state"] == "uninstalled" and not leftovers
+    ok = ok and uninstall_ok
+    lines.append(
+        f"uninstall: module {left['state']}, left behind: {leftovers or 'nothing'} -> "
+        f"{'ok' if uninstall_ok else 'FAILED'}"
+    )
+
+    tags = args.tags
+    modules = [t.strip().lstrip("/").split(":")[0] for t in tags.split(",") if t.strip()]
+    log = LOG_DIR / "uninstall-check-suites.log"
+    say(f"running Odoo's tests {tags} after the uninstall; log: {display(log)}")
+    cmd = [
+        *odoo.command,
+        "-c",
+        str(conf),
+        "-d",
+        db,
+        "--test-enable",
+        f"--test-tags={tags}",
+        "--stop-after-init",
+        "--log-handler=odoo.tests.stats:INFO",
+    ]
+    rc = session.run("odoo-tests", cmd, env=odoo.env(), log=log, stdin=subprocess.DEVNULL)
+    session.close()
+    ran, failed, total, error_records = summarize_suite_log(log, modules)
+    for module in modules:
+        lines.append(
+            f"{module:>16}: {ran.get(module, 0):4d} tests, {failed[(module, 'FAIL')]} failed, "
+            f"{failed[(module, 'ERROR')]} errors after the uninstall"
+        )
+    suites_ok = rc == 0 and total is not None and total[0] == 0 and total[1] == 0 and total[2] > 0
+    ok = ok and suites_ok
+    if total:
+        lines.append(f"total: {total[0]} failed, {total[1]} error(s) of {total[2]} tests")
+    else:
+        lines.append("total: no test summary in the log (Odoo stopped early?)")
+    lines.append(f"{(time.monotonic() - started) / 60:.1f} min; logs: {display(LOG_DIR)}")
+    if error_records:
+        for text in error_records[:20]:
+            print(text, flush=True)
+    print(banner([f"uninstall-check of {ADDON}", *lines], "=" if ok else "!"), flush=True)
+    if not ok:
+        say("uninstall-check FAILED")
+        return 1
+    return 0
+
+
 # --------------------------------------------------------------------------- leftovers
 
 
@@ -1492,6 +1623,10 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("i18n", help="regenerate the .pot and merge it into the .po files")
     suites = sub.add_parser("odoo-suites", help="Odoo's own payment suites with the addon")
     suites.add_argument("--tags", default=DEFAULT_SUITE_TAGS, help="Odoo --test-tags value")
+    uninstall = sub.add_parser(
+        "uninstall-check", help="upgrade keeps every value, uninstall leaves Odoo working"
+    )
+    uninstall.add_argument("--tags", default=DEFAULT_SUITE_TAGS, help="Odoo --test-tags value")
     leftovers = sub.add_parser("stop-leftovers", help="clean up after a killed run")
     leftovers.add_argument("--force", action="store_true", help="also runs whose owner lives")
     args = parser.parse_args(argv)
@@ -1508,6 +1643,7 @@ def main(argv: list[str] | None = None) -> int:
         "lint": cmd_lint,
         "i18n": cmd_i18n,
         "odoo-suites": cmd_odoo_suites,
+        "uninstall-check": cmd_uninstall_check,
         "stop-leftovers": cmd_stop_leftovers,
     }
 

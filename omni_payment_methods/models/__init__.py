@@ -12,3 +12,7 @@ from . import res_config_settings
 from . import res_partner
 from . import omni_payment_link
 from . import omni_payment_setup
+from . import omni_pan_guard
+from . import mail_message
+from . import omni_payment_audit
+from . import mail_activity

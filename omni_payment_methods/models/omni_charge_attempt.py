@@ -551,7 +551,9 @@ class OmniChargeAttempt(models.Model):
                             method=token._omni_issuer_label(),
                             amount=attempt._omni_amount_label(),
                             invoice=attempt.invoice_id.name,
-                        )
+                        ),
+                        event="charged",
+                        channel=attempt._omni_audit_channel(),
                     )
                 attempt.case_id._omni_check_resolved()
             elif attempt.state in ("failed", "error", "skipped", "requires_action"):
@@ -564,13 +566,20 @@ class OmniChargeAttempt(models.Model):
                             amount=attempt._omni_amount_label(),
                             invoice=attempt.invoice_id.name,
                             reason=attempt.reason or "-",
-                        )
+                        ),
+                        event="failed",
+                        channel=attempt._omni_audit_channel(),
                     )
                 if attempt.origin == "payment":
                     # Taken by staff with the customer: they see the result at once; no
                     # dunning is started for it.
                     continue
                 Case._omni_register_failure(attempt)
+
+    def _omni_audit_channel(self):
+        """Staff took the payment or pressed "Retry now"; the jobs charge as the system."""
+        self.ensure_one()
+        return "staff" if self.origin in ("staff", "payment") else "system"
 
     def _omni_amount_label(self):
         self.ensure_one()

@@ -279,7 +279,7 @@ class OmniStripeEvent(models.Model):
             return "stale", self.env._("Older than the stored state of the method.")
         if self._omni_token_snapshot(token) == before:
             return "processed", self.env._("Up to date: no change of brand, last 4 or expiry.")
-        token._omni_log(self._omni_update_note(token, label))
+        token._omni_log(self._omni_update_note(token, label), event="updated", channel="stripe")
         return "processed", self.env._("Brand, last 4 or expiry updated.")
 
     @api.model

@@ -54,6 +54,10 @@ CONSENT_VERSION = "2026-11"
 
 REMINDER_RENDER_FIELDS = ("subject", "body_html", "email_from")
 
+# Stripe errors about one method (the others may still synchronize); any other error
+# (unreachable, timeout, 5xx, rate limit, credentials) is Stripe's and stops a run.
+TOKEN_ERRORS = (stripe_api.ERROR_NOT_FOUND, stripe_api.ERROR_INVALID, stripe_api.ERROR_CARD)
+
 CHANNELS = [
     ("portal", "Customer portal"),
     ("checkout", "Online payment"),
@@ -300,7 +304,8 @@ class PaymentToken(models.Model):
                     "%(method)s added (channel: %(channel)s).",
                     method=token._omni_issuer_label(),
                     channel=token._omni_channel_label(),
-                )
+                ),
+                event="added",
             )
         return tokens
 
@@ -326,7 +331,8 @@ class PaymentToken(models.Model):
                         "%(method)s renamed to '%(nickname)s'.",
                         method=token._omni_issuer_label(),
                         nickname=token.nickname or "",
-                    )
+                    ),
+                    event="renamed",
                 )
         return res
 
@@ -436,7 +442,8 @@ class PaymentToken(models.Model):
         self._omni_log(
             self.env._(
                 "%(method)s set as the default payment method.", method=self._omni_issuer_label()
-            )
+            ),
+            event="default",
         )
         self._omni_default_changed(previous)
         return self._omni_notify(message, reload=True)
@@ -494,7 +501,7 @@ class PaymentToken(models.Model):
         if self.provider_code == "stripe" and self.stripe_payment_method:
             self._omni_stripe_call("detach", self._omni_stripe_detach)
         self.write({"active": False})
-        self._omni_log(self.env._("%(method)s deleted.", method=label))
+        self._omni_log(self.env._("%(method)s deleted.", method=label), event="deleted")
         return label
 
     def _omni_stripe_detach(self, client, key):
@@ -617,12 +624,28 @@ class PaymentToken(models.Model):
         self.with_context(omni_stripe_sync=True).write(
             {"active": False, "stripe_state_at": state_at}
         )
-        self._omni_log(self.env._("%(method)s was removed in Stripe.", method=label))
+        self._omni_log(
+            self.env._("%(method)s was removed in Stripe.", method=label),
+            event="deleted",
+            channel="stripe",
+        )
         if was_default:
             # The most recently added live method of the customer takes the mark.
             remaining = self.search(self._omni_default_domain(), order="added_on desc, id desc")
             remaining[:1]._omni_assign_first_default()
         return True
+
+    def _omni_sync_details(self):
+        """Fetch the method from Stripe and store it; log a change the customer would see
+        (brand, last 4, expiry) on the chatter and in the audit log."""
+        self.ensure_one()
+        Event = self.env["omni.stripe.event"]
+        before = Event._omni_token_snapshot(self)
+        label = self._omni_issuer_label()
+        applied = self._omni_apply_payment_method(self._omni_fetch_stripe_payment_method())
+        if applied and Event._omni_token_snapshot(self) != before:
+            self._omni_log(Event._omni_update_note(self, label), event="updated", channel="stripe")
+        return applied
 
     def _omni_capture_stripe_details(self, payment_method=None):
         """Fill the token's details from Stripe right after its creation.
@@ -652,7 +675,7 @@ class PaymentToken(models.Model):
         for token in self.filtered(lambda t: t.provider_code == "stripe"):
             try:
                 with self.env.cr.savepoint():
-                    token._omni_apply_payment_method(token._omni_fetch_stripe_payment_method())
+                    token._omni_sync_details()
                 done |= token
             except UserError as exc:
                 failed.append(f"{token._omni_issuer_label()}: {exc.args[0]}")
@@ -685,8 +708,9 @@ class PaymentToken(models.Model):
     def _cron_omni_sync_stripe(self, batch_size=100, max_age_days=7):
         """Fetch current details from Stripe for stale methods, one bounded batch per call.
 
-        Stripe unreachable or timing out stops the run without marking anything: the next
-        run starts again from the same methods.
+        Stripe unreachable, timing out, failing (5xx, rate limit) or refusing the keys stops
+        the run without marking anything: the next run starts again from the same methods.
+        Only an answer about the method itself (unknown, invalid) marks it 'to synchronize'.
         """
         tokens = self.search(
             self._omni_stale_domain(max_age_days),
@@ -697,10 +721,10 @@ class PaymentToken(models.Model):
         for token in tokens:
             try:
                 with self.env.cr.savepoint():
-                    token._omni_apply_payment_method(token._omni_fetch_stripe_payment_method())
+                    token._omni_sync_details()
             except UserError as exc:
                 category = stripe_api.classify_error(exc.__cause__)[0] if exc.__cause__ else None
-                if category in (stripe_api.ERROR_UNREACHABLE, stripe_api.ERROR_TIMEOUT):
+                if category not in TOKEN_ERRORS:
                     _logger.warning("Stripe unavailable, synchronization stopped: %s", exc)
                     break
                 token.with_context(omni_stripe_sync=True).write(
@@ -988,20 +1012,70 @@ class PaymentToken(models.Model):
             self.added_channel, ""
         )
 
-    def _omni_log(self, body):
-        """Post an audit note on the customer's chatter (brand and last 4 at most)."""
+    def _omni_log(self, body, event="other", channel=None):
+        """Record a change of the method: a note on the customer's chatter (who and when are
+        the message's author and date; the channel is added to the text) and a row of the
+        audit log staff can filter. Brand and last 4 at most.
+
+        :param event: a value of ``omni.payment.audit``'s ``event`` (added, default, renamed,
+            deleted, updated, charged, failed, other)
+        :param channel: how the change was made (see ``_omni_current_channel``)
+        """
+        Audit = self.env["omni.payment.audit"]
+        channels = dict(Audit._fields["channel"]._description_selection(self.env))
         for token in self:
             partner = token.commercial_partner_id or token.partner_id
             if not partner:
                 continue
+            token_channel = channel or token._omni_current_channel(event)
+            note = body
+            if event != "added":  # the note of an addition names its channel already
+                note = self.env._(
+                    "%(note)s (channel: %(channel)s)",
+                    note=body,
+                    channel=channels.get(token_channel, token_channel),
+                )
             # sudo: the audit trail is written whatever the author's rights on the customer;
             # the author stays the acting user.
-            partner.sudo().with_context(mail_create_nosubscribe=True).message_post(
-                body=body,
-                author_id=self.env.user.partner_id.id,
-                message_type="comment",
-                subtype_xmlid="mail.mt_note",
+            message = (
+                partner.sudo()
+                .with_context(mail_create_nosubscribe=True)
+                .message_post(
+                    body=note,
+                    author_id=self.env.user.partner_id.id,
+                    message_type="comment",
+                    subtype_xmlid="mail.mt_note",
+                )
             )
+            # sudo: nobody writes the audit log directly; it is written here only.
+            Audit.sudo().create(
+                {
+                    "token_id": token.id,
+                    "commercial_partner_id": partner.id,
+                    "company_id": token.company_id.id,
+                    "event": event,
+                    "channel": token_channel,
+                    "user_id": self.env.uid,
+                    "summary": body,
+                    "message_id": message.id,
+                }
+            )
+
+    def _omni_current_channel(self, event=None):
+        """How the change being logged is made: the context key ``omni_channel`` if set
+        (controllers, the charging job), else the method's channel for an addition, else
+        from the acting user (portal/public users in the portal, OdooBot a job, staff)."""
+        self.ensure_one()
+        if self.env.context.get("omni_channel"):
+            return self.env.context["omni_channel"]
+        if event == "added" and self.added_channel:
+            return self.added_channel
+        user = self.env.user
+        if user._is_public() or user.share:
+            return "portal"
+        if user._is_superuser():
+            return "system"
+        return "staff"
 
     @api.model
     def _omni_notify(self, message, kind="success", reload=False):

@@ -4,6 +4,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..lib import reminders as reminders_lib
+from .omni_pan_guard import PAN_GUARD_PARAM
 from .omni_payment_reminder import OFFSETS_PARAM
 from .omni_payment_setup import (
     DEFAULT_MAX_METHODS,
@@ -52,6 +53,19 @@ class ResConfigSettings(models.TransientModel):
         default=DEFAULT_SETUP_WINDOW_MINUTES,
     )
 
+    omni_pan_guard = fields.Boolean(
+        string="Mask card numbers in messages and notes",
+        default=True,
+        help="Card numbers written in chatter messages, received emails and customer notes "
+        "are stored with their first 6 and last 4 digits only, and the author is told why.",
+    )
+
+    @api.model
+    def get_values(self):
+        res = super().get_values()
+        res["omni_pan_guard"] = self.env["omni.pan.guard"]._omni_enabled()
+        return res
+
     @api.constrains("omni_reminder_offsets")
     def _check_omni_reminder_offsets(self):
         for settings in self:
@@ -72,4 +86,10 @@ class ResConfigSettings(models.TransientModel):
             settings.omni_reminder_offsets = reminders_lib.format_offsets(
                 reminders_lib.parse_offsets(settings.omni_reminder_offsets)
             )
-        return super().set_values()
+        res = super().set_values()
+        # Stored as "1"/"0" rather than through ``config_parameter``: an absent parameter
+        # means on (the default), which a boolean config parameter cannot express.
+        self.env["ir.config_parameter"].sudo().set_param(  # sudo: settings are admin-only
+            PAN_GUARD_PARAM, "1" if self[:1].omni_pan_guard else "0"
+        )
+        return res

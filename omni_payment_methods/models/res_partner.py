@@ -8,6 +8,29 @@ from .omni_payment_link import LINK_VALIDITY_DAYS
 
 LINK_ROUTE = "/omni/payment_methods"
 
+# Text fields of a customer where people may paste a card number (notes, addresses, names
+# typed in the portal's account form, the invoice warning). Phone fields are guarded too,
+# leaving numbers written with their "+" or 0 prefix alone (see lib/pan.py). Structured
+# identifiers are left out: VAT, zip, barcode (an EAN-13 may pass the Luhn check), and the
+# technical signup_type / invoice_edi_format_store.
+PAN_GUARDED_FIELDS = (
+    "comment",
+    "name",
+    "company_name",
+    "street",
+    "street2",
+    "city",
+    "function",
+    "ref",
+    "email",
+    "website",
+    "additional_info",
+    "invoice_warn_msg",
+    "phone",
+    "mobile",
+)
+PAN_PHONE_FIELDS = ("phone", "mobile")
+
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
@@ -103,6 +126,46 @@ class ResPartner(models.Model):
 
     def _search_omni_has_bank_account(self, operator, value):
         return self._omni_search_has_kind("bank", operator, value)
+
+    # === CARD NUMBER GUARD === #
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        masked = [self._omni_mask_card_numbers(vals) for vals in vals_list]
+        partners = super().create(vals_list)
+        for partner, names in zip(partners, masked, strict=True):
+            partner._omni_card_numbers_masked(names)
+        return partners
+
+    def write(self, vals):
+        vals = dict(vals)
+        names = self._omni_mask_card_numbers(vals)
+        modes = {}
+        if "omni_payment_mode" in vals:
+            modes = {partner.id: partner.omni_payment_mode for partner in self}
+        res = super().write(vals)
+        for partner in self if names else self.browse():
+            partner._omni_card_numbers_masked(names)
+        if modes:
+            # Logged once, on the commercial entity (contacts follow it).
+            for partner in self.filtered(lambda p: p.is_company or not p.parent_id).filtered(
+                lambda p: modes.get(p.id) != p.omni_payment_mode
+            ):
+                partner._omni_payment_mode_changed()
+        return res
+
+    @api.model
+    def _omni_mask_card_numbers(self, vals):
+        """Mask card numbers in the free-text values of ``vals``; return the fields masked."""
+        guard = self.env["omni.pan.guard"]
+        if not guard._omni_enabled():
+            return []
+        return guard._omni_mask_vals(self, vals, PAN_GUARDED_FIELDS, PAN_PHONE_FIELDS)
+
+    def _omni_card_numbers_masked(self, names):
+        if names:
+            labels = [self._fields[name].string for name in names]
+            self.env["omni.pan.guard"]._omni_tell_author(self, labels)
 
     # === SIGNED LINK TO THE CUSTOMER'S PAYMENT METHODS === #
 
@@ -229,18 +292,6 @@ class ResPartner(models.Model):
                     ),
                 }
             }
-
-    def write(self, vals):
-        before = {}
-        if "omni_payment_mode" in vals:
-            before = {partner.id: partner.omni_payment_mode for partner in self}
-        res = super().write(vals)
-        if before:
-            for partner in self.filtered(lambda p: p.is_company or not p.parent_id).filtered(
-                lambda p: before.get(p.id) != p.omni_payment_mode
-            ):
-                partner._omni_payment_mode_changed()
-        return res
 
     def _omni_payment_mode_changed(self):
         """Manual mode: open dunning is paused (nothing is charged any more)."""

@@ -13,3 +13,7 @@ from . import test_dunning
 from . import test_portal_payment_methods
 from . import test_browser_e2e
 from . import test_make_payment
+from . import test_pan_guard
+from . import test_audit
+from . import test_adversarial
+from . import test_faults

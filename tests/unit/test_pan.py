@@ -243,3 +243,127 @@ def test_every_luhn_valid_number_is_found_and_masked(case):
     # Same shape: each separator stays where it was, only the middle digits become "*".
     expected = iter(digits[:6] + "*" * (len(digits) - 10) + digits[-4:])
     assert masked[start:end] == "".join(c if c in " -" else next(expected) for c in number)
+
+
+# === HTML (mail bodies, partner notes) === #
+
+
+@pytest.mark.parametrize(
+    ("html", "expected", "count"),
+    [
+        ("<p>4242424242424242</p>", "<p>424242******4242</p>", 1),
+        (
+            '<p class="x">Card: <b>4242 4242</b> 4242 4242, thanks</p>',
+            '<p class="x">Card: <b>4242 42**</b> **** 4242, thanks</p>',
+            1,
+        ),
+        # Editors type no-break spaces between groups, as an entity or as a character.
+        (
+            "<p>5555&nbsp;5555&nbsp;5555&nbsp;4444</p>",
+            "<p>5555&nbsp;55**&nbsp;****&nbsp;4444</p>",
+            1,
+        ),
+        (
+            "<p>5555&#160;5555&#160;5555&#160;4444</p>",
+            "<p>5555&#160;55**&#160;****&#160;4444</p>",
+            1,
+        ),
+        (
+            "<p>5555\u00a05555\u00a05555\u00a04444</p>",
+            "<p>5555\u00a055**\u00a0****\u00a04444</p>",
+            1,
+        ),
+        # In an attribute or a comment: masked in place, the markup stays.
+        (
+            '<a href="https://x.test/?n=4242424242424242">x</a>',
+            '<a href="https://x.test/?n=424242******4242">x</a>',
+            1,
+        ),
+        ("<!-- 4242424242424242 --><p>hi</p>", "<!-- 424242******4242 --><p>hi</p>", 1),
+        # Escaped text around the number is left as it is.
+        ("<p>a &lt; 378282246310005 &amp; b</p>", "<p>a &lt; 378282*****0005 &amp; b</p>", 1),
+    ],
+)
+def test_html_masking_keeps_the_markup(html, expected, count):
+    assert pan.mask_pans_html(html) == (expected, count)
+    masked = pan.mask_pans_html(html)[0]
+    # Only digits changed, one for one.
+    assert len(masked) == len(html)
+    assert all(a == b or (a.isdigit() and b == "*") for a, b in zip(html, masked, strict=True))
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        # Block boundaries end a number: two paragraphs are not one 20-digit run.
+        "<p>4242424242424242</p><p>4242</p>",
+        "<p>4242424242424242<br>4242</p>",
+    ],
+)
+def test_html_block_tags_separate_numbers(html):
+    masked, count = pan.mask_pans_html(html)
+    assert count == 1
+    assert "424242******4242" in masked
+    assert masked.endswith("4242</p>")
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<p>Order SO/2026/0001234 ref 4242424242424241</p>",  # Luhn-invalid
+        "<p>Call +33 6 12 34 56 78 or +1 (415) 555-2671</p>",
+        "<p>IBAN DE89 3704 0044 0532 0130 00, BIC COBADEFFXXX</p>",
+        "<p>IBAN DK5000400440116243</p>",
+        '<img src="data:image/png;base64,iVBORw0KGgo4242424242424242AAA"/>',
+        "<p>Invoice INV/2026/00042 of 1234.56 EUR</p>",
+        "<p>" + "9" * 25 + "</p>",
+        "",
+    ],
+)
+def test_html_masking_leaves_other_numbers_alone(html):
+    assert pan.mask_pans_html(html) == (html, 0)
+
+
+def test_html_masking_ignores_non_text():
+    assert pan.mask_pans_html(None) == (None, 0)
+    assert pan.mask_pans_html(False) == (False, 0)
+
+
+@settings(deadline=None)
+@given(embedded_numbers())
+def test_every_number_in_html_is_masked(case):
+    _digits, number, before, after = case
+    html = f"<div><p>{before}</p><p>x <span>{number}</span> {after}</p></div>"
+    masked, count = pan.mask_pans_html(html)
+    assert count == 1
+    assert not pan.find_pans(masked.replace("<span>", "").replace("</span>", ""))
+    assert masked.startswith(f"<div><p>{before}</p><p>x <span>")
+
+
+# Luhn-valid phone numbers: a Chinese mobile with its country code (+, or 00) and an
+# Austrian mobile with its trunk prefix.
+PHONE_14 = with_check_digit("8613912345670")
+PHONE_00 = with_check_digit("00861391234567")
+PHONE_0 = with_check_digit("066412345678")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # With their prefix, long phone numbers that happen to pass the Luhn check stay.
+        (f"+{PHONE_14}", f"+{PHONE_14}"),
+        (f"+ {PHONE_14}", f"+ {PHONE_14}"),
+        (PHONE_00, PHONE_00),
+        (PHONE_0, PHONE_0),
+        # A card number typed into a phone field is still masked.
+        ("4242 4242 4242 4242", "4242 42** **** 4242"),
+        ("card: 378282246310005", "card: 378282*****0005"),
+    ],
+)
+def test_phone_fields_keep_prefixed_numbers(text, expected):
+    assert pan.mask_pans(text, phone=True)[0] == expected
+
+
+def test_prefixed_numbers_are_masked_outside_phone_fields():
+    assert all(pan.luhn_valid(number) for number in (PHONE_14, PHONE_00, PHONE_0))
+    assert pan.mask_pans(f"+{PHONE_14}")[1] == 1

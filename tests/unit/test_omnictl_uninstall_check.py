@@ -1,0 +1,41 @@
+"""`make uninstall-check` compares the snapshots taken before and after the upgrade."""
+
+import importlib.util
+import sys
+from pathlib import Path
+
+OMNICTL = Path(__file__).resolve().parents[2] / "tools" / "omnictl.py"
+
+
+def _omnictl():
+    spec = importlib.util.spec_from_file_location("omnictl_uninstall_under_test", OMNICTL)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_identical_snapshots_have_no_difference():
+    snapshot = {"payment.token": [{"id": 1, "nickname": "A", "card_exp_year": 2030}]}
+    assert _omnictl()._snapshot_differences(snapshot, snapshot) == (1, 3, [])
+
+
+def test_changed_missing_and_gone_values_are_reported():
+    before = {
+        "payment.token": [
+            {"id": 1, "nickname": "A", "card_exp_year": 2030},
+            {"id": 2, "nickname": "B", "card_exp_year": 2031},
+        ],
+        "omni.payment.audit": [{"id": 7, "event": "added"}],
+    }
+    after = {
+        "payment.token": [{"id": 1, "nickname": "A", "card_exp_year": 2031}],
+        "omni.payment.audit": [{"id": 7}],
+    }
+    records, values, differences = _omnictl()._snapshot_differences(before, after)
+    assert (records, values) == (3, 5)
+    assert differences == [
+        "payment.token,1.card_exp_year: 2030 -> 2031",
+        "payment.token,2: gone after the upgrade",
+        "omni.payment.audit,7.event: 'added' -> '<missing>'",
+    ]
