@@ -36,7 +36,7 @@ class OmniDunningCase(models.Model):
     currency_id = fields.Many2one(related="company_id.currency_id")
     policy_id = fields.Many2one(comodel_name="omni.dunning.policy", readonly=True)
     level_id = fields.Many2one(comodel_name="omni.dunning.level", readonly=True)
-    stage = fields.Selection(string="Stage", related="level_id.stage", store=True)
+    stage = fields.Selection(related="level_id.stage", store=True)
     state = fields.Selection(
         selection=CASE_STATES, required=True, default="open", readonly=True, index=True
     )
@@ -50,7 +50,7 @@ class OmniDunningCase(models.Model):
     last_run_at = fields.Datetime(
         readonly=True, help="Last time the dunning job looked at the case (once a day)."
     )
-    day = fields.Integer(string="Day", compute="_compute_day")
+    day = fields.Integer(compute="_compute_day")
     invoice_ids = fields.Many2many(
         comodel_name="account.move",
         relation="omni_dunning_case_invoice_rel",
@@ -75,9 +75,7 @@ class OmniDunningCase(models.Model):
         readonly=True,
         help="A new payment method was set at this time: the job retries at once.",
     )
-    amount_due = fields.Monetary(
-        compute="_compute_amount_due", currency_field="currency_id", string="Amount Due"
-    )
+    amount_due = fields.Monetary(compute="_compute_amount_due", currency_field="currency_id")
     omni_update_url = fields.Char(
         string="Update Link",
         compute="_compute_links",

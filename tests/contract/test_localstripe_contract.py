@@ -343,7 +343,6 @@ def test_three_d_secure_card_off_session(stripe_client, customer):
 @pytest.mark.parametrize(
     ("param", "value"),
     [
-        ("description", "Invoice INV/2026/0001"),
         ("setup_future_usage", "off_session"),
         ("automatic_payment_methods", {"enabled": True}),
         ("return_url", "https://example.com/return"),
@@ -352,14 +351,32 @@ def test_three_d_secure_card_off_session(stripe_client, customer):
     ],
 )
 def test_payment_intent_parameters_localstripe_rejects(stripe_client, customer, param, value):
-    # localstripe gap: real Stripe accepts these; Odoo's payment_stripe always sends
-    # `description`, so its flows cannot run against localstripe unchanged.
+    # localstripe gap: real Stripe accepts these.
     pm = attach(stripe_client, new_card(stripe_client, VISA), customer)
     params = {"amount": 100, "currency": "eur", "customer": customer.id, "payment_method": pm.id}
     with pytest.raises(stripe.InvalidRequestError) as info:
         stripe_client.v1.payment_intents.create(params={**params, param: value})
     assert info.value.user_message == f"Unexpected {param}"
     assert stripe_api.classify_error(info.value)[0] == stripe_api.ERROR_INVALID
+
+
+def test_payment_intent_description_is_dropped_by_the_project_server(stripe_client, customer):
+    # Stock localstripe rejects `description`, which Odoo's payment_stripe and the addon's
+    # off-session charges send; tools/localstripe_server.py drops it (and only it).
+    pm = attach(stripe_client, new_card(stripe_client, VISA), customer)
+    intent = stripe_client.v1.payment_intents.create(
+        params={
+            "amount": 100,
+            "currency": "eur",
+            "customer": customer.id,
+            "payment_method": pm.id,
+            "off_session": True,
+            "confirm": True,
+            "description": "INV/2026/0001-omni1",
+        }
+    )
+    assert intent.status == "succeeded"
+    assert intent.to_dict().get("description") is None
 
 
 def new_sepa(client, iban=IBAN):
