@@ -7,8 +7,8 @@ database (compared before/after), except the rows the role is allowed, which mus
 Each test logs how many attacks it tried ("adversarial <group>: N attacks ...").
 """
 
-import base64
 import contextlib
+import datetime
 import json
 import logging
 import time
@@ -301,8 +301,6 @@ class TestAdversarialRoutes(AdversarialCase, OmniCommon, PaymentHttpCommon):
 
     # Issue 5 makes the emailed links single-use; set to True there (the "reused link" row
     # then expects a refusal instead of the page).
-    LINKS_SINGLE_USE = True
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -489,9 +487,9 @@ class TestAdversarialRoutes(AdversarialCase, OmniCommon, PaymentHttpCommon):
             lambda self, r: r.status_code == 403,
         ),
         (
-            "link whose payload is swapped for another customer (signature kept)",
+            "a validly signed payload naming another customer (the pre-single-use format)",
             None,
-            lambda self: self._http(self._swapped_link()),
+            lambda self: self._http(self._signed_payload_link()),
             lambda self, r: r.status_code == 403,
         ),
         (
@@ -506,15 +504,16 @@ class TestAdversarialRoutes(AdversarialCase, OmniCommon, PaymentHttpCommon):
         url = partner._omni_payment_methods_url(validity_days=validity_days)
         return url[len(partner.get_base_url()) :]
 
-    def _swapped_link(self):
-        """Take a valid link of one customer and put another customer's id in its payload
-        (hash_sign: version byte, 8-byte expiry, 32-byte HMAC, then the JSON message)."""
-        payload = self._link_path(self.adv_customer).rsplit("/", 1)[1]
-        raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
-        header, message = raw[:41], raw[41:]
-        self.assertEqual(json.loads(message), {"p": self.adv_customer.id})
-        forged = header + json.dumps({"p": self.adv_other.id}).encode()
-        return "/omni/payment_methods/" + base64.urlsafe_b64encode(forged).decode().rstrip("=")
+    def _signed_payload_link(self):
+        """Links are random single-use secrets now: a payload signed with the database secret
+        (what the first links were) naming a customer must not open anything."""
+        payload = hash_sign(
+            self.env,
+            "omni_payment_methods.payment_methods_link",
+            {"p": self.adv_other.id},
+            expiration=datetime.timedelta(days=30),
+        )
+        return f"/omni/payment_methods/{payload}"
 
     @mute_logger(*QUIET, "odoo.addons.http_routing.models.ir_http", "werkzeug")
     def test_route_attacks(self):
@@ -535,18 +534,22 @@ class TestAdversarialRoutes(AdversarialCase, OmniCommon, PaymentHttpCommon):
         self.assertEqual(response.status_code, 200)
         own = self.adv_tokens[("portal", "own")]
         for token in own:
-            self.assertIn(f'o_payment_token_{token.id}"', response.text)
+            self.assertIn(f'data-token-id="{token.id}"', response.text)
         for key in ("other", "other_company"):
             for token in self.adv_tokens[key]:
-                self.assertNotIn(f'o_payment_token_{token.id}"', response.text)
+                self.assertNotIn(f'data-token-id="{token.id}"', response.text)
 
     def test_reused_link(self):
-        """A link opened twice: still valid today (30 days); single-use once issue 5 lands."""
+        """A link is single-use: viewing it does not spend it, adding a method through it
+        does; after that it opens a refusal page and grants nothing."""
         path = self._link_path(self.adv_customer)
         self.assertEqual(self._http(path).status_code, 200)
+        self.assertEqual(self._http(path).status_code, 200, "viewing does not spend it")
+        link = self.env["omni.payment.link"]._omni_find(path.rsplit("/", 1)[1])
+        self.assertTrue(link._omni_consume(self.adv_tokens[("portal", "own")][:1]))
         before = self._adv_state()
         second = self._http(path)
-        self.assertEqual(second.status_code, 403 if self.LINKS_SINGLE_USE else 200)
+        self.assertEqual(second.status_code, 403)
         self._adv_assert_unchanged(before, "reused link")
 
 
