@@ -60,6 +60,9 @@ LOG_DIR = REPO / ".omni" / "logs"
 HARNESS_DIR = Path(os.environ.get("OMNI_HARNESS_DIR") or "/tmp/omni-harness")
 LOCALSTRIPE_SCRIPT = REPO / "tools" / "localstripe_server.py"
 DEMO_SETUP_SCRIPT = REPO / "tools" / "demo_setup.py"
+# The portal user of the demo data (omni_payment_methods/demo/res_partner_demo.xml).
+DEMO_PORTAL_LOGIN = "jane.cooper@example.com"
+DEMO_PORTAL_PASSWORD = "jane-demo"
 PACKAGE_LOCK = REPO / "package-lock.json"
 NODE_MODULES = REPO / "node_modules"
 PRETTIER = NODE_MODULES / ".bin" / "prettier"
@@ -900,7 +903,7 @@ def cmd_run(args) -> int:
             [
                 f"Odoo {odoo.version} demo is running: {url}/web/login  (database {db})",
                 "back office: admin / admin",
-                "portal user: see the demo setup output above",
+                f"portal user: {DEMO_PORTAL_LOGIN} / {DEMO_PORTAL_PASSWORD}",
                 f"Stripe: {setup_env.get('OMNI_STRIPE_API_BASE') or 'the real API (your keys)'}",
                 f"Odoo log: {display(server_log)}",
                 "Everything listens on 127.0.0.1 only. Ctrl-C stops Odoo, localstripe and",
