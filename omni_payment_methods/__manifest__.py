@@ -54,4 +54,5 @@
         "demo/payment_token_demo.xml",
     ],
     "post_init_hook": "post_init_hook",
+    "images": ["static/description/screenshot_partner_payment_methods.png"],
 }
