@@ -50,7 +50,7 @@ class OmniDunningCase(models.Model):
     last_run_at = fields.Datetime(
         readonly=True, help="Last time the dunning job looked at the case (once a day)."
     )
-    day = fields.Integer(string="Day", compute="_compute_day")
+    day = fields.Integer(compute="_compute_day")
     invoice_ids = fields.Many2many(
         comodel_name="account.move",
         relation="omni_dunning_case_invoice_rel",
@@ -81,7 +81,6 @@ class OmniDunningCase(models.Model):
         # invoices, which viewers without an Invoicing group may not open.
         compute_sudo=True,
         currency_field="currency_id",
-        string="Amount Due",
     )
     omni_update_url = fields.Char(
         string="Update Link",

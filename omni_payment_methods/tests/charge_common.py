@@ -33,7 +33,8 @@ class FakePaymentIntents:
         self.requests = []  # every request received, keys included
         self.lock = threading.Lock()
 
-    def create(self, params, options=None):
+    # Stripe SDK stand-in, not an Odoo model: there is no super() to call.
+    def create(self, params, options=None):  # pylint: disable=method-required-super
         key = (options or {}).get("idempotency_key")
         with self.lock:
             self.requests.append((key, params))
