@@ -343,7 +343,6 @@ def test_three_d_secure_card_off_session(stripe_client, customer):
 @pytest.mark.parametrize(
     ("param", "value"),
     [
-        ("description", "Invoice INV/2026/0001"),
         ("setup_future_usage", "off_session"),
         ("automatic_payment_methods", {"enabled": True}),
         ("return_url", "https://example.com/return"),
@@ -352,8 +351,8 @@ def test_three_d_secure_card_off_session(stripe_client, customer):
     ],
 )
 def test_payment_intent_parameters_localstripe_rejects(stripe_client, customer, param, value):
-    # localstripe gap: real Stripe accepts these; Odoo's payment_stripe always sends
-    # `description`, so its flows cannot run against localstripe unchanged.
+    # localstripe gap: real Stripe accepts these. (It also refuses `description`, which
+    # payment_stripe always sends: tools/localstripe_server.py drops it, tested below.)
     pm = attach(stripe_client, new_card(stripe_client, VISA), customer)
     params = {"amount": 100, "currency": "eur", "customer": customer.id, "payment_method": pm.id}
     with pytest.raises(stripe.InvalidRequestError) as info:
@@ -541,3 +540,20 @@ def test_webhooks_are_signed(stripe_client, localstripe_url, http_stub, customer
     }
     for missing in ("payment_method.attached", "setup_intent.succeeded", "charge.succeeded"):
         assert not stripe_client.v1.events.list(params={"type": missing}).data
+
+
+def test_payment_intent_description_accepted_by_the_project_server(stripe_client, customer):
+    # tools/localstripe_server.py drops `description` (payment_stripe and the addon's
+    # off-session charges send the transaction reference in it) instead of refusing it.
+    pm = attach(stripe_client, new_card(stripe_client, VISA), customer)
+    intent = stripe_client.v1.payment_intents.create(
+        params={
+            "amount": 100,
+            "currency": "eur",
+            "customer": customer.id,
+            "payment_method": pm.id,
+            "description": "Invoice INV/2026/0001",
+            "confirm": True,
+        }
+    )
+    assert intent.status == "succeeded"
