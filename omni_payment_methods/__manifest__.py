@@ -57,4 +57,5 @@
     ],
     "post_init_hook": "post_init_hook",
     "uninstall_hook": "uninstall_hook",
+    "images": ["static/description/screenshot_partner_payment_methods.png"],
 }

@@ -37,6 +37,8 @@ import argparse
 import atexit
 import contextlib
 import dataclasses
+import datetime
+import hashlib
 import importlib.util
 import json
 import os
@@ -60,10 +62,16 @@ REPO = Path(__file__).resolve().parent.parent
 ADDON = "omni_payment_methods"
 REQUIREMENTS = REPO / "requirements-test.txt"
 LOG_DIR = REPO / ".omni" / "logs"
+# `make run` keeps the freshly installed demo database here (a pg_dump and its filestore),
+# keyed by the addon's sources, the Odoo version and the day, and restores it next time.
+DEMO_CACHE_DIR = REPO / ".omni" / "demo-cache"
 HARNESS_DIR = Path(os.environ.get("OMNI_HARNESS_DIR") or "/tmp/omni-harness")
 LOCALSTRIPE_SCRIPT = REPO / "tools" / "localstripe_server.py"
 DEMO_SETUP_SCRIPT = REPO / "tools" / "demo_setup.py"
 UPGRADE_CHECK_SCRIPT = REPO / "tools" / "upgrade_check.py"
+# The portal user of the demo data (omni_payment_methods/demo/res_partner_demo.xml).
+DEMO_PORTAL_LOGIN = "jane.cooper@example.com"
+DEMO_PORTAL_PASSWORD = "jane-demo"
 PACKAGE_LOCK = REPO / "package-lock.json"
 NODE_MODULES = REPO / "node_modules"
 PRETTIER = NODE_MODULES / ".bin" / "prettier"
@@ -835,6 +843,81 @@ def npm_deps() -> None:
 # --------------------------------------------------------------------------- run
 
 
+def demo_cache_key(odoo: Odoo) -> str:
+    """Changes with the addon's files, the Odoo in use and the day (the demo data computes
+    expiry dates from the day of the install)."""
+    digest = hashlib.sha256()
+    for value in (odoo.version, odoo.origin, sys.executable, datetime.date.today().isoformat()):
+        digest.update(f"{value}\0".encode())
+    for path in sorted((REPO / ADDON).rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+            digest.update(str(path.relative_to(REPO)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def pg_client(pg: Postgres, tool: str, *args: str) -> list[str]:
+    """A PostgreSQL client command on the throwaway cluster's socket (trust auth)."""
+    return [str(pg.bin / tool), "-h", str(pg.socket_dir), "-U", PG_USER, *args]
+
+
+def demo_cache_restore(pg: Postgres, cache: Path, db: str, data_dir: Path) -> bool:
+    """Create ``db`` from the cached dump and filestore; False (and no database) if the cache
+    is incomplete or the restore fails."""
+    dump, filestore = cache / "db.dump", cache / "filestore"
+    if not (cache / "complete").is_file() or not dump.is_file():
+        return False
+    started = time.monotonic()
+    env = {**os.environ, "LC_ALL": "C", "LANG": "C"}
+    created = subprocess.run(
+        pg_client(pg, "createdb", "-T", "template0", db), env=env, capture_output=True, check=False
+    )
+    restored = None
+    if not created.returncode:
+        with dump.open("rb") as stdin:
+            restored = subprocess.run(
+                pg_client(pg, "pg_restore", "--no-owner", "--exit-on-error", "-d", db),
+                env=env,
+                stdin=stdin,
+                capture_output=True,
+                check=False,
+            )
+    if created.returncode or restored.returncode:
+        errors = (restored or created).stderr.decode(errors="replace").strip()
+        warn(f"the cached demo database could not be restored ({errors[-300:]}): installing")
+        subprocess.run(pg_client(pg, "dropdb", "--if-exists", db), env=env, check=False)
+        return False
+    target = data_dir / "filestore" / db
+    if filestore.is_dir():
+        shutil.copytree(filestore, target)
+    say(f"restored the installed demo database from the cache in {time.monotonic() - started:.0f}s")
+    return True
+
+
+def demo_cache_save(pg: Postgres, cache: Path, db: str, data_dir: Path) -> None:
+    """Keep a dump and the filestore of the freshly installed ``db`` (only this key)."""
+    with contextlib.suppress(OSError):
+        shutil.rmtree(DEMO_CACHE_DIR)
+    cache.mkdir(parents=True)
+    env = {**os.environ, "LC_ALL": "C", "LANG": "C"}
+    with (cache / "db.dump").open("wb") as stdout:
+        dumped = subprocess.run(
+            pg_client(pg, "pg_dump", "-Fc", "-Z", "1", db),
+            env=env,
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            check=False,
+        )
+    if dumped.returncode:
+        warn(f"demo cache not saved: {dumped.stderr.decode(errors='replace').strip()[-300:]}")
+        shutil.rmtree(cache, ignore_errors=True)
+        return
+    filestore = data_dir / "filestore" / db
+    if filestore.is_dir():
+        shutil.copytree(filestore, cache / "filestore")
+    (cache / "complete").write_text(f"{datetime.datetime.now().isoformat()}\n")
+    say(f"kept the installed demo database for the next runs today: {display(cache)}")
+
+
 def cmd_run(args) -> int:
     pip_deps()
     odoo = require_odoo()
@@ -863,7 +946,12 @@ def cmd_run(args) -> int:
     conf = write_odoo_conf(
         session, odoo, pg, name="run", db_name=db, http_port=http_port, demo=True, cron_threads=1
     )
-    odoo_install(session, odoo, conf, db, ADDON, demo=True)
+    data_dir = session.work / "odoo-data"
+    cache = DEMO_CACHE_DIR / demo_cache_key(odoo)
+    if args.no_cache or not demo_cache_restore(pg, cache, db, data_dir):
+        odoo_install(session, odoo, conf, db, ADDON, demo=True)
+        if not args.no_cache:
+            demo_cache_save(pg, cache, db, data_dir)
 
     setup_log = LOG_DIR / "run-demo-setup.log"
     say(f"configuring the demo with {display(DEMO_SETUP_SCRIPT)}; log: {display(setup_log)}")
@@ -904,7 +992,7 @@ def cmd_run(args) -> int:
             [
                 f"Odoo {odoo.version} demo is running: {url}/web/login  (database {db})",
                 "back office: admin / admin",
-                "portal user: see the demo setup output above",
+                f"portal user: {DEMO_PORTAL_LOGIN} / {DEMO_PORTAL_PASSWORD}",
                 f"Stripe: {setup_env.get('OMNI_STRIPE_API_BASE') or 'the real API (your keys)'}",
                 f"Odoo log: {display(server_log)}",
                 "Everything listens on 127.0.0.1 only. Ctrl-C stops Odoo, localstripe and",
@@ -1616,6 +1704,11 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--port", type=int, default=DEFAULT_ODOO_PORT, help="Odoo HTTP port")
     run.add_argument("--stripe-port", type=int, default=DEFAULT_LOCALSTRIPE_PORT)
     run.add_argument("--database", default="omni_demo")
+    run.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="install the demo database from scratch (ignore and do not keep the cache)",
+    )
     test = sub.add_parser("test", help="run the linters and every test (pytest args after --)")
     test.add_argument("--no-lint", action="store_true", help="skip the linters")
     test.add_argument("pytest_args", nargs="*", help=argparse.SUPPRESS)

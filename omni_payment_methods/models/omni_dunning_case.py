@@ -75,7 +75,13 @@ class OmniDunningCase(models.Model):
         readonly=True,
         help="A new payment method was set at this time: the job retries at once.",
     )
-    amount_due = fields.Monetary(compute="_compute_amount_due", currency_field="currency_id")
+    amount_due = fields.Monetary(
+        compute="_compute_amount_due",
+        # The amount is part of the case, which viewers may read; its computation reads the
+        # invoices, which viewers without an Invoicing group may not open.
+        compute_sudo=True,
+        currency_field="currency_id",
+    )
     omni_update_url = fields.Char(
         string="Update Link",
         compute="_compute_links",

@@ -5,7 +5,7 @@ import logging
 import psycopg2
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 from odoo.tools.sql import create_index
 
@@ -982,6 +982,87 @@ class PaymentToken(models.Model):
             subtype_xmlid="mail.mt_comment",
             email_layout_xmlid="mail.mail_notification_light",
         )
+
+    # === EXTERNAL API === #
+    # Public methods (no leading underscore) that integrations call through XML-RPC or
+    # JSON-RPC ``execute_kw``; documented in README.md, "External API". They run as the
+    # calling user: the record rules and access rights apply, and write operations need the
+    # manager group. They return plain JSON/XML-RPC values (dicts, lists, str, int, bool).
+
+    def _omni_api_values(self):
+        """What an integration may know of a method: never more than this."""
+        self.ensure_one()
+        if self.method_kind == "bank":
+            brand = self.bank_name or ""
+        else:
+            brand = stripe_api.brand_label(self.card_brand) if self.card_brand else ""
+        return {
+            "id": self.id,
+            "customer_id": self.commercial_partner_id.id,
+            "kind": self.method_kind or "card",
+            "brand": brand,
+            "last4": (self.payment_details or "")[-4:],
+            "exp_month": self.card_exp_month or False,
+            "exp_year": self.card_exp_year or False,
+            "is_default": self.is_default,
+            "authorized": self.omni_authorized,
+            "nickname": self.nickname or "",
+        }
+
+    @api.model
+    def _omni_api_check_manager(self):
+        if not self.env.user.has_group("omni_payment_methods.group_omni_payment_method_manager"):
+            raise AccessError(
+                self.env._(
+                    "Only the payment methods managers may change a customer's payment "
+                    "methods (group 'Saved Payment Methods / Manager')."
+                )
+            )
+
+    def _omni_api_token(self):
+        """The one live method the caller named, readable by the caller, or a clear error."""
+        if len(self.ids) != 1:
+            raise UserError(
+                self.env._("Give exactly one payment method id (got %(count)s).", count=len(self))
+            )
+        # active_test off: an archived (deleted) method gets a clear message, not "unknown".
+        token = self.with_context(active_test=False).exists()
+        if not token:
+            raise UserError(self.env._("Unknown payment method id: %(id)s.", id=self.ids[0]))
+        token.check_access("read")
+        if not token.active:
+            raise UserError(self.env._("This payment method is already deleted."))
+        return token.with_context(active_test=True)
+
+    def omni_api_set_default(self):
+        """Make the method the customer's default (in Odoo and in Stripe).
+
+        Returns the method as ``res.partner.omni_api_list_payment_methods`` lists it.
+        """
+        self._omni_api_check_manager()
+        token = self._omni_api_token()
+        token.action_omni_set_default()
+        return token._omni_api_values()
+
+    def omni_api_delete(self):
+        """Delete the method with the back office's rules: the default cannot be deleted while
+        the customer has other methods; the method is detached in Stripe, then archived.
+
+        Returns ``{"id", "deleted": True, "was_last": bool, "warning": str}``: ``was_last``
+        means the customer has no method left, so automatic billing stops.
+        """
+        self._omni_api_check_manager()
+        token = self._omni_api_token()
+        token.check_access("write")
+        is_last = token._omni_check_deletable()
+        token._omni_delete()
+        warning = ""
+        if is_last:
+            warning = self.env._(
+                "The customer has no payment method left: automatic billing stops until a "
+                "new method is added."
+            )
+        return {"id": token.id, "deleted": True, "was_last": is_last, "warning": warning}
 
     # === HELPERS === #
 

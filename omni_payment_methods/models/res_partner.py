@@ -1,7 +1,7 @@
 # Copyright 2026 omni_payment_methods contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from .omni_dunning_level import STAGES
 from .omni_payment_link import LINK_VALIDITY_DAYS
@@ -387,3 +387,129 @@ class ResPartner(models.Model):
         action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
         action["context"] = {"search_default_filter_open": 0}
         return action
+
+    # === EXTERNAL API === #
+    # Public methods (no leading underscore) that integrations call through XML-RPC or
+    # JSON-RPC ``execute_kw``; documented in README.md, "External API". They run as the
+    # calling user (no sudo to widen what the caller reaches): outside the viewer group a
+    # user only reaches its own commercial entity, and write operations need the manager
+    # group. They return plain JSON/XML-RPC values (dicts, lists, str, int, float, bool).
+
+    def _omni_api_customers(self):
+        """The commercial entities of the partners the caller named, readable by the caller."""
+        if not self.ids:
+            raise UserError(self.env._("Give at least one customer id."))
+        partners = self.exists()
+        missing = set(self.ids) - set(partners.ids)
+        if missing:
+            raise UserError(
+                self.env._(
+                    "Unknown customer id(s): %(ids)s.",
+                    ids=", ".join(str(i) for i in sorted(missing)),
+                )
+            )
+        partners.check_access("read")
+        customers = partners.commercial_partner_id
+        own = self.env.user.partner_id.commercial_partner_id
+        is_viewer = self.env.user.has_group("omni_payment_methods.group_omni_payment_method_viewer")
+        if not is_viewer and customers - own:
+            raise AccessError(
+                self.env._(
+                    "You may only see your own payment methods: the payment methods of other "
+                    "customers are reserved to the group 'Saved Payment Methods / Viewer'."
+                )
+            )
+        return customers
+
+    def _omni_api_customer(self):
+        if len(set(self.ids)) != 1:
+            raise UserError(
+                self.env._("Give exactly one customer id (got %(count)s).", count=len(self.ids))
+            )
+        return self._omni_api_customers()
+
+    def omni_api_list_payment_methods(self):
+        """The live payment methods of the customers (commercial entities) of these partners.
+
+        Each method is ``{"id", "customer_id", "kind" ("card"/"bank"), "brand", "last4",
+        "exp_month", "exp_year" (False for bank accounts), "is_default", "authorized",
+        "nickname"}``: never more. Default first, then newest first.
+        """
+        customers = self._omni_api_customers()
+        tokens = self.env["payment.token"].search(
+            [("commercial_partner_id", "in", customers.ids)],
+            order="commercial_partner_id, is_default desc, added_on desc, id desc",
+        )
+        return [token._omni_api_values() for token in tokens]
+
+    def omni_api_send_add_link(self):
+        """Email the customer a single-use link to add a payment method.
+
+        Returns ``{"customer_id", "email"}`` (where the link was sent).
+        """
+        self.env["payment.token"]._omni_api_check_manager()
+        partner = self._omni_api_customer()
+        contact = self.exists()
+        recipient = contact if contact.email else partner
+        contact.action_omni_send_payment_link()
+        return {"customer_id": partner.id, "email": recipient.email}
+
+    def omni_api_set_payment_mode(self, mode):
+        """Switch the customers' payment mode: "automatic" (charge the default method) or
+        "manual" (bank transfer; open dunning is paused). Returns the new mode."""
+        self.env["payment.token"]._omni_api_check_manager()
+        modes = dict(self._fields["omni_payment_mode"]._description_selection(self.env))
+        if mode not in modes:
+            raise UserError(
+                self.env._(
+                    "Unknown payment mode '%(mode)s': use one of %(modes)s.",
+                    mode=mode,
+                    modes=", ".join(f"'{key}'" for key in modes),
+                )
+            )
+        customers = self._omni_api_customers()
+        customers.check_access("write")
+        customers.filtered(lambda p: p.omni_payment_mode != mode).write({"omni_payment_mode": mode})
+        return [{"customer_id": c.id, "payment_mode": c.omni_payment_mode} for c in customers]
+
+    def omni_api_dunning_state(self):
+        """Where each customer stands after failed charges.
+
+        Returns one dict per customer: ``{"customer_id", "payment_mode", "state" ("active",
+        "grace", "warning", "suspended", "terminated"), "case_state" (False when no open
+        dunning, else "open", "waiting", "paused"), "amount_due", "currency", "since" (day of
+        the first failed charge, YYYY-MM-DD), "day", "last_attempt" (UTC, YYYY-MM-DD
+        HH:MM:SS), "reason" (why the last charge failed), "hard_decline"}``.
+        """
+        customers = self._omni_api_customers()
+        self.env["omni.dunning.case"].check_access("read")
+        cases = self.env["omni.dunning.case"].search(
+            [
+                ("partner_id", "in", customers.ids),
+                ("company_id", "=", self.env.company.id),
+                ("state", "!=", "resolved"),
+            ]
+        )
+        result = []
+        for customer in customers:
+            case = cases.filtered(lambda c, p=customer: c.partner_id == p)[:1]
+            result.append(
+                {
+                    "customer_id": customer.id,
+                    "payment_mode": customer.omni_payment_mode,
+                    "state": customer.omni_dunning_state,
+                    "case_state": case.state or False,
+                    "amount_due": case.amount_due if case else 0.0,
+                    "currency": (case.currency_id or self.env.company.currency_id).name,
+                    "since": fields.Date.to_string(case.started_on) if case else False,
+                    "day": case.day if case else 0,
+                    "last_attempt": (
+                        fields.Datetime.to_string(case.last_attempt_on)
+                        if case.last_attempt_on
+                        else False
+                    ),
+                    "reason": case.decline_reason or "",
+                    "hard_decline": bool(case.hard_decline),
+                }
+            )
+        return result

@@ -17,3 +17,4 @@ from . import test_pan_guard
 from . import test_audit
 from . import test_adversarial
 from . import test_faults
+from . import test_external_api

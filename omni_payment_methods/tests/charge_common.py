@@ -33,6 +33,7 @@ class FakePaymentIntents:
         self.requests = []  # every request received, keys included
         self.lock = threading.Lock()
 
+    # Stripe SDK stand-in, not an Odoo model: there is no super() to call.
     def create(self, params, options=None):  # pylint: disable=method-required-super
         key = (options or {}).get("idempotency_key")
         with self.lock:

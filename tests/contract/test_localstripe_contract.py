@@ -351,7 +351,8 @@ def test_three_d_secure_card_off_session(stripe_client, customer):
     ],
 )
 def test_payment_intent_parameters_localstripe_rejects(stripe_client, customer, param, value):
-    # localstripe gap: real Stripe accepts these.
+    # localstripe gap: real Stripe accepts these. (It also refuses `description`, which
+    # payment_stripe always sends: tools/localstripe_server.py drops it, tested below.)
     pm = attach(stripe_client, new_card(stripe_client, VISA), customer)
     params = {"amount": 100, "currency": "eur", "customer": customer.id, "payment_method": pm.id}
     with pytest.raises(stripe.InvalidRequestError) as info:
