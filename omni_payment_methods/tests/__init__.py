@@ -12,3 +12,4 @@ from . import test_charging
 from . import test_dunning
 from . import test_portal_payment_methods
 from . import test_browser_e2e
+from . import test_bank_accounts
