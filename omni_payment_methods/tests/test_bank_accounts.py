@@ -134,6 +134,30 @@ class TestSepaAddLocalStripe(PortalFlowMixin, LocalStripeMixin, OmniCommon, Http
         self.assertIn("An email address is required", result["error"])
         self.assertFalse(self.Setup.search([("partner_id", "=", self.customer.id)]))
 
+    def test_staff_dialog_says_email_is_required_and_server_refuses(self):
+        new_test_user(
+            self.env,
+            "omni_bank_manager",
+            groups="base.group_user,base.group_partner_manager,"
+            "omni_payment_methods.group_omni_payment_method_manager",
+        )
+        self.customer.email = False
+        self.authenticate("omni_bank_manager", "omni_bank_manager")
+        page = self.url_open(f"/omni/payment_method/staff/{self.customer.id}").text
+        self.assertIn("Add the customer's email address first.", page)
+        self.assertIn("Read the mandate to the customer", page)
+        csrf = self._csrf(f"/omni/payment_method/staff/{self.customer.id}")
+        result = self._start(
+            csrf,
+            mode="staff",
+            partner_id=self.customer.id,
+            consent="1",
+            method_type="acss_debit",
+            country_id="",
+        )
+        self.assertIn("An email address is required", result["error"])
+        self.assertFalse(self.Setup.search([("partner_id", "=", self.customer.id)]))
+
     def test_account_holder_is_required(self):
         result = self._start_sepa(holder_name="")
         self.assertIn("account holder's name", result["error"])
@@ -555,6 +579,15 @@ class TestSepaDebitWebhooks(LocalStripeChargeCommon, PaymentHttpCommon):
             self._run_charges()
         attempt = self._attempts(invoice)
         self.assertEqual((attempt.state, attempt.transaction_id.state), ("processing", "pending"))
+        # Until Stripe confirms, the customer's invoice shows the payment as pending (Odoo's
+        # portal) and staff see the charge "Processing".
+        self.env.flush_all()
+        page = self.url_open(invoice.get_portal_url()).text
+        self.assertRegex(page, r'class="[^"]*badge[^"]*">\s*(?:<[^>]*>\s*)*Pending')
+        self.assertEqual(
+            dict(self.Attempt._fields["state"]._description_selection(self.env))[attempt.state],
+            "Processing",
+        )
         intent = dict(
             fake.by_key[attempt.idempotency_key]["intent"],
             status="succeeded",
