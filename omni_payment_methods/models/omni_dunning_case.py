@@ -50,7 +50,7 @@ class OmniDunningCase(models.Model):
     last_run_at = fields.Datetime(
         readonly=True, help="Last time the dunning job looked at the case (once a day)."
     )
-    day = fields.Integer(string="Day", compute="_compute_day")
+    day = fields.Integer(compute="_compute_day")
     invoice_ids = fields.Many2many(
         comodel_name="account.move",
         relation="omni_dunning_case_invoice_rel",
@@ -75,9 +75,7 @@ class OmniDunningCase(models.Model):
         readonly=True,
         help="A new payment method was set at this time: the job retries at once.",
     )
-    amount_due = fields.Monetary(
-        compute="_compute_amount_due", currency_field="currency_id", string="Amount Due"
-    )
+    amount_due = fields.Monetary(compute="_compute_amount_due", currency_field="currency_id")
     omni_update_url = fields.Char(
         string="Update Link",
         compute="_compute_links",

@@ -33,7 +33,7 @@ class FakePaymentIntents:
         self.requests = []  # every request received, keys included
         self.lock = threading.Lock()
 
-    def create(self, params, options=None):
+    def create(self, params, options=None):  # pylint: disable=method-required-super
         key = (options or {}).get("idempotency_key")
         with self.lock:
             self.requests.append((key, params))
