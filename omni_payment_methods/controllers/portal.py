@@ -10,6 +10,7 @@ from odoo.http import request
 
 from odoo.addons.payment.controllers.portal import PaymentPortal
 
+from ..lib import stripe_api
 from ..models.omni_payment_setup import OmniRateLimited
 from ..models.res_partner import LINK_ROUTE
 
@@ -234,7 +235,14 @@ class OmniPaymentMethodsPortal(PaymentPortal):
 
     @staticmethod
     def _omni_form_values(provider_sudo, mode, partner, cancel_url=None, link_payload=None):
+        Token = request.env["payment.token"]
+        company = partner.commercial_partner_id.company_id or request.env.company
         return {
+            "mandate_texts": {
+                pm_type: Token._omni_mandate_wording(pm_type, company)
+                for pm_type in stripe_api.BANK_SETUP_TYPES
+            },
+            "billing_email": request.env["omni.payment.setup"]._omni_billing_email(partner),
             "partner": partner.commercial_partner_id,
             "omni_form": {
                 "partner_id": partner.commercial_partner_id.id if mode == "staff" else "",
@@ -342,9 +350,13 @@ class OmniPaymentMethodsPortal(PaymentPortal):
         country_id=None,
         nickname="",
         consent=None,
+        method_type="card",
         **kwargs,
     ):
         """Check who asks, the limits and the attempt rate; create the SetupIntent.
+
+        ``method_type`` is the Stripe PaymentMethod type to save: a card, or a bank debit
+        (sepa_debit, acss_debit, us_bank_account) with its mandate.
 
         Answers JSON: ``{setup_id, handle, client_secret}`` or ``{error}``.
         """
@@ -355,8 +367,13 @@ class OmniPaymentMethodsPortal(PaymentPortal):
             partner, link_sudo, consent_text = self._omni_setup_partner(
                 mode, link=link, partner_id=partner_id, consent=consent
             )
+            if method_type not in stripe_api.SETUP_TYPES:
+                raise UserError(request.env._("This kind of payment method cannot be saved."))
+            is_card = method_type == "card"
             if not (holder_name or "").strip():
-                raise UserError(request.env._("Enter the cardholder's name."))
+                if is_card:
+                    raise UserError(request.env._("Enter the cardholder's name."))
+                raise UserError(request.env._("Enter the account holder's name."))
             # sudo: countries are public data.
             country = (
                 country_id
@@ -365,8 +382,14 @@ class OmniPaymentMethodsPortal(PaymentPortal):
                 .browse(int(country_id) if str(country_id).isdigit() else 0)
                 .exists()
             )
-            if not country:
+            if not country and is_card:
                 raise UserError(request.env._("Choose the country of the card."))
+            if not is_card:
+                # The customer accepts the debit mandate of the scheme, whatever the channel
+                # (staff read it to the customer on the phone).
+                consent_text = request.env["payment.token"]._omni_mandate_wording(
+                    method_type, partner.commercial_partner_id.company_id or request.env.company
+                )
             with request.env.cr.savepoint():
                 setup, client_secret, handle = Setup._omni_start(
                     partner.sudo(),  # sudo: the partner was authorized above
@@ -375,13 +398,23 @@ class OmniPaymentMethodsPortal(PaymentPortal):
                     link=link_sudo,
                     nickname=nickname,
                     consent_text=consent_text,
+                    method_type=method_type,
                 )
         except OmniRateLimited as exc:
             Setup._omni_log_blocked(partner, mode, ip_address, exc.args[0])
             return self._json({"error": exc.args[0]})
         except (UserError, ValidationError) as exc:
             return self._json({"error": exc.args[0]})
-        return self._json({"setup_id": setup.id, "handle": handle, "client_secret": client_secret})
+        return self._json(
+            {
+                "setup_id": setup.id,
+                "handle": handle,
+                "client_secret": client_secret,
+                "method_type": method_type,
+                # Stripe requires it on SEPA and ACSS methods (the mandate confirmation).
+                "billing_email": Setup._omni_billing_email(partner),
+            }
+        )
 
     @http.route(f"{SETUP_ROUTE}/<int:setup_id>/fail", type="http", auth="public", methods=["POST"])
     def omni_setup_fail(self, setup_id, handle=None, code=None, message=None, **kwargs):

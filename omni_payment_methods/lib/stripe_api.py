@@ -29,6 +29,14 @@ SUPPORTED_TYPES = {
     "au_becs_debit": BANK,
 }
 FUNDING_VALUES = ("credit", "debit", "prepaid")
+# Bank debits the add flow saves for off-session charges (SetupIntent with usage
+# off_session), and the currency of the mandate Stripe requires for each, if any.
+BANK_SETUP_TYPES = ("sepa_debit", "acss_debit", "us_bank_account")
+SETUP_TYPES = ("card", *BANK_SETUP_TYPES)
+# Stripe refuses these PaymentMethods without billing_details[email] (the mandate
+# confirmation and debit notifications are emailed to it).
+EMAIL_REQUIRED_TYPES = ("sepa_debit", "acss_debit")
+MANDATE_STATUSES = ("active", "inactive", "pending")
 
 # Error categories the Odoo layer turns into translated messages.
 ERROR_UNREACHABLE = "unreachable"
@@ -166,6 +174,62 @@ def payment_method_values(payment_method):
             }
         )
     return values
+
+
+def setup_intent_params(pm_type, customer, metadata, acss_transaction_type="business"):
+    """Parameters of the SetupIntent that saves a ``pm_type`` method for off-session use.
+
+    ACSS needs its mandate options (a sporadic schedule: invoices are debited as they fall
+    due) and the currency of the mandate (CAD); US bank accounts are verified instantly
+    through Financial Connections when possible, else by micro-deposits.
+    """
+    if pm_type not in SETUP_TYPES:
+        raise ValueError(f"Unsupported payment method type {pm_type!r}")
+    params = {
+        "customer": customer,
+        "usage": "off_session",
+        "payment_method_types": [pm_type],
+        "metadata": metadata,
+    }
+    if pm_type == "acss_debit":
+        params["payment_method_options"] = {
+            "acss_debit": {
+                "currency": "cad",
+                "mandate_options": {
+                    "payment_schedule": "sporadic",
+                    "transaction_type": acss_transaction_type,
+                },
+                "verification_method": "automatic",
+            }
+        }
+    elif pm_type == "us_bank_account":
+        params["payment_method_options"] = {
+            "us_bank_account": {
+                "verification_method": "automatic",
+                "financial_connections": {"permissions": ["payment_method"]},
+            }
+        }
+    return params
+
+
+def mandate_values(mandate=None, payment_method=None):
+    """Map a Stripe Mandate (current API) to ``(reference, status)``.
+
+    Without a Mandate object (localstripe has none), the reference SEPA PaymentMethods
+    carried in the older API shape is used, with the status ``active``: a succeeded
+    SetupIntent means the mandate was accepted.
+    """
+    mandate = as_dict(mandate) or {}
+    if mandate:
+        details = as_dict(mandate.get("payment_method_details")) or {}
+        specific = as_dict(details.get(details.get("type"))) or {}
+        reference = specific.get("reference") or mandate.get("id")
+        status = mandate.get("status")
+        return reference or False, status if status in MANDATE_STATUSES else False
+    pm = as_dict(payment_method) or {}
+    details = as_dict(pm.get(pm.get("type"))) or {}
+    reference = details.get("mandate_reference")
+    return (reference or False), ("active" if reference else False)
 
 
 def customer_id_of(payment_method):

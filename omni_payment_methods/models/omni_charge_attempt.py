@@ -66,6 +66,9 @@ class OmniChargeAttempt(models.Model):
         index=True,
         ondelete="cascade",
     )
+    invoice_payment_state = fields.Selection(
+        related="invoice_id.payment_state", string="Invoice Payment Status"
+    )
     partner_id = fields.Many2one(
         comodel_name="res.partner",
         string="Customer",

@@ -11,7 +11,7 @@ from odoo.tools import SQL
 
 from ..lib import expiry as expiry_lib
 from ..lib import stripe_api
-from .payment_token import CHANNELS
+from .payment_token import CHANNELS, CONSENT_VERSION
 
 _logger = logging.getLogger(__name__)
 
@@ -38,6 +38,22 @@ EXPIRY_CODES = {
 CVC_CODES = {"incorrect_cvc", "invalid_cvc", "incomplete_cvc"}
 DECLINE_CODES = {"card_declined", "do_not_honor", "generic_decline", "insufficient_funds"}
 AUTH_CODES = {"setup_intent_authentication_failure", "authentication_required"}
+IBAN_CODES = {"invalid_bank_account_iban", "incomplete_iban", "invalid_iban"}
+
+METHOD_TYPES = [
+    ("card", "Card"),
+    ("sepa_debit", "SEPA Direct Debit"),
+    ("acss_debit", "Canadian pre-authorized debit"),
+    ("us_bank_account", "US bank account (ACH)"),
+]
+# The Odoo payment method of the token saved for each Stripe type: the one payment_stripe
+# maps back to that type when Odoo charges the token (ACSS has none in Odoo: the addon's).
+ODOO_PAYMENT_METHODS = {
+    "card": "payment.payment_method_card",
+    "sepa_debit": "payment.payment_method_sepa_direct_debit",
+    "acss_debit": "omni_payment_methods.payment_method_acss_debit",
+    "us_bank_account": "payment.payment_method_ach_direct_debit",
+}
 
 
 class OmniRateLimited(UserError):
@@ -83,6 +99,12 @@ class OmniPaymentSetup(models.Model):
     link_id = fields.Many2one(comodel_name="omni.payment.link", readonly=True, ondelete="set null")
     nickname = fields.Char(readonly=True)
     consent_text = fields.Text(readonly=True)
+    method_type = fields.Selection(
+        selection=METHOD_TYPES,
+        required=True,
+        default="card",
+        readonly=True,
+    )
     stripe_customer_ref = fields.Char(string="Stripe Customer", readonly=True)
     setup_intent_ref = fields.Char(string="Stripe SetupIntent", readonly=True, index=True)
     state = fields.Selection(
@@ -196,8 +218,17 @@ class OmniPaymentSetup(models.Model):
     # === FLOW === #
 
     @api.model
-    def _omni_start(self, partner, channel, ip_address=None, link=None, nickname=None, **extra):
-        """Create the SetupIntent of a new attempt.
+    def _omni_start(
+        self,
+        partner,
+        channel,
+        ip_address=None,
+        link=None,
+        nickname=None,
+        method_type="card",
+        **extra,
+    ):
+        """Create the SetupIntent of a new attempt (a card or a bank debit, ``method_type``).
 
         :return: (attempt, Stripe client secret, handle): the handle is the browser's proof
             that it started the attempt (only its hash is stored).
@@ -207,7 +238,17 @@ class OmniPaymentSetup(models.Model):
         """
         commercial = partner.commercial_partner_id
         provider = self._omni_provider(commercial)
-        self._omni_check_method_limit(commercial, "card")
+        if method_type not in stripe_api.SETUP_TYPES:
+            raise UserError(self.env._("This kind of payment method cannot be saved."))
+        self._omni_check_method_limit(commercial, stripe_api.method_kind(method_type))
+        if method_type in stripe_api.EMAIL_REQUIRED_TYPES and not self._omni_billing_email(partner):
+            raise UserError(
+                self.env._(
+                    "An email address is required to save this bank account: the bank's "
+                    "mandate confirmation is sent to it. Add the customer's email address "
+                    "first."
+                )
+            )
         self._omni_check_rate(commercial, ip_address)
         handle = secrets.token_urlsafe(24)
         setup = self.create(
@@ -220,6 +261,7 @@ class OmniPaymentSetup(models.Model):
                 "ip_address": ip_address,
                 "link_id": link.id if link else False,
                 "nickname": (nickname or "").strip()[:64] or False,
+                "method_type": method_type,
                 **extra,
             }
         )
@@ -227,18 +269,24 @@ class OmniPaymentSetup(models.Model):
         try:
             customer_ref = setup._omni_stripe_customer(client)
             intent = client.v1.setup_intents.create(
-                {
-                    "customer": customer_ref,
-                    "usage": "off_session",
-                    "payment_method_types": ["card"],
-                    "metadata": {"odoo_setup_id": str(setup.id), "channel": channel},
-                },
+                stripe_api.setup_intent_params(
+                    method_type,
+                    customer_ref,
+                    {"odoo_setup_id": str(setup.id), "channel": channel},
+                    acss_transaction_type="business" if commercial.is_company else "personal",
+                ),
                 {"idempotency_key": setup._omni_key("setup_intent")},
             )
         except Exception as exc:  # noqa: BLE001 - every SDK error becomes a user message
             raise provider._omni_stripe_user_error(exc) from exc
         setup.write({"stripe_customer_ref": customer_ref, "setup_intent_ref": intent["id"]})
         return setup, intent["client_secret"], handle
+
+    @api.model
+    def _omni_billing_email(self, partner):
+        """The email address the bank's mandate confirmation goes to (the contact's, else
+        the customer's)."""
+        return partner.email or partner.commercial_partner_id.email or ""
 
     @api.model
     def _omni_from_handle(self, setup_id, handle):
@@ -309,6 +357,11 @@ class OmniPaymentSetup(models.Model):
         the person adding the method sees."""
         self.ensure_one()
         text = self._omni_error_message(code, message)
+        if self.method_type != "card" and (code or "") not in IBAN_CODES:
+            text = self.env._(
+                "The bank account could not be saved: %(detail)s",
+                detail=message or code or self.env._("no details given"),
+            )
         if self.state == "pending":
             self.write(
                 {
@@ -340,6 +393,8 @@ class OmniPaymentSetup(models.Model):
             return self.env._("The card was declined by its bank. Please use another card.")
         if code in AUTH_CODES:
             return self.env._("The card could not be authenticated. Please try again.")
+        if code in IBAN_CODES:
+            return self.env._("The IBAN is not valid. Check it and try again.")
         if message and message != "Bad request":
             return self.env._("The card could not be saved: %(detail)s", detail=message)
         return self.env._("The card details are incomplete or not valid. Check them and try again.")
@@ -392,6 +447,19 @@ class OmniPaymentSetup(models.Model):
         except Exception as exc:  # noqa: BLE001 - every SDK error becomes a user message
             raise provider._omni_stripe_user_error(exc) from exc
         if intent.get("status") != "succeeded" or not intent.get("payment_method"):
+            next_action = intent.get("next_action") or {}
+            if next_action.get("type") == "verify_with_microdeposits":
+                raise UserError(
+                    self.env._(
+                        "Stripe is verifying this bank account with two small deposits; it "
+                        "cannot be saved before they are confirmed. Try again once they "
+                        "appear on the account, or choose instant verification."
+                    )
+                )
+            if self.method_type != "card":
+                raise UserError(
+                    self.env._("Stripe has not confirmed the bank account yet. Please try again.")
+                )
             raise UserError(self.env._("Stripe has not confirmed the card yet. Please try again."))
         pm_ref = intent["payment_method"]
         if isinstance(pm_ref, dict):
@@ -410,18 +478,33 @@ class OmniPaymentSetup(models.Model):
                 )
         except Exception as exc:  # noqa: BLE001 - every SDK error becomes a user message
             raise provider._omni_stripe_user_error(exc) from exc
+        mandate = None
+        mandate_ref = intent.get("mandate")
+        if isinstance(mandate_ref, dict):
+            mandate, mandate_ref = mandate_ref, mandate_ref.get("id")
+        elif mandate_ref:
+            try:
+                mandate = stripe_api.as_dict(client.v1.mandates.retrieve(mandate_ref))
+            except Exception as exc:  # noqa: BLE001 - the mandate id alone is enough to charge
+                _logger.warning("mandate %s not read from Stripe: %s", mandate_ref, exc)
+                mandate = {"id": mandate_ref}
         try:
             # Whatever refuses the method from here on, it does not stay attached in Stripe.
             with self.env.cr.savepoint():
-                return self._omni_save_token(pm_ref, pm)
+                return self._omni_save_token(pm_ref, pm, mandate=mandate)
         except Exception:
             self._omni_detach(client, pm_ref)
             raise
 
-    def _omni_save_token(self, pm_ref, pm):
-        """Check the confirmed PaymentMethod ``pm`` and create its token."""
+    def _omni_save_token(self, pm_ref, pm, mandate=None):
+        """Check the confirmed PaymentMethod ``pm`` and create its token; ``mandate`` is the
+        Stripe Mandate of a bank debit (None for cards, and with localstripe)."""
         self.ensure_one()
         values = stripe_api.payment_method_values(pm)
+        if values.get("stripe_pm_type") != self.method_type:
+            raise UserError(
+                self.env._("Stripe confirmed another kind of payment method than the one asked.")
+            )
         exp = expiry_lib.expiry_date(values.get("card_exp_month"), values.get("card_exp_year"))
         if exp and exp < fields.Date.context_today(self):
             raise UserError(self._omni_error_message("expired_card"))
@@ -431,7 +514,7 @@ class OmniPaymentSetup(models.Model):
         token = self.env["payment.token"].create(
             {
                 "provider_id": self.provider_id.id,
-                "payment_method_id": self.env.ref("payment.payment_method_card").id,
+                "payment_method_id": self.env.ref(ODOO_PAYMENT_METHODS[self.method_type]).id,
                 "partner_id": (self.token_partner_id or self.partner_id).id,
                 "payment_details": values.get("payment_details") or "",
                 "provider_ref": self.stripe_customer_ref,
@@ -442,7 +525,21 @@ class OmniPaymentSetup(models.Model):
             }
         )
         token._omni_capture_stripe_details(pm)
-        token._omni_record_authorization(self.consent_text or None)
+        if values.get("method_kind") == stripe_api.BANK:
+            reference, status = stripe_api.mandate_values(mandate, pm)
+            token.with_context(omni_stripe_sync=True).write(
+                {
+                    # payment_stripe passes this id with each charge of the token.
+                    "stripe_mandate": (mandate or {}).get("id") or False,
+                    "omni_mandate_reference": reference,
+                    "omni_mandate_status": status,
+                }
+            )
+            token._omni_record_authorization(
+                self.consent_text or None, version=f"{self.method_type}-{CONSENT_VERSION}"
+            )
+        else:
+            token._omni_record_authorization(self.consent_text or None)
         self.write({"state": "done", "token_id": token.id})
         if self.link_id and not self.link_id._omni_consume(token):
             raise UserError(self.env._("This link was already used. Ask us for a new one."))

@@ -39,6 +39,8 @@ IMMUTABLE_FIELDS = frozenset(
         "fingerprint",
         "card_wallet",
         "bank_name",
+        "omni_mandate_reference",
+        "omni_mandate_status",
         "added_on",
         "added_by_id",
         "added_channel",
@@ -127,6 +129,19 @@ class PaymentToken(models.Model):
     )
     card_wallet = fields.Char(string="Wallet", readonly=True)
     bank_name = fields.Char(readonly=True)
+    omni_mandate_reference = fields.Char(
+        string="Mandate Reference",
+        readonly=True,
+        copy=False,
+        help="The reference of the debit mandate the customer accepted (bank accounts); "
+        "the mandate id Odoo passes with each charge is in 'Stripe Mandate'.",
+    )
+    omni_mandate_status = fields.Selection(
+        selection=[("active", "Active"), ("inactive", "Inactive"), ("pending", "Pending")],
+        string="Mandate Status",
+        readonly=True,
+        copy=False,
+    )
     issuer_display = fields.Char(string="Issuer", compute="_compute_issuer_display")
     expiry_days_left = fields.Integer(
         string="Days Until Expiry",
@@ -775,6 +790,43 @@ class PaymentToken(models.Model):
             "I authorize the company to save this payment method and to charge it for my "
             "future invoices until I remove it."
         )
+
+    @api.model
+    def _omni_mandate_wording(self, pm_type, company=None):
+        """The debit mandate the customer accepts when saving a bank account of ``pm_type``
+        (Stripe's recommended wording for each scheme)."""
+        company_name = (company or self.env.company).name
+        if pm_type == "sepa_debit":
+            return self.env._(
+                "By providing your IBAN and confirming, you authorise (A) %(company)s and "
+                "Stripe, our payment service provider, to send instructions to your bank to "
+                "debit your account and (B) your bank to debit your account in accordance "
+                "with those instructions. As part of your rights, you are entitled to a "
+                "refund from your bank under the terms and conditions of your agreement with "
+                "your bank. A refund must be claimed within 8 weeks starting from the date on "
+                "which your account was debited. Your rights are explained in a statement "
+                "that you can obtain from your bank.",
+                company=company_name,
+            )
+        if pm_type == "acss_debit":
+            return self.env._(
+                "I authorize %(company)s and Stripe, its payment service provider, to debit "
+                "this Canadian bank account, by pre-authorized debit, for the invoices I owe "
+                "as they fall due (sporadic debits), until I revoke this authorization. The "
+                "mandate confirmation is sent to my email address.",
+                company=company_name,
+            )
+        if pm_type == "us_bank_account":
+            return self.env._(
+                "By confirming, you authorize %(company)s to debit the bank account specified "
+                "for any amount owed for charges arising from your use of %(company)s' services "
+                "and/or purchase of products from %(company)s, pursuant to %(company)s' terms, "
+                "until this authorization is revoked. You may amend or cancel this "
+                "authorization at any time by providing notice to %(company)s with 30 (thirty) "
+                "days notice.",
+                company=company_name,
+            )
+        return ""
 
     def _omni_record_authorization(self, consent_text=None, version=CONSENT_VERSION):
         """Record the customer's consent to off-session charges of these methods.

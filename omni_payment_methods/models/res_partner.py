@@ -52,6 +52,13 @@ class ResPartner(models.Model):
         compute="_compute_omni_has_methods",
         search="_search_omni_has_bank_account",
     )
+    omni_has_authorized_method = fields.Boolean(
+        string="Authorized for automatic charges",
+        compute="_compute_omni_has_authorized_method",
+        search="_search_omni_has_authorized_method",
+        help="The customer has at least one saved payment method whose consent to "
+        "automatic (off-session) charges is recorded.",
+    )
     omni_payment_mode = fields.Selection(
         selection=[
             ("automatic", "Automatic (charge the default payment method)"),
@@ -111,6 +118,28 @@ class ResPartner(models.Model):
             commercial_id = partner.commercial_partner_id.id
             partner.omni_has_card = (commercial_id, "card") in kinds
             partner.omni_has_bank_account = (commercial_id, "bank") in kinds
+
+    @api.depends("commercial_partner_id")
+    @api.depends_context("uid", "allowed_company_ids")
+    def _compute_omni_has_authorized_method(self):
+        groups = self.env["payment.token"]._read_group(
+            [
+                ("commercial_partner_id", "in", self.commercial_partner_id.ids),
+                ("omni_authorized", "=", True),
+            ],
+            ["commercial_partner_id"],
+        )
+        authorized = {partner.id for (partner,) in groups}
+        for partner in self:
+            partner.omni_has_authorized_method = partner.commercial_partner_id.id in authorized
+
+    def _search_omni_has_authorized_method(self, operator, value):
+        if operator not in ("=", "!="):
+            return NotImplemented
+        positive = (operator == "=") == bool(value)
+        query = self.env["payment.token"]._search([("omni_authorized", "=", True)])
+        domain = [("commercial_partner_id", "in", query.subselect("commercial_partner_id"))]
+        return domain if positive else ["!", *domain]
 
     def _omni_search_has_kind(self, kind, operator, value):
         if operator not in ("=", "!="):

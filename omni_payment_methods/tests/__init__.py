@@ -18,3 +18,4 @@ from . import test_audit
 from . import test_adversarial
 from . import test_faults
 from . import test_external_api
+from . import test_bank_accounts

@@ -142,6 +142,51 @@ class TestBrowserE2E(LocalStripeMixin, OmniCommon, HttpCase):
 
     # === PORTAL === #
 
+    def test_portal_add_sepa_account(self):
+        """A SEPA bank account in the portal: the mandate shown, the IBAN typed into the
+        field Stripe.js confirms with (localstripe's fake: a plain field, no iban element)."""
+        with self._page() as page:
+            self._login(page, "omni_e2e_portal", "omni_e2e_portal_pw", "/my/payment_method/add")
+            page.wait_for_selector(".o_omni_add_payment_method.o_omni_ready")
+            page.select_option("select[name=method_type]", "sepa_debit")
+            expect(page.locator(".o_omni_mandate_sepa_debit")).to_contain_text(
+                "you are entitled to a refund from your bank"
+            )
+            expect(page.locator(".o_omni_email_note")).to_contain_text(
+                "The mandate confirmation is emailed to"
+            )
+            expect(page.locator(".o_omni_card_element")).to_be_hidden()
+            expect(page.locator(".o_omni_submit .o_omni_for_bank")).to_be_visible()
+            expect(page.locator(".o_omni_submit .o_omni_for_card")).to_be_hidden()
+            page.fill("input[name=holder_name]", "Ada Lovelace")
+            page.fill("input[name=nickname]", "Main account")
+            page.locator(".o_omni_iban_element input").fill("DE89 3704 0044 0532 0130 00")
+            self._shot(page, "portal_add_sepa.png")
+            page.click(".o_omni_submit")
+            page.wait_for_url("**/my/payment_method")
+            expect(page.locator(".o_omni_flash")).to_contain_text("ending in 3000 has been added")
+            self.env.invalidate_all()
+            token = self.Token.search([("commercial_partner_id", "=", self.customer.id)])
+            self.assertRecordValues(
+                token,
+                [
+                    {
+                        "method_kind": "bank",
+                        "stripe_pm_type": "sepa_debit",
+                        "payment_details": "3000",
+                        "nickname": "Main account",
+                        "omni_mandate_status": "active",
+                        "omni_authorized": True,
+                    }
+                ],
+            )
+            row = page.locator(f"[data-token-id='{token.id}']")
+            expect(row.locator(".o_omni_authorized")).to_contain_text(
+                "Authorized for automatic payments"
+            )
+            expect(row.locator(".o_omni_mandate")).to_contain_text("NXDSYREGC9PSMKWY")
+            self._shot(page, "portal_payment_methods_sepa.png")
+
     def test_portal_add_set_default_rename_delete(self):
         base = self.base_url()
         with self._page() as page:

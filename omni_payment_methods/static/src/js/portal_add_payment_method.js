@@ -19,7 +19,11 @@ publicWidget.registry.OmniAddPaymentMethod = publicWidget.Widget.extend({
         });
         this._onPageHide = () => this.setup.abandon();
         window.addEventListener("pagehide", this._onPageHide);
-        await this.setup.mount(this.el.querySelector(".o_omni_card_element"));
+        await this.setup.mount(
+            this.el.querySelector(".o_omni_card_element"),
+            this.el.querySelector(".o_omni_iban_element")
+        );
+        this._showMethodType();
         this.el.classList.add("o_omni_ready");
     },
 
@@ -31,9 +35,37 @@ publicWidget.registry.OmniAddPaymentMethod = publicWidget.Widget.extend({
         this._super(...arguments);
     },
 
-    _onEdit() {
+    _onEdit(ev) {
         // A corrected field clears the previous message.
         this._showError("");
+        if (ev && ev.target && ev.target.name === "method_type") {
+            this._showMethodType();
+        }
+    },
+
+    _methodType() {
+        return this.el.querySelector("select[name='method_type']")?.value || "card";
+    },
+
+    /** Show the fields, mandate and button of the chosen kind of method. */
+    _showMethodType() {
+        const type = this._methodType();
+        const isCard = type === "card";
+        const toggle = (selector, visible) => {
+            for (const el of this.el.querySelectorAll(selector)) {
+                el.classList.toggle("d-none", !visible);
+            }
+        };
+        toggle(".o_omni_for_card", isCard);
+        toggle(".o_omni_for_bank", !isCard);
+        toggle(".o_omni_for_sepa", type === "sepa_debit");
+        toggle(".o_omni_for_email_bank", type === "sepa_debit" || type === "acss_debit");
+        for (const el of this.el.querySelectorAll(".o_omni_mandate_text")) {
+            el.classList.toggle("d-none", el.dataset.methodType !== type);
+        }
+        if (type === "sepa_debit") {
+            this.setup.mountIban();
+        }
     },
 
     _showError(message) {
@@ -53,6 +85,7 @@ publicWidget.registry.OmniAddPaymentMethod = publicWidget.Widget.extend({
         try {
             result = await this.setup.submit({
                 mode: data.mode,
+                method_type: this._methodType(),
                 link: data.link || undefined,
                 holder_name: this.el.querySelector("input[name='holder_name']").value,
                 country_id: country.value,
