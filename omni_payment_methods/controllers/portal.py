@@ -44,9 +44,10 @@ class OmniPaymentMethodsPortal(PaymentPortal):
     def payment_method(self, **kwargs):
         """Override of `payment`: add the customer's saved methods with their actions.
 
-        Odoo's own form keeps showing below for providers other than Stripe; the Stripe
-        methods are managed by the addon (rules on default and deletion), so they are taken
-        out of Odoo's list, whose delete button would bypass those rules.
+        Odoo's own form keeps showing below for providers other than Stripe (with their
+        saved methods); the Stripe methods are managed by the addon (rules on default and
+        deletion, detach in Stripe), so they are listed by the addon and taken out of Odoo's
+        list, whose delete button would bypass those rules.
         """
         response = super().payment_method(**kwargs)
         partner = request.env.user.partner_id
@@ -69,7 +70,10 @@ class OmniPaymentMethodsPortal(PaymentPortal):
             request.env["payment.token"]
             .sudo()
             .search(
-                [("commercial_partner_id", "=", partner.commercial_partner_id.id)],
+                [
+                    ("commercial_partner_id", "=", partner.commercial_partner_id.id),
+                    ("provider_id.code", "=", "stripe"),
+                ],
                 order="is_default desc, added_on desc, id desc",
             )
         )

@@ -529,15 +529,27 @@ class TestAdversarialRoutes(AdversarialCase, OmniCommon, PaymentHttpCommon):
         _logger.info("adversarial routes: %s attacks, all refused", len(self.ROUTE_ATTACKS))
 
     def test_portal_page_lists_own_methods_only(self):
+        stripe = self.env.ref("payment.payment_provider_stripe")
+        owner = self.adv_tokens[("portal", "own")][:1].partner_id
+        own_stripe = self.env["payment.token"].create(
+            self._adv_token_vals(owner, stripe, "4343") | {"provider_ref": "cus_adv_portal"}
+        )
         self.authenticate("omni_adv_portal", "omni_adv_portal")
         response = self.url_open("/my/payment_method")
         self.assertEqual(response.status_code, 200)
-        own = self.adv_tokens[("portal", "own")]
-        for token in own:
-            self.assertIn(f'data-token-id="{token.id}"', response.text)
+
+        # Stripe methods are listed by the addon (data-token-id), those of other providers
+        # by Odoo's own payment form (data-payment-option-id) when it offers them.
+        def listed(token):
+            return (
+                f'data-token-id="{token.id}"' in response.text
+                or f'data-payment-option-id="{token.id}"' in response.text
+            )
+
+        self.assertTrue(listed(own_stripe), "the portal user's Stripe card is listed")
         for key in ("other", "other_company"):
             for token in self.adv_tokens[key]:
-                self.assertNotIn(f'data-token-id="{token.id}"', response.text)
+                self.assertFalse(listed(token), token)
 
     def test_reused_link(self):
         """A link is single-use: viewing it does not spend it, adding a method through it
