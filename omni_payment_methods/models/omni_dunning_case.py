@@ -324,16 +324,7 @@ class OmniDunningCase(models.Model):
         rendered = template._generate_template(self.ids, ("subject", "body_html", "email_from"))[
             self.id
         ]
-        # sudo: the job and staff post on the customer's thread whatever their rights on it.
-        self.partner_id.sudo().with_context(mail_create_nosubscribe=True).message_post(
-            body=rendered.get("body_html") or "",
-            subject=rendered.get("subject"),
-            email_from=rendered.get("email_from") or None,
-            partner_ids=recipient.ids,
-            message_type="comment",
-            subtype_xmlid="mail.mt_comment",
-            mail_auto_delete=False,
-        )
+        self.partner_id._omni_email_customer(rendered, recipient, self.company_id)
 
     def _omni_schedule_activity(self, level):
         self.ensure_one()

@@ -956,22 +956,8 @@ class PaymentToken(models.Model):
         self.ensure_one()
         if rendered is None:
             rendered = template._generate_template([self.id], REMINDER_RENDER_FIELDS)[self.id]
-        recipient = self._omni_reminder_recipient()
-        # sudo: the reminder is the company writing to its customer, whoever triggers it.
-        # Queued, not sent inline; and posting must not make the author (the cron's user or
-        # the staff member who pressed Notify) follow the customer.
-        customer = self.commercial_partner_id.sudo().with_context(
-            mail_notify_force_send=False, mail_create_nosubscribe=True
-        )
-        return customer.message_post(
-            body=rendered["body_html"],
-            subject=rendered["subject"],
-            email_from=rendered.get("email_from") or None,
-            author_id=self.company_id.partner_id.id,
-            partner_ids=recipient.ids,
-            message_type="comment",
-            subtype_xmlid="mail.mt_comment",
-            email_layout_xmlid="mail.mail_notification_light",
+        return self.commercial_partner_id._omni_email_customer(
+            rendered, self._omni_reminder_recipient(), self.company_id
         )
 
     def action_omni_notify(self):
@@ -1020,20 +1006,7 @@ class PaymentToken(models.Model):
         recipient = self._omni_reminder_recipient()
         if not recipient.email:
             return False
-        # sudo: the company writes to its customer; queued, and the author must not follow.
-        customer = self.commercial_partner_id.sudo().with_context(
-            mail_notify_force_send=False, mail_create_nosubscribe=True
-        )
-        return customer.message_post(
-            body=rendered["body_html"],
-            subject=rendered["subject"],
-            email_from=rendered.get("email_from") or None,
-            author_id=self.company_id.partner_id.id,
-            partner_ids=recipient.ids,
-            message_type="comment",
-            subtype_xmlid="mail.mt_comment",
-            email_layout_xmlid="mail.mail_notification_light",
-        )
+        return self.commercial_partner_id._omni_email_customer(rendered, recipient, self.company_id)
 
     # === EXTERNAL API === #
     # Public methods (no leading underscore) that integrations call through XML-RPC or

@@ -387,6 +387,27 @@ class ResPartner(models.Model):
             )
         )
 
+    def _omni_email_customer(self, rendered, recipient, company):
+        """Email ``recipient`` on behalf of ``company`` and keep it on this customer's
+        chatter; return the message. ``rendered``: a template's rendered subject,
+        body_html and email_from."""
+        self.ensure_one()
+        # sudo: the company writes to its customer, whoever triggers it (a job, staff).
+        # Queued, not sent inline; and posting must not make the author follow the customer.
+        customer = self.sudo().with_context(
+            mail_notify_force_send=False, mail_create_nosubscribe=True
+        )
+        return customer.message_post(
+            body=rendered.get("body_html") or "",
+            subject=rendered.get("subject"),
+            email_from=rendered.get("email_from") or None,
+            author_id=company.partner_id.id,
+            partner_ids=recipient.ids,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+            email_layout_xmlid="mail.mail_notification_light",
+        )
+
     def _omni_log_dunning(self, body):
         """A note on the customer's chatter."""
         for partner in self:
