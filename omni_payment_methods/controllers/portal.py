@@ -64,45 +64,34 @@ class OmniPaymentMethodsPortal(PaymentPortal):
         return response
 
     @staticmethod
-    def _omni_customer_tokens(partner):
-        # sudo: a portal user reads its own commercial entity's methods only (domain below).
-        return (
-            request.env["payment.token"]
-            .sudo()
-            .search(
-                [
-                    ("commercial_partner_id", "=", partner.commercial_partner_id.id),
-                    ("provider_id.code", "=", "stripe"),
-                ],
-                order="is_default desc, added_on desc, id desc",
-            )
+    def _omni_own_tokens_sudo(domain=()):
+        """The signed-in customer's tokens matching ``domain``, in sudo: portal users have no
+        rights on tokens, so ownership (the commercial entity) is the domain itself, checked
+        here before anything runs on the returned records."""
+        partner = request.env.user.partner_id
+        Token = request.env["payment.token"].sudo()  # sudo: ownership is the domain below
+        return Token.search(
+            [("commercial_partner_id", "=", partner.commercial_partner_id.id), *domain],
+            order="is_default desc, added_on desc, id desc",
         )
+
+    @classmethod
+    def _omni_customer_tokens(cls, partner):
+        return cls._omni_own_tokens_sudo([("provider_id.code", "=", "stripe")])
 
     @staticmethod
     def _omni_provider_sudo(partner):
+        # sudo: the provider's configuration is not readable by portal or public users.
+        Setup = request.env["omni.payment.setup"].sudo()
         try:
-            # sudo: the provider's configuration is not readable by portal or public users.
-            return request.env["omni.payment.setup"].sudo()._omni_provider(partner)
+            return Setup._omni_provider(partner)
         except UserError:
             return request.env["payment.provider"]
 
-    @staticmethod
-    def _omni_owned_token(token_id):
+    @classmethod
+    def _omni_owned_token(cls, token_id):
         """The live token ``token_id`` if it belongs to the signed-in customer, else 404."""
-        partner = request.env.user.partner_id
-        # sudo: portal users have no rights on tokens; ownership (the domain) is checked here,
-        # before any action runs on the returned record.
-        token_sudo = (
-            request.env["payment.token"]
-            .sudo()
-            .search(
-                [
-                    ("id", "=", token_id),
-                    ("commercial_partner_id", "=", partner.commercial_partner_id.id),
-                ],
-                limit=1,
-            )
-        )
+        token_sudo = cls._omni_own_tokens_sudo([("id", "=", token_id)])
         if not token_sudo or request.env.user._is_public():
             raise NotFound()
         return token_sudo
@@ -179,18 +168,7 @@ class OmniPaymentMethodsPortal(PaymentPortal):
     @http.route()
     def archive_token(self, token_id):
         """Override of `payment`: Odoo's delete button follows the addon's rules too."""
-        partner = request.env.user.partner_id
-        # sudo: ownership is the domain itself.
-        token_sudo = (
-            request.env["payment.token"]
-            .sudo()
-            .search(
-                [
-                    ("id", "=", token_id),
-                    ("commercial_partner_id", "=", partner.commercial_partner_id.id),
-                ]
-            )
-        )
+        token_sudo = self._omni_own_tokens_sudo([("id", "=", token_id)])
         if token_sudo:
             token_sudo._omni_delete()
 
@@ -241,6 +219,8 @@ class OmniPaymentMethodsPortal(PaymentPortal):
     def _omni_form_values(provider_sudo, mode, partner, cancel_url=None, link_payload=None):
         Token = request.env["payment.token"]
         company = partner.commercial_partner_id.company_id or request.env.company
+        # sudo: the list of countries is public data.
+        countries_sudo = request.env["res.country"].sudo().search([])
         return {
             "mandate_texts": {
                 pm_type: Token._omni_mandate_wording(pm_type, company)
@@ -256,8 +236,7 @@ class OmniPaymentMethodsPortal(PaymentPortal):
                 "link": link_payload or "",
                 "cancel_url": cancel_url or "",
             },
-            # sudo: the list of countries is public data.
-            "countries": request.env["res.country"].sudo().search([]),
+            "countries": countries_sudo,
             "default_country": partner.country_id or request.env.company.country_id,
             "consent_text": request.env["payment.token"]._omni_consent_wording(mode),
         }
