@@ -7,7 +7,7 @@ import psycopg2
 import stripe
 
 from odoo import Command, api, fields, models
-from odoo.tools import SQL, mute_logger
+from odoo.tools import SQL, float_compare, float_is_zero, mute_logger
 
 from odoo.addons.payment import utils as payment_utils
 
@@ -33,6 +33,14 @@ IDEMPOTENCY_WINDOW = datetime.timedelta(hours=23)
 
 # A charge Stripe did not confirm is sent again by a later run, not by the run that sent it.
 RESEND_DELAY = datetime.timedelta(minutes=10)
+
+# Charges started by staff (a payment taken with the customer, a bulk charge, a schedule of
+# installments): the customer's payment mode does not apply, and they are not the automatic
+# charge of the invoice (a failed one does not stop the automatic charging of the invoice).
+STAFF_ORIGINS = ("payment", "bulk", "installment")
+# Charges whose failure staff see at once (the result of the wizard, the bulk summary): no
+# dunning is started for them.
+NO_DUNNING_ORIGINS = ("payment", "bulk")
 
 # Attempts per invoice are numbered: attempt N of invoice I always sends the key derived from
 # (I, N), however many times it is re-sent.
@@ -87,6 +95,8 @@ class OmniChargeAttempt(models.Model):
             ("method", "New payment method"),
             ("staff", "Retry by staff"),
             ("payment", "Payment taken by staff"),
+            ("bulk", "Bulk charge"),
+            ("installment", "Installment"),
         ],
         required=True,
         readonly=True,
@@ -169,7 +179,7 @@ class OmniChargeAttempt(models.Model):
                AND NOT EXISTS (
                     SELECT 1 FROM omni_charge_attempt a
                      WHERE a.invoice_id = m.id
-                       AND a.origin != 'payment'
+                       AND a.origin NOT IN %(staff_origins)s
                        AND (a.state != 'not_sent' OR a.last_sent_at >= %(resend_after)s)
                )
              ORDER BY m.invoice_date_due, m.id
@@ -178,6 +188,7 @@ class OmniChargeAttempt(models.Model):
             """,
             today=today,
             resend_after=fields.Datetime.now() - RESEND_DELAY,
+            staff_origins=STAFF_ORIGINS,
             companies=tuple(self.env.companies.ids),
             limit=SQL("LIMIT %s", limit) if limit else SQL(),
             lock=SQL("FOR NO KEY UPDATE OF m SKIP LOCKED") if lock else SQL(),
@@ -251,6 +262,35 @@ class OmniChargeAttempt(models.Model):
         return attempt
 
     @api.model
+    def _omni_charge_invoices(self, invoices, token, amount=None, origin="payment"):
+        """Charge ``amount`` (default: their open amount) of ``invoices`` with ``token``: one
+        PaymentIntent per invoice, the oldest due first, until the amount is used up. Stops at
+        the first charge that does not go through (the method failed: it is not tried on the
+        next invoices).
+
+        Returns the attempts. The shared engine of "Make a payment", bulk charges and
+        installments.
+        """
+        currency = invoices[:1].currency_id
+        rounding = currency.rounding if currency else 0.01
+        remaining = sum(invoices.mapped("amount_residual")) if amount is None else amount
+        attempts = self.browse()
+        invoices = invoices.sorted(lambda m: (m.invoice_date_due or m.date, m.id))
+        for invoice in invoices:
+            if float_compare(remaining, 0.0, precision_rounding=rounding) <= 0:
+                break
+            if float_is_zero(invoice.amount_residual, precision_rounding=rounding):
+                continue
+            part = min(invoice.amount_residual, remaining)
+            attempt = self._omni_charge(invoice, origin=origin, token=token, amount=part)
+            attempts |= attempt
+            if attempt.state in ("done", "processing"):
+                remaining -= part
+            else:
+                break
+        return attempts
+
+    @api.model
     def _omni_next_attempt(self, invoice, origin):
         """The attempt to send for ``invoice``: the last one when it was not sent (same number,
         same key), else a new one."""
@@ -293,7 +333,7 @@ class OmniChargeAttempt(models.Model):
         payment mode), False when the customer must (no method, archived, not authorized).
         """
         partner = invoice.commercial_partner_id
-        if partner.omni_payment_mode != "automatic" and origin != "payment":
+        if partner.omni_payment_mode != "automatic" and origin not in STAFF_ORIGINS:
             return self.env._("The customer pays manually (bank transfer)."), True
         if not token:
             archived = (
@@ -573,16 +613,16 @@ class OmniChargeAttempt(models.Model):
                         event="failed",
                         channel=attempt._omni_audit_channel(),
                     )
-                if attempt.origin == "payment":
-                    # Taken by staff with the customer: they see the result at once; no
-                    # dunning is started for it.
+                if attempt.origin in NO_DUNNING_ORIGINS:
+                    # Taken by staff (with the customer, or in bulk): they see the result at
+                    # once; no dunning is started for it.
                     continue
                 Case._omni_register_failure(attempt)
 
     def _omni_audit_channel(self):
         """Staff took the payment or pressed "Retry now"; the jobs charge as the system."""
         self.ensure_one()
-        return "staff" if self.origin in ("staff", "payment") else "system"
+        return "staff" if self.origin in ("staff", *NO_DUNNING_ORIGINS) else "system"
 
     def _omni_amount_label(self):
         self.ensure_one()

@@ -142,6 +142,14 @@ class TestMakePayment(ChargeCommon):
                     wizard.action_charge()
             with self.assertRaises(AccessError):
                 self._wizard(invoice, user=self.viewer).action_charge()
+            inr = self.env.ref("base.INR")
+            inr.active = True
+            self.stripe.available_currency_ids = self.company.currency_id
+            rupees = self._invoice(amount=60.0, currency=inr)
+            with self.assertRaisesRegex(ValidationError, "is in INR, which .* does not accept"):
+                self._wizard(rupees).action_charge()
+            with self.assertRaisesRegex(ValidationError, "one currency"):
+                self._wizard(invoice | rupees).action_charge()
         self.assertFalse(fake.requests)
         self.assertEqual(self._state(), before)
         self.assertEqual(self._wizard(invoice).token_id, token)

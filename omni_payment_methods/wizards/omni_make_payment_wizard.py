@@ -2,7 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import float_compare, float_is_zero
+from odoo.tools import float_compare
 
 OPEN_INVOICE_DOMAIN = [
     ("move_type", "=", "out_invoice"),
@@ -21,7 +21,7 @@ class OmniMakePaymentWizard(models.TransientModel):
     company_id = fields.Many2one(
         comodel_name="res.company", required=True, default=lambda self: self.env.company
     )
-    currency_id = fields.Many2one(related="company_id.currency_id")
+    currency_id = fields.Many2one(comodel_name="res.currency", compute="_compute_currency_id")
     invoice_ids = fields.Many2many(
         comodel_name="account.move",
         string="Invoices to Pay",
@@ -86,6 +86,12 @@ class OmniMakePaymentWizard(models.TransientModel):
             values["token_id"] = partner._omni_default_token(company).filtered("omni_authorized").id
         return values
 
+    @api.depends("invoice_ids.currency_id", "company_id")
+    def _compute_currency_id(self):
+        """The invoices' currency (amounts are charged in it), else the company's."""
+        for wizard in self:
+            wizard.currency_id = wizard.invoice_ids.currency_id[:1] or wizard.company_id.currency_id
+
     @api.depends("invoice_ids.amount_residual")
     def _compute_balance(self):
         for wizard in self:
@@ -116,6 +122,10 @@ class OmniMakePaymentWizard(models.TransientModel):
         rounding = self.currency_id.rounding
         if not self.invoice_ids:
             raise ValidationError(self.env._("Select the invoices to pay."))
+        if len(self.invoice_ids.currency_id) > 1:
+            raise ValidationError(
+                self.env._("Select invoices in one currency: each payment is in one currency.")
+            )
         if float_compare(self.amount, 0.0, precision_rounding=rounding) <= 0:
             raise ValidationError(self.env._("The amount must be greater than zero."))
         if float_compare(self.amount, self.balance, precision_rounding=rounding) > 0:
@@ -145,7 +155,17 @@ class OmniMakePaymentWizard(models.TransientModel):
             raise ValidationError(
                 self.env._("The payment method and the invoices must belong to one company.")
             )
-        pending = self.env["omni.charge.attempt"].search(
+        # The engine's own check (provider, currency): refused here, before any attempt is
+        # recorded.
+        Attempt = self.env["omni.charge.attempt"]
+        for invoice in self.invoice_ids:
+            # sudo: reads the provider's configuration (payment administrators only).
+            reason, _company_side = Attempt.sudo()._omni_check_chargeable(
+                invoice, token.sudo(), origin="payment"
+            )
+            if reason:
+                raise ValidationError(reason)
+        pending = Attempt.search(
             [
                 ("invoice_id", "in", self.invoice_ids.ids),
                 ("state", "in", ("not_sent", "processing", "requires_action")),
@@ -176,23 +196,11 @@ class OmniMakePaymentWizard(models.TransientModel):
         # sudo: the manager's right to charge was checked above; the charging engine reads
         # the provider's configuration and creates the transaction, which only payment
         # administrators may do. The acting user stays the manager (audit trail).
-        Attempt = self.env["omni.charge.attempt"].sudo()
-        rounding = self.currency_id.rounding
-        remaining = self.amount
-        attempts = Attempt
-        invoices = self.invoice_ids.sorted(lambda m: (m.invoice_date_due or m.date, m.id))
-        for invoice in invoices:
-            if float_is_zero(remaining, precision_rounding=rounding):
-                break
-            amount = min(invoice.amount_residual, remaining)
-            attempt = Attempt._omni_charge(
-                invoice, origin="payment", token=self.token_id, amount=amount
-            )
-            attempts |= attempt
-            if attempt.state in ("done", "processing"):
-                remaining -= amount
-            else:
-                break  # the method failed: do not try it on the next invoices
+        attempts = (
+            self.env["omni.charge.attempt"]
+            .sudo()
+            ._omni_charge_invoices(self.invoice_ids, self.token_id, self.amount, origin="payment")
+        )
         return self._omni_show_result(attempts)
 
     def _omni_show_result(self, attempts):
