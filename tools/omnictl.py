@@ -1411,27 +1411,17 @@ def summarize_suite_log(log: Path, modules: list[str]) -> tuple[dict, dict, tupl
     return (dict(ran) or stats), failed, total, other_errors + details
 
 
-def cmd_odoo_suites(args) -> int:
-    pip_deps()
-    odoo = require_odoo()
-    stop_leftovers(quiet=True)
-    session = Session("odoo-suites")
-    pg = Postgres(session).start()
-    tags = args.tags
+def suite_modules(tags: str) -> list[str]:
+    """The modules named by an Odoo ``--test-tags`` value ("/payment,/payment_stripe:Cls")."""
     modules = [t.strip().lstrip("/").split(":")[0].split(".")[0] for t in tags.split(",")]
-    modules = [m for m in modules if m and not m.startswith(("-", "*"))]
-    db = "omni_suites"
-    conf = write_odoo_conf(
-        session, odoo, pg, name="suites", db_name=db, http_port=free_port(), demo=False
-    )
-    to_install = ",".join(dict.fromkeys([ADDON, *modules]))
-    odoo_install(session, odoo, conf, db, to_install, demo=False)
+    return [m for m in modules if m and not m.startswith(("-", "*"))]
 
-    # No -i/-u: Odoo then runs the at_install tests of every module as it loads it (filtered
-    # by --test-tags) in this database where the addon is installed, and the post_install
-    # tests once the whole registry, the addon's overrides included, is loaded.
-    log = LOG_DIR / "odoo-suites.log"
-    cmd = [
+
+def odoo_tests_command(odoo, conf: Path, db: str, tags: str) -> list[str]:
+    """Odoo's own test runner on an installed database: no -i/-u, so Odoo runs the at_install
+    tests of each module as it loads it (filtered by ``tags``) and the post_install tests once
+    the whole registry, the addon's overrides included, is loaded."""
+    return [
         *odoo.command,
         "-c",
         str(conf),
@@ -1442,6 +1432,25 @@ def cmd_odoo_suites(args) -> int:
         "--stop-after-init",
         "--log-handler=odoo.tests.stats:INFO",
     ]
+
+
+def cmd_odoo_suites(args) -> int:
+    pip_deps()
+    odoo = require_odoo()
+    stop_leftovers(quiet=True)
+    session = Session("odoo-suites")
+    pg = Postgres(session).start()
+    tags = args.tags
+    modules = suite_modules(tags)
+    db = "omni_suites"
+    conf = write_odoo_conf(
+        session, odoo, pg, name="suites", db_name=db, http_port=free_port(), demo=False
+    )
+    to_install = ",".join(dict.fromkeys([ADDON, *modules]))
+    odoo_install(session, odoo, conf, db, to_install, demo=False)
+
+    log = LOG_DIR / "odoo-suites.log"
+    cmd = odoo_tests_command(odoo, conf, db, tags)
     say(f"running Odoo's tests {tags} with {ADDON} installed; log: {display(log)}")
     started = time.monotonic()
     rc = session.run("odoo-tests", cmd, env=odoo.env(), log=log, stdin=subprocess.DEVNULL)
@@ -1566,20 +1575,10 @@ def cmd_uninstall_check(args) -> int:
     )
 
     tags = args.tags
-    modules = [t.strip().lstrip("/").split(":")[0] for t in tags.split(",") if t.strip()]
+    modules = suite_modules(tags)
     log = LOG_DIR / "uninstall-check-suites.log"
     say(f"running Odoo's tests {tags} after the uninstall; log: {display(log)}")
-    cmd = [
-        *odoo.command,
-        "-c",
-        str(conf),
-        "-d",
-        db,
-        "--test-enable",
-        f"--test-tags={tags}",
-        "--stop-after-init",
-        "--log-handler=odoo.tests.stats:INFO",
-    ]
+    cmd = odoo_tests_command(odoo, conf, db, tags)
     rc = session.run("odoo-tests", cmd, env=odoo.env(), log=log, stdin=subprocess.DEVNULL)
     session.close()
     ran, failed, total, error_records = summarize_suite_log(log, modules)
