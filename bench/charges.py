@@ -26,7 +26,10 @@ creates the data, runs the job, writes bench/results/charges.json and stops ever
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
 import os
+import pstats
 import sys
 import threading
 import time
@@ -166,13 +169,24 @@ def prepare(cluster, db: str, url: str, count: int) -> dict:
     return {"seconds": round(time.perf_counter() - started, 1), "stripe_cards": STRIPE_CARDS}
 
 
-def cron_loop(cluster, db: str, clock: StripeClock) -> dict:
+def profile_text(profiler, log) -> str:
+    """The batch's hottest functions, and its SQL time by kind of query."""
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(40)
+    out.write("\nSQL seconds by kind:\n")
+    for kind, seconds in log.kind_seconds.most_common(15):
+        out.write(f"  {seconds:8.3f} s  {log.kinds[kind]:6d}  {kind}\n")
+    return out.getvalue()
+
+
+def cron_loop(cluster, db: str, clock: StripeClock, profile_batches=()) -> dict:
     odoo = cluster.load_odoo()
     registry = cluster.registry(db)
     with cluster.env(db, commit=False) as env:
         cron = env.ref(CRON)
         cron_id, user_id = cron.id, cron.user_id.id
     batches = []
+    profiles = {}
     kinds = Counter()
     wall_started = time.perf_counter()
     while True:
@@ -182,14 +196,21 @@ def cron_loop(cluster, db: str, clock: StripeClock) -> dict:
             cr.commit()
             stripe_before, calls_before = clock.seconds, clock.calls
             started = time.perf_counter()
+            profiler = cProfile.Profile() if len(batches) in profile_batches else None
             with benchlib.capture_queries() as log:
                 model = env["omni.charge.attempt"].with_context(cron.env.context)
+                if profiler:
+                    profiler.enable()
                 charged = model._cron_charge_due_invoices(batch_size=BATCH)
                 cr.commit()
+                if profiler:
+                    profiler.disable()
             seconds = time.perf_counter() - started
             done, remaining = progress.done, progress.remaining
             cr.rollback()
         kinds.update(log.kinds)
+        if profiler:
+            profiles[len(batches)] = profile_text(profiler, log)
         batches.append(
             {
                 "charged": len(charged),
@@ -202,7 +223,16 @@ def cron_loop(cluster, db: str, clock: StripeClock) -> dict:
             }
         )
         if len(batches) % 20 == 0:
-            say(f"  {sum(b['charged'] for b in batches):,} charged, {remaining:,} remaining")
+            window = batches[-20:]
+            charged_window = sum(b["charged"] for b in window) or 1
+            odoo_ms = 1000 * sum(b["s"] - b["stripe_s"] for b in window) / charged_window
+            stripe_ms = 1000 * sum(b["stripe_s"] for b in window) / charged_window
+            sql_ms = 1000 * sum(b["sql_s"] for b in window) / charged_window
+            say(
+                f"  {sum(b['charged'] for b in batches):,} charged, {remaining:,} remaining; "
+                f"last {charged_window:,}: Odoo {odoo_ms:.1f} ms/charge (SQL {sql_ms:.1f}), "
+                f"Stripe {stripe_ms:.1f} ms/charge"
+            )
         if not remaining or not done:
             break
     wall = time.perf_counter() - wall_started
@@ -228,12 +258,37 @@ def cron_loop(cluster, db: str, clock: StripeClock) -> dict:
         else None,
         "queries_per_charge": round(queries / charges, 1) if charges else None,
         "sql_s": round(sum(b["sql_s"] for b in batches), 1),
+        "series_per_1000": series(batches),
+        "profiles": profiles,
         "top_query_kinds_per_charge": {
             kind: round(n / charges, 2) for kind, n in kinds.most_common(12)
         }
         if charges
         else {},
     }
+
+
+def series(batches: list[dict]) -> list[dict]:
+    """Odoo-side and Stripe time per charge for each 1,000 charges: does it grow with the
+    volume already charged?"""
+    rows, window = [], []
+    charged = 0
+    for batch in batches:
+        window.append(batch)
+        charged += batch["charged"]
+        if sum(b["charged"] for b in window) >= 1000 or batch is batches[-1]:
+            count = sum(b["charged"] for b in window) or 1
+            rows.append(
+                {
+                    "charged_up_to": charged,
+                    "odoo_ms": round(1000 * sum(b["s"] - b["stripe_s"] for b in window) / count, 1),
+                    "sql_ms": round(1000 * sum(b["sql_s"] for b in window) / count, 1),
+                    "stripe_ms": round(1000 * sum(b["stripe_s"] for b in window) / count, 1),
+                    "queries": round(sum(b["queries"] for b in window) / count, 1),
+                }
+            )
+            window = []
+    return rows
 
 
 def verify(cluster, db: str, count: int) -> dict:
@@ -273,6 +328,12 @@ def verify(cluster, db: str, count: int) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--invoices", type=int, default=10_000)
+    parser.add_argument(
+        "--profile-batches",
+        default="",
+        help="comma-separated batch numbers (0-based) to run under cProfile, e.g. 1,150",
+    )
+    parser.add_argument("--output", default="charges.json", help="file name under results/")
     args = parser.parse_args()
     with benchlib.Cluster() as cluster:
         localstripe = omnictl.LocalStripe(cluster.session).start(dict(os.environ))
@@ -282,7 +343,8 @@ def main() -> int:
         say(f"  done in {prepared['seconds']} s; charging")
         clock = StripeClock()
         clock.install()
-        result = cron_loop(cluster, db, clock)
+        profile_batches = {int(n) for n in args.profile_batches.split(",") if n.strip()}
+        result = cron_loop(cluster, db, clock, profile_batches)
         checks = verify(cluster, db, args.invoices)
         say(
             f"{result['charges']:,} charges in {result['wall_s']} s: "
@@ -292,7 +354,7 @@ def main() -> int:
         )
         say(f"one PaymentIntent per invoice: {checks['one_payment_intent_per_invoice']}")
         path = benchlib.write_json(
-            "charges.json",
+            args.output,
             {
                 "machine": benchlib.machine_info(cluster),
                 "prepare": prepared,
