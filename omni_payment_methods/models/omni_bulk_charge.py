@@ -240,7 +240,20 @@ class OmniBulkCharge(models.Model):
     # === PROCESSING === #
 
     def _omni_ready_lines_count(self):
-        return len(self._omni_ready_lines())
+        self.ensure_one()
+        self.env["omni.bulk.charge.line"].flush_model(["run_id", "state", "retry_after"])
+        query = SQL(
+            """
+            SELECT count(*)
+              FROM omni_bulk_charge_line l
+             WHERE l.run_id = %(run)s
+               AND l.state = 'to_do'
+               AND (l.retry_after IS NULL OR l.retry_after <= %(now)s)
+            """,
+            run=self.id,
+            now=fields.Datetime.now(),
+        )
+        return self.env.execute_query(query)[0][0]
 
     def _omni_ready_lines(self, limit=None, lock=False):
         """The run's lines to charge now (not those waiting for Stripe to come back)."""
