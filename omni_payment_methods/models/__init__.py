@@ -16,3 +16,4 @@ from . import omni_pan_guard
 from . import mail_message
 from . import omni_payment_audit
 from . import mail_activity
+from . import omni_bulk_charge

@@ -1,2 +1,3 @@
 from . import payment_token_delete_wizard
 from . import omni_make_payment_wizard
+from . import omni_bulk_charge_wizard

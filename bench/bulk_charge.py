@@ -1,0 +1,341 @@
+#!/usr/bin/env python3
+"""Time a bulk charge against localstripe: N customers charged from one run.
+
+    ODOO_HOME=/path/to/odoo-18 PYTHON=/path/to/python $PYTHON bench/bulk_charge.py \
+        [--customers 5000]
+
+Standalone: it starts a throwaway PostgreSQL and localstripe (127.0.0.1), installs the addon,
+creates the data, runs the bulk charge, writes bench/results/bulk_charge.json and
+bench/results/bulk_charge.md, and stops everything.
+
+- Data (as bench/charges.py): N customers, each with an authorized default card and one
+  posted open invoice (ORM, in chunks). The cards are real localstripe PaymentMethods
+  (4242 4242 4242 4242) attached to real localstripe customers; 50 of them are shared by the
+  N tokens (the Stripe round trip of a charge is the same). The customers pay manually
+  (a bulk charge is staff's: the payment mode does not apply).
+- Start: the "Charge saved payment methods" wizard opened on the N customers (the preview
+  lists who would be skipped) and "Start", as a payment method manager: the run and its N
+  lines are created.
+- Processing: the scheduled action ``omni.bulk.charge._cron_omni_bulk_charge`` (the path
+  used without queue_job) run batch after batch as Odoo 18's cron runner does: a new cursor
+  per batch as the cron's user with an ``ir.cron.progress`` record, committed after the call,
+  until it reports nothing left. One batch = ``batch_size`` (50) customers.
+- Measured: wall time (start + processing); time inside the SDK's PaymentIntent request
+  (the Stripe round trip, localstripe's included); Odoo-side time per charge = (processing
+  time - Stripe time) / charges; SQL queries per charge; and checks that every customer was
+  charged once (distinct PaymentIntents == N, lines succeeded == N).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import benchlib  # noqa: E402
+from benchlib import say  # noqa: E402
+from charges import STRIPE_CARDS, StripeClock, stripe_cards  # noqa: E402
+
+omnictl = benchlib.omnictl
+CRON = "omni_payment_methods.ir_cron_omni_bulk_charge"
+MANAGER_GROUP = "omni_payment_methods.group_omni_payment_method_manager"
+BATCH = 50
+CREATE_CHUNK = 500
+
+
+def prepare(cluster, db: str, url: str, count: int) -> dict:
+    """Provider on localstripe, N customers with an authorized card and an open invoice."""
+    started = time.perf_counter()
+    cards = stripe_cards(url, STRIPE_CARDS)
+    with cluster.env(db) as env:
+        provider = env.ref("payment.payment_provider_stripe")
+        provider.write(
+            {
+                "state": "test",
+                "stripe_secret_key": omnictl.LOCALSTRIPE_SECRET_KEY,
+                "stripe_publishable_key": "pk_test_bench",
+                "omni_stripe_api_base": url,
+            }
+        )
+        provider_id = provider.id
+        env.ref("base.user_admin").groups_id = [(4, env.ref(MANAGER_GROUP).id)]
+    card_method_id = None
+    partner_ids = []
+    for offset in range(0, count, CREATE_CHUNK):
+        size = min(CREATE_CHUNK, count - offset)
+        with cluster.env(db, context={"tracking_disable": True}) as env:
+            card_method_id = card_method_id or env.ref("payment.payment_method_card").id
+            partners = env["res.partner"].create(
+                [
+                    {"name": f"Bulk customer {offset + i}", "email": f"b{offset + i}@bench.example"}
+                    for i in range(size)
+                ]
+            )
+            partner_ids += partners.ids
+            tokens = env["payment.token"].create(
+                [
+                    {
+                        "provider_id": provider_id,
+                        "payment_method_id": card_method_id,
+                        "partner_id": partner.id,
+                        "payment_details": "4242",
+                        "provider_ref": cards[(offset + i) % STRIPE_CARDS][0],
+                        "stripe_payment_method": cards[(offset + i) % STRIPE_CARDS][1],
+                        "method_kind": "card",
+                        "stripe_pm_type": "card",
+                        "card_brand": "visa",
+                        "card_exp_month": 12,
+                        "card_exp_year": 2031,
+                    }
+                    for i, partner in enumerate(partners)
+                ]
+            )
+            tokens._omni_record_authorization()
+            today = env.cr.now().date()
+            invoices = env["account.move"].create(
+                [
+                    {
+                        "move_type": "out_invoice",
+                        "partner_id": partner.id,
+                        "invoice_date": today,
+                        "invoice_line_ids": [
+                            (0, 0, {"name": "Annual plan", "quantity": 1, "price_unit": 120.0})
+                        ],
+                    }
+                    for partner in partners
+                ]
+            )
+            invoices.action_post()
+        say(f"  {offset + size:,} customers, cards and open invoices")
+    return {
+        "seconds": round(time.perf_counter() - started, 1),
+        "stripe_cards": STRIPE_CARDS,
+        "partner_ids": partner_ids,
+    }
+
+
+def start_run(cluster, db: str, partner_ids: list[int]) -> dict:
+    """The wizard on the N customers, then "Start", as the (manager) administrator."""
+    with cluster.env(db) as root_env:
+        env = root_env(user=root_env.ref("base.user_admin").id)
+        started = time.perf_counter()
+        wizard = (
+            env["omni.bulk.charge.wizard"]
+            .with_context(active_model="res.partner", active_ids=partner_ids)
+            .create({"batch_size": BATCH})
+        )
+        preview = {
+            "charge_count": wizard.charge_count,
+            "skip_count": wizard.skip_count,
+            "amount_total": wizard.amount_total,
+        }
+        preview_s = time.perf_counter() - started
+        action = wizard.action_start()
+        start_s = time.perf_counter() - started
+        run_id = action["res_id"]
+        assert env["omni.bulk.charge"].browse(run_id).backend == "cron", "queue_job installed?"
+    return {
+        "run_id": run_id,
+        "preview": preview,
+        "wizard_preview_s": round(preview_s, 2),
+        "start_s": round(start_s, 2),
+    }
+
+
+def cron_loop(cluster, db: str, clock: StripeClock) -> dict:
+    odoo = cluster.load_odoo()
+    registry = cluster.registry(db)
+    with cluster.env(db, commit=False) as env:
+        cron = env.ref(CRON)
+        cron_id, user_id = cron.id, cron.user_id.id
+    batches = []
+    kinds = Counter()
+    wall_started = time.perf_counter()
+    while True:
+        with registry.cursor() as cr:
+            env = odoo.api.Environment(cr, user_id, {"lastcall": False, "cron_id": cron_id})
+            cron, progress = env["ir.cron"].browse(cron_id)._add_progress()
+            cr.commit()
+            stripe_before, calls_before = clock.seconds, clock.calls
+            started = time.perf_counter()
+            with benchlib.capture_queries() as log:
+                model = env["omni.bulk.charge"].with_context(cron.env.context)
+                charged = model._cron_omni_bulk_charge()
+                cr.commit()
+            seconds = time.perf_counter() - started
+            done, remaining = progress.done, progress.remaining
+            cr.rollback()
+        kinds.update(log.kinds)
+        batches.append(
+            {
+                "charged": charged,
+                "remaining": remaining,
+                "queries": log.count,
+                "sql_s": round(log.seconds, 4),
+                "stripe_s": round(clock.seconds - stripe_before, 4),
+                "stripe_calls": clock.calls - calls_before,
+                "s": round(seconds, 4),
+            }
+        )
+        if len(batches) % 20 == 0:
+            say(f"  {sum(b['charged'] for b in batches):,} charged, {remaining:,} remaining")
+        if not remaining or not done:
+            break
+    wall = time.perf_counter() - wall_started
+    charges = sum(b["charged"] for b in batches)
+    job = sum(b["s"] for b in batches)
+    stripe_s = sum(b["stripe_s"] for b in batches)
+    queries = sum(b["queries"] for b in batches)
+    per_batch_odoo = [
+        (b["s"] - b["stripe_s"]) / b["charged"] for b in batches if b["charged"] == BATCH
+    ]
+    return {
+        "batches": len(batches),
+        "charges": charges,
+        "wall_s": round(wall, 1),
+        "job_s": round(job, 1),
+        "stripe_s": round(stripe_s, 1),
+        "stripe_calls": sum(b["stripe_calls"] for b in batches),
+        "ms_per_charge_total": round(1000 * job / charges, 1) if charges else None,
+        "ms_per_charge_stripe": round(1000 * stripe_s / charges, 1) if charges else None,
+        "ms_per_charge_odoo": round(1000 * (job - stripe_s) / charges, 1) if charges else None,
+        "ms_per_charge_odoo_median_batch": round(1000 * benchlib.median(per_batch_odoo), 1)
+        if per_batch_odoo
+        else None,
+        "queries_per_charge": round(queries / charges, 1) if charges else None,
+        "sql_s": round(sum(b["sql_s"] for b in batches), 1),
+        "top_query_kinds_per_charge": {
+            kind: round(n / charges, 2) for kind, n in kinds.most_common(12)
+        }
+        if charges
+        else {},
+    }
+
+
+def verify(cluster, db: str, run_id: int, count: int) -> dict:
+    conn = cluster.connect(db)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT state FROM omni_bulk_charge WHERE id = %s", (run_id,))
+            run_state = cur.fetchone()[0]
+            cur.execute(
+                "SELECT state, count(*) FROM omni_bulk_charge_line WHERE run_id = %s "
+                "GROUP BY state ORDER BY state",
+                (run_id,),
+            )
+            lines = dict(cur.fetchall())
+            cur.execute(
+                "SELECT count(*), count(DISTINCT a.stripe_payment_intent), "
+                "count(DISTINCT a.partner_id) FROM omni_charge_attempt a "
+                "WHERE a.origin = 'bulk' AND a.state = 'done'"
+            )
+            done, intents, customers = cur.fetchone()
+            cur.execute("SELECT count(*) FROM omni_charge_attempt WHERE origin = 'bulk'")
+            attempts = cur.fetchone()[0]
+            cur.execute(
+                "SELECT payment_state, count(*) FROM account_move "
+                "WHERE move_type = 'out_invoice' GROUP BY payment_state"
+            )
+            payment_states = dict(cur.fetchall())
+    finally:
+        conn.close()
+    return {
+        "customers": count,
+        "run_state": run_state,
+        "lines_by_state": lines,
+        "attempts": attempts,
+        "done_attempts": done,
+        "distinct_payment_intents": intents,
+        "distinct_customers_charged": customers,
+        "invoice_payment_states": payment_states,
+        "every_customer_charged_once": (
+            run_state == "done"
+            and lines.get("succeeded") == count
+            and attempts == done == intents == customers == count
+        ),
+    }
+
+
+def write_markdown(data: dict) -> Path:
+    charging, start, checks = data["charging"], data["start"], data["checks"]
+    machine = data["machine"]
+    text = f"""# Bulk charge: {checks["customers"]:,} customers against localstripe
+
+Generated by `bench/bulk_charge.py --customers {checks["customers"]}` (see
+[`../README.md`](../README.md)); raw numbers in `bulk_charge.json`.
+Machine: {machine.get("cpu") or "?"}, {machine.get("cpus_available", "?")} CPU(s) available,
+load at start {machine.get("loadavg_1_5_15_at_start")}; addon {machine.get("addon_commit")}.
+
+| Measure | Value |
+|---|---|
+| Wizard preview ({start["preview"]["charge_count"]:,} customers) | {start["wizard_preview_s"]} s |
+| Start (preview + run and lines created) | {start["start_s"]} s |
+| Processing: batches of {BATCH} | {charging["batches"]} |
+| Processing wall time | {charging["wall_s"]} s |
+| Time per charge (total) | {charging["ms_per_charge_total"]} ms |
+| of which inside the Stripe request (localstripe) | {charging["ms_per_charge_stripe"]} ms |
+| of which Odoo | {charging["ms_per_charge_odoo"]} ms |
+| SQL queries per charge | {charging["queries_per_charge"]} |
+| Every customer charged once | {checks["every_customer_charged_once"]} |
+
+Checks: lines {checks["lines_by_state"]}; {checks["distinct_payment_intents"]:,} distinct
+PaymentIntents for {checks["distinct_customers_charged"]:,} customers; invoices
+{checks["invoice_payment_states"]}.
+
+The Stripe share is localstripe's (a local Python server on the same cores): against
+Stripe the network round trip (typically 300-600 ms per PaymentIntent) replaces it, and
+the run's duration is dominated by it; Odoo's own time per charge (transaction, payment
+posting and reconciliation, audit trail, line bookkeeping) is the part this bench tracks.
+"""
+    path = benchlib.RESULTS / "bulk_charge.md"
+    path.write_text(text)
+    say(f"wrote {path.relative_to(benchlib.REPO)}")
+    return path
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("--customers", type=int, default=5000)
+    args = parser.parse_args()
+    with benchlib.Cluster() as cluster:
+        localstripe = omnictl.LocalStripe(cluster.session).start(dict(os.environ))
+        db = cluster.create_db("bulk_charge")
+        say(f"creating {args.customers:,} customers with a card and an open invoice")
+        prepared = prepare(cluster, db, localstripe.url, args.customers)
+        partner_ids = prepared.pop("partner_ids")
+        say(f"  done in {prepared['seconds']} s; starting the bulk charge")
+        started = time.perf_counter()
+        start = start_run(cluster, db, partner_ids)
+        say(f"  run started in {start['start_s']} s; processing")
+        clock = StripeClock()
+        clock.install()
+        result = cron_loop(cluster, db, clock)
+        total_wall = round(time.perf_counter() - started, 1)
+        checks = verify(cluster, db, start["run_id"], args.customers)
+        say(
+            f"{result['charges']:,} charges in {total_wall} s (start included): "
+            f"{result['ms_per_charge_total']} ms/charge, of which Stripe (localstripe) "
+            f"{result['ms_per_charge_stripe']} ms and Odoo {result['ms_per_charge_odoo']} ms; "
+            f"{result['queries_per_charge']} queries/charge"
+        )
+        say(f"every customer charged once: {checks['every_customer_charged_once']}")
+        data = {
+            "machine": benchlib.machine_info(cluster),
+            "prepare": prepared,
+            "start": start,
+            "total_wall_s": total_wall,
+            "charging": result,
+            "checks": checks,
+        }
+        benchlib.write_json("bulk_charge.json", data)
+        write_markdown(data)
+    return 0 if checks["every_customer_charged_once"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(benchlib.run_main(main))

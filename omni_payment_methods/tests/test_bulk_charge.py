@@ -1,0 +1,371 @@
+# Copyright 2026 omni_payment_methods contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from unittest.mock import patch
+
+from freezegun import freeze_time
+
+from odoo import Command
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import new_test_user, tagged
+from odoo.tools import mute_logger
+
+from .charge_common import ChargeCommon, LocalStripeChargeCommon
+
+
+class BulkChargeCommon(ChargeCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        groups = "account.group_account_invoice,"
+        cls.manager = new_test_user(
+            cls.env,
+            login="omni_bulk_manager",
+            groups=groups + "omni_payment_methods.group_omni_payment_method_manager",
+        )
+        cls.viewer = new_test_user(
+            cls.env,
+            login="omni_bulk_viewer",
+            groups=groups + "omni_payment_methods.group_omni_payment_method_viewer",
+        )
+        cls.Wizard = cls.env["omni.bulk.charge.wizard"]
+        cls.Run = cls.env["omni.bulk.charge"]
+        cls.Line = cls.env["omni.bulk.charge.line"]
+
+    @classmethod
+    def _customer(cls, name, method="card", authorized=True, invoices=(100.0,)):
+        partner = cls.env["res.partner"].create({"name": name, "is_company": True})
+        token = None
+        if method:
+            values = (
+                {"method_kind": "bank", "stripe_pm_type": "sepa_debit"} if method == "sepa" else {}
+            )
+            token = cls._omni_token(partner, **values)
+            if authorized:
+                token._omni_record_authorization()
+        moves = cls.env["account.move"]
+        for amount in invoices:
+            moves |= cls._invoice(partner, amount=amount)
+        return partner, token, moves
+
+    def _wizard(self, records, user=None, **values):
+        context = {"active_model": records._name, "active_ids": records.ids}
+        return self.Wizard.with_user(user or self.manager).with_context(**context).create(values)
+
+    def _start(self, records, **values):
+        action = self._wizard(records, **values).action_start()
+        self.assertEqual(action["res_model"], "omni.bulk.charge")
+        return self.Run.browse(action["res_id"])
+
+    def _lines(self, run):
+        return {line.partner_id: line for line in run.line_ids}
+
+    def _counts(self):
+        """What a refused selection must not change."""
+        return (
+            self.Run.search_count([]),
+            self.Line.search_count([]),
+            self.Attempt.search_count([]),
+            self.env["payment.transaction"].search_count([]),
+        )
+
+
+class CronBackendMixin:
+    """Whatever modules the database has, these tests use the scheduled action."""
+
+    def setUp(self):
+        super().setUp()
+        patcher = patch.object(
+            self.registry["omni.bulk.charge"], "_omni_queue_job_available", lambda self: False
+        )
+        patcher.start()
+        self.addCleanup(patcher.stop)
+
+
+@tagged("post_install", "-at_install")
+class TestBulkCharge(CronBackendMixin, BulkChargeCommon):
+    """Charge many customers' saved methods at once, in the background."""
+
+    def test_mixed_outcomes_from_a_customer_selection(self):
+        ok, ok_token, ok_invoices = self._customer("Paid Co", invoices=(100.0, 50.0))
+        declined, declined_token, _i = self._customer("Declined Co")
+        sepa, sepa_token, sepa_invoice = self._customer("SEPA Co", method="sepa")
+        no_method, _t, _i = self._customer("No Method Co", method=None)
+        unauthorized, _t, _i = self._customer("Unauthorized Co", authorized=False)
+        nothing_open, _t, _i = self._customer("Nothing Open Co", invoices=())
+        down, down_token, down_invoice = self._customer("Stripe Down Co", invoices=(70.0,))
+        partners = ok | declined | sepa | no_method | unauthorized | nothing_open | down
+
+        wizard = self._wizard(partners)
+        self.assertEqual((wizard.charge_count, wizard.skip_count), (4, 3))
+        self.assertEqual(wizard.amount_total, 150 + 100 + 100 + 70)
+        skipped = {line.partner_id: line.reason for line in wizard.line_ids if line.skip}
+        self.assertEqual(set(skipped), set(no_method | unauthorized | nothing_open))
+        self.assertIn("no default payment method", skipped[no_method])
+        self.assertIn("no recorded authorization", skipped[unauthorized])
+        self.assertIn("Nothing open", skipped[nothing_open])
+
+        with patch.object(type(self.env["ir.cron"]), "_trigger") as trigger:
+            action = wizard.action_start()
+        run = self.Run.browse(action["res_id"])
+        trigger.assert_called_once()
+        self.assertRegex(run.name, r"^Bulk charge \d{4}$")
+        self.assertEqual((run.state, run.backend, run.user_id), ("running", "cron", self.manager))
+        lines = self._lines(run)
+        self.assertEqual(len(lines), 7)
+        self.assertEqual(run.skipped_count, 3, "skipped at once, with their reason")
+        self.assertIn("no recorded authorization", lines[unauthorized].reason)
+        self.assertEqual(run.to_do_count, 4)
+        self.assertFalse(lines[ok].invoice_ids, "a customer selection charges the open balance")
+
+        with self._fake_stripe() as fake:
+            fake.script[declined_token.stripe_payment_method] = ("decline", "insufficient_funds")
+            fake.script[sepa_token.stripe_payment_method] = "processing"
+            fake.script[down_token.stripe_payment_method] = "down"
+            with mute_logger("odoo.addons.omni_payment_methods.lib.stripe_api"):
+                self.Run._cron_omni_bulk_charge()
+            self.assertEqual(lines[ok].state, "succeeded")
+            self.assertEqual((lines[ok].amount, lines[ok].token_id), (150, ok_token))
+            self.assertEqual(len(lines[ok].attempt_ids), 2, "one PaymentIntent per invoice")
+            self.assertTrue(all(m.payment_state in ("paid", "in_payment") for m in ok_invoices))
+            self.assertEqual(lines[declined].state, "failed")
+            self.assertIn("insufficient_funds", lines[declined].reason)
+            self.assertFalse(
+                lines[declined].attempt_ids.case_id, "a bulk failure starts no dunning"
+            )
+            self.assertEqual(lines[sepa].state, "pending")
+            self.assertEqual(lines[down].state, "to_do")
+            self.assertIn("Stripe did not confirm", lines[down].reason)
+            self.assertTrue(lines[down].retry_after)
+            self.assertEqual(run.state, "running")
+            # The same processing does not hammer Stripe in a loop: the line waits.
+            self.assertFalse(run._omni_process_batch())
+            self.assertEqual(len([r for r in fake.requests if r[1]["amount"] == 7000]), 1)
+
+            # Stripe is back; a later run charges the customer, once, with the same key.
+            fake.script[down_token.stripe_payment_method] = "succeed"
+            with (
+                freeze_time(self._later(15)),
+                patch.object(type(self.env["res.users"]), "_bus_send") as bus_send,
+            ):
+                self.Run._cron_omni_bulk_charge()
+        self.assertEqual(lines[down].state, "succeeded")
+        self.assertEqual(len(lines[down].attempt_ids), 1, "same attempt, same key")
+        self.assertIn(down_invoice.payment_state, ("paid", "in_payment"))
+        self.assertEqual(run.state, "done")
+        self.assertTrue(run.finished_at)
+        self.assertEqual(
+            (run.succeeded_count, run.failed_count, run.pending_count, run.skipped_count),
+            (2, 1, 1, 3),
+        )
+        self.assertEqual(run.amount_charged, 150 + 100 + 70)
+        summary = run.message_ids[:1].body
+        self.assertIn(
+            "Succeeded 2, failed 1 (Your card was declined (insufficient_funds).)", summary
+        )
+        self.assertIn("pending 1, skipped 3", summary)
+        bus_send.assert_called_once()
+        self.assertEqual(bus_send.call_args.args[0], "simple_notification")
+        self.assertIn("Succeeded 2", bus_send.call_args.args[1]["message"])
+        # Every customer charged once at most: one key per invoice.
+        keys = [key for key, _amount in fake.charges]
+        self.assertEqual(len(keys), len(set(keys)))
+        self.assertEqual(len(keys), 4, "two invoices of Paid Co, SEPA, Stripe Down Co")
+
+        # Stripe settles the bank debit later (webhook): the line follows.
+        attempt = lines[sepa].attempt_ids
+        tx = attempt.transaction_id
+        intent = fake.by_key[attempt.idempotency_key]["intent"]
+        tx._handle_notification_data(
+            "stripe",
+            {"reference": tx.reference, "payment_intent": dict(intent, status="succeeded")},
+        )
+        self.assertEqual(attempt.state, "done")
+        self.assertEqual(lines[sepa].state, "succeeded")
+        self.assertEqual(run.succeeded_count, 3)
+        self.assertIn("settled", run.message_ids[:1].body)
+        tx._post_process()  # what Odoo's post-processing cron does next
+        self.assertIn(sepa_invoice.payment_state, ("paid", "in_payment"))
+
+    def test_invoice_selection_charges_only_the_selected_invoices(self):
+        first, _t, (inv_a, inv_b, inv_c) = self._customer(
+            "Three Invoices Co", invoices=(10, 20, 30)
+        )
+        second, _t, (inv_d,) = self._customer("One Invoice Co", invoices=(40,))
+        wizard = self._wizard(inv_a | inv_c | inv_d)
+        self.assertEqual(
+            (wizard.source, wizard.charge_count, wizard.amount_total), ("invoices", 2, 80)
+        )
+        run = wizard.action_start()
+        run = self.Run.browse(run["res_id"])
+        lines = self._lines(run)
+        self.assertEqual(lines[first].invoice_ids, inv_a | inv_c, "grouped per customer")
+        with self._fake_stripe() as fake:
+            self.Run._cron_omni_bulk_charge()
+        self.assertEqual(run.state, "done")
+        self.assertEqual(lines[first].state, "succeeded")
+        self.assertEqual(lines[first].amount, 40)
+        self.assertEqual(lines[second].state, "succeeded")
+        self.assertEqual(sorted(amount for _k, amount in fake.charges), [1000, 3000, 4000])
+        self.assertFalse(self._attempts(inv_b), "not selected: not charged")
+        self.assertEqual(inv_b.payment_state, "not_paid")
+
+    def test_interrupted_run_is_resumed_without_double_charges(self):
+        """The worker dies after Stripe answered for the second customer (the batch rolls
+        back): the next batch charges nobody twice and skips nobody."""
+        partners = self.env["res.partner"]
+        for index in range(3):
+            partners |= self._customer(f"Crash Co {index}")[0]
+        run = self._start(partners)
+        Attempt = self.registry["omni.charge.attempt"]
+        original = Attempt._omni_update_from_transaction
+        seen = set()
+
+        def crash_on_second(attempt, tx):
+            seen.add(attempt.id)
+            if len(seen) == 2:
+                raise KeyboardInterrupt("worker killed")
+            return original(attempt, tx)
+
+        with self._fake_stripe() as fake:
+            with (
+                patch.object(Attempt, "_omni_update_from_transaction", crash_on_second),
+                self.assertRaises(KeyboardInterrupt),
+                self.env.cr.savepoint(),
+            ):
+                run._omni_process_batch()
+            self.env.invalidate_all()
+            self.assertEqual(run.to_do_count, 3, "the whole batch was rolled back")
+            self.assertEqual(len(fake.charges), 2, "but Stripe had charged two customers")
+            run._omni_process_batch()
+        self.assertEqual(run.state, "done")
+        self.assertEqual(run.succeeded_count, 3)
+        self.assertEqual(len(fake.charges), 3, "one charge per customer")
+        self.assertEqual(len({key for key, _p in fake.requests}), 3)
+        self.assertTrue(all(line.state == "succeeded" for line in run.line_ids))
+
+    def test_stop_leaves_the_rest_uncharged(self):
+        partners = self.env["res.partner"]
+        for index in range(3):
+            partners |= self._customer(f"Stop Co {index}")[0]
+        run = self._start(partners, batch_size=1)
+        with self._fake_stripe() as fake:
+            self.Run._cron_omni_bulk_charge()
+            self.assertEqual((run.succeeded_count, run.to_do_count), (1, 2))
+            with self.assertRaises(AccessError):
+                run.with_user(self.viewer).action_omni_stop()
+            run.with_user(self.manager).action_omni_stop()
+            self.assertEqual(run.state, "cancelled")
+            self.Run._cron_omni_bulk_charge()
+            self.assertFalse(run._omni_process_batch())
+        self.assertEqual(len(fake.requests), 1, "nothing more is charged")
+        self.assertEqual((run.succeeded_count, run.to_do_count), (1, 2))
+        self.assertIn("2 customer(s) left uncharged", run.message_ids[:1].body)
+
+    def test_bad_input_is_refused_and_nothing_is_created(self):
+        customer, _t, (invoice,) = self._customer("Bad Input Co")
+        bill = self.env["account.move"].create(
+            {
+                "move_type": "in_invoice",
+                "partner_id": customer.id,
+                "invoice_date": "2026-11-01",
+                "invoice_line_ids": [Command.create({"name": "Supply", "price_unit": 10})],
+            }
+        )
+        branch = self.env["res.company"].create({"name": "Omni Bulk Other Co"})
+        self.manager.company_ids |= branch
+        # An invoice of another company (set in SQL: the other company has no accounting).
+        branch_invoice = self._invoice(customer, amount=10)
+        self.env.cr.execute(
+            "UPDATE account_move SET company_id = %s WHERE id = %s", (branch.id, branch_invoice.id)
+        )
+        branch_invoice.invalidate_recordset(["company_id"])
+        paid = self._invoice(customer, amount=5)
+        self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=paid.ids
+        ).create({})._create_payments()
+        no_method = self._customer("No Method Co", method=None)[0]
+        before = self._counts()
+        cases = [
+            (invoice | bill, "Only customer invoices can be charged"),
+            (invoice | branch_invoice, "several companies"),
+            (paid, "None of the selected invoices is open"),
+            (no_method, "(?s)Nothing to charge.*No Method Co: The customer has no default"),
+        ]
+        for records, message in cases:
+            with self.subTest(message=message), self.assertRaisesRegex(UserError, message):
+                self._wizard(records)
+        with self.assertRaises(AccessError):
+            self._wizard(customer, user=self.viewer)
+        wizard = self._wizard(customer)
+        with self.assertRaises(AccessError):
+            wizard.with_user(self.viewer).action_start()
+        # Paid since the wizard opened: refused at "Start", nothing created.
+        self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=invoice.ids
+        ).create({})._create_payments()
+        with self.assertRaisesRegex(UserError, "Nothing to charge"):
+            wizard.action_start()
+        self.assertEqual(self._counts(), before)
+
+    def test_viewer_reads_runs_but_cannot_start(self):
+        customer = self._customer("Viewer Co")[0]
+        run = self._start(customer)
+        self.assertEqual(run.with_user(self.viewer).total_count, 1)
+        with self.assertRaises(AccessError):
+            self.Run.with_user(self.viewer).create({})
+
+
+@tagged("post_install", "-at_install")
+class TestBulkChargeQueueJob(BulkChargeCommon):
+    """With the OCA queue_job module installed, each batch is a job."""
+
+    def setUp(self):
+        super().setUp()
+        if not self.Run._omni_queue_job_available():
+            self.skipTest("queue_job is not installed: the scheduled action processes the runs")
+
+    def test_one_job_per_batch_charges_everybody_once(self):
+        from odoo.addons.queue_job.tests.common import trap_jobs
+
+        partners = self.env["res.partner"]
+        for index in range(5):
+            partners |= self._customer(f"Job Co {index}")[0]
+        with trap_jobs() as trap, self._fake_stripe() as fake:
+            run = self._start(partners, batch_size=2)
+            self.assertEqual(run.backend, "queue_job")
+            trap.assert_jobs_count(1, only=run._omni_job_process_batch)
+            trap.assert_enqueued_job(
+                run._omni_job_process_batch,
+                properties={"identity_key": f"omni_bulk_charge:{run.id}"},
+            )
+            batches = 0
+            while trap.enqueued_jobs:
+                trap.perform_enqueued_jobs()
+                batches += 1
+                self.assertLess(batches, 10)
+        self.assertEqual(batches, 3, "5 customers, 2 per batch")
+        self.assertEqual(run.state, "done")
+        self.assertEqual(run.succeeded_count, 5)
+        self.assertEqual(len(fake.charges), 5)
+        self.assertEqual(len({key for key, _a in fake.charges}), 5)
+
+
+@tagged("post_install", "-at_install")
+class TestBulkChargeLocalStripe(CronBackendMixin, LocalStripeChargeCommon, BulkChargeCommon):
+    """The real Stripe path (SDK over HTTP) against localstripe."""
+
+    def test_bulk_charge_through_localstripe(self):
+        first = self.env["res.partner"].create({"name": "LS One", "is_company": True})
+        second = self.env["res.partner"].create({"name": "LS Two", "is_company": True})
+        for partner in first | second:
+            self._localstripe_token(partner)
+            self._invoice(partner, amount=25)
+        run = self._start(first | second)
+        self.Run._cron_omni_bulk_charge()
+        self.assertEqual(run.state, "done")
+        self.assertEqual(run.succeeded_count, 2)
+        intents = {line.attempt_ids.stripe_payment_intent for line in run.line_ids}
+        self.assertEqual(len(intents), 2)
+        for intent_id in intents:
+            intent = self.client.v1.payment_intents.retrieve(intent_id)
+            self.assertEqual((intent["status"], intent["amount"]), ("succeeded", 2500))

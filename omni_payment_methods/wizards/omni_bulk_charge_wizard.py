@@ -1,0 +1,280 @@
+# Copyright 2026 omni_payment_methods contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import Command, api, fields, models
+from odoo.exceptions import AccessError, UserError
+
+from ..models.omni_bulk_charge import MANAGER_GROUP, OPEN_INVOICE_DOMAIN
+
+# Customers named in an error message, at most.
+NAMES_SHOWN = 5
+
+
+class OmniBulkChargeWizard(models.TransientModel):
+    _name = "omni.bulk.charge.wizard"
+    _description = "Charge saved payment methods in bulk"
+
+    source = fields.Selection(
+        selection=[("customers", "Customers"), ("invoices", "Invoices")],
+        required=True,
+        default="customers",
+        readonly=True,
+    )
+    company_id = fields.Many2one(
+        comodel_name="res.company",
+        required=True,
+        readonly=True,
+        default=lambda self: self.env.company,
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    partner_ids = fields.Many2many(
+        comodel_name="res.partner", string="Selected Customers", readonly=True
+    )
+    invoice_ids = fields.Many2many(
+        comodel_name="account.move", string="Selected Invoices", readonly=True
+    )
+    line_ids = fields.One2many(
+        comodel_name="omni.bulk.charge.wizard.line", inverse_name="wizard_id", readonly=True
+    )
+    charge_count = fields.Integer(string="Customers to Charge", compute="_compute_totals")
+    skip_count = fields.Integer(string="Customers Skipped", compute="_compute_totals")
+    amount_total = fields.Monetary(
+        string="Total to Charge", compute="_compute_totals", currency_field="currency_id"
+    )
+    batch_size = fields.Integer(default=50, help="Customers charged per transaction.")
+
+    @api.model
+    def default_get(self, fields_list):
+        self._omni_check_manager()
+        values = super().default_get(fields_list)
+        context = self.env.context
+        active_ids = context.get("active_ids") or []
+        partners = self.env["res.partner"]
+        invoices = self.env["account.move"]
+        if context.get("active_model") == "account.move" and active_ids:
+            invoices = self.env["account.move"].browse(active_ids)
+            self._omni_check_invoices(invoices)
+            values.update(
+                source="invoices",
+                company_id=invoices.company_id.id,
+                invoice_ids=[Command.set(invoices.ids)],
+            )
+        elif context.get("active_model") == "res.partner" and active_ids:
+            partners = self.env["res.partner"].browse(active_ids).commercial_partner_id
+            values.update(source="customers", partner_ids=[Command.set(partners.ids)])
+        else:
+            raise UserError(self.env._("Select the customers or the invoices to charge."))
+        company = self.env["res.company"].browse(values.get("company_id")) or self.env.company
+        prepared = self._omni_prepare_lines(company, partners, invoices)
+        self._omni_check_something_to_charge(prepared)
+        values["line_ids"] = [
+            Command.create(dict(line, invoice_ids=[Command.set(line["invoice_ids"])]))
+            for line in prepared
+        ]
+        return values
+
+    @api.depends("line_ids.skip", "line_ids.amount")
+    def _compute_totals(self):
+        for wizard in self:
+            charged = wizard.line_ids.filtered(lambda line: not line.skip)
+            wizard.charge_count = len(charged)
+            wizard.skip_count = len(wizard.line_ids) - len(charged)
+            date = fields.Date.context_today(wizard)
+            wizard.amount_total = sum(
+                line.currency_id._convert(line.amount, wizard.currency_id, wizard.company_id, date)
+                for line in charged
+            )
+
+    # === CHECKS === #
+
+    def _omni_check_manager(self):
+        if not self.env.user.has_group(MANAGER_GROUP):
+            raise AccessError(
+                self.env._("Only payment method managers can charge saved payment methods.")
+            )
+
+    @api.model
+    def _omni_check_invoices(self, invoices):
+        """Refuse a selection that is not open customer invoices of one company."""
+        others = invoices.filtered(lambda move: move.move_type != "out_invoice")
+        if others:
+            raise UserError(
+                self.env._(
+                    "Only customer invoices can be charged; not: %(moves)s.",
+                    moves=", ".join(others[:NAMES_SHOWN].mapped("display_name")),
+                )
+            )
+        if len(invoices.company_id) > 1:
+            raise UserError(
+                self.env._(
+                    "The selected invoices belong to several companies (%(companies)s): "
+                    "select the invoices of one company.",
+                    companies=", ".join(invoices.company_id.mapped("name")),
+                )
+            )
+        if not invoices.filtered_domain(OPEN_INVOICE_DOMAIN):
+            raise UserError(
+                self.env._("None of the selected invoices is open: there is nothing to charge.")
+            )
+
+    @api.model
+    def _omni_check_something_to_charge(self, prepared):
+        if any(not line["skip"] for line in prepared):
+            return
+        partners = self.env["res.partner"].browse(line["partner_id"] for line in prepared)
+        reasons = [
+            f"{partner.display_name}: {line['reason']}"
+            for partner, line in zip(partners, prepared, strict=True)
+        ]
+        raise UserError(
+            self.env._(
+                "Nothing to charge: none of the selected customers can be charged.\n%(reasons)s",
+                reasons="\n".join(reasons[:NAMES_SHOWN])
+                + ("\n…" if len(reasons) > NAMES_SHOWN else ""),
+            )
+        )
+
+    # === PREPARATION === #
+
+    @api.model
+    def _omni_prepare_lines(self, company, partners, invoices):
+        """One value dict per customer: the invoices (selected ones, else none: the open
+        balance), the open amount, and why the customer is skipped (or "")."""
+        Move = self.env["account.move"]
+        if invoices:
+            invoices = invoices.filtered_domain(OPEN_INVOICE_DOMAIN)
+            groups = [
+                (partner, invoices.filtered(lambda m, p=partner: m.commercial_partner_id == p))
+                for partner in invoices.commercial_partner_id
+            ]
+        else:
+            open_invoices = Move.search(
+                [
+                    *OPEN_INVOICE_DOMAIN,
+                    ("commercial_partner_id", "in", partners.ids),
+                    ("company_id", "=", company.id),
+                ]
+            )
+            by_partner = {}
+            for invoice in open_invoices:
+                by_partner.setdefault(invoice.commercial_partner_id.id, Move)
+                by_partner[invoice.commercial_partner_id.id] |= invoice
+            groups = [(partner, by_partner.get(partner.id, Move)) for partner in partners]
+        unsettled = {
+            attempt.invoice_id: attempt
+            for attempt in self.env["omni.charge.attempt"].search(
+                [
+                    ("invoice_id", "in", [i.id for _p, group in groups for i in group]),
+                    ("state", "in", ("not_sent", "processing", "requires_action")),
+                ]
+            )
+        }
+        lines = []
+        for partner, group in groups:
+            reason = self._omni_skip_reason(company, partner, group, unsettled)
+            lines.append(
+                {
+                    "partner_id": partner.id,
+                    "invoice_ids": group.ids if invoices else [],
+                    "invoice_count": len(group),
+                    "amount": sum(group.mapped("amount_residual")),
+                    "currency_id": (group.currency_id[:1] or company.currency_id).id,
+                    "reason": reason,
+                    "skip": bool(reason),
+                }
+            )
+        return lines
+
+    @api.model
+    def _omni_skip_reason(self, company, partner, invoices, unsettled):
+        if not invoices:
+            return self.env._("Nothing open in %(company)s.", company=company.name)
+        token = partner._omni_default_token(company)
+        if not token:
+            return self.env._(
+                "The customer has no default payment method in %(company)s.",
+                company=company.name,
+            )
+        Attempt = self.env["omni.charge.attempt"]
+        for invoice in invoices:
+            # sudo: reads the provider's configuration (payment administrators only); the
+            # engine's own checks (authorization, archived, provider, currency).
+            reason, _company_side = Attempt.sudo()._omni_check_chargeable(
+                invoice, token, origin="bulk"
+            )
+            if reason:
+                return reason
+            if invoice in unsettled:
+                return self.env._(
+                    "A charge of %(invoice)s is not settled yet: wait for Stripe's answer.",
+                    invoice=invoice.name,
+                )
+        return ""
+
+    # === ACTION === #
+
+    def action_start(self):
+        """Create the run (skipped customers recorded at once with their reason), schedule it
+        in the background and open it."""
+        self.ensure_one()
+        self._omni_check_manager()
+        if self.source == "invoices":
+            self._omni_check_invoices(self.invoice_ids)
+        # Prepared again: the invoices may have been paid since the wizard opened.
+        prepared = self._omni_prepare_lines(self.company_id, self.partner_ids, self.invoice_ids)
+        self._omni_check_something_to_charge(prepared)
+        Run = self.env["omni.bulk.charge"]
+        backend = "queue_job" if Run._omni_queue_job_available() else "cron"
+        run = Run.create(
+            {
+                "company_id": self.company_id.id,
+                "source": self.source,
+                "batch_size": max(self.batch_size, 1),
+                "backend": backend,
+                "line_ids": [
+                    Command.create(
+                        {
+                            "partner_id": line["partner_id"],
+                            "invoice_ids": [Command.set(line["invoice_ids"])],
+                            "amount": line["amount"],
+                            "currency_id": line["currency_id"],
+                            "state": "skipped" if line["skip"] else "to_do",
+                            "reason": line["reason"] or False,
+                        }
+                    )
+                    for line in prepared
+                ],
+            }
+        )
+        run.message_post(
+            body=self.env._(
+                "Started by %(user)s: %(count)s customer(s) to charge, %(skipped)s skipped.",
+                user=self.env.user.name,
+                count=run.to_do_count,
+                skipped=run.skipped_count,
+            )
+        )
+        run._omni_schedule()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "omni.bulk.charge",
+            "res_id": run.id,
+            "view_mode": "form",
+            "target": "current",
+        }
+
+
+class OmniBulkChargeWizardLine(models.TransientModel):
+    _name = "omni.bulk.charge.wizard.line"
+    _description = "Customer in the bulk charge preview"
+    _order = "skip desc, id"
+
+    wizard_id = fields.Many2one(
+        comodel_name="omni.bulk.charge.wizard", required=True, ondelete="cascade"
+    )
+    partner_id = fields.Many2one(comodel_name="res.partner", string="Customer", readonly=True)
+    invoice_ids = fields.Many2many(comodel_name="account.move", readonly=True)
+    invoice_count = fields.Integer(string="Invoices", readonly=True)
+    amount = fields.Monetary(string="Open Amount", currency_field="currency_id", readonly=True)
+    currency_id = fields.Many2one(comodel_name="res.currency", readonly=True)
+    skip = fields.Boolean(string="Skipped", readonly=True)
+    reason = fields.Char(string="Why Skipped", readonly=True)
