@@ -39,9 +39,11 @@
         "views/omni_payment_audit_views.xml",
         "wizards/payment_token_delete_wizard_views.xml",
         "views/omni_charge_attempt_failed_views.xml",
+        "views/omni_installment_views.xml",
         "views/omni_payment_methods_menus.xml",
         "views/omni_payment_setup_views.xml",
         "data/payment_method_data.xml",
+        "data/mail_template_installment_data.xml",
     ],
     "assets": {
         "web.assets_frontend": [

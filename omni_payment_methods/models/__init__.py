@@ -16,3 +16,5 @@ from . import omni_pan_guard
 from . import mail_message
 from . import omni_payment_audit
 from . import mail_activity
+from . import omni_installment_plan
+from . import omni_installment

@@ -182,6 +182,12 @@ class OmniChargeAttempt(models.Model):
                        AND a.origin NOT IN %(staff_origins)s
                        AND (a.state != 'not_sent' OR a.last_sent_at >= %(resend_after)s)
                )
+               -- An invoice under a running plan of installments is charged by its plan.
+               AND NOT EXISTS (
+                    SELECT 1 FROM omni_installment_plan_invoice_rel r
+                      JOIN omni_installment_plan pl ON pl.id = r.plan_id
+                     WHERE r.move_id = m.id AND pl.state = 'running'
+               )
              ORDER BY m.invoice_date_due, m.id
              %(limit)s
              %(lock)s
@@ -198,6 +204,7 @@ class OmniChargeAttempt(models.Model):
         )
         self.flush_model(["state", "invoice_id", "last_sent_at"])
         self.env["res.partner"].flush_model(["omni_payment_mode"])
+        self.env["omni.installment.plan"].flush_model(["state", "invoice_ids"])
         return self.env["account.move"].browse(row[0] for row in self.env.execute_query(query))
 
     # === BUSINESS METHODS: CHARGING === #
@@ -295,7 +302,13 @@ class OmniChargeAttempt(models.Model):
         """The attempt to send for ``invoice``: the last one when it was not sent (same number,
         same key), else a new one."""
         last = self.search([("invoice_id", "=", invoice.id)], order="attempt_no desc", limit=1)
-        if last and last.state not in FINAL_FAILURES:
+        # A paid attempt whose payment is recorded on the invoice is over too when the
+        # invoice is charged again (a partial payment, the next installment): the new charge
+        # is a new attempt with its own key. Paid but not recorded yet: nothing to send.
+        over = last.state in FINAL_FAILURES or (
+            last.state == "done" and last.transaction_id.is_post_processed
+        )
+        if last and not over:
             return last
         number = last.attempt_no + 1 if last else 1
         reference = f"{invoice.name}-omni{number}"
