@@ -121,6 +121,11 @@ class TestInstallments(ChargeCommon):
         self.assertEqual(len(emails), 1)
         self.assertIn("payment schedule", emails.subject)
         self.assertIn("Visa ending in 4242", emails.body)
+        for text in ("12/01/2026", "12/08/2026", "12/15/2026", "40.00", "120.00"):
+            self.assertIn(text, emails.body)
+        self.assertIn(invoice.name, emails.body)
+        self.assertEqual(emails.partner_ids, self.customer)
+        self.assertEqual(emails.author_id, self.company.partner_id)
         self.assertTrue(
             any("3 installments" in body for body in invoice.message_ids.mapped("body"))
         )
