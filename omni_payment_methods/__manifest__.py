@@ -40,11 +40,13 @@
         "wizards/payment_token_delete_wizard_views.xml",
         "views/omni_charge_attempt_failed_views.xml",
         "views/omni_bulk_charge_views.xml",
+        "views/omni_installment_views.xml",
         "views/omni_payment_methods_menus.xml",
         "views/omni_payment_setup_views.xml",
         "data/payment_method_data.xml",
         "data/omni_bulk_charge_data.xml",
         "wizards/omni_bulk_charge_wizard_views.xml",
+        "data/mail_template_installment_data.xml",
     ],
     "assets": {
         "web.assets_frontend": [

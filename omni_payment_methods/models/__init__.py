@@ -17,3 +17,5 @@ from . import mail_message
 from . import omni_payment_audit
 from . import mail_activity
 from . import omni_bulk_charge
+from . import omni_installment_plan
+from . import omni_installment

@@ -27,4 +27,12 @@ class AccountPartialReconcile(models.Model):
                 )
             )
             cases._omni_check_resolved()
+            # sudo: whoever reconciles, the plans of installments must follow the payment
+            # (paid by other means: the remaining installments are cancelled).
+            plans = (
+                self.env["omni.installment.plan"]
+                .sudo()
+                .search([("invoice_ids", "in", moves.ids), ("state", "=", "running")])
+            )
+            plans._omni_follow_invoices()
         return partials

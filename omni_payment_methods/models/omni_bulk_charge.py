@@ -529,31 +529,3 @@ class OmniBulkChargeLine(models.Model):
             else:
                 values.update(state="succeeded", reason=False, retry_after=False)
             line.write(values)
-
-
-class OmniChargeAttempt(models.Model):
-    _inherit = "omni.charge.attempt"
-
-    def _omni_charge_outcome(self):
-        """Override: the bulk charge lines follow their attempts when Stripe settles them
-        later (a bank debit confirmed or failed by a webhook)."""
-        res = super()._omni_charge_outcome()
-        # sudo: the webhook runs as the public user; only the lines of these attempts change.
-        lines = (
-            self.env["omni.bulk.charge.line"]
-            .sudo()
-            .search([("attempt_ids", "in", self.ids), ("state", "=", "pending")])
-        )
-        for line in lines:
-            line._omni_update_from_attempts()
-            if line.state != "pending":
-                line.run_id.message_post(
-                    body=self.env._(
-                        "%(customer)s: the pending charge is settled (%(state)s).",
-                        customer=line.partner_id.display_name,
-                        state=dict(line._fields["state"]._description_selection(self.env))[
-                            line.state
-                        ],
-                    )
-                )
-        return res

@@ -131,6 +131,12 @@ class OmniChargeAttempt(models.Model):
         help="The charge was not sent for a reason the company must fix (provider, currency, "
         "company): the customer is not emailed, staff get an activity.",
     )
+    installment_id = fields.Many2one(
+        comodel_name="omni.installment",
+        readonly=True,
+        index="btree_not_null",
+        ondelete="set null",
+    )
     idempotency_key = fields.Char(readonly=True, copy=False)
     stripe_payment_intent = fields.Char(string="Stripe PaymentIntent", readonly=True)
     first_sent_at = fields.Datetime(readonly=True)
@@ -182,6 +188,12 @@ class OmniChargeAttempt(models.Model):
                        AND a.origin NOT IN %(staff_origins)s
                        AND (a.state != 'not_sent' OR a.last_sent_at >= %(resend_after)s)
                )
+               -- An invoice under a running plan of installments is charged by its plan.
+               AND NOT EXISTS (
+                    SELECT 1 FROM omni_installment_plan_invoice_rel r
+                      JOIN omni_installment_plan pl ON pl.id = r.plan_id
+                     WHERE r.move_id = m.id AND pl.state = 'running'
+               )
              ORDER BY m.invoice_date_due, m.id
              %(limit)s
              %(lock)s
@@ -198,6 +210,7 @@ class OmniChargeAttempt(models.Model):
         )
         self.flush_model(["state", "invoice_id", "last_sent_at"])
         self.env["res.partner"].flush_model(["omni_payment_mode"])
+        self.env["omni.installment.plan"].flush_model(["state", "invoice_ids"])
         return self.env["account.move"].browse(row[0] for row in self.env.execute_query(query))
 
     # === BUSINESS METHODS: CHARGING === #
@@ -295,7 +308,13 @@ class OmniChargeAttempt(models.Model):
         """The attempt to send for ``invoice``: the last one when it was not sent (same number,
         same key), else a new one."""
         last = self.search([("invoice_id", "=", invoice.id)], order="attempt_no desc", limit=1)
-        if last and last.state not in FINAL_FAILURES:
+        # A paid attempt whose payment is recorded on the invoice is over too when the
+        # invoice is charged again (a partial payment, the next installment): the new charge
+        # is a new attempt with its own key. Paid but not recorded yet: nothing to send.
+        over = last.state in FINAL_FAILURES or (
+            last.state == "done" and last.transaction_id.is_post_processed
+        )
+        if last and not over:
             return last
         number = last.attempt_no + 1 if last else 1
         reference = f"{invoice.name}-omni{number}"
@@ -318,6 +337,12 @@ class OmniChargeAttempt(models.Model):
         # The unique (invoice, number) index is the arbiter between workers: a worker whose
         # snapshot predates another's commit sees no attempt, and its insert fails here
         # before anything is sent.
+        installment = self.env["omni.installment"].browse(
+            self.env.context.get("omni_installment_id")
+        )
+        if installment and invoice in installment.plan_id.invoice_ids:
+            # Charged for an installment (context ``omni_installment_id``): linked to it.
+            values["installment_id"] = installment.id
         try:
             with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
                 return self.create(values)
@@ -583,6 +608,9 @@ class OmniChargeAttempt(models.Model):
         Paid: the dunning case of the customer is checked for resolution. Anything but
         "processing" and "not sent" opens or updates the customer's dunning case.
         """
+        # The installment moves with its attempt (paid, processing, failed) before the
+        # dunning looks at the customer's balance.
+        self.installment_id._omni_sync_state()
         Case = self.env["omni.dunning.case"]
         for attempt in self:
             token = attempt.token_id
@@ -618,6 +646,29 @@ class OmniChargeAttempt(models.Model):
                     # once; no dunning is started for it.
                     continue
                 Case._omni_register_failure(attempt)
+        self._omni_sync_bulk_lines()
+
+    def _omni_sync_bulk_lines(self):
+        """The bulk charge lines follow their attempts when Stripe settles them later (a bank
+        debit confirmed or failed by a webhook)."""
+        # sudo: the webhook runs as the public user; only the lines of these attempts change.
+        lines = (
+            self.env["omni.bulk.charge.line"]
+            .sudo()
+            .search([("attempt_ids", "in", self.ids), ("state", "=", "pending")])
+        )
+        for line in lines:
+            line._omni_update_from_attempts()
+            if line.state != "pending":
+                line.run_id.message_post(
+                    body=self.env._(
+                        "%(customer)s: the pending charge is settled (%(state)s).",
+                        customer=line.partner_id.display_name,
+                        state=dict(line._fields["state"]._description_selection(self.env))[
+                            line.state
+                        ],
+                    )
+                )
 
     def _omni_audit_channel(self):
         """Staff took the payment or pressed "Retry now"; the jobs charge as the system."""

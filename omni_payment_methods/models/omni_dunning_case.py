@@ -4,7 +4,7 @@ import logging
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, float_compare
 
 from ..lib import dunning as dunning_lib
 
@@ -111,11 +111,14 @@ class OmniDunningCase(models.Model):
     @api.depends("invoice_ids.amount_residual")
     def _compute_amount_due(self):
         for case in self:
+            invoices = case._omni_open_invoices()
+            # Under a plan of installments, only the failed installments are due.
+            due = invoices._omni_installment_due()
             case.amount_due = sum(
                 invoice.currency_id._convert(
-                    invoice.amount_residual, case.currency_id, case.company_id
+                    due.get(invoice.id, invoice.amount_residual), case.currency_id, case.company_id
                 )
-                for invoice in case._omni_open_invoices()
+                for invoice in invoices
             )
 
     def _compute_links(self):
@@ -130,10 +133,33 @@ class OmniDunningCase(models.Model):
         return fields.Date.context_today(self)
 
     def _omni_open_invoices(self):
+        """The case's invoices with something due. The not-yet-due part of an invoice under a
+        running plan of installments is not due: such an invoice is open for the dunning only
+        while one of its installments failed."""
         self.ensure_one()
-        return self.invoice_ids.filtered(
+        invoices = self.invoice_ids.filtered(
             lambda m: m.state == "posted" and m.payment_state in ("not_paid", "partial")
+        )
+        due = invoices._omni_installment_due()
+        return invoices.filtered(
+            lambda m: (
+                m.id not in due
+                or float_compare(due[m.id], 0.0, precision_rounding=m.currency_id.rounding) > 0
+            )
         ).sorted(lambda m: (m.invoice_date_due or m.date, m.id))
+
+    def _omni_failed_installments(self):
+        """Failed installments of the customer's running plans (in the case's company)."""
+        self.ensure_one()
+        return self.env["omni.installment"].search(
+            [
+                ("partner_id", "=", self.partner_id.id),
+                ("company_id", "=", self.company_id.id),
+                ("state", "=", "failed"),
+                ("plan_id.state", "=", "running"),
+            ],
+            order="date, id",
+        )
 
     # === FAILURES === #
 
@@ -270,9 +296,19 @@ class OmniDunningCase(models.Model):
         processing or the customer must authenticate) or "failed".
         """
         self.ensure_one()
-        Attempt = self.env["omni.charge.attempt"]
+        Attempt = self.env["omni.charge.attempt"].with_context(omni_installment_id=False)
         attempts = Attempt
-        for invoice in self._omni_open_invoices():
+        # A failed installment is retried for its own amount (not the whole invoice); the
+        # invoices under a running plan are charged only through their installments.
+        installments = self._omni_failed_installments()
+        for installment in installments:
+            attempts |= installment._omni_charge_installment(
+                origin=origin, token=installment._omni_retry_token(origin, self)
+            )
+        planned = self.invoice_ids.omni_installment_plan_ids.filtered(
+            lambda p: p.state == "running"
+        ).invoice_ids
+        for invoice in self._omni_open_invoices() - planned:
             attempts |= Attempt._omni_charge(invoice, origin=origin)
         if self._omni_check_resolved():
             return "paid"

@@ -93,6 +93,16 @@ class ResPartner(models.Model):
         inverse_name="partner_id",
         string="Dunning",
     )
+    omni_installment_count = fields.Integer(
+        string="Upcoming Payments",
+        compute="_compute_omni_installments",
+        groups="omni_payment_methods.group_omni_payment_method_viewer",
+    )
+    omni_installment_next_date = fields.Date(
+        string="Next Payment",
+        compute="_compute_omni_installments",
+        groups="omni_payment_methods.group_omni_payment_method_viewer",
+    )
 
     @api.depends("commercial_partner_id")
     @api.depends_context("uid", "allowed_company_ids")
@@ -428,6 +438,33 @@ class ResPartner(models.Model):
             return
         cases.write({"retry_requested_at": fields.Datetime.now(), "hard_decline": False})
         self.env.ref("omni_payment_methods.ir_cron_run_dunning")._trigger()
+
+    def _compute_omni_installments(self):
+        """Upcoming payments: the installments of the customer's running plans not paid yet."""
+        Installment = self.env["omni.installment"]
+        for partner in self:
+            upcoming = Installment
+            if partner.commercial_partner_id.id:
+                upcoming = Installment.search(
+                    [
+                        ("partner_id", "=", partner.commercial_partner_id.id),
+                        ("state", "in", ("scheduled", "processing", "failed")),
+                        ("plan_id.state", "=", "running"),
+                    ],
+                    order="date",
+                )
+            partner.omni_installment_count = len(upcoming)
+            scheduled = upcoming.filtered(lambda i: i.state == "scheduled")
+            partner.omni_installment_next_date = scheduled[:1].date
+
+    def action_omni_open_installments(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "omni_payment_methods.omni_installment_action"
+        )
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {"search_default_filter_upcoming": 1}
+        return action
 
     def action_omni_open_dunning(self):
         self.ensure_one()

@@ -20,3 +20,4 @@ from . import test_faults
 from . import test_external_api
 from . import test_bank_accounts
 from . import test_bulk_charge
+from . import test_installments

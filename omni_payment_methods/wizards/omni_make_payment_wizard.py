@@ -1,8 +1,10 @@
 # Copyright 2026 omni_payment_methods contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from dateutil.relativedelta import relativedelta
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import float_compare
+from odoo.tools import float_compare, float_is_zero
 
 OPEN_INVOICE_DOMAIN = [
     ("move_type", "=", "out_invoice"),
@@ -48,6 +50,24 @@ class OmniMakePaymentWizard(models.TransientModel):
         string="Payment Method",
         domain="[('commercial_partner_id', '=', partner_id), ('company_id', '=', company_id), "
         "('omni_authorized', '=', True)]",
+    )
+
+    # Split into installments: the schedule is generated, shown and editable before it is
+    # confirmed ("Schedule installments").
+    split_installments = fields.Boolean(string="Split into installments")
+    installment_count = fields.Integer(string="Number of Installments", default=3)
+    installment_first_date = fields.Date(
+        string="First Installment", default=fields.Date.context_today
+    )
+    installment_interval = fields.Selection(
+        selection=[("weekly", "Weekly"), ("monthly", "Monthly")],
+        string="Every",
+        default="monthly",
+    )
+    installment_line_ids = fields.One2many(
+        comodel_name="omni.make.payment.installment.line",
+        inverse_name="wizard_id",
+        string="Installments",
     )
 
     @api.model
@@ -220,3 +240,144 @@ class OmniMakePaymentWizard(models.TransientModel):
         return self.env["payment.token"]._omni_notify(
             message, kind="success" if paid == attempts else "warning", reload=True
         )
+
+    # === INSTALLMENTS === #
+
+    @api.onchange(
+        "split_installments",
+        "installment_count",
+        "installment_first_date",
+        "installment_interval",
+        "amount",
+    )
+    def _onchange_installments(self):
+        self._omni_generate_installments()
+
+    def _omni_generate_installments(self):
+        """Lines of the schedule: ``installment_count`` dates from the first one, one week or
+        one month apart; the amount split evenly, the rounding remainder on the last."""
+        for wizard in self:
+            commands = [fields.Command.clear()]
+            count = wizard.installment_count
+            if wizard.split_installments and count > 0 and wizard.installment_first_date:
+                currency = wizard.currency_id
+                share = currency.round((wizard.amount or 0.0) / count)
+                step = (
+                    relativedelta(weeks=1)
+                    if wizard.installment_interval == "weekly"
+                    else relativedelta(months=1)
+                )
+                for index in range(count):
+                    amount = (
+                        share
+                        if index < count - 1
+                        else currency.round((wizard.amount or 0.0) - share * (count - 1))
+                    )
+                    commands.append(
+                        fields.Command.create(
+                            {
+                                "sequence": index + 1,
+                                "date": wizard.installment_first_date + step * index,
+                                "amount": amount,
+                            }
+                        )
+                    )
+            wizard.installment_line_ids = commands
+
+    def _omni_check_installments(self):
+        """Refuse a schedule that cannot be charged as it stands (nothing is created)."""
+        self.ensure_one()
+        self._omni_check()
+        currency = self.currency_id
+        rounding = currency.rounding
+        lines = self.installment_line_ids.sorted(lambda line: (line.sequence, line.id))
+        if len(lines) < 2:
+            raise ValidationError(self.env._("Split the payment into at least 2 installments."))
+        if any(float_compare(line.amount, 0.0, precision_rounding=rounding) <= 0 for line in lines):
+            raise ValidationError(self.env._("Every installment must be greater than zero."))
+        total = sum(lines.mapped("amount"))
+        if not float_is_zero(total - self.amount, precision_rounding=rounding):
+            raise ValidationError(
+                self.env._(
+                    "The installments add up to %(total)s, not to the amount to pay (%(amount)s).",
+                    total=currency.format(total),
+                    amount=currency.format(self.amount),
+                )
+            )
+        today = fields.Date.context_today(self)
+        if any(not line.date or line.date < today for line in lines):
+            raise ValidationError(self.env._("An installment cannot be scheduled before today."))
+        dates = lines.mapped("date")
+        if any(later <= earlier for earlier, later in zip(dates, dates[1:], strict=False)):
+            raise ValidationError(
+                self.env._("The installment dates must follow each other (one per date).")
+            )
+        planned = self.invoice_ids.omni_installment_plan_ids.filtered(
+            lambda p: p.state == "running"
+        )
+        if planned:
+            raise ValidationError(
+                self.env._(
+                    "%(invoices)s is already paid in installments (%(plan)s).",
+                    invoices=", ".join((self.invoice_ids & planned.invoice_ids).mapped("name")),
+                    plan=planned[:1].name,
+                )
+            )
+
+    def action_schedule_installments(self):
+        """Create the plan of installments, post the schedule on the invoices' and the
+        customer's chatter and email it to the customer. An installment dated today is
+        charged at once by the job."""
+        self.ensure_one()
+        if not self.env.user.has_group("omni_payment_methods.group_omni_payment_method_manager"):
+            raise AccessError(
+                self.env._("Only payment method managers can charge a saved payment method.")
+            )
+        self._omni_check_installments()
+        invoices = self.invoice_ids.sorted(lambda m: (m.invoice_date_due or m.date, m.id))
+        lines = self.installment_line_ids.sorted(lambda line: (line.sequence, line.id))
+        plan = self.env["omni.installment.plan"].create(
+            {
+                "name": self.env._(
+                    "Installments for %(invoices)s", invoices=", ".join(invoices.mapped("name"))
+                ),
+                "partner_id": self.partner_id.commercial_partner_id.id,
+                "company_id": self.company_id.id,
+                "currency_id": self.currency_id.id,
+                "token_id": self.token_id.id,
+                "invoice_ids": [fields.Command.set(invoices.ids)],
+                "amount": self.amount,
+                "installment_ids": [
+                    fields.Command.create(
+                        {"sequence": index + 1, "date": line.date, "amount": line.amount}
+                    )
+                    for index, line in enumerate(lines)
+                ],
+            }
+        )
+        plan._omni_post_schedule()
+        plan._omni_send_schedule()
+        if any(line.date <= fields.Date.context_today(self) for line in lines):
+            self.env.ref("omni_payment_methods.ir_cron_charge_installments")._trigger()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "omni.installment.plan",
+            "res_id": plan.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "current",
+        }
+
+
+class OmniMakePaymentInstallmentLine(models.TransientModel):
+    _name = "omni.make.payment.installment.line"
+    _description = "Installment to schedule"
+    _order = "sequence, id"
+
+    wizard_id = fields.Many2one(
+        comodel_name="omni.make.payment.wizard", required=True, ondelete="cascade"
+    )
+    sequence = fields.Integer(default=1)
+    currency_id = fields.Many2one(related="wizard_id.currency_id")
+    date = fields.Date(required=True)
+    amount = fields.Monetary(currency_field="currency_id")
