@@ -357,12 +357,13 @@ class OmniBulkCharge(models.Model):
             f"{reason} ×{count}" if count > 1 else reason
             for reason, count in reasons.most_common(5)
         )
+        reasons_text = f" ({detail})" if detail else ""
         return self.env._(
             "Succeeded %(succeeded)s, failed %(failed)s%(reasons)s, pending %(pending)s, "
             "skipped %(skipped)s. Charged: %(amount)s.",
             succeeded=self.succeeded_count,
             failed=self.failed_count,
-            reasons=f" ({detail})" if detail else "",
+            reasons=reasons_text,
             pending=self.pending_count,
             skipped=self.skipped_count,
             amount=self.currency_id.format(self.amount_charged),
