@@ -401,10 +401,22 @@ class OmniBulkChargeLine(models.Model):
         selection=LINE_STATES, required=True, readonly=True, default="to_do", index=True
     )
     reason = fields.Char(readonly=True)
-    amount = fields.Monetary(
+    amount_open = fields.Monetary(
+        string="Open Amount",
         readonly=True,
         currency_field="currency_id",
-        help="Open amount when the run started; once charged, the amount Stripe accepted.",
+        help="What the customer owed (or the selected invoices) when the run started.",
+    )
+    amount = fields.Monetary(
+        string="Charged",
+        readonly=True,
+        currency_field="currency_id",
+        help="The amount Stripe accepted (paid, or a bank debit processing).",
+    )
+    charged_invoice_ids = fields.Many2many(
+        comodel_name="account.move",
+        string="Invoices Charged",
+        compute="_compute_charged_invoice_ids",
     )
     currency_id = fields.Many2one(comodel_name="res.currency", readonly=True)
     attempt_ids = fields.Many2many(
@@ -419,6 +431,11 @@ class OmniBulkChargeLine(models.Model):
         readonly=True,
         help="Stripe did not confirm the charge: a later batch sends it again (same key).",
     )
+
+    @api.depends("attempt_ids.invoice_id")
+    def _compute_charged_invoice_ids(self):
+        for line in self:
+            line.charged_invoice_ids = line.attempt_ids.invoice_id
 
     _sql_constraints = [
         (

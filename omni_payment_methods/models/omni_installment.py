@@ -6,7 +6,7 @@ import psycopg2
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL, float_compare
+from odoo.tools import SQL, float_compare, format_date
 
 from .omni_charge_attempt import RESEND_DELAY
 
@@ -101,9 +101,9 @@ class OmniInstallment(models.Model):
                     "Installment %(number)s changed: %(old_date)s, %(old_amount)s → %(date)s, "
                     "%(amount)s.",
                     number=installment.sequence,
-                    old_date=old_date,
+                    old_date=format_date(self.env, old_date),
                     old_amount=currency.format(old_amount),
-                    date=installment.date,
+                    date=format_date(self.env, installment.date),
                     amount=currency.format(installment.amount),
                 )
             )
@@ -112,7 +112,7 @@ class OmniInstallment(models.Model):
             raise ValidationError(
                 self.env._(
                     "%(date)s is in the past: an installment cannot be scheduled before today.",
-                    date=installment.date,
+                    date=format_date(self.env, installment.date),
                 )
             )
         if not self.env.context.get("omni_schedule_checked"):

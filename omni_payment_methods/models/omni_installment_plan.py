@@ -4,7 +4,7 @@ from markupsafe import Markup, escape
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import float_compare
+from odoo.tools import float_compare, format_date
 
 PLAN_STATES = [
     ("running", "Running"),
@@ -167,7 +167,7 @@ class OmniInstallmentPlan(models.Model):
         return [
             self.env._(
                 "%(date)s: %(amount)s (%(state)s)",
-                date=installment.date,
+                date=format_date(self.env, installment.date),
                 amount=self.currency_id.format(installment.amount),
                 state=states[installment.state],
             )

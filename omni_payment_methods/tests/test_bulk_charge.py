@@ -129,6 +129,8 @@ class TestBulkCharge(CronBackendMixin, BulkChargeCommon):
             self.assertTrue(all(m.payment_state in ("paid", "in_payment") for m in ok_invoices))
             self.assertEqual(lines[declined].state, "failed")
             self.assertIn("insufficient_funds", lines[declined].reason)
+            self.assertEqual((lines[declined].amount_open, lines[declined].amount), (100, 0))
+            self.assertEqual(lines[ok].charged_invoice_ids, ok_invoices)
             self.assertFalse(
                 lines[declined].attempt_ids.case_id, "a bulk failure starts no dunning"
             )

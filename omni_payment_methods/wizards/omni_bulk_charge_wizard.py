@@ -235,7 +235,7 @@ class OmniBulkChargeWizard(models.TransientModel):
                         {
                             "partner_id": line["partner_id"],
                             "invoice_ids": [Command.set(line["invoice_ids"])],
-                            "amount": line["amount"],
+                            "amount_open": line["amount"],
                             "currency_id": line["currency_id"],
                             "state": "skipped" if line["skip"] else "to_do",
                             "reason": line["reason"] or False,
