@@ -150,6 +150,12 @@ class TestMakePayment(ChargeCommon):
                 self._wizard(rupees).action_charge()
             with self.assertRaisesRegex(ValidationError, "one currency"):
                 self._wizard(invoice | rupees).action_charge()
+            # A method of another company (forged through RPC: the form does not offer it).
+            other_company = self.env["res.company"].create({"name": "Omni Other Company"})
+            other_provider = self.stripe.copy({"company_id": other_company.id})
+            foreign = self._authorized_token(last4="3333", provider_id=other_provider.id)
+            with self.assertRaisesRegex(ValidationError, "must belong to one company"):
+                self._wizard(invoice, token_id=foreign.id).action_charge()
         self.assertFalse(fake.requests)
         self.assertEqual(self._state(), before)
         self.assertEqual(self._wizard(invoice).token_id, token)
