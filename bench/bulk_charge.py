@@ -287,10 +287,10 @@ Checks: lines {checks["lines_by_state"]}; {checks["distinct_payment_intents"]:,}
 PaymentIntents for {checks["distinct_customers_charged"]:,} customers; invoices
 {checks["invoice_payment_states"]}.
 
-The Stripe share is localstripe's (a local Python server on the same cores): against
-Stripe the network round trip (typically 300-600 ms per PaymentIntent) replaces it, and
-the run's duration is dominated by it; Odoo's own time per charge (transaction, payment
-posting and reconciliation, audit trail, line bookkeeping) is the part this bench tracks.
+The Stripe share is localstripe's (a local Python server on the same cores, slower as its
+in-memory store fills: see charges.md); against Stripe the network round trip to Stripe
+replaces it (not measured here). Odoo's own time per charge (transaction, payment posting
+and reconciliation, audit trail, line bookkeeping) is the part this bench tracks.
 """
     path = benchlib.RESULTS / "bulk_charge.md"
     path.write_text(text)
