@@ -21,3 +21,4 @@ from . import test_external_api
 from . import test_bank_accounts
 from . import test_bulk_charge
 from . import test_installments
+from . import test_browser_e2e_charging

@@ -37,32 +37,14 @@ SCREENSHOTS = REPO / (os.environ.get("OMNI_SCREENSHOTS_DIR") or ".omni/screensho
 TIMEOUT = 60_000
 
 
-@tagged("post_install", "-at_install", "omni_browser")
-class TestBrowserE2E(LocalStripeMixin, OmniCommon, HttpCase):
+class BrowserE2EMixin:
+    """Chromium driven by Playwright from inside an HttpCase (mixed in before it)."""
+
     @classmethod
     def setUpClass(cls):
         if sync_playwright is None or not os.path.exists(CHROMIUM):
             raise unittest.SkipTest("playwright or Chromium is missing")
         super().setUpClass()
-        cls.fr = cls.env.ref("base.fr")
-        cls.customer.write({"email": "billing@example.com", "country_id": cls.fr.id})
-        cls.customer_contact.write({"email": "contact@example.com", "country_id": cls.fr.id})
-        cls.portal_user = new_test_user(
-            cls.env,
-            "omni_e2e_portal",
-            password="omni_e2e_portal_pw",
-            name="Ada Lovelace",
-            groups="base.group_portal",
-            partner_id=cls.customer_contact.id,
-        )
-        cls.manager = new_test_user(
-            cls.env,
-            "omni_e2e_manager",
-            password="omni_e2e_manager_pw",
-            name="Grace Hopper",
-            groups="base.group_user,base.group_partner_manager,"
-            "omni_payment_methods.group_omni_payment_method_manager",
-        )
 
     # === BROWSER HELPERS === #
 
@@ -121,6 +103,32 @@ class TestBrowserE2E(LocalStripeMixin, OmniCommon, HttpCase):
         page.fill("input[name=login]", login)
         page.fill("input[name=password]", password)
         page.click("button[type=submit]")
+
+
+@tagged("post_install", "-at_install", "omni_browser")
+class TestBrowserE2E(BrowserE2EMixin, LocalStripeMixin, OmniCommon, HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.fr = cls.env.ref("base.fr")
+        cls.customer.write({"email": "billing@example.com", "country_id": cls.fr.id})
+        cls.customer_contact.write({"email": "contact@example.com", "country_id": cls.fr.id})
+        cls.portal_user = new_test_user(
+            cls.env,
+            "omni_e2e_portal",
+            password="omni_e2e_portal_pw",
+            name="Ada Lovelace",
+            groups="base.group_portal",
+            partner_id=cls.customer_contact.id,
+        )
+        cls.manager = new_test_user(
+            cls.env,
+            "omni_e2e_manager",
+            password="omni_e2e_manager_pw",
+            name="Grace Hopper",
+            groups="base.group_user,base.group_partner_manager,"
+            "omni_payment_methods.group_omni_payment_method_manager",
+        )
 
     def _fill_card(self, page, number, month="08", year="31", cvc="123", scope=None):
         """Type into the card element (localstripe's fake one: number, expiry, CVC)."""

@@ -260,6 +260,9 @@ class OmniBulkChargeWizard(models.TransientModel):
             "res_id": run.id,
             "view_mode": "form",
             "target": "current",
+            # Not the wizard's id as the run's active_id (the web client's default): it
+            # would be in the URL after the customer list and read as a customer's on reload.
+            "context": {"active_id": False},
         }
 
 
