@@ -60,6 +60,7 @@ from xml.etree import ElementTree
 
 REPO = Path(__file__).resolve().parent.parent
 ADDON = "omni_payment_methods"
+OPTIONAL_MODULES = ("queue_job",)  # tested with the addon when on the addons path
 REQUIREMENTS = REPO / "requirements-test.txt"
 LOG_DIR = REPO / ".omni" / "logs"
 # `make run` keeps the freshly installed demo database here (a pg_dump and its filestore),
@@ -598,6 +599,26 @@ def _addon_dirs(candidates: list[Path]) -> list[Path]:
     return dirs
 
 
+def extra_addons_dirs() -> list[Path]:
+    """ODOO_EXTRA_ADDONS: more addons directories (comma or colon separated), e.g. a checkout
+    of OCA/queue for queue_job."""
+    raw = os.environ.get("ODOO_EXTRA_ADDONS", "")
+    paths = [Path(p).expanduser().resolve() for p in re.split(r"[,:]", raw) if p.strip()]
+    for path in paths:
+        if not path.is_dir():
+            raise HarnessError(f"ODOO_EXTRA_ADDONS: {path} is not a directory")
+    return _addon_dirs(paths)
+
+
+def optional_modules(odoo: Odoo) -> list[str]:
+    """Modules the addon works with when they are present (tested then): OCA queue_job."""
+    return [
+        name
+        for name in OPTIONAL_MODULES
+        if any((p / name / "__manifest__.py").is_file() for p in odoo.addons_path)
+    ]
+
+
 def find_odoo() -> Odoo | None:
     """The Odoo that ODOO_HOME names, else the interpreter's ``odoo``, else None."""
     home = os.environ.get("ODOO_HOME", "").strip()
@@ -635,6 +656,7 @@ def find_odoo() -> Odoo | None:
         pythonpath = None
     if info["major"] != 18:
         raise HarnessError(f"{origin} is Odoo {info['version']}; this addon needs Odoo 18")
+    addons += extra_addons_dirs()
     if not any((p / "web" / "__manifest__.py").is_file() for p in addons):
         raise HarnessError(f"{origin}: no addons directory holding `web` found")
     if not any((p / "base" / "__manifest__.py").is_file() for p in addons):
@@ -1289,7 +1311,15 @@ def cmd_test(args) -> int:
         conf = write_odoo_conf(
             session, odoo, pg, name="test", db_name=db, http_port=free_port(), demo=False
         )
-        odoo_install(session, odoo, conf, db, ADDON, demo=False)
+        optional = optional_modules(odoo)
+        odoo_install(session, odoo, conf, db, ",".join([ADDON, *optional]), demo=False)
+        for name in OPTIONAL_MODULES:
+            say(
+                f"{name} installed with the addon: its tests run"
+                if name in optional
+                else f"{name} not on the addons path: its tests are skipped "
+                "(ODOO_EXTRA_ADDONS=/path/to/OCA/queue to run them)"
+            )
         env = odoo.env()
         paths = ["tests", f"{ADDON}/tests"]
         cmd = [
