@@ -38,85 +38,25 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import benchlib  # noqa: E402
+import charges  # noqa: E402
 from benchlib import say  # noqa: E402
-from charges import STRIPE_CARDS, StripeClock, stripe_cards  # noqa: E402
+from charges import StripeClock  # noqa: E402
 
 omnictl = benchlib.omnictl
 CRON = "omni_payment_methods.ir_cron_omni_bulk_charge"
 MANAGER_GROUP = "omni_payment_methods.group_omni_payment_method_manager"
 BATCH = 50
-CREATE_CHUNK = 500
 
 
-def prepare(cluster, db: str, url: str, count: int) -> dict:
-    """Provider on localstripe, N customers with an authorized card and an open invoice."""
-    started = time.perf_counter()
-    cards = stripe_cards(url, STRIPE_CARDS)
-    with cluster.env(db) as env:
-        provider = env.ref("payment.payment_provider_stripe")
-        provider.write(
-            {
-                "state": "test",
-                "stripe_secret_key": omnictl.LOCALSTRIPE_SECRET_KEY,
-                "stripe_publishable_key": "pk_test_bench",
-                "omni_stripe_api_base": url,
-            }
-        )
-        provider_id = provider.id
-        env.ref("base.user_admin").groups_id = [(4, env.ref(MANAGER_GROUP).id)]
-    card_method_id = None
+def prepare(cluster, db: str, url: str, count: int) -> tuple[dict, list[int]]:
+    """The data of bench/charges.py, the customers paying manually (a bulk charge is staff's:
+    the payment mode does not apply, and the automatic job leaves them alone); the
+    administrator is made a payment method manager (who may start a bulk charge)."""
     partner_ids = []
-    for offset in range(0, count, CREATE_CHUNK):
-        size = min(CREATE_CHUNK, count - offset)
-        with cluster.env(db, context={"tracking_disable": True}) as env:
-            card_method_id = card_method_id or env.ref("payment.payment_method_card").id
-            partners = env["res.partner"].create(
-                [
-                    {"name": f"Bulk customer {offset + i}", "email": f"b{offset + i}@bench.example"}
-                    for i in range(size)
-                ]
-            )
-            partner_ids += partners.ids
-            tokens = env["payment.token"].create(
-                [
-                    {
-                        "provider_id": provider_id,
-                        "payment_method_id": card_method_id,
-                        "partner_id": partner.id,
-                        "payment_details": "4242",
-                        "provider_ref": cards[(offset + i) % STRIPE_CARDS][0],
-                        "stripe_payment_method": cards[(offset + i) % STRIPE_CARDS][1],
-                        "method_kind": "card",
-                        "stripe_pm_type": "card",
-                        "card_brand": "visa",
-                        "card_exp_month": 12,
-                        "card_exp_year": 2031,
-                    }
-                    for i, partner in enumerate(partners)
-                ]
-            )
-            tokens._omni_record_authorization()
-            today = env.cr.now().date()
-            invoices = env["account.move"].create(
-                [
-                    {
-                        "move_type": "out_invoice",
-                        "partner_id": partner.id,
-                        "invoice_date": today,
-                        "invoice_line_ids": [
-                            (0, 0, {"name": "Annual plan", "quantity": 1, "price_unit": 120.0})
-                        ],
-                    }
-                    for partner in partners
-                ]
-            )
-            invoices.action_post()
-        say(f"  {offset + size:,} customers, cards and open invoices")
-    return {
-        "seconds": round(time.perf_counter() - started, 1),
-        "stripe_cards": STRIPE_CARDS,
-        "partner_ids": partner_ids,
-    }
+    prepared = charges.prepare(cluster, db, url, count, "manual", partner_ids)
+    with cluster.env(db) as env:
+        env.ref("base.user_admin").groups_id = [(4, env.ref(MANAGER_GROUP).id)]
+    return prepared, partner_ids
 
 
 def start_run(cluster, db: str, partner_ids: list[int]) -> dict:
@@ -306,8 +246,7 @@ def main() -> int:
         localstripe = omnictl.LocalStripe(cluster.session).start(dict(os.environ))
         db = cluster.create_db("bulk_charge")
         say(f"creating {args.customers:,} customers with a card and an open invoice")
-        prepared = prepare(cluster, db, localstripe.url, args.customers)
-        partner_ids = prepared.pop("partner_ids")
+        prepared, partner_ids = prepare(cluster, db, localstripe.url, args.customers)
         say(f"  done in {prepared['seconds']} s; starting the bulk charge")
         started = time.perf_counter()
         start = start_run(cluster, db, partner_ids)

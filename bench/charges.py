@@ -100,8 +100,11 @@ def stripe_cards(url: str, count: int) -> list[tuple[str, str]]:
     return cards
 
 
-def prepare(cluster, db: str, url: str, count: int) -> dict:
-    """Provider on localstripe, N customers with an authorized card and a due invoice."""
+def prepare(
+    cluster, db: str, url: str, count: int, payment_mode: str = "automatic", partner_ids=None
+) -> dict:
+    """Provider on localstripe, N customers (in ``payment_mode``) with an authorized card and
+    an invoice due today. The customers' ids are appended to ``partner_ids`` when given."""
     started = time.perf_counter()
     cards = stripe_cards(url, STRIPE_CARDS)
     with cluster.env(db) as env:
@@ -123,13 +126,15 @@ def prepare(cluster, db: str, url: str, count: int) -> dict:
             partners = env["res.partner"].create(
                 [
                     {
-                        "name": f"Automatic customer {offset + i}",
+                        "name": f"Bench customer {offset + i}",
                         "email": f"c{offset + i}@bench.example",
-                        "omni_payment_mode": "automatic",
+                        "omni_payment_mode": payment_mode,
                     }
                     for i in range(size)
                 ]
             )
+            if partner_ids is not None:
+                partner_ids += partners.ids
             tokens = env["payment.token"].create(
                 [
                     {
