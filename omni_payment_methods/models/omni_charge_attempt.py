@@ -41,6 +41,10 @@ STAFF_ORIGINS = ("payment", "bulk", "installment")
 # Charges whose failure staff see at once (the result of the wizard, the bulk summary): no
 # dunning is started for them.
 NO_DUNNING_ORIGINS = ("payment", "bulk")
+# Charges that wait for a new payment method after a hard decline (lost or stolen card,
+# closed account): the card networks penalize retrying those. Staff taking a payment with
+# the customer and a manager's "Retry now" decide for themselves.
+HARD_DECLINE_GUARDED_ORIGINS = ("auto", "bulk", "installment")
 
 # Attempts per invoice are numbered: attempt N of invoice I always sends the key derived from
 # (I, N), however many times it is re-sent.
@@ -238,11 +242,12 @@ class OmniChargeAttempt(models.Model):
             return attempt  # in progress or paid: nothing to send
         token = token or invoice.commercial_partner_id._omni_default_token(invoice.company_id)
         reason, company_side = self._omni_check_chargeable(invoice, token, origin)
-        if not reason and origin == "auto" and self._omni_hard_declined(invoice):
-            reason = self.env._(
-                "A charge of this customer was declined for good: waiting for a new payment "
-                "method before charging again."
-            )
+        if (
+            not reason
+            and origin in HARD_DECLINE_GUARDED_ORIGINS
+            and self._omni_hard_declined(invoice)
+        ):
+            reason = self._omni_hard_decline_reason()
         attempt.write(
             {
                 "token_id": token.id if token else False,
@@ -428,6 +433,13 @@ class OmniChargeAttempt(models.Model):
                 ],
                 limit=1,
             )
+        )
+
+    @api.model
+    def _omni_hard_decline_reason(self):
+        return self.env._(
+            "A charge of this customer was declined for good: waiting for a new payment "
+            "method before charging again."
         )
 
     def _omni_window_open(self):

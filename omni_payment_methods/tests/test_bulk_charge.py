@@ -245,6 +245,37 @@ class TestBulkCharge(CronBackendMixin, BulkChargeCommon):
         self.assertEqual(len({key for key, _p in fake.requests}), 3)
         self.assertTrue(all(line.state == "succeeded" for line in run.line_ids))
 
+    def test_lost_card_is_not_charged_again_in_bulk(self):
+        """A customer whose card was declined for good (lost, stolen, closed account) is
+        listed as skipped in the preview; if the decline comes after the run started, the
+        engine still refuses to send the charge."""
+        lost, lost_token, lost_invoices = self._customer("Lost Card Co", invoices=(60.0, 40.0))
+        late, late_token, late_invoices = self._customer("Late News Co")
+        fine, _fine_token, _i = self._customer("Fine Co")
+        (lost | late).omni_payment_mode = "automatic"
+        with self._fake_stripe() as fake:
+            fake.script[lost_token.stripe_payment_method] = ("decline", "lost_card")
+            self.Attempt._omni_charge(lost_invoices[0])
+            self.assertTrue(lost.omni_dunning_case_ids.hard_decline)
+            wizard = self._wizard(lost | late | fine)
+            skipped = {line.partner_id: line.reason for line in wizard.line_ids if line.skip}
+            self.assertEqual(set(skipped), set(lost))
+            self.assertIn("declined for good", skipped[lost])
+            run = wizard.action_start()
+            run = self.Run.browse(run["res_id"])
+            # Late News Co's card is reported stolen between the start and its batch.
+            fake.script[late_token.stripe_payment_method] = ("decline", "stolen_card")
+            self.Attempt._omni_charge(late_invoices[0])
+            requests = len(fake.requests)
+            self.Run._cron_omni_bulk_charge()
+            self.assertEqual(len(fake.requests), requests + 1, "only Fine Co is charged")
+        lines = self._lines(run)
+        self.assertEqual(lines[lost].state, "skipped")
+        self.assertEqual(lines[late].state, "failed")
+        self.assertIn("declined for good", lines[late].reason)
+        self.assertEqual(lines[fine].state, "succeeded")
+        self.assertEqual(lost_invoices.mapped("payment_state"), ["not_paid", "not_paid"])
+
     def test_stop_leaves_the_rest_uncharged(self):
         partners = self.env["res.partner"]
         for index in range(3):

@@ -217,6 +217,41 @@ class TestInstallments(ChargeCommon):
 
     # --- the wizard --- #
 
+    def test_hard_decline_stops_the_next_installments_until_a_new_method(self):
+        """A lost card is not charged again on the next installment's date (card networks
+        penalize such retries): the installment waits, failed, until the customer gives a new
+        method; the new default is then charged for it at once."""
+        token = self._authorized_token()
+        with freeze_time(day(1)):
+            invoice = self._invoice(amount=90.0, due="2026-12-01")
+            plan = self._schedule(invoice)
+        first, second, third = plan.installment_ids.sorted("sequence")
+        self._charge_installments(day(1))
+        self.assertEqual(first.state, "paid")
+        self.fake.script[token.stripe_payment_method] = ("decline", "lost_card")
+        self._charge_installments(day(8))
+        self.assertEqual(second.state, "failed")
+        case = self.customer.omni_dunning_case_ids
+        self.assertTrue(case.hard_decline)
+        requests = len(self.fake.requests)
+        # Dec 15: #3 is due, but the card was reported lost: nothing is sent.
+        self._charge_installments(day(15))
+        self.assertEqual(len(self.fake.requests), requests, "the lost card is not charged")
+        self.assertEqual(third.state, "failed")
+        self.assertIn("declined for good", third.reason)
+        self.assertEqual(self._amounts(), [3000])
+        # The customer adds a new card and makes it the default: both installments are
+        # charged to it by the dunning, at once.
+        new_token = self._authorized_token(last4="5556")
+        with freeze_time(day(16)):
+            new_token.action_omni_set_default()
+            self.Case._cron_run_dunning()
+        self.assertEqual((second.state, third.state), ("paid", "paid"))
+        self.assertEqual(plan.token_id, new_token)
+        self.assertEqual(self._amounts(), [3000, 3000, 3000])
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        self.assertEqual(case.state, "resolved")
+
     def test_generated_lines_split_evenly_with_the_remainder_on_the_last(self):
         self._authorized_token()
         with freeze_time(day(1)):

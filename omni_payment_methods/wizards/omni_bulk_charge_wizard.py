@@ -203,6 +203,8 @@ class OmniBulkChargeWizard(models.TransientModel):
             )
             if reason:
                 return reason
+            if Attempt._omni_hard_declined(invoice):
+                return Attempt._omni_hard_decline_reason()
             if invoice in unsettled:
                 return self.env._(
                     "A charge of %(invoice)s is not settled yet: wait for Stripe's answer.",
