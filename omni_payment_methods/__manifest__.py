@@ -56,6 +56,7 @@
         "web.assets_backend": [
             "omni_payment_methods/static/src/js/staff_add_payment_method.js",
             "omni_payment_methods/static/src/xml/staff_add_payment_method.xml",
+            "omni_payment_methods/static/src/js/bulk_charge_progress.js",
         ],
     },
     "demo": [

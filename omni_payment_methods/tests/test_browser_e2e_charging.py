@@ -141,8 +141,16 @@ class TestBrowserE2ECharging(BrowserE2EMixin, CronBackendMixin, LocalStripeCharg
             self.assertTrue(reason)
             self.assertFalse(lines[no_method].attempt_ids)
 
-            # Reloading (as the page says to) keeps the run under the customer list: the
-            # wizard's id must not end up in the URL as a customer's.
+            # The page follows the run by itself (no reload): state, counts and lines.
+            expect(page.locator(".o_statusbar_status .o_arrow_button_current")).to_have_text(
+                "Done", timeout=15_000
+            )
+            expect(self._stat(page, "Succeeded")).to_have_text("1")
+            expect(self._row(page, "line_ids", declined.name)).to_contain_text(reason)
+            self._shot(page, "bulk_charge_run_followed.png")
+
+            # Reloading keeps the run under the customer list: the wizard's id must not end
+            # up in the URL as a customer's.
             page.reload()
             page.wait_for_selector(".o_form_view .o_form_sheet")
             expect(page.locator(".o_breadcrumb")).to_have_text(f"Customers{run.name}")
