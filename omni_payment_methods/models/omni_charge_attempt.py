@@ -424,16 +424,22 @@ class OmniChargeAttempt(models.Model):
         """The customer's open dunning stopped on a hard decline (lost card, closed account):
         the same method is not charged again for new invoices either."""
         return bool(
-            self.env["omni.dunning.case"].search_count(
-                [
-                    ("partner_id", "=", invoice.commercial_partner_id.id),
-                    ("company_id", "=", invoice.company_id.id),
-                    ("state", "!=", "resolved"),
-                    ("hard_decline", "=", True),
-                ],
-                limit=1,
-            )
+            self._omni_hard_declined_partners(invoice.commercial_partner_id, invoice.company_id)
         )
+
+    @api.model
+    def _omni_hard_declined_partners(self, partners, company):
+        """Those of ``partners`` (commercial entities) whose open dunning in ``company``
+        stopped on a hard decline, in one query."""
+        cases = self.env["omni.dunning.case"].search(
+            [
+                ("partner_id", "in", partners.ids),
+                ("company_id", "=", company.id),
+                ("state", "!=", "resolved"),
+                ("hard_decline", "=", True),
+            ]
+        )
+        return cases.partner_id
 
     @api.model
     def _omni_hard_decline_reason(self):
@@ -663,11 +669,14 @@ class OmniChargeAttempt(models.Model):
     def _omni_sync_bulk_lines(self):
         """The bulk charge lines follow their attempts when Stripe settles them later (a bank
         debit confirmed or failed by a webhook)."""
+        bulk = self.filtered(lambda attempt: attempt.origin == "bulk")
+        if not bulk:
+            return  # the automatic job's hot path: no query
         # sudo: the webhook runs as the public user; only the lines of these attempts change.
         lines = (
             self.env["omni.bulk.charge.line"]
             .sudo()
-            .search([("attempt_ids", "in", self.ids), ("state", "=", "pending")])
+            .search([("attempt_ids", "in", bulk.ids), ("state", "=", "pending")])
         )
         for line in lines:
             line._omni_update_from_attempts()

@@ -111,14 +111,9 @@ class OmniDunningCase(models.Model):
     @api.depends("invoice_ids.amount_residual")
     def _compute_amount_due(self):
         for case in self:
-            invoices = case._omni_open_invoices()
-            # Under a plan of installments, only the failed installments are due.
-            due = invoices._omni_installment_due()
             case.amount_due = sum(
-                invoice.currency_id._convert(
-                    due.get(invoice.id, invoice.amount_residual), case.currency_id, case.company_id
-                )
-                for invoice in invoices
+                invoice.currency_id._convert(amount, case.currency_id, case.company_id)
+                for invoice, amount in case._omni_amounts_due().items()
             )
 
     def _compute_links(self):
@@ -132,21 +127,26 @@ class OmniDunningCase(models.Model):
     def _omni_today(self):
         return fields.Date.context_today(self)
 
-    def _omni_open_invoices(self):
-        """The case's invoices with something due. The not-yet-due part of an invoice under a
-        running plan of installments is not due: such an invoice is open for the dunning only
-        while one of its installments failed."""
+    def _omni_amounts_due(self):
+        """{invoice: amount due} for the case's invoices with something due, oldest due
+        first. The not-yet-due part of an invoice under a running plan of installments is not
+        due: only its failed installments are, and without one the invoice is not listed."""
         self.ensure_one()
         invoices = self.invoice_ids.filtered(
             lambda m: m.state == "posted" and m.payment_state in ("not_paid", "partial")
-        )
-        due = invoices._omni_installment_due()
-        return invoices.filtered(
-            lambda m: (
-                m.id not in due
-                or float_compare(due[m.id], 0.0, precision_rounding=m.currency_id.rounding) > 0
-            )
         ).sorted(lambda m: (m.invoice_date_due or m.date, m.id))
+        planned = invoices._omni_installment_due()
+        amounts = {}
+        for invoice in invoices:
+            amount = planned.get(invoice.id, invoice.amount_residual)
+            if float_compare(amount, 0.0, precision_rounding=invoice.currency_id.rounding) > 0:
+                amounts[invoice] = amount
+        return amounts
+
+    def _omni_open_invoices(self):
+        """The case's invoices with something due, oldest due first."""
+        self.ensure_one()
+        return self.env["account.move"].union(*self._omni_amounts_due())
 
     def _omni_failed_installments(self):
         """Failed installments of the customer's running plans (in the case's company)."""

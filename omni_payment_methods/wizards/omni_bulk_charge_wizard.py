@@ -168,9 +168,12 @@ class OmniBulkChargeWizard(models.TransientModel):
                 ]
             )
         }
+        hard_declined = self.env["omni.charge.attempt"]._omni_hard_declined_partners(
+            partners | invoices.commercial_partner_id, company
+        )
         lines = []
         for partner, group in groups:
-            reason = self._omni_skip_reason(company, partner, group, unsettled)
+            reason = self._omni_skip_reason(company, partner, group, unsettled, hard_declined)
             lines.append(
                 {
                     "partner_id": partner.id,
@@ -185,7 +188,7 @@ class OmniBulkChargeWizard(models.TransientModel):
         return lines
 
     @api.model
-    def _omni_skip_reason(self, company, partner, invoices, unsettled):
+    def _omni_skip_reason(self, company, partner, invoices, unsettled, hard_declined):
         if not invoices:
             return self.env._("Nothing open in %(company)s.", company=company.name)
         token = partner._omni_default_token(company)
@@ -203,7 +206,7 @@ class OmniBulkChargeWizard(models.TransientModel):
             )
             if reason:
                 return reason
-            if Attempt._omni_hard_declined(invoice):
+            if partner in hard_declined:
                 return Attempt._omni_hard_decline_reason()
             if invoice in unsettled:
                 return self.env._(
