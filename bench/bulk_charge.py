@@ -32,7 +32,6 @@ import argparse
 import os
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -87,74 +86,9 @@ def start_run(cluster, db: str, partner_ids: list[int]) -> dict:
     }
 
 
-def cron_loop(cluster, db: str, clock: StripeClock) -> dict:
-    odoo = cluster.load_odoo()
-    registry = cluster.registry(db)
-    with cluster.env(db, commit=False) as env:
-        cron = env.ref(CRON)
-        cron_id, user_id = cron.id, cron.user_id.id
-    batches = []
-    kinds = Counter()
-    wall_started = time.perf_counter()
-    while True:
-        with registry.cursor() as cr:
-            env = odoo.api.Environment(cr, user_id, {"lastcall": False, "cron_id": cron_id})
-            cron, progress = env["ir.cron"].browse(cron_id)._add_progress()
-            cr.commit()
-            stripe_before, calls_before = clock.seconds, clock.calls
-            started = time.perf_counter()
-            with benchlib.capture_queries() as log:
-                model = env["omni.bulk.charge"].with_context(cron.env.context)
-                charged = model._cron_omni_bulk_charge()
-                cr.commit()
-            seconds = time.perf_counter() - started
-            done, remaining = progress.done, progress.remaining
-            cr.rollback()
-        kinds.update(log.kinds)
-        batches.append(
-            {
-                "charged": charged,
-                "remaining": remaining,
-                "queries": log.count,
-                "sql_s": round(log.seconds, 4),
-                "stripe_s": round(clock.seconds - stripe_before, 4),
-                "stripe_calls": clock.calls - calls_before,
-                "s": round(seconds, 4),
-            }
-        )
-        if len(batches) % 20 == 0:
-            say(f"  {sum(b['charged'] for b in batches):,} charged, {remaining:,} remaining")
-        if not remaining or not done:
-            break
-    wall = time.perf_counter() - wall_started
-    charges = sum(b["charged"] for b in batches)
-    job = sum(b["s"] for b in batches)
-    stripe_s = sum(b["stripe_s"] for b in batches)
-    queries = sum(b["queries"] for b in batches)
-    per_batch_odoo = [
-        (b["s"] - b["stripe_s"]) / b["charged"] for b in batches if b["charged"] == BATCH
-    ]
-    return {
-        "batches": len(batches),
-        "charges": charges,
-        "wall_s": round(wall, 1),
-        "job_s": round(job, 1),
-        "stripe_s": round(stripe_s, 1),
-        "stripe_calls": sum(b["stripe_calls"] for b in batches),
-        "ms_per_charge_total": round(1000 * job / charges, 1) if charges else None,
-        "ms_per_charge_stripe": round(1000 * stripe_s / charges, 1) if charges else None,
-        "ms_per_charge_odoo": round(1000 * (job - stripe_s) / charges, 1) if charges else None,
-        "ms_per_charge_odoo_median_batch": round(1000 * benchlib.median(per_batch_odoo), 1)
-        if per_batch_odoo
-        else None,
-        "queries_per_charge": round(queries / charges, 1) if charges else None,
-        "sql_s": round(sum(b["sql_s"] for b in batches), 1),
-        "top_query_kinds_per_charge": {
-            kind: round(n / charges, 2) for kind, n in kinds.most_common(12)
-        }
-        if charges
-        else {},
-    }
+def process_batch(env) -> int:
+    """One run of the bulk charges' scheduled action; returns the customers it handled."""
+    return env["omni.bulk.charge"]._cron_omni_bulk_charge()
 
 
 def verify(cluster, db: str, run_id: int, count: int) -> dict:
@@ -253,7 +187,7 @@ def main() -> int:
         say(f"  run started in {start['start_s']} s; processing")
         clock = StripeClock()
         clock.install()
-        result = cron_loop(cluster, db, clock)
+        result = charges.cron_loop(cluster, db, clock, cron_xmlid=CRON, run_batch=process_batch)
         total_wall = round(time.perf_counter() - started, 1)
         checks = verify(cluster, db, start["run_id"], args.customers)
         say(

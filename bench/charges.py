@@ -184,11 +184,25 @@ def profile_text(profiler, log) -> str:
     return out.getvalue()
 
 
-def cron_loop(cluster, db: str, clock: StripeClock, profile_batches=()) -> dict:
+def charge_due_invoices(env) -> int:
+    """One run of the automatic charging job; returns how many invoices it charged."""
+    return len(env["omni.charge.attempt"]._cron_charge_due_invoices(batch_size=BATCH))
+
+
+def cron_loop(
+    cluster,
+    db: str,
+    clock: StripeClock,
+    profile_batches=(),
+    cron_xmlid: str = CRON,
+    run_batch=charge_due_invoices,
+) -> dict:
+    """Run the scheduled action ``cron_xmlid`` (one batch: ``run_batch(env)``, returning the
+    number of charges) batch after batch as Odoo's cron runner does, and measure it."""
     odoo = cluster.load_odoo()
     registry = cluster.registry(db)
     with cluster.env(db, commit=False) as env:
-        cron = env.ref(CRON)
+        cron = env.ref(cron_xmlid)
         cron_id, user_id = cron.id, cron.user_id.id
     batches = []
     profiles = {}
@@ -203,10 +217,9 @@ def cron_loop(cluster, db: str, clock: StripeClock, profile_batches=()) -> dict:
             started = time.perf_counter()
             profiler = cProfile.Profile() if len(batches) in profile_batches else None
             with benchlib.capture_queries() as log:
-                model = env["omni.charge.attempt"].with_context(cron.env.context)
                 if profiler:
                     profiler.enable()
-                charged = model._cron_charge_due_invoices(batch_size=BATCH)
+                charged = run_batch(cron.env)
                 cr.commit()
                 if profiler:
                     profiler.disable()
@@ -218,7 +231,7 @@ def cron_loop(cluster, db: str, clock: StripeClock, profile_batches=()) -> dict:
             profiles[len(batches)] = profile_text(profiler, log)
         batches.append(
             {
-                "charged": len(charged),
+                "charged": charged,
                 "remaining": remaining,
                 "queries": log.count,
                 "sql_s": round(log.seconds, 4),
