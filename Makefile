@@ -1,8 +1,12 @@
 # omni_payment_methods: run the demo and the tests (see README.md).
 #
 #   make run            demo on http://127.0.0.1:8069 (Ctrl-C stops everything)
-#   make test           the linters, then every test; pytest arguments:
-#                       make test ARGS="-k expiry -x"
+#   make test           the linters, then every test: the tests that need no Odoo, the
+#                       addon's Odoo suites (pytest-odoo) and Odoo's own payment,
+#                       payment_stripe and account_payment suites with the addon installed;
+#                       pytest arguments: make test ARGS="-k expiry -x" (then Odoo's own
+#                       suites are left out when ARGS names test paths)
+#   make test-quick     the linters and the tests that need no Odoo (no install)
 #   make odoo-suites    Odoo's own payment / payment_stripe / account_payment suites
 #   make uninstall-check  upgrade keeps every stored value; after uninstalling the addon,
 #                       Odoo's payment suites pass (about 5 minutes)
@@ -11,28 +15,38 @@
 #   make format         ruff format, ruff check --fix, prettier --write (the addon's XML)
 #   make i18n           regenerate the addon's .pot (throwaway install), merge it into fr.po
 #
-# Odoo is the one importable by $(PYTHON), or the Odoo 18 source tree in $(ODOO_HOME):
-#   ODOO_HOME=/path/to/odoo-18 PYTHON=/path/to/python-with-odoo-requirements make test
+# Which Odoo (tools/odoo_source.py):
+#   ODOO_SOURCE=/path/to/odoo-18.0.tar.gz make test   an Odoo source archive, a checkout, a
+#                       URL of an archive, or a directory of archives (ODOO_VERSION=18.0
+#                       picks one): unpacked with its own interpreter and Odoo's
+#                       requirements into .omni/odoo/, reused while the source is the same
+#   ODOO_HOME=/path/to/odoo PYTHON=/path/to/python-with-its-requirements make test
+#   or an `odoo` importable by $(PYTHON).
 
 PYTHON ?= python3
 ODOO_HOME ?=
+ODOO_SOURCE ?=
+ODOO_VERSION ?=
 ARGS ?=
 TAGS ?=
 
-export ODOO_HOME
+export ODOO_HOME ODOO_SOURCE ODOO_VERSION
 
 OMNICTL := $(PYTHON) tools/omnictl.py
 
-.PHONY: help run test odoo-suites uninstall-check deps lint format i18n stop-leftovers
+.PHONY: help run test test-quick odoo-suites uninstall-check deps lint format i18n stop-leftovers
 
 help:
-	@sed -n '1,15p' Makefile
+	@sed -n '1,28p' Makefile
 
 run:
 	$(OMNICTL) run
 
 test:
 	$(OMNICTL) test -- $(ARGS)
+
+test-quick:
+	$(OMNICTL) test --no-odoo -- $(ARGS)
 
 odoo-suites:
 	$(OMNICTL) odoo-suites $(if $(TAGS),--tags $(TAGS))

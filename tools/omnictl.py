@@ -34,6 +34,7 @@ Standard library only, Python 3.10+.
 from __future__ import annotations
 
 import argparse
+import ast
 import atexit
 import contextlib
 import dataclasses
@@ -57,6 +58,9 @@ import urllib.request
 from collections import Counter
 from pathlib import Path
 from xml.etree import ElementTree
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import odoo_source  # noqa: E402 - tools/odoo_source.py, beside this file
 
 REPO = Path(__file__).resolve().parent.parent
 ADDON = "omni_payment_methods"
@@ -86,6 +90,8 @@ LOCALSTRIPE_PUBLISHABLE_KEY = "pk_test_omni"
 DEFAULT_LOCALSTRIPE_PORT = 8420
 DEFAULT_ODOO_PORT = 8069
 DEFAULT_SUITE_TAGS = "/payment,/payment_stripe,/account_payment"
+# the subcommands that need Odoo: with ODOO_SOURCE they run under the interpreter built for it
+ODOO_COMMANDS = ("run", "test", "odoo-suites", "uninstall-check", "i18n")
 PG_USER = "odoo"  # Odoo refuses the "postgres" role; initdb creates this one as superuser
 LOOPBACK = "127.0.0.1"
 
@@ -568,9 +574,9 @@ class Odoo:
 
 
 PROBE = (
-    "import json, sys, odoo, odoo.release as r; "
+    "import json, sys, odoo, odoo.addons, odoo.release as r; "
     "print(json.dumps({'version': r.version, 'major': r.version_info[0], "
-    "'file': odoo.__file__}))"
+    "'file': r.__file__, 'addons': list(odoo.addons.__path__)}))"
 )
 
 
@@ -610,13 +616,39 @@ def extra_addons_dirs() -> list[Path]:
     return _addon_dirs(paths)
 
 
-def optional_modules(odoo: Odoo) -> list[str]:
-    """Modules the addon works with when they are present (tested then): OCA queue_job."""
-    return [
-        name
+def missing_module_files(odoo: Odoo, name: str, seen: set | None = None) -> list[str]:
+    """What keeps module ``name`` from installing here: modules absent from the addons path
+    and data files its manifest (or a dependency's) lists that are not there. Trimmed Odoo
+    trees keep some addons by manifest and Python files only."""
+    seen = set() if seen is None else seen
+    if name in seen:
+        return []
+    seen.add(name)
+    root = next(
+        (p / name for p in odoo.addons_path if (p / name / "__manifest__.py").is_file()), None
+    )
+    if root is None:
+        return [f"module {name}"]
+    manifest = ast.literal_eval((root / "__manifest__.py").read_text(encoding="utf-8"))
+    missing = [
+        f"{name}/{data}"
+        for key in ("data", "demo")
+        for data in manifest.get(key, [])
+        if not (root / data).is_file()
+    ]
+    for dependency in manifest.get("depends", []):
+        missing += missing_module_files(odoo, dependency, seen)
+    return missing
+
+
+def optional_modules(odoo: Odoo) -> dict[str, list[str]]:
+    """Modules the addon works with when they are present (tested then): OCA queue_job.
+    ``{name: what is missing to install it}``, empty when it installs."""
+    return {
+        name: missing_module_files(odoo, name)
         for name in OPTIONAL_MODULES
         if any((p / name / "__manifest__.py").is_file() for p in odoo.addons_path)
-    ]
+    }
 
 
 def find_odoo() -> Odoo | None:
@@ -656,6 +688,8 @@ def find_odoo() -> Odoo | None:
         pythonpath = None
     if info["major"] != 18:
         raise HarnessError(f"{origin} is Odoo {info['version']}; this addon needs Odoo 18")
+    # OCA addons installed as wheels into the interpreter (odoo/addons of site-packages)
+    addons += [p for p in _addon_dirs([Path(d) for d in info["addons"]]) if p not in addons]
     addons += extra_addons_dirs()
     if not any((p / "web" / "__manifest__.py").is_file() for p in addons):
         raise HarnessError(f"{origin}: no addons directory holding `web` found")
@@ -668,13 +702,30 @@ def require_odoo() -> Odoo:
     odoo = find_odoo()
     if odoo is None:
         raise HarnessError(
-            f"Odoo not found: {sys.executable} cannot import `odoo` and ODOO_HOME is not set.\n"
-            "Set ODOO_HOME to an Odoo 18 source tree and PYTHON to an interpreter that has its "
-            "requirements, e.g.\n"
-            "  ODOO_HOME=/path/to/odoo-18 PYTHON=/path/to/python-with-odoo-requirements make run"
+            f"Odoo not found: {sys.executable} cannot import `odoo`, and neither ODOO_HOME nor "
+            f"ODOO_SOURCE is set.\n{odoo_source.how_to_get_odoo()}"
         )
     say(f"Odoo {odoo.version} from {odoo.origin}")
     return odoo
+
+
+def reexec_with_odoo_source(argv: list[str]) -> None:
+    """With ODOO_SOURCE (and no ODOO_HOME): build or reuse the Odoo tree and interpreter it
+    names (tools/odoo_source.py), then run this same command again with them."""
+    source = os.environ.get("ODOO_SOURCE", "").strip()
+    if not source or os.environ.get("ODOO_HOME", "").strip():
+        return
+    try:
+        tree, python, series = odoo_source.provision(
+            source, os.environ.get("ODOO_VERSION", "").strip() or None
+        )
+    except odoo_source.SourceError as exc:
+        raise HarnessError(str(exc)) from exc
+    say(f"Odoo {series} from ODOO_SOURCE={source}: {display(tree)}, {display(python)}")
+    env = {**os.environ, "ODOO_HOME": str(tree), "PYTHON": str(python)}
+    env.pop("ODOO_SOURCE")
+    sys.stdout.flush()
+    os.execve(str(python), [str(python), str(Path(__file__).resolve()), *argv], env)
 
 
 def write_odoo_conf(
@@ -1272,30 +1323,14 @@ def _has_path_args(extra: list[str]) -> bool:
     return False
 
 
-def skip_banner() -> str:
-    return banner(
-        [
-            "ODOO SUITES SKIPPED: only the Odoo-free tests in tests/ ran.",
-            f"No importable `odoo` for {sys.executable} and no ODOO_HOME:",
-            "the addon was not installed and omni_payment_methods/tests (its",
-            "TransactionCase and HttpCase suites) did not run.",
-            "To run every test:",
-            "  ODOO_HOME=/path/to/odoo-18 PYTHON=/path/to/python-with-odoo-requirements make test",
-        ],
-        "!",
-    )
-
-
 def cmd_test(args) -> int:
     if args.no_lint:
         pip_deps()
     else:
         cmd_deps()
-    odoo = find_odoo()
-    if odoo:
-        say(f"Odoo {odoo.version} from {odoo.origin}")
-    else:
-        say(f"no Odoo for {sys.executable} (no importable `odoo`, ODOO_HOME unset)")
+    odoo = None if args.no_odoo else require_odoo()
+    if args.no_odoo and os.environ.get("CI"):
+        raise HarnessError("CI runs every test: --no-odoo (make test-quick) is not for CI")
     stop_leftovers(quiet=True)
     session = Session("test")
     # The linters run side by side with the servers' start and the addon's installation;
@@ -1305,21 +1340,42 @@ def cmd_test(args) -> int:
     stripe = LocalStripe(session).start(dict(os.environ))
     extra = list(args.pytest_args)
     pytest_log = LOG_DIR / "test-odoo.log"
+    # Odoo's own suites run with the whole suite, not when pytest is given paths to run.
+    own_suites = odoo is not None and not args.no_odoo_suites and not _has_path_args(extra)
 
     if odoo:
         db = "omni_test"
         conf = write_odoo_conf(
             session, odoo, pg, name="test", db_name=db, http_port=free_port(), demo=False
         )
-        optional = optional_modules(odoo)
+        found = optional_modules(odoo)
+        optional = [name for name, missing in found.items() if not missing]
         odoo_install(session, odoo, conf, db, ",".join([ADDON, *optional]), demo=False)
         for name in OPTIONAL_MODULES:
-            say(
-                f"{name} installed with the addon: its tests run"
-                if name in optional
-                else f"{name} not on the addons path: its tests are skipped "
-                "(ODOO_EXTRA_ADDONS=/path/to/OCA/queue to run them)"
+            if name in optional:
+                say(f"{name} installed with the addon: its tests run")
+            elif name in found:
+                warn(
+                    f"{name} cannot be installed in this Odoo, its tests are skipped: missing "
+                    + ", ".join(found[name][:5])
+                )
+            else:
+                say(
+                    f"{name} not on the addons path: its tests are skipped "
+                    "(ODOO_EXTRA_ADDONS=/path/to/OCA/queue to run them)"
+                )
+        if own_suites:
+            suites_db = "omni_suites"
+            suites_conf = write_odoo_conf(
+                session,
+                odoo,
+                pg,
+                name="suites",
+                db_name=suites_db,
+                http_port=free_port(),
+                demo=False,
             )
+            clone_database(pg, db, suites_db, session.work / "odoo-data")
         env = odoo.env()
         paths = ["tests", f"{ADDON}/tests"]
         cmd = [
@@ -1349,34 +1405,89 @@ def cmd_test(args) -> int:
     if odoo:
         say(f"Odoo's log during the tests: {display(pytest_log)}")
     rc = session.run("pytest", cmd, env=env, stdin=subprocess.DEVNULL)
-    counts = junit_counts(junit)
+    # pytest exits 5 when it collected nothing: that is a failure here too.
+    suites = (
+        run_odoo_suites(session, odoo, suites_conf, suites_db, args.tags) if own_suites else None
+    )
+    plain = junit_counts(junit, "tests.")
+    addon_tests = junit_counts(junit, f"{ADDON}.") if odoo else None
     session.close()
-    if running:
-        if lint_failed:
-            names = ", ".join(linter.name for linter in lint_failed)
-            say(f"LINTERS FAILED: {names} (logs: {display(LOG_DIR)}/lint-*.log)")
-            rc = rc or 1
-        else:
-            say(f"linters passed: {', '.join(linter.name for linter in running)}")
-    if not odoo:
-        print(skip_banner(), flush=True)
+    return report_test_run(odoo, (plain, addon_tests), rc, (running, lint_failed), suites)
+
+
+def report_test_run(odoo, pytest_counts, rc: int, linters, suites) -> int:
+    """The closing report of ``test``: what ran where, then one plain summary line."""
+    lines = []
+    counts = {"passed": 0, "failed": 0, "skipped": 0}
+
+    def add(label: str, passed: int, failed: int, skipped: int) -> None:
+        counts["passed"] += passed
+        counts["failed"] += failed
+        counts["skipped"] += skipped
+        lines.append(
+            f"{label}: {passed + failed + skipped} ran, {passed} passed, {failed} failed, "
+            f"{skipped} skipped"
+        )
+
+    plain, addon_tests = pytest_counts
+    running, lint_failed = linters
+    if plain is None:
+        lines.append("pytest wrote no report (see its output above)")
+        rc = rc or 1
     else:
-        say(f"Odoo suites included (Odoo {odoo.version})")
-    if counts:
-        # One plain closing line, after the banner, for tools that read the last line; each
-        # linter counts as one test.
-        passed, failed, skipped = counts
-        passed += len(running) - len(lint_failed)
-        failed += len(lint_failed)
-        print(f"summary: {passed} passed, {failed} failed, {skipped} skipped", flush=True)
-    return rc
+        add("tests without Odoo (pytest)", *plain)
+    if odoo:
+        lines.insert(0, f"Odoo {odoo.version} ({odoo.origin})")
+        if addon_tests is not None:
+            add(f"{ADDON} tests on Odoo (pytest-odoo)", *addon_tests)
+        if suites is not None:
+            label = f"Odoo's own suites ({', '.join(suites.modules)})"
+            add(label, suites.passed, suites.failed, suites.skipped)
+            lines.extend("  " + line for line in suites.lines)
+            if not suites.ok:
+                rc = rc or 1
+        else:
+            lines.append(
+                "Odoo's own suites: not run (pytest was given paths; run them with "
+                "`make odoo-suites`)"
+            )
+        odoo_ran = sum(addon_tests or ()) + (suites.tests if suites else 0)
+        if os.environ.get("CI") and (not odoo_ran or suites is None):
+            lines.append("CI: every Odoo suite must run; some did not: FAILED")
+            rc = rc or 1
+    else:
+        lines.append("ODOO SUITES NOT RUN (--no-odoo): only the tests that need no Odoo ran")
+    if running:
+        passed = len(running) - len(lint_failed)
+        add(
+            "linters (" + ", ".join(linter.name for linter in running) + ")",
+            passed,
+            len(lint_failed),
+            0,
+        )
+        if lint_failed:
+            say(
+                f"LINTERS FAILED: {', '.join(linter.name for linter in lint_failed)} "
+                f"(logs: {display(LOG_DIR)}/lint-*.log)"
+            )
+            rc = rc or 1
+    ok = rc == 0 and counts["failed"] == 0
+    print(banner(lines, "=" if ok else "!"), flush=True)
+    # One plain closing line, for tools that read the last line.
+    print(
+        f"summary: {counts['passed']} passed, {counts['failed']} failed, "
+        f"{counts['skipped']} skipped",
+        flush=True,
+    )
+    return rc or (0 if ok else 1)
 
 
 _OUTCOME_RANK = ("failed", "passed", "skipped")
 
 
-def junit_counts(path: Path) -> tuple[int, int, int] | None:
-    """Return (passed, failed incl. errors, skipped) tests from pytest's JUnit XML report.
+def junit_counts(path: Path, prefix: str = "") -> tuple[int, int, int] | None:
+    """Return (passed, failed incl. errors, skipped) tests from pytest's JUnit XML report,
+    of the tests whose class name starts with ``prefix`` (all by default).
 
     Sub-tests (``self.subTest``) are reported as extra entries of their test: a test counts
     once, as failed if any of its entries failed.
@@ -1388,6 +1499,8 @@ def junit_counts(path: Path) -> tuple[int, int, int] | None:
     outcome: dict[tuple[str, str], str] = {}
     for case in root.iter("testcase"):
         key = (case.get("classname", ""), case.get("name", ""))
+        if not key[0].startswith(prefix):
+            continue
         if case.find("failure") is not None or case.find("error") is not None:
             state = "failed"
         elif case.find("skipped") is not None:
@@ -1464,37 +1577,40 @@ def odoo_tests_command(odoo, conf: Path, db: str, tags: str) -> list[str]:
     ]
 
 
-def cmd_odoo_suites(args) -> int:
-    pip_deps()
-    odoo = require_odoo()
-    stop_leftovers(quiet=True)
-    session = Session("odoo-suites")
-    pg = Postgres(session).start()
-    tags = args.tags
-    modules = suite_modules(tags)
-    db = "omni_suites"
-    conf = write_odoo_conf(
-        session, odoo, pg, name="suites", db_name=db, http_port=free_port(), demo=False
-    )
-    to_install = ",".join(dict.fromkeys([ADDON, *modules]))
-    odoo_install(session, odoo, conf, db, to_install, demo=False)
+@dataclasses.dataclass
+class SuiteResult:
+    """Odoo's own test runner's outcome on one database."""
 
-    log = LOG_DIR / "odoo-suites.log"
+    ok: bool
+    tests: int
+    failed: int  # failures and errors
+    skipped: int
+    lines: list[str]  # the report, for a banner
+    modules: list[str]
+
+    @property
+    def passed(self) -> int:
+        return max(self.tests - self.failed - self.skipped, 0)
+
+
+def run_odoo_suites(session: Session, odoo: Odoo, conf: Path, db: str, tags: str) -> SuiteResult:
+    """Run Odoo's test runner with ``tags`` on the installed database ``db``."""
+    modules = suite_modules(tags)
+    log = LOG_DIR / f"{session.command}-odoo-suites.log"
     cmd = odoo_tests_command(odoo, conf, db, tags)
     say(f"running Odoo's tests {tags} with {ADDON} installed; log: {display(log)}")
     started = time.monotonic()
     rc = session.run("odoo-tests", cmd, env=odoo.env(), log=log, stdin=subprocess.DEVNULL)
     minutes = (time.monotonic() - started) / 60
-    session.close()
-
     ran, failed, total, error_records = summarize_suite_log(log, modules)
     lines = [f"Odoo {odoo.version} test suites with {ADDON} installed ({minutes:.1f} min)"]
+    skipped = 0
     for module in modules:
         fails, errors = failed[(module, "FAIL")], failed[(module, "ERROR")]
-        skipped = failed[(module, "skipped")]
+        skipped += failed[(module, "skipped")]
         lines.append(
             f"{module:>16}: {ran.get(module, 0):4d} tests, {fails} failed, {errors} errors, "
-            f"{skipped} skipped"
+            f"{failed[(module, 'skipped')]} skipped"
         )
     for module in sorted(set(ran) - set(modules)):
         lines.append(f"{module:>16}: {ran[module]:4d} tests (pulled in by the tags)")
@@ -1508,13 +1624,46 @@ def cmd_odoo_suites(args) -> int:
         print(f"\n[omnictl] ERROR records of {display(log)}:", flush=True)
         for text in error_records[:20]:
             print(text, flush=True)
-    print(banner(lines, "=" if ok else "!"), flush=True)
+    if not total:
+        print(tail(log), flush=True)
+    tests, bad = (total[2], total[0] + total[1]) if total else (0, 1)
     if not ok:
-        if not total:
-            print(tail(log), flush=True)
-        say(f"odoo-suites FAILED (odoo exit code {rc})")
-        return 1
-    return 0
+        bad = max(bad, 1)
+        say(f"Odoo's suites FAILED (odoo exit code {rc})")
+    return SuiteResult(ok, tests, bad, skipped, lines, modules)
+
+
+def cmd_odoo_suites(args) -> int:
+    pip_deps()
+    odoo = require_odoo()
+    stop_leftovers(quiet=True)
+    session = Session("odoo-suites")
+    pg = Postgres(session).start()
+    tags = args.tags
+    db = "omni_suites"
+    conf = write_odoo_conf(
+        session, odoo, pg, name="suites", db_name=db, http_port=free_port(), demo=False
+    )
+    to_install = ",".join(dict.fromkeys([ADDON, *suite_modules(tags)]))
+    odoo_install(session, odoo, conf, db, to_install, demo=False)
+    result = run_odoo_suites(session, odoo, conf, db, tags)
+    session.close()
+    print(banner(result.lines, "=" if result.ok else "!"), flush=True)
+    return 0 if result.ok else 1
+
+
+def clone_database(pg: Postgres, source: str, target: str, data_dir: Path) -> None:
+    """``target`` as a copy of the installed ``source`` (database and filestore): one install
+    serves the addon's suites and Odoo's."""
+    env = {**os.environ, "LC_ALL": "C", "LANG": "C"}
+    result = subprocess.run(
+        pg_client(pg, "createdb", "-T", source, target), env=env, capture_output=True, check=False
+    )
+    if result.returncode:
+        raise HarnessError(f"createdb -T {source} {target}: {result.stderr.decode().strip()}")
+    filestore = data_dir / "filestore" / source
+    if filestore.is_dir():
+        shutil.copytree(filestore, data_dir / "filestore" / target)
 
 
 # --------------------------------------------------------------------------- uninstall-check
@@ -1740,6 +1889,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     test = sub.add_parser("test", help="run the linters and every test (pytest args after --)")
     test.add_argument("--no-lint", action="store_true", help="skip the linters")
+    test.add_argument(
+        "--no-odoo",
+        action="store_true",
+        help="only the tests that need no Odoo (tests/), without installing anything",
+    )
+    test.add_argument(
+        "--no-odoo-suites", action="store_true", help="skip Odoo's own payment suites"
+    )
+    test.add_argument("--tags", default=DEFAULT_SUITE_TAGS, help="Odoo's suites: --test-tags")
     test.add_argument("pytest_args", nargs="*", help=argparse.SUPPRESS)
     sub.add_parser("lint", help="run the linters only")
     sub.add_parser("i18n", help="regenerate the .pot and merge it into the .po files")
@@ -1758,6 +1916,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"{args.command} takes no arguments after --")
 
     install_signal_handlers()
+    if args.command in ODOO_COMMANDS:
+        again = argv + (["--", *extra] if extra else [])
+        rc = run_guarded(lambda: reexec_with_odoo_source(again), "omnictl")
+        if rc:
+            return rc
     handlers = {
         "deps": cmd_deps,
         "run": cmd_run,
