@@ -800,9 +800,16 @@ def install_problems(log: Path) -> list[str]:
 
 
 def odoo_install(
-    session: Session, odoo: Odoo, conf: Path, db_name: str, modules: str, *, demo: bool
+    session: Session,
+    odoo: Odoo,
+    conf: Path,
+    db_name: str,
+    modules: str,
+    *,
+    demo: bool,
+    step: str = "install",
 ) -> None:
-    log = LOG_DIR / f"{session.command}-install.log"
+    log = LOG_DIR / f"{session.command}-{step}.log"
     cmd = [*odoo.command, "-c", str(conf), "-d", db_name, "-i", modules, "--stop-after-init"]
     if not demo:
         cmd.append("--without-demo=all")
@@ -821,6 +828,49 @@ def odoo_install(
             f"records; full log: {display(log)}):\n{shown}{more}"
         )
     say(f"installed in {time.monotonic() - started:.0f}s")
+
+
+COMPANY_COUNTRY = (
+    "company = env.ref('base.main_company')\n"
+    "print('COUNTRY=%s' % (company.country_id.code or '').lower())\n"
+)
+CLEAR_COMPANY_COUNTRY = "env.ref('base.main_company').country_id = False\nenv.cr.commit()\n"
+
+
+def _odoo_shell(session: Session, odoo: Odoo, conf: Path, db: str, code: str) -> str:
+    result = subprocess.run(
+        [*odoo.command, "shell", "-c", str(conf), "-d", db, "--no-http", "--log-level=warn"],
+        input=code,
+        env=odoo.env(),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode:
+        raise HarnessError(f"odoo shell failed ({result.returncode}):\n{result.stderr[-2000:]}")
+    return result.stdout
+
+
+def install_with_demo(session: Session, odoo: Odoo, conf: Path, db: str, modules: str) -> None:
+    """Install ``modules`` with demo data, in two steps: ``base`` first, whose demo company
+    gets a country, and then the modules. In between, when the localization module of that
+    country cannot be installed from this Odoo (trimmed source archives keep most addons by
+    manifest only), the company's country is cleared: accounting then takes the generic
+    chart of accounts, as in a database without demo data."""
+    odoo_install(session, odoo, conf, db, "base", demo=True, step="install-base")
+    out = _odoo_shell(session, odoo, conf, db, COMPANY_COUNTRY)
+    code = next((ln.split("=", 1)[1] for ln in out.splitlines() if ln.startswith("COUNTRY=")), "")
+    localization = f"l10n_{code}"
+    if code and any((p / localization).is_dir() for p in odoo.addons_path):
+        missing = missing_module_files(odoo, localization)
+        if missing:
+            warn(
+                f"{localization} (the demo company's country) cannot be installed from this "
+                f"Odoo ({', '.join(missing[:3])} missing): the demo company gets no country"
+            )
+            _odoo_shell(session, odoo, conf, db, CLEAR_COMPANY_COUNTRY)
+    odoo_install(session, odoo, conf, db, modules, demo=True)
 
 
 # --------------------------------------------------------------------------- deps
@@ -1022,7 +1072,7 @@ def cmd_run(args) -> int:
     data_dir = session.work / "odoo-data"
     cache = DEMO_CACHE_DIR / demo_cache_key(odoo)
     if args.no_cache or not demo_cache_restore(pg, cache, db, data_dir):
-        odoo_install(session, odoo, conf, db, ADDON, demo=True)
+        install_with_demo(session, odoo, conf, db, ADDON)
         if not args.no_cache:
             demo_cache_save(pg, cache, db, data_dir)
 
@@ -1719,7 +1769,7 @@ def cmd_uninstall_check(args) -> int:
         session, odoo, pg, name="uninstall", db_name=db, http_port=free_port(), demo=True
     )
     started = time.monotonic()
-    odoo_install(session, odoo, conf, db, ADDON, demo=True)
+    install_with_demo(session, odoo, conf, db, ADDON)
     lines = []
     ok = True
 
