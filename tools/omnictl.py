@@ -83,7 +83,6 @@ PRETTIER = NODE_MODULES / ".bin" / "prettier"
 PYLINTRC = REPO / ".pylintrc-mandatory"
 I18N_DIR = REPO / ADDON / "i18n"
 POT_FILE = I18N_DIR / f"{ADDON}.pot"
-PO_WRAP_WIDTH = 78  # as Odoo's own .po writer (polib's default)
 
 LOCALSTRIPE_SECRET_KEY = "sk_test_omni"
 LOCALSTRIPE_PUBLISHABLE_KEY = "pk_test_omni"
@@ -1219,61 +1218,18 @@ def cmd_lint(_args=None) -> int:
 
 # --------------------------------------------------------------------------- i18n
 
-_PO_DATE_HEADERS = re.compile(r'^"(POT-Creation-Date|PO-Revision-Date): .*\\n"$', re.MULTILINE)
-
-
-def _same_pot(old: str, new: str) -> bool:
-    """Whether two .pot files differ only by their creation dates."""
-    return _PO_DATE_HEADERS.sub("", old) == _PO_DATE_HEADERS.sub("", new)
-
-
-def merge_po(pot: Path, po: Path) -> str:
-    """Bring ``po`` in line with ``pot``: new msgids added untranslated, removed ones dropped
-    (no obsolete entries), no fuzzy matching; msgmerge (GNU gettext) when installed, else
-    polib. The result is written in Odoo's own layout (polib, width 78). Returns the tool."""
-    import polib  # noqa: PLC0415 - requirements-test.txt; only this command needs it
-
-    msgmerge = shutil.which("msgmerge")
-    if msgmerge:
-        merged = po.with_suffix(".merged.po")
-        try:
-            result = subprocess.run(
-                [
-                    msgmerge,
-                    "--quiet",
-                    "--no-fuzzy-matching",
-                    "--output-file",
-                    str(merged),
-                    str(po),
-                    str(pot),
-                ],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            if result.returncode:
-                raise HarnessError(f"msgmerge {po.name} failed:\n{result.stderr}")
-            catalog = polib.pofile(str(merged), wrapwidth=PO_WRAP_WIDTH)
-        finally:
-            merged.unlink(missing_ok=True)
-        tool = "msgmerge"
-    else:
-        catalog = polib.pofile(str(po), wrapwidth=PO_WRAP_WIDTH)
-        template = polib.pofile(str(pot))
-        catalog.merge(template)
-        catalog.metadata["POT-Creation-Date"] = template.metadata.get("POT-Creation-Date", "")
-        tool = "polib"
-    for entry in [e for e in catalog if e.obsolete]:
-        catalog.remove(entry)
-    for entry in catalog:
-        entry.previous_msgid = entry.previous_msgctxt = None
-    catalog.save(str(po))
-    return tool
-
 
 def cmd_i18n(_args=None) -> int:
+    """Regenerate the .pot and merge it into the .po files with click-odoo-makepot (OCA's
+    click-odoo-contrib: Odoo's own export, then GNU gettext's msgmerge, obsolete entries
+    purged), on a throwaway install; then list what is left to translate."""
     pip_deps()
     odoo = require_odoo()
+    makepot = Path(sys.executable).parent / "click-odoo-makepot"
+    if not makepot.is_file():
+        raise HarnessError(f"{makepot} not found: click-odoo-contrib is in {REQUIREMENTS.name}")
+    if shutil.which("msgmerge") is None:
+        raise HarnessError("msgmerge not found: install GNU gettext (Debian package gettext)")
     stop_leftovers(quiet=True)
     session = Session("i18n")
     pg = Postgres(session).start()
@@ -1282,49 +1238,36 @@ def cmd_i18n(_args=None) -> int:
         session, odoo, pg, name="i18n", db_name=db, http_port=free_port(), demo=False
     )
     odoo_install(session, odoo, conf, db, ADDON, demo=False)
-    exported = session.work / POT_FILE.name
-    log = LOG_DIR / "i18n-export.log"
+    log = LOG_DIR / "i18n-makepot.log"
     cmd = [
-        *odoo.command,
+        str(makepot),
         "-c",
         str(conf),
         "-d",
         db,
-        f"--i18n-export={exported}",
-        f"--modules={ADDON}",
-        "--stop-after-init",
+        "--addons-dir",
+        str(REPO),
+        "--modules",
+        ADDON,
+        "--msgmerge",
+        "--purge-old-translations",
     ]
-    say(f"exporting the terms of {ADDON}; log: {display(log)}")
-    rc = session.run("odoo-i18n-export", cmd, env=odoo.env(), log=log, stdin=subprocess.DEVNULL)
-    problems = install_problems(log)
-    if rc or problems or not exported.is_file():
-        raise HarnessError(
-            f"--i18n-export failed (odoo exit code {rc}):\n"
-            + ("\n".join(problems[:20]) if problems else tail(log))
-        )
-    new = exported.read_text()
-    I18N_DIR.mkdir(exist_ok=True)
-    if POT_FILE.is_file() and _same_pot(POT_FILE.read_text(), new):
-        say(f"{display(POT_FILE)}: unchanged")
-    else:
-        POT_FILE.write_text(new)
-        say(f"{display(POT_FILE)}: regenerated")
+    say(f"click-odoo-makepot {ADDON}; log: {display(log)}")
+    rc = session.run("click-odoo-makepot", cmd, env=odoo.env(), log=log, stdin=subprocess.DEVNULL)
     session.close()
+    if rc:
+        raise HarnessError(f"click-odoo-makepot failed ({rc}):\n{tail(log)}")
 
-    import polib  # noqa: PLC0415
+    import polib  # noqa: PLC0415 - requirements-test.txt; only this command needs it
 
     msgids = len([e for e in polib.pofile(str(POT_FILE)) if e.msgid])
     status = 0
     for po in sorted(I18N_DIR.glob("*.po")):
-        tool = merge_po(POT_FILE, po)
         catalog = polib.pofile(str(po))
         todo = [e.msgid for e in catalog if not e.translated()]
-        say(
-            f"{display(po)}: merged with {tool}, {len(catalog.translated_entries())}/{msgids} "
-            f"translated"
-        )
+        say(f"{display(po)}: {len(catalog.translated_entries())}/{msgids} translated")
         for msgid in todo[:30]:
-            print(f"    untranslated: {msgid[:90]!r}", flush=True)
+            print(f"    untranslated or fuzzy: {msgid[:90]!r}", flush=True)
         if len(todo) > 30:
             print(f"    ... and {len(todo) - 30} more", flush=True)
         status = status or (1 if todo else 0)
