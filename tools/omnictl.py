@@ -1586,17 +1586,25 @@ class SuiteResult:
         return max(self.tests - self.failed - self.skipped, 0)
 
 
-def run_odoo_suites(session: Session, odoo: Odoo, conf: Path, db: str, tags: str) -> SuiteResult:
+def run_odoo_suites(
+    session: Session,
+    odoo: Odoo,
+    conf: Path,
+    db: str,
+    tags: str,
+    *,
+    context: str = f"with {ADDON} installed",
+) -> SuiteResult:
     """Run Odoo's test runner with ``tags`` on the installed database ``db``."""
     modules = suite_modules(tags)
     log = LOG_DIR / f"{session.command}-odoo-suites.log"
     cmd = odoo_tests_command(odoo, conf, db, tags)
-    say(f"running Odoo's tests {tags} with {ADDON} installed; log: {display(log)}")
+    say(f"running Odoo's tests {tags} {context}; log: {display(log)}")
     started = time.monotonic()
     rc = session.run("odoo-tests", cmd, env=odoo.env(), log=log, stdin=subprocess.DEVNULL)
     minutes = (time.monotonic() - started) / 60
     ran, failed, total, error_records = summarize_suite_log(log, modules)
-    lines = [f"Odoo {odoo.version} test suites with {ADDON} installed ({minutes:.1f} min)"]
+    lines = [f"Odoo {odoo.version} test suites {context} ({minutes:.1f} min)"]
     skipped = 0
     for module in modules:
         fails, errors = failed[(module, "FAIL")], failed[(module, "ERROR")]
@@ -1746,29 +1754,13 @@ def cmd_uninstall_check(args) -> int:
         f"{'ok' if uninstall_ok else 'FAILED'}"
     )
 
-    tags = args.tags
-    modules = suite_modules(tags)
-    log = LOG_DIR / "uninstall-check-suites.log"
-    say(f"running Odoo's tests {tags} after the uninstall; log: {display(log)}")
-    cmd = odoo_tests_command(odoo, conf, db, tags)
-    rc = session.run("odoo-tests", cmd, env=odoo.env(), log=log, stdin=subprocess.DEVNULL)
+    suites = run_odoo_suites(
+        session, odoo, conf, db, args.tags, context=f"after uninstalling {ADDON}"
+    )
     session.close()
-    ran, failed, total, error_records = summarize_suite_log(log, modules)
-    for module in modules:
-        lines.append(
-            f"{module:>16}: {ran.get(module, 0):4d} tests, {failed[(module, 'FAIL')]} failed, "
-            f"{failed[(module, 'ERROR')]} errors after the uninstall"
-        )
-    suites_ok = rc == 0 and total is not None and total[0] == 0 and total[1] == 0 and total[2] > 0
-    ok = ok and suites_ok
-    if total:
-        lines.append(f"total: {total[0]} failed, {total[1]} error(s) of {total[2]} tests")
-    else:
-        lines.append("total: no test summary in the log (Odoo stopped early?)")
+    ok = ok and suites.ok
+    lines.extend(suites.lines)
     lines.append(f"{(time.monotonic() - started) / 60:.1f} min; logs: {display(LOG_DIR)}")
-    if error_records:
-        for text in error_records[:20]:
-            print(text, flush=True)
     print(banner([f"uninstall-check of {ADDON}", *lines], "=" if ok else "!"), flush=True)
     if not ok:
         say("uninstall-check FAILED")
