@@ -1,5 +1,6 @@
 # Copyright 2026 omni_payment_methods contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import datetime
 import json
 import os
 import socket
@@ -13,6 +14,10 @@ from ..lib import stripe_api
 
 LOCALSTRIPE_URL = os.environ.get("OMNI_LOCALSTRIPE_URL")
 LOCALSTRIPE_KEY = "sk_test_omni"
+
+# No test depends on the day it runs (``make test-dates`` runs the suite at a month's end, on
+# 29 February and years ahead): dates are taken from the day of the run, never written out.
+TODAY = datetime.date.today()
 
 
 def closed_port_url():
