@@ -124,7 +124,7 @@ class TestTokenCaptureOffline(OmniCommon):
                     "card_country_id": self.env.ref("base.us").id,
                     "fingerprint": "AOB934RVNwzk6xtn",
                     "card_exp_month": 8,
-                    "card_exp_year": CARD_YEAR,
+                    "card_exp_year": 2030,  # the example's (data, not a date)
                     "stripe_sync_state": "synced",
                 }
             ],
