@@ -76,3 +76,18 @@ i18n:
 .PHONY: bench
 bench:
 	$(PYTHON) bench/run_all.py $(ARGS)
+
+# make test-dates: no test may depend on the day it runs. The tests (not the linters) on a
+# moved clock, seen alike by Odoo, PostgreSQL and localstripe (libfaketime: apt-get install
+# faketime): a month's last evening, 29 February, more than a year ahead (UTC; ARGS as for
+# test). The clock is moved by an offset: it keeps running (timeouts work) and every process
+# reads the same time whenever it starts; test_clock.py checks that PostgreSQL does.
+TEST_DATES ?= 2027-01-31T23:30 2028-02-29T10:00 2028-03-15T10:00
+.PHONY: test-dates
+test-dates:
+	@command -v faketime >/dev/null || { echo "test-dates needs faketime (apt-get install faketime)"; exit 1; }
+	@failed=; for when in $(TEST_DATES); do \
+		echo "== make test on $$when UTC"; \
+		offset=$$(( $$(date -u -d $$when +%s) - $$(date +%s) )); \
+		faketime -f "$$(printf %+d $$offset)" $(OMNICTL) test --no-lint -- $(ARGS) || failed="$$failed $$when"; \
+	done; test -z "$$failed" || { echo "test-dates FAILED on:$$failed"; exit 1; }

@@ -133,8 +133,10 @@ class ChargeCommon(OmniCommon):
         super().setUp()
 
     @classmethod
-    def _invoice(cls, partner=None, amount=120.0, due="2026-11-01", currency=None, post=True):
+    def _invoice(cls, partner=None, amount=120.0, due=None, currency=None, post=True):
+        """A customer invoice, due ``due`` (default: a month ago, overdue on any date)."""
         partner = partner or cls.customer
+        due = due or fields.Date.today() - datetime.timedelta(days=30)
         invoice = cls.env["account.move"].create(
             {
                 "move_type": "out_invoice",

@@ -1,5 +1,6 @@
 # Copyright 2026 omni_payment_methods contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import datetime
 import json
 import os
 import socket
@@ -13,6 +14,12 @@ from ..lib import stripe_api
 
 LOCALSTRIPE_URL = os.environ.get("OMNI_LOCALSTRIPE_URL")
 LOCALSTRIPE_KEY = "sk_test_omni"
+
+# No test depends on the day it runs (``make test-dates`` runs the suite at a month's end, on
+# 29 February and years ahead): dates are taken from the day of the run, never written out.
+TODAY = datetime.date.today()
+# An expiry year still years ahead: the tests' cards stay valid on any date.
+CARD_YEAR = TODAY.year + 4
 
 
 def closed_port_url():
@@ -46,7 +53,7 @@ class OmniCommon(StripeCommon):
         cls._seq = 0
 
     @classmethod
-    def _omni_token(cls, partner, last4="4242", brand="visa", month=12, year=2030, **values):
+    def _omni_token(cls, partner, last4="4242", brand="visa", month=12, year=CARD_YEAR, **values):
         cls._seq += 1
         vals = {
             "provider_id": cls.stripe.id,
@@ -90,7 +97,9 @@ class LocalStripeMixin:
             LOCALSTRIPE_KEY, api_base=LOCALSTRIPE_URL, max_network_retries=0
         )
 
-    def _stripe_card(self, number="4242424242424242", month=8, year=2031, name="Ada Lovelace"):
+    def _stripe_card(
+        self, number="4242424242424242", month=8, year=CARD_YEAR + 1, name="Ada Lovelace"
+    ):
         """Create a Stripe customer and an attached card; return (customer id, pm dict)."""
         customer = self.client.v1.customers.create({"name": name})
         pm = self.client.v1.payment_methods.create(

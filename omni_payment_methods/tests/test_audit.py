@@ -5,7 +5,7 @@ from unittest.mock import patch
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 
-from .common import OmniCommon, current_api_payment_method
+from .common import CARD_YEAR, OmniCommon, current_api_payment_method
 from .test_security import MANAGER, VIEWER
 
 
@@ -55,7 +55,7 @@ class TestAudit(OmniCommon):
         token = self._omni_token(self.customer)
         pm = current_api_payment_method()
         pm.update(id=token.stripe_payment_method, customer=token.provider_ref)
-        pm["card"].update(exp_month=9, exp_year=2033)
+        pm["card"].update(exp_month=9, exp_year=CARD_YEAR + 3)
         with patch.object(type(token), "_omni_fetch_stripe_payment_method", return_value=pm):
             self.Token._cron_omni_sync_stripe()
             # A second run finds the same state: no second "updated" row.
@@ -65,7 +65,7 @@ class TestAudit(OmniCommon):
         rows = self._rows().sorted("id")
         self.assertEqual(rows.mapped("event"), ["added", "updated", "deleted"])
         self.assertEqual(rows[1:].mapped("channel"), ["stripe", "stripe"])
-        self.assertIn("expires 09/2033", rows[1].summary)
+        self.assertIn(f"expires 09/{CARD_YEAR + 3}", rows[1].summary)
         self.assertIn("(channel: Stripe", rows[2].message_id.body)
 
     def test_charge_events_and_explicit_channel_for_the_charging_code(self):

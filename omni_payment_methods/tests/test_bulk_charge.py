@@ -1,5 +1,6 @@
 # Copyright 2026 omni_payment_methods contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import datetime
 from unittest.mock import patch
 
 from freezegun import freeze_time
@@ -10,6 +11,7 @@ from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
 from .charge_common import ChargeCommon, LocalStripeChargeCommon
+from .common import TODAY
 
 
 class BulkChargeCommon(ChargeCommon):
@@ -300,7 +302,7 @@ class TestBulkCharge(CronBackendMixin, BulkChargeCommon):
             {
                 "move_type": "in_invoice",
                 "partner_id": customer.id,
-                "invoice_date": "2026-11-01",
+                "invoice_date": TODAY - datetime.timedelta(days=30),
                 "invoice_line_ids": [Command.create({"name": "Supply", "price_unit": 10})],
             }
         )

@@ -1,5 +1,6 @@
 # Copyright 2026 omni_payment_methods contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import datetime
 import threading
 from unittest.mock import patch
 
@@ -12,7 +13,7 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from .charge_common import ChargeCommon, FakeClient, FakePaymentIntents, LocalStripeChargeCommon
-from .common import closed_port_url
+from .common import TODAY, closed_port_url
 
 
 @tagged("post_install", "-at_install")
@@ -22,7 +23,7 @@ class TestAutomaticChargeLocalStripe(LocalStripeChargeCommon):
     def test_due_invoice_is_charged_and_reconciled(self):
         token = self._localstripe_token()
         invoice = self._invoice(amount=120.0)
-        not_due = self._invoice(amount=50.0, due="2099-01-01")
+        not_due = self._invoice(amount=50.0, due=TODAY + datetime.timedelta(days=365))
         self._run_charges()
         attempt = self._attempts(invoice)
         self.assertEqual(attempt.state, "done")
@@ -73,7 +74,7 @@ class TestAutomaticChargeLocalStripe(LocalStripeChargeCommon):
         email = self._customer_emails()[-1]
         self.assertIn("confirm your payment", email.subject)
         self.assertIn(invoice.get_portal_url().split("?")[0], email.body)
-        with freeze_time("2026-12-20"):  # day 29: still waiting, no level applied
+        with freeze_time(case.started_on + datetime.timedelta(days=28)):  # day 29: still waiting
             self.Case._cron_run_dunning()
         self.assertFalse(case.level_id)
         self.assertEqual(case.state, "waiting")
@@ -267,7 +268,7 @@ class TestAutomaticChargeRules(ChargeCommon):
         with self._fake_stripe() as fake:
             fake.script[token.stripe_payment_method] = ("decline", "stolen_card")
             self._run_charges()
-            second = self._invoice(due="2026-11-15")
+            second = self._invoice(due=TODAY - datetime.timedelta(days=15))
             self._run_charges()
         self.assertEqual(len(fake.requests), 1, "the stolen card is not charged again")
         attempt = self._attempts(second)
@@ -430,8 +431,8 @@ class TestConcurrentChargeRuns(ChargeCommon):
                     {
                         "move_type": "out_invoice",
                         "partner_id": partner.id,
-                        "invoice_date": "2026-11-01",
-                        "invoice_date_due": "2026-11-01",
+                        "invoice_date": TODAY - datetime.timedelta(days=30),
+                        "invoice_date_due": TODAY - datetime.timedelta(days=30),
                         "invoice_line_ids": [
                             (0, 0, {"name": "Plan", "quantity": 1, "price_unit": 10.0})
                         ],

@@ -10,7 +10,7 @@ from odoo.sql_db import db_connect
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from .common import LocalStripeMixin, OmniCommon
+from .common import CARD_YEAR, LocalStripeMixin, OmniCommon
 
 
 @tagged("post_install", "-at_install")
@@ -89,7 +89,7 @@ class TestDefaultRulesLocalStripe(LocalStripeMixin, OmniCommon):
                 "card": {
                     "number": "4000056655665556",
                     "exp_month": 1,
-                    "exp_year": 2033,
+                    "exp_year": CARD_YEAR + 3,
                     "cvc": "123",
                 },
             }

@@ -3,7 +3,7 @@
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from .common import LocalStripeMixin, OmniCommon
+from .common import CARD_YEAR, LocalStripeMixin, OmniCommon
 
 
 @tagged("post_install", "-at_install")
@@ -18,11 +18,11 @@ class TestDeleteRules(OmniCommon):
         self.assertTrue(default.active)
 
     def test_confirmation_shows_card_expiry_and_last_method_warning(self):
-        token = self._omni_token(self.customer, last4="1234", month=7, year=2029)
+        token = self._omni_token(self.customer, last4="1234", month=7, year=CARD_YEAR - 1)
         action = token.action_omni_delete()
         wizard = self.env[action["res_model"]].browse(action["res_id"])
         self.assertTrue(wizard.is_last)
-        self.assertIn("Visa ending in 1234 (expires 07/2029)", wizard.message)
+        self.assertIn(f"Visa ending in 1234 (expires 07/{CARD_YEAR - 1})", wizard.message)
         self.assertIn("automatic billing stops", wizard.message)
 
     def test_non_default_confirmation_has_no_last_warning(self):

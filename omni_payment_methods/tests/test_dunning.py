@@ -1,5 +1,6 @@
 # Copyright 2026 omni_payment_methods contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import datetime
 from unittest.mock import patch
 
 from freezegun import freeze_time
@@ -7,12 +8,14 @@ from freezegun import freeze_time
 from odoo.tests import tagged
 
 from .charge_common import ChargeCommon
+from .common import TODAY
 
-DAY_1 = "2026-12-01 09:00:00"
+# Day 1 of the dunning is the day the suite runs (so a walk may cross a month's end).
+DAY_1 = datetime.datetime.combine(TODAY, datetime.time(9, 0))
 
 
 def day(number):
-    return f"2026-12-{number:02d} 09:00:00"
+    return DAY_1 + datetime.timedelta(days=number - 1)
 
 
 @tagged("post_install", "-at_install")
@@ -23,7 +26,7 @@ class TestDunningStages(ChargeCommon):
         """A customer whose default card declines on day 1; returns (token, invoice, fake)."""
         self.token = self._authorized_token()
         with freeze_time(DAY_1):
-            self.invoice = self._invoice(due="2026-12-01")
+            self.invoice = self._invoice(due=DAY_1.date())
         self.fake_cm = self._fake_stripe()
         self.fake = self.fake_cm.__enter__()
         self.addCleanup(self.fake_cm.__exit__, None, None, None)
@@ -60,7 +63,8 @@ class TestDunningStages(ChargeCommon):
             self._start()
             case = self.case
             # Day 1: grace, the failure notice with the link to update the method.
-            self.assertEqual((case.stage, case.state, case.day), ("grace", "open", 1))
+            with freeze_time(DAY_1):
+                self.assertEqual((case.stage, case.state, case.day), ("grace", "open", 1))
             self.assertEqual(self.customer.omni_dunning_state, "grace")
             emails = self._customer_emails()
             self.assertEqual(len(emails), 1)
@@ -86,6 +90,9 @@ class TestDunningStages(ChargeCommon):
             self._run(day(7))
             self.assertEqual(case.stage, "warning")
             self._run(day(8))
+            with freeze_time(day(8)):
+                case.invalidate_recordset(["day"])
+                self.assertEqual(case.day, 8)
             self.assertEqual(case.stage, "suspended")
             self.assertEqual(self.customer.omni_dunning_state, "suspended")
             self.assertIn("suspended", self._subjects()[-1])
@@ -185,7 +192,7 @@ class TestDunningStages(ChargeCommon):
     def test_new_invoice_joins_the_open_case(self):
         self._start()
         with freeze_time(day(2)):
-            second = self._invoice(due="2026-12-02")
+            second = self._invoice(due=day(2).date())
             self._run_charges()
         self.assertEqual(self.customer.omni_dunning_case_ids, self.case)
         self.assertEqual(self.case.invoice_ids, self.invoice | second)

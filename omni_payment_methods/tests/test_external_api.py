@@ -9,6 +9,7 @@ from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from .charge_common import ChargeCommon, FakeClient, FakeCustomers, FakePaymentIntents
+from .common import CARD_YEAR
 from .test_security import MANAGER, VIEWER
 
 # Fault codes of Odoo's /xmlrpc/2 endpoint (odoo/addons/base/controllers/rpc.py).
@@ -48,7 +49,7 @@ class TestExternalApi(ChargeCommon, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.card = cls._authorized_token(cls.customer, last4="4242", month=8, year=2031)
+        cls.card = cls._authorized_token(cls.customer, last4="4242", month=8, year=CARD_YEAR + 1)
         cls.card_2 = cls._omni_token(
             cls.customer, last4="4444", brand="mastercard", nickname="Backup card"
         )
@@ -165,7 +166,7 @@ class TestExternalApi(ChargeCommon, HttpCase):
                 "brand": "Visa",
                 "last4": "4242",
                 "exp_month": 8,
-                "exp_year": 2031,
+                "exp_year": CARD_YEAR + 1,
                 "is_default": True,
                 "authorized": True,
                 "nickname": "",

@@ -18,7 +18,7 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from .common import OmniCommon, closed_port_url, current_api_payment_method
+from .common import CARD_YEAR, OmniCommon, closed_port_url, current_api_payment_method
 from .fake_stripe import FakeStripe
 
 _logger = logging.getLogger(__name__)
@@ -110,14 +110,14 @@ class TestFaults(OmniCommon):
         tokens = self.Token
         for last4 in ("1111", "2222", "3333"):
             tokens |= self._omni_token(self.customer, last4=last4)
-            self.fake.overrides[tokens[-1].stripe_payment_method] = {"exp_year": 2035}
+            self.fake.overrides[tokens[-1].stripe_payment_method] = {"exp_year": CARD_YEAR + 5}
         return tokens
 
     def _job_sync_run(self):
         self.Token._cron_omni_sync_stripe()
 
     def _job_sync_done(self, tokens):
-        self.assertEqual(set(tokens.mapped("card_exp_year")), {2035})
+        self.assertEqual(set(tokens.mapped("card_exp_year")), {CARD_YEAR + 5})
         self.assertEqual(set(tokens.mapped("stripe_sync_state")), {"synced"})
         self.assertEqual(len(self._audit(tokens, "updated")), 3, "each method updated once")
 
@@ -168,7 +168,7 @@ class TestFaults(OmniCommon):
         tokens = self.Token
         for last4 in ("1111", "2222", "3333", "4444"):
             tokens |= self._omni_token(self.customer, last4=last4)
-            self.fake.overrides[tokens[-1].stripe_payment_method] = {"exp_year": 2036}
+            self.fake.overrides[tokens[-1].stripe_payment_method] = {"exp_year": CARD_YEAR + 6}
         self.fake.fail_after = 2
         self.Token._cron_omni_sync_stripe()
         synced = tokens.filtered(lambda t: t.stripe_sync_state == "synced")
@@ -176,7 +176,7 @@ class TestFaults(OmniCommon):
         self.assertFalse((tokens - synced).filtered("stripe_synced_on"), "the rest is left as is")
         self.fake.fail_after, self.fake.mode = None, "ok"
         self.Token._cron_omni_sync_stripe()
-        self.assertEqual(set(tokens.mapped("card_exp_year")), {2036})
+        self.assertEqual(set(tokens.mapped("card_exp_year")), {CARD_YEAR + 6})
         self.assertEqual(len(self._audit(tokens, "updated")), 4, "each method updated once")
         retrieved = [path for _m, path, _k, mode in self.fake.requests if mode == "ok"]
         self.assertEqual(len(retrieved), 4, "no method fetched twice successfully")
@@ -237,15 +237,15 @@ class TestFaults(OmniCommon):
     def test_add_under_faults_keeps_the_method_then_the_job_completes_it(self):
         for fault in FAULTS:
             with self.subTest(fault=fault):
-                token = self._omni_token(self.customer, last4="4242", year=2030)
-                self.fake.overrides[token.stripe_payment_method] = {"exp_year": 2037}
+                token = self._omni_token(self.customer, last4="4242", year=CARD_YEAR)
+                self.fake.overrides[token.stripe_payment_method] = {"exp_year": CARD_YEAR + 7}
                 with self._fault(fault):
                     token._omni_capture_stripe_details()
                 self.assertTrue(token.active, "the method added is kept")
                 self.assertEqual(token.stripe_sync_state, "pending")
-                self.assertEqual(token.card_exp_year, 2030)
+                self.assertEqual(token.card_exp_year, CARD_YEAR)
                 self.assertEqual(len(self._audit(token, "added")), 1)
                 self.Token._cron_omni_sync_stripe()
                 self.assertEqual(token.stripe_sync_state, "synced")
-                self.assertEqual(token.card_exp_year, 2037)
+                self.assertEqual(token.card_exp_year, CARD_YEAR + 7)
         _logger.info("faults (add): %s additions under faults, none lost", len(FAULTS))

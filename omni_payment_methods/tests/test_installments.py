@@ -3,16 +3,26 @@
 import contextlib
 import datetime
 
+from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
 
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
 from .charge_common import ChargeCommon
+from .common import TODAY
+
+# Day 1 is the day the suite runs: the schedules may cross a month's end or 29 February.
+DAY_1 = datetime.datetime.combine(TODAY, datetime.time(9, 0))
 
 
 def day(number):
-    return f"2026-12-{number:02d} 09:00:00"
+    """Day ``number`` at 09:00."""
+    return DAY_1 + datetime.timedelta(days=number - 1)
+
+
+def date(number):
+    return day(number).date()
 
 
 @tagged("post_install", "-at_install")
@@ -67,7 +77,7 @@ class TestInstallments(ChargeCommon):
                 "split_installments": True,
                 "installment_count": count,
                 "installment_interval": interval,
-                "installment_first_date": first or datetime.date(2026, 12, 1),
+                "installment_first_date": first or date(1),
             }
         )
         wizard._omni_generate_installments()
@@ -103,7 +113,7 @@ class TestInstallments(ChargeCommon):
     def test_three_installments_with_one_failure_followed_by_dunning(self):
         token = self._authorized_token()
         with freeze_time(day(1)):
-            invoice = self._invoice(amount=120.0, due="2026-12-01")
+            invoice = self._invoice(amount=120.0, due=date(1))
             plan = self._schedule(invoice)
         first, second, third = plan.installment_ids.sorted("sequence")
         self.assertEqual(plan.name, f"Installments for {invoice.name}")
@@ -111,9 +121,9 @@ class TestInstallments(ChargeCommon):
         self.assertEqual(
             [(i.date, i.amount, i.state) for i in (first, second, third)],
             [
-                (datetime.date(2026, 12, 1), 40.0, "scheduled"),
-                (datetime.date(2026, 12, 8), 40.0, "scheduled"),
-                (datetime.date(2026, 12, 15), 40.0, "scheduled"),
+                (date(1), 40.0, "scheduled"),
+                (date(8), 40.0, "scheduled"),
+                (date(15), 40.0, "scheduled"),
             ],
         )
         # The schedule is emailed to the customer and posted on the invoice.
@@ -121,7 +131,8 @@ class TestInstallments(ChargeCommon):
         self.assertEqual(len(emails), 1)
         self.assertIn("payment schedule", emails.subject)
         self.assertIn("Visa ending in 4242", emails.body)
-        for text in ("12/01/2026", "12/08/2026", "12/15/2026", "40.00", "120.00"):
+        dates = [date(number).strftime("%m/%d/%Y") for number in (1, 8, 15)]
+        for text in (*dates, "40.00", "120.00"):
             self.assertIn(text, emails.body)
         self.assertIn(invoice.name, emails.body)
         self.assertEqual(emails.partner_ids, self.customer)
@@ -142,21 +153,21 @@ class TestInstallments(ChargeCommon):
             )
         )
 
-        # Day 0 (Dec 1): #1 is charged; the automatic charge leaves the invoice to its plan.
+        # Day 1: #1 is charged; the automatic charge leaves the invoice to its plan.
         self._charge_installments(day(1))
         with freeze_time(day(1)):
             self._run_charges()
         self.assertEqual(first.state, "paid")
-        self.assertEqual(first.paid_on, datetime.date(2026, 12, 1))
+        self.assertEqual(first.paid_on, date(1))
         self.assertEqual(self._amounts(), [4000])
         self.assertEqual(self._attempts(invoice).mapped("origin"), ["installment"])
         self.assertEqual(invoice.payment_state, "partial")
         self.assertEqual(invoice.amount_residual, 80.0)
-        # Nothing else is due before Dec 8.
+        # Nothing else is due before day 8.
         self._charge_installments(day(7))
         self.assertEqual(len(self.fake.requests), 1)
 
-        # Dec 8: #2 is declined (soft): the dunning opens for that installment.
+        # Day 8: #2 is declined (soft): the dunning opens for that installment.
         self.fake.script[token.stripe_payment_method] = ("decline", "insufficient_funds")
         self._charge_installments(day(8))
         self.assertEqual(second.state, "failed")
@@ -170,7 +181,7 @@ class TestInstallments(ChargeCommon):
         self.assertIn("did not go through", emails[-1].subject)
         self.assertIn("40.00", emails[-1].body)
 
-        # Day 4 of the dunning (Dec 11): the retry charges exactly the installment.
+        # Day 4 of the dunning (day 11): the retry charges exactly the installment.
         self.fake.script[token.stripe_payment_method] = "succeed"
         self._run_dunning(day(9))
         self._run_dunning(day(10))
@@ -185,7 +196,7 @@ class TestInstallments(ChargeCommon):
         self.assertEqual(plan.state, "running")
         self.assertEqual(len(self._customer_emails()), 2, "no warning email")
 
-        # Dec 15: #3 is charged on its date; the invoice is paid, the plan done.
+        # Day 15: #3 is charged on its date; the invoice is paid, the plan done.
         self._charge_installments(day(14))
         self.assertEqual(len(self.fake.requests), 3)
         self._charge_installments(day(15))
@@ -223,7 +234,7 @@ class TestInstallments(ChargeCommon):
         method; the new default is then charged for it at once."""
         token = self._authorized_token()
         with freeze_time(day(1)):
-            invoice = self._invoice(amount=90.0, due="2026-12-01")
+            invoice = self._invoice(amount=90.0, due=date(1))
             plan = self._schedule(invoice)
         first, second, third = plan.installment_ids.sorted("sequence")
         self._charge_installments(day(1))
@@ -234,7 +245,7 @@ class TestInstallments(ChargeCommon):
         case = self.customer.omni_dunning_case_ids
         self.assertTrue(case.hard_decline)
         requests = len(self.fake.requests)
-        # Dec 15: #3 is due, but the card was reported lost: nothing is sent.
+        # Day 15: #3 is due, but the card was reported lost: nothing is sent.
         self._charge_installments(day(15))
         self.assertEqual(len(self.fake.requests), requests, "the lost card is not charged")
         self.assertEqual(third.state, "failed")
@@ -261,17 +272,17 @@ class TestInstallments(ChargeCommon):
         self.assertEqual(lines.mapped("amount"), [33.33, 33.33, 33.34])
         self.assertEqual(
             lines.mapped("date"),
-            [datetime.date(2026, 12, 1), datetime.date(2027, 1, 1), datetime.date(2027, 2, 1)],
+            [date(1), date(1) + relativedelta(months=1), date(1) + relativedelta(months=2)],
         )
         # Edited before confirming: the plan takes the lines as shown.
         with freeze_time(day(1)):
-            lines[0].write({"amount": 50.0, "date": datetime.date(2026, 12, 5)})
+            lines[0].write({"amount": 50.0, "date": date(5)})
             lines[1].amount = 25.0
             lines[2].amount = 25.0
             plan = self.Plan.browse(wizard.action_schedule_installments()["res_id"])
         self.assertEqual(plan.installment_ids.mapped("amount"), [50.0, 25.0, 25.0])
-        self.assertEqual(plan.installment_ids[0].date, datetime.date(2026, 12, 5))
-        self.assertEqual(plan.next_date, datetime.date(2026, 12, 5))
+        self.assertEqual(plan.installment_ids[0].date, date(5))
+        self.assertEqual(plan.next_date, date(5))
         self.assertFalse(
             self.env["ir.cron.trigger"].search(
                 [
@@ -306,9 +317,9 @@ class TestInstallments(ChargeCommon):
                 wizard.action_schedule_installments()
             refused("add up to .*120", lines={0: {"amount": 30.0}})
             refused("greater than zero", lines={0: {"amount": 0.0}, 1: {"amount": 80.0}})
-            refused("before today", lines={0: {"date": datetime.date(2026, 11, 30)}})
-            refused("follow each other", lines={1: {"date": datetime.date(2026, 12, 1)}})
-            refused("follow each other", lines={2: {"date": datetime.date(2026, 12, 2)}})
+            refused("before today", lines={0: {"date": date(0)}})
+            refused("follow each other", lines={1: {"date": date(1)}})
+            refused("follow each other", lines={2: {"date": date(2)}})
             refused("more than the open balance", amount=150.0)
             wizard = self._wizard(invoice)
             authorized_on = token.omni_authorized_on
@@ -324,7 +335,7 @@ class TestInstallments(ChargeCommon):
             self.assertEqual(self._state(), before)
             self.assertFalse(self.fake.requests)
             # An invoice already on a running plan is not planned twice.
-            self._schedule(invoice, first=datetime.date(2026, 12, 2))
+            self._schedule(invoice, first=date(2))
             after = self._state()
             refused("already paid in installments")
             self.assertEqual(self._state(), after)
@@ -358,12 +369,12 @@ class TestInstallments(ChargeCommon):
                 {
                     "installment_ids": [
                         (1, second.id, {"amount": 50.0}),
-                        (1, third.id, {"amount": 30.0, "date": datetime.date(2026, 12, 22)}),
+                        (1, third.id, {"amount": 30.0, "date": date(22)}),
                     ]
                 }
             )
             self.assertEqual((second.amount, third.amount), (50.0, 30.0))
-            self.assertEqual(third.date, datetime.date(2026, 12, 22))
+            self.assertEqual(third.date, date(22))
             notes = plan.message_ids.mapped("body")
             self.assertTrue(any("Installment 3 changed" in body for body in notes))
             self.assertTrue(any("Installment 2 changed" in body for body in notes))
@@ -371,8 +382,8 @@ class TestInstallments(ChargeCommon):
             for values, message in (
                 ({"amount": 60.0}, "more than the open balance"),
                 ({"amount": 0.0}, "greater than zero"),
-                ({"date": datetime.date(2026, 12, 1)}, "in the past"),
-                ({"date": datetime.date(2026, 12, 23)}, "follow each other"),
+                ({"date": date(1)}, "in the past"),
+                ({"date": date(23)}, "follow each other"),
             ):
                 with self._refused(ValidationError, message):
                     second.with_user(self.manager).write(values)
@@ -396,7 +407,7 @@ class TestInstallments(ChargeCommon):
         self._authorized_token()
         with freeze_time(day(1)):
             invoice = self._invoice(amount=120.0)
-            plan = self._schedule(invoice, first=datetime.date(2026, 12, 3))
+            plan = self._schedule(invoice, first=date(3))
             with self.assertRaises(AccessError):
                 plan.with_user(self.viewer).action_cancel()
             action = plan.with_user(self.manager).action_send_schedule()
@@ -417,9 +428,9 @@ class TestInstallments(ChargeCommon):
     def test_automatic_charge_leaves_a_planned_invoice_alone(self):
         self._authorized_token()
         with freeze_time(day(1)):
-            planned = self._invoice(amount=120.0, due="2026-11-20")
-            other = self._invoice(amount=70.0, due="2026-11-20")
-            self._schedule(planned, first=datetime.date(2026, 12, 10))
+            planned = self._invoice(amount=120.0, due=date(1) - datetime.timedelta(days=11))
+            other = self._invoice(amount=70.0, due=date(1) - datetime.timedelta(days=11))
+            self._schedule(planned, first=date(10))
             self._run_charges()
         self.assertFalse(self._attempts(planned))
         self.assertEqual(self._attempts(other).state, "done")
@@ -429,7 +440,7 @@ class TestInstallments(ChargeCommon):
         token = self._authorized_token()
         with freeze_time(day(1)):
             invoice = self._invoice(amount=90.0)
-            plan = self._schedule(invoice, first=datetime.date(2026, 12, 2))
+            plan = self._schedule(invoice, first=date(2))
         first = plan.installment_ids.sorted("sequence")[0]
         self.fake.script[token.stripe_payment_method] = "down"
         self._charge_installments(day(2))
@@ -437,10 +448,10 @@ class TestInstallments(ChargeCommon):
         self.assertEqual((first.state, attempt.state), ("scheduled", "not_sent"))
         self.assertFalse(self.customer.omni_dunning_case_ids, "Stripe down is not a failure")
         # The same run (or one minutes later) does not hammer Stripe again.
-        self._charge_installments("2026-12-02 09:05:00")
+        self._charge_installments(day(2) + datetime.timedelta(minutes=5))
         self.assertEqual(attempt.send_count, 1)
         self.fake.script[token.stripe_payment_method] = "succeed"
-        self._charge_installments("2026-12-02 10:00:00")
+        self._charge_installments(day(2) + datetime.timedelta(hours=1))
         self.assertEqual(first.attempt_ids, attempt, "same attempt, same key")
         self.assertEqual((first.state, attempt.state, attempt.send_count), ("paid", "done", 2))
         self.assertEqual(self._amounts(), [3000])
@@ -467,10 +478,10 @@ class TestInstallments(ChargeCommon):
         self._authorized_token()
         with freeze_time(day(1)):
             invoice = self._invoice(amount=120.0)
-            plan = self._schedule(invoice, first=datetime.date(2026, 12, 4))
+            plan = self._schedule(invoice, first=date(4))
             customer = self.customer.with_user(self.viewer)
             self.assertEqual(customer.omni_installment_count, 3)
-            self.assertEqual(customer.omni_installment_next_date, datetime.date(2026, 12, 4))
+            self.assertEqual(customer.omni_installment_next_date, date(4))
             action = customer.action_omni_open_installments()
             self.assertEqual(
                 self.Installment.with_user(self.viewer).search(action["domain"]),

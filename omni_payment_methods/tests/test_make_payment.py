@@ -1,10 +1,13 @@
 # Copyright 2026 omni_payment_methods contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import datetime
+
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
 from .charge_common import ChargeCommon
+from .common import TODAY
 
 
 @tagged("post_install", "-at_install")
@@ -67,8 +70,8 @@ class TestMakePayment(ChargeCommon):
 
     def test_from_the_customer_an_amount_pays_the_oldest_first(self):
         self._authorized_token()
-        old = self._invoice(amount=100.0, due="2026-10-01")
-        new = self._invoice(amount=50.0, due="2026-11-01")
+        old = self._invoice(amount=100.0, due=TODAY - datetime.timedelta(days=60))
+        new = self._invoice(amount=50.0, due=TODAY - datetime.timedelta(days=30))
         other_card = self._authorized_token(last4="5555", brand="mastercard")
         wizard = self._wizard(self.customer, amount=120.0)
         self.assertEqual(wizard.invoice_ids, old | new)
@@ -110,7 +113,7 @@ class TestMakePayment(ChargeCommon):
             {
                 "move_type": "out_refund",
                 "partner_id": self.customer.id,
-                "invoice_date": "2026-11-01",
+                "invoice_date": TODAY - datetime.timedelta(days=30),
                 "invoice_line_ids": [
                     Command.create({"name": "Goodwill", "quantity": 1, "price_unit": 15.0})
                 ],

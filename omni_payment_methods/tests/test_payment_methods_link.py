@@ -6,7 +6,9 @@ from freezegun import freeze_time
 
 from odoo.tests import HttpCase, new_test_user, tagged
 
-from .common import OmniCommon
+from .common import TODAY, OmniCommon
+
+NOW = datetime.datetime.combine(TODAY, datetime.time(9, 0))
 
 
 @tagged("post_install", "-at_install")
@@ -16,16 +18,19 @@ class TestPaymentMethodsLink(OmniCommon, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.card = cls._omni_token(cls.customer_contact, last4="4242", month=12, year=2026)
+        # Expires at the end of this month: "Expiring" (60 days or less).
+        cls.card = cls._omni_token(
+            cls.customer_contact, last4="4242", month=TODAY.month, year=TODAY.year
+        )
         cls.other_card = cls._omni_token(cls.other_customer, last4="1117", brand="discover")
 
     def _path(self, url):
         return url[url.index("/omni/payment_methods/") :]
 
     def test_link_shows_the_customer_methods_only(self):
-        url = self.card.omni_update_url
-        self.assertTrue(url.startswith(self.customer.get_base_url()))
-        with freeze_time("2026-11-22"):
+        with freeze_time(NOW):
+            url = self.card.omni_update_url
+            self.assertTrue(url.startswith(self.customer.get_base_url()))
             response = self.url_open(self._path(url))
         self.assertEqual(response.status_code, 200)
         self.assertIn("Omni Customer", response.text)

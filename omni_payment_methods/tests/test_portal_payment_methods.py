@@ -5,7 +5,7 @@ import re
 from odoo.exceptions import UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 
-from .common import LocalStripeMixin, OmniCommon
+from .common import CARD_YEAR, LocalStripeMixin, OmniCommon
 
 SETUP = "/omni/payment_method/setup"
 
@@ -27,7 +27,7 @@ class PortalFlowMixin:
         data.update(values)
         return self._post(f"{SETUP}/start", data, csrf).json()
 
-    def _confirm(self, client_secret, number="4242424242424242", month=8, year=2031):
+    def _confirm(self, client_secret, number="4242424242424242", month=8, year=CARD_YEAR + 1):
         """What Stripe.js's confirmCardSetup does (localstripe accepts raw test numbers)."""
         seti = client_secret.split("_secret_")[0]
         return self.client.v1.setup_intents.confirm(
@@ -87,7 +87,7 @@ class TestPortalPaymentMethods(PortalFlowMixin, LocalStripeMixin, OmniCommon, Ht
         self.assertTrue(token.omni_authorized)
         self.assertEqual(token.nickname, "Company Visa")
         self.assertEqual(token.payment_method_id, self.card_method)
-        self.assertEqual((token.card_brand, token.card_exp_year), ("visa", 2031))
+        self.assertEqual((token.card_brand, token.card_exp_year), ("visa", CARD_YEAR + 1))
         self.assertTrue(token.provider_ref.startswith("cus_"))
         # The PaymentMethod is attached to the customer in Stripe.
         pm = self.client.v1.payment_methods.retrieve(token.stripe_payment_method)
@@ -261,7 +261,7 @@ class TestPortalPaymentMethods(PortalFlowMixin, LocalStripeMixin, OmniCommon, Ht
         self.assertEqual(second.nickname, "Travel card")
         # Delete the non-default one: confirmation with card and expiry, then deleted.
         confirm = self.url_open(f"/my/payment_method/{first.id}/delete").text
-        self.assertIn("Delete Visa ending in 4242 (expires 08/2031)?", confirm)
+        self.assertIn(f"Delete Visa ending in 4242 (expires 08/{CARD_YEAR + 1})?", confirm)
         page = self._post(f"/my/payment_method/{first.id}/delete", {}, self.csrf).text
         self.assertIn("Visa ending in 4242 has been deleted.", page)
         self.assertFalse(first.active)

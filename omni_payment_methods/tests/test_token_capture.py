@@ -6,7 +6,13 @@ from unittest.mock import patch
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from .common import LocalStripeMixin, OmniCommon, closed_port_url, current_api_payment_method
+from .common import (
+    CARD_YEAR,
+    LocalStripeMixin,
+    OmniCommon,
+    closed_port_url,
+    current_api_payment_method,
+)
 
 
 @tagged("post_install", "-at_install")
@@ -20,7 +26,7 @@ class TestTokenCaptureLocalStripe(LocalStripeMixin, OmniCommon):
 
     def test_capture_every_field_from_localstripe(self):
         customer_id, pm = self._stripe_card(
-            number="5555555555554444", month=3, year=2032, name="Grace Hopper"
+            number="5555555555554444", month=3, year=CARD_YEAR + 2, name="Grace Hopper"
         )
         tx = self._tokenize(customer_id, pm)
         token = tx.token_id
@@ -38,9 +44,9 @@ class TestTokenCaptureLocalStripe(LocalStripeMixin, OmniCommon):
                     # every card): the stored brand is whatever Stripe answered.
                     "card_brand": pm["card"]["brand"],
                     "card_exp_month": 3,
-                    "card_exp_year": 2032,
-                    "expiry_date": datetime.date(2032, 3, 31),
-                    "expiry_display": "03/2032",
+                    "card_exp_year": CARD_YEAR + 2,
+                    "expiry_date": datetime.date(CARD_YEAR + 2, 3, 31),
+                    "expiry_display": f"03/{CARD_YEAR + 2}",
                     "holder_name": "Grace Hopper",
                     "fingerprint": pm["card"]["fingerprint"],
                     "stripe_sync_state": "synced",
@@ -60,7 +66,7 @@ class TestTokenCaptureLocalStripe(LocalStripeMixin, OmniCommon):
         self.assertNotIn("5555555555554444", token.commercial_partner_id.message_ids[0].body)
 
     def test_backfill_existing_token(self):
-        customer_id, pm = self._stripe_card(number="4242424242424242", month=11, year=2030)
+        customer_id, pm = self._stripe_card(number="4242424242424242", month=11, year=CARD_YEAR)
         token = self.Token.create(
             {
                 "provider_id": self.stripe.id,
@@ -84,7 +90,7 @@ class TestTokenCaptureLocalStripe(LocalStripeMixin, OmniCommon):
                 {
                     "card_brand": "visa",
                     "card_exp_month": 11,
-                    "card_exp_year": 2030,
+                    "card_exp_year": CARD_YEAR,
                     "stripe_sync_state": "synced",
                 }
             ],
@@ -118,7 +124,7 @@ class TestTokenCaptureOffline(OmniCommon):
                     "card_country_id": self.env.ref("base.us").id,
                     "fingerprint": "AOB934RVNwzk6xtn",
                     "card_exp_month": 8,
-                    "card_exp_year": 2030,
+                    "card_exp_year": 2030,  # the example's (data, not a date)
                     "stripe_sync_state": "synced",
                 }
             ],
@@ -154,21 +160,21 @@ class TestStripeSyncJob(LocalStripeMixin, OmniCommon):
     def test_sync_job_refreshes_stale_methods_in_batches(self):
         tokens = self.Token
         for number in ("4242424242424242", "5555555555554444", "4000056655665556"):
-            customer_id, pm = self._stripe_card(number=number, month=4, year=2033)
+            customer_id, pm = self._stripe_card(number=number, month=4, year=CARD_YEAR + 3)
             tokens |= self._omni_token(
                 self.customer,
                 provider_ref=customer_id,
                 stripe_payment_method=pm["id"],
                 payment_details=pm["card"]["last4"],
                 card_exp_month=1,
-                card_exp_year=2030,
+                card_exp_year=CARD_YEAR,
             )
         Token = self.Token
         with patch.object(type(self.env["ir.cron"]), "_notify_progress") as notify:
             Token._cron_omni_sync_stripe(batch_size=2)
             notify.assert_called_once_with(done=2, remaining=1)
             Token._cron_omni_sync_stripe(batch_size=2)
-        self.assertEqual(set(tokens.mapped("card_exp_year")), {2033})
+        self.assertEqual(set(tokens.mapped("card_exp_year")), {CARD_YEAR + 3})
         self.assertEqual(set(tokens.mapped("stripe_sync_state")), {"synced"})
         self.assertFalse(
             Token.search_count([*Token._omni_stale_domain(), ("id", "in", tokens.ids)])
@@ -189,10 +195,10 @@ class TestStripeSyncJob(LocalStripeMixin, OmniCommon):
         self.assertFalse(token.stripe_synced_on, "left for the next run")
 
     def test_sync_one_customer(self):
-        customer_id, pm = self._stripe_card(month=9, year=2034)
+        customer_id, pm = self._stripe_card(month=9, year=CARD_YEAR + 4)
         token = self._omni_token(
             self.customer_contact, provider_ref=customer_id, stripe_payment_method=pm["id"]
         )
         action = self.customer.action_omni_sync_stripe()
         self.assertIn("1 payment method(s) synchronized", action["params"]["message"])
-        self.assertEqual(token.card_exp_year, 2034)
+        self.assertEqual(token.card_exp_year, CARD_YEAR + 4)

@@ -1,11 +1,19 @@
 # Copyright 2026 omni_payment_methods contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import datetime
+
+from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
 
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from .common import OmniCommon
+from ..lib import expiry
+from .common import TODAY, OmniCommon
+
+NOW = datetime.datetime.combine(TODAY, datetime.time(9, 0))
+NEXT_MONTH = TODAY + relativedelta(months=1)  # a card expiring at its end
+LAST_MONTH = TODAY - relativedelta(months=1)  # a card expired at its end
 
 
 @tagged("post_install", "-at_install")
@@ -26,17 +34,21 @@ class TestFrenchTranslation(OmniCommon):
         values = self.template._generate_template(token.ids, ["subject", "body_html", "lang"])
         return values[token.id]
 
-    @freeze_time("2026-11-22")
+    @freeze_time(NOW)
     def test_expiry_reminder_email_in_french(self):
-        token = self._omni_token(self.customer, last4="4242", month=12, year=2026)
+        month, year = NEXT_MONTH.month, NEXT_MONTH.year
+        days = (expiry.expiry_date(month, year) - TODAY).days
+        token = self._omni_token(self.customer, last4="4242", month=month, year=year)
         values = self._render(token)
         self.assertEqual(values["lang"], "fr_FR")
-        self.assertEqual(values["subject"], "Votre carte expire bientôt : Visa •••• 4242 (12/2026)")
+        self.assertEqual(
+            values["subject"], f"Votre carte expire bientôt : Visa •••• 4242 ({month:02d}/{year})"
+        )
         body = " ".join(str(values["body_html"]).split())
         for text in (
             "Bonjour Omni Customer,",
             "Votre carte <strong>Visa •••• 4242</strong>, enregistrée pour vos paiements "
-            "automatiques, expire fin 12/2026, dans 39 jours.",
+            f"automatiques, expire fin {month:02d}/{year}, dans {days} jours.",
             "veuillez ajouter une nouvelle carte et la définir comme moyen de paiement par défaut.",
             "Mettre à jour mon moyen de paiement",
             "Ce lien vous est personnel et reste valable 30 jours.",
@@ -47,14 +59,19 @@ class TestFrenchTranslation(OmniCommon):
         self.assertIn('href="http', body)
         self.assertIn("/omni/payment_methods/", body)
 
-    @freeze_time("2026-11-22")
+    @freeze_time(NOW)
     def test_expired_card_email_in_french(self):
+        month, year = LAST_MONTH.month, LAST_MONTH.year
         token = self._omni_token(
-            self.customer, last4="0005", brand="mastercard", month=10, year=2026
+            self.customer, last4="0005", brand="mastercard", month=month, year=year
         )
         values = self._render(token)
-        self.assertEqual(values["subject"], "Votre carte a expiré : Mastercard •••• 0005 (10/2026)")
-        self.assertIn("a expiré fin 10/2026.", " ".join(str(values["body_html"]).split()))
+        self.assertEqual(
+            values["subject"], f"Votre carte a expiré : Mastercard •••• 0005 ({month:02d}/{year})"
+        )
+        self.assertIn(
+            f"a expiré fin {month:02d}/{year}.", " ".join(str(values["body_html"]).split())
+        )
 
     def test_user_error_in_french(self):
         default = self._omni_token(self.customer)

@@ -17,7 +17,7 @@ from odoo.addons.payment_stripe import const as stripe_const
 from odoo.addons.payment_stripe.controllers.main import StripeController
 
 from ..models.omni_stripe_event import OMNI_WEBHOOK_EVENTS
-from .common import OmniCommon, current_api_payment_method
+from .common import CARD_YEAR, OmniCommon, current_api_payment_method
 
 MUTED = (
     "odoo.addons.omni_payment_methods.models.omni_stripe_event",
@@ -42,9 +42,11 @@ class TestWebhooks(OmniCommon, PaymentHttpCommon):
         super().setUpClass()
         cls.secret = cls.stripe.stripe_webhook_secret
         cls.Event = cls.env["omni.stripe.event"]
-        cls.token = cls._omni_token(cls.customer, last4="4242", brand="visa", month=12, year=2030)
+        cls.token = cls._omni_token(
+            cls.customer, last4="4242", brand="visa", month=12, year=CARD_YEAR
+        )
         cls.other_token = cls._omni_token(
-            cls.customer, last4="5556", brand="visa", month=1, year=2031
+            cls.customer, last4="5556", brand="visa", month=1, year=CARD_YEAR + 1
         )
         # The second method was added after the first (the order the default follows).
         cls.other_token.with_context(omni_stripe_sync=True).write(
@@ -101,7 +103,7 @@ class TestWebhooks(OmniCommon, PaymentHttpCommon):
     def _notes(self, partner):
         return partner.message_ids.filtered(lambda m: "by Stripe" in (m.body or ""))
 
-    def _assert_unchanged(self, token, month=12, year=2030, last4="4242"):
+    def _assert_unchanged(self, token, month=12, year=CARD_YEAR, last4="4242"):
         self.assertRecordValues(
             token,
             [
@@ -119,7 +121,9 @@ class TestWebhooks(OmniCommon, PaymentHttpCommon):
 
     def test_automatically_updated_stores_new_details(self):
         created = int(time.time()) - 30
-        pm = self._pm(self.token, brand="mastercard", last4="4444", exp_month=8, exp_year=2031)
+        pm = self._pm(
+            self.token, brand="mastercard", last4="4444", exp_month=8, exp_year=CARD_YEAR + 1
+        )
         event = self._event(AUTO_UPDATED, pm, created=created)
         response = self._post(event)
         self.assertEqual(response.status_code, 200)
@@ -132,8 +136,8 @@ class TestWebhooks(OmniCommon, PaymentHttpCommon):
                     "card_brand": "mastercard",
                     "payment_details": "4444",
                     "card_exp_month": 8,
-                    "card_exp_year": 2031,
-                    "expiry_date": datetime.date(2031, 8, 31),
+                    "card_exp_year": CARD_YEAR + 1,
+                    "expiry_date": datetime.date(CARD_YEAR + 1, 8, 31),
                     "stripe_state_at": utc(created),
                     "is_default": True,
                 }
@@ -157,27 +161,27 @@ class TestWebhooks(OmniCommon, PaymentHttpCommon):
         self.assertEqual(len(notes), 1)
         self.assertIn(
             "Visa ending in 4242 was updated by Stripe: now Mastercard ending in 4444, "
-            "expires 08/2031.",
+            f"expires 08/{CARD_YEAR + 1}.",
             notes.body,
         )
         self.assertEqual(notes.author_id, self.env.ref("base.partner_root"))
         # The other method of the customer is untouched.
-        self._assert_unchanged(self.other_token, month=1, year=2031, last4="5556")
+        self._assert_unchanged(self.other_token, month=1, year=CARD_YEAR + 1, last4="5556")
 
     def test_updated_new_expiry_is_logged(self):
-        event = self._event(UPDATED, self._pm(self.token, exp_month=8, exp_year=2031))
+        event = self._event(UPDATED, self._pm(self.token, exp_month=8, exp_year=CARD_YEAR + 1))
         response = self._post(event)
         self.assertEqual(response.status_code, 200)
-        self._assert_unchanged(self.token, month=8, year=2031)
+        self._assert_unchanged(self.token, month=8, year=CARD_YEAR + 1)
         self.assertEqual(self._events().state, "processed")
         self.assertIn(
-            "Visa ending in 4242 was updated by Stripe: expires 08/2031.",
+            f"Visa ending in 4242 was updated by Stripe: expires 08/{CARD_YEAR + 1}.",
             self._notes(self.customer).body,
         )
 
     def test_updated_without_visible_change_posts_no_note(self):
         # Only the billing details changed (e.g. the holder's email): nothing to tell.
-        event = self._event(UPDATED, self._pm(self.token, exp_month=12, exp_year=2030))
+        event = self._event(UPDATED, self._pm(self.token, exp_month=12, exp_year=CARD_YEAR))
         response = self._post(event)
         self.assertEqual(response.status_code, 200)
         self._assert_unchanged(self.token)
@@ -221,7 +225,7 @@ class TestWebhooks(OmniCommon, PaymentHttpCommon):
         self._assert_unchanged(self.token)
 
     def test_other_payment_method_event_is_recorded_as_ignored(self):
-        event = self._event("payment_method.attached", self._pm(self.token, exp_year=2035))
+        event = self._event("payment_method.attached", self._pm(self.token, exp_year=CARD_YEAR + 5))
         response = self._post(event)
         self.assertEqual(response.status_code, 200)
         self.assertRecordValues(
@@ -241,11 +245,11 @@ class TestWebhooks(OmniCommon, PaymentHttpCommon):
 
     @mute_logger(*MUTED)
     def test_tampered_body_is_refused(self):
-        event = self._event(UPDATED, self._pm(self.token, exp_month=8, exp_year=2031))
+        event = self._event(UPDATED, self._pm(self.token, exp_month=8, exp_year=CARD_YEAR + 1))
         body = json.dumps(event)
         timestamp = int(time.time())
         header = self._sign(body, self.secret, timestamp)
-        tampered = body.replace('"exp_year": 2031', '"exp_year": 2039')
+        tampered = body.replace(f'"exp_year": {CARD_YEAR + 1}', f'"exp_year": {CARD_YEAR + 9}')
         self.assertNotEqual(tampered, body)
         self.env.flush_all()
         response = self.url_open(
@@ -330,9 +334,9 @@ class TestWebhooks(OmniCommon, PaymentHttpCommon):
     # === DUPLICATES === #
 
     def test_duplicate_delivery_changes_nothing(self):
-        event = self._event(AUTO_UPDATED, self._pm(self.token, exp_month=8, exp_year=2031))
+        event = self._event(AUTO_UPDATED, self._pm(self.token, exp_month=8, exp_year=CARD_YEAR + 1))
         self.assertEqual(self._post(event).status_code, 200)
-        self._assert_unchanged(self.token, month=8, year=2031)
+        self._assert_unchanged(self.token, month=8, year=CARD_YEAR + 1)
         # People act on the methods between both deliveries (Stripe is not called here).
         self.token.nickname = "Company Visa"
         with patch.object(type(self.token), "_omni_stripe_call") as stripe_call_mock:
@@ -359,7 +363,7 @@ class TestWebhooks(OmniCommon, PaymentHttpCommon):
                     "nickname": "Company Visa",
                     "is_default": False,
                     "card_exp_month": 8,
-                    "card_exp_year": 2031,
+                    "card_exp_year": CARD_YEAR + 1,
                     "write_date": write_date,
                 }
             ],
@@ -385,7 +389,7 @@ class TestWebhooks(OmniCommon, PaymentHttpCommon):
     @mute_logger("odoo.sql_db", *MUTED)
     def test_simultaneous_duplicate_hits_the_unique_index(self):
         """Two deliveries at once: the second one does not see the first's row yet."""
-        event = self._event(AUTO_UPDATED, self._pm(self.token, exp_month=8, exp_year=2031))
+        event = self._event(AUTO_UPDATED, self._pm(self.token, exp_month=8, exp_year=CARD_YEAR + 1))
         Event = self.Event.with_user(self.env.ref("base.user_root"))
         first = Event._omni_process_event(event, self.stripe)
         self.assertEqual(first.state, "processed")
@@ -396,7 +400,8 @@ class TestWebhooks(OmniCommon, PaymentHttpCommon):
         self.assertFalse(second)
         self.assertEqual(len(self._events()), 1)
         self.assertRecordValues(
-            self.token, [{"nickname": "Company Visa", "card_exp_month": 8, "card_exp_year": 2031}]
+            self.token,
+            [{"nickname": "Company Visa", "card_exp_month": 8, "card_exp_year": CARD_YEAR + 1}],
         )
         self.assertEqual(self.customer.message_ids, messages)
 
@@ -404,13 +409,17 @@ class TestWebhooks(OmniCommon, PaymentHttpCommon):
 
     def test_older_update_after_newer_update_is_stale(self):
         now = int(time.time())
-        newer = self._event(UPDATED, self._pm(self.token, exp_month=9, exp_year=2032), now - 10)
-        older = self._event(UPDATED, self._pm(self.token, exp_month=8, exp_year=2031), now - 60)
+        newer = self._event(
+            UPDATED, self._pm(self.token, exp_month=9, exp_year=CARD_YEAR + 2), now - 10
+        )
+        older = self._event(
+            UPDATED, self._pm(self.token, exp_month=8, exp_year=CARD_YEAR + 1), now - 60
+        )
         self.assertEqual(self._post(newer).status_code, 200)
         response = self._post(older)
         self.assertEqual(response.status_code, 200)
         self.assertEqual(response.json(), {"status": "stale"})
-        self._assert_unchanged(self.token, month=9, year=2032)
+        self._assert_unchanged(self.token, month=9, year=CARD_YEAR + 2)
         self.assertEqual(self.token.stripe_state_at, utc(now - 10))
         events = self._events()
         self.assertEqual(events.filtered(lambda e: e.event_id == older["id"]).state, "stale")
@@ -420,12 +429,14 @@ class TestWebhooks(OmniCommon, PaymentHttpCommon):
     def test_older_update_after_detach_keeps_it_archived(self):
         now = int(time.time())
         detached = self._event(DETACHED, self._pm(self.token), now - 10)
-        older = self._event(UPDATED, self._pm(self.token, exp_month=8, exp_year=2031), now - 60)
+        older = self._event(
+            UPDATED, self._pm(self.token, exp_month=8, exp_year=CARD_YEAR + 1), now - 60
+        )
         self.assertEqual(self._post(detached).status_code, 200)
         response = self._post(older)
         self.assertEqual(response.status_code, 200)
         self.assertRecordValues(
-            self.token, [{"active": False, "card_exp_month": 12, "card_exp_year": 2030}]
+            self.token, [{"active": False, "card_exp_month": 12, "card_exp_year": CARD_YEAR}]
         )
         self.assertEqual(
             self._events().filtered(lambda e: e.event_id == older["id"]).state, "stale"
@@ -434,7 +445,9 @@ class TestWebhooks(OmniCommon, PaymentHttpCommon):
     def test_newer_update_after_detach_keeps_it_archived(self):
         now = int(time.time())
         detached = self._event(DETACHED, self._pm(self.token), now - 60)
-        newer = self._event(UPDATED, self._pm(self.token, exp_month=8, exp_year=2031), now - 10)
+        newer = self._event(
+            UPDATED, self._pm(self.token, exp_month=8, exp_year=CARD_YEAR + 1), now - 10
+        )
         self.assertEqual(self._post(detached).status_code, 200)
         response = self._post(newer)
         self.assertEqual(response.status_code, 200)
@@ -450,14 +463,16 @@ class TestWebhooks(OmniCommon, PaymentHttpCommon):
 
     def test_older_detach_after_newer_update_is_stale(self):
         now = int(time.time())
-        newer = self._event(UPDATED, self._pm(self.token, exp_month=8, exp_year=2031), now - 10)
+        newer = self._event(
+            UPDATED, self._pm(self.token, exp_month=8, exp_year=CARD_YEAR + 1), now - 10
+        )
         detached = self._event(DETACHED, self._pm(self.token), now - 60)
         self.assertEqual(self._post(newer).status_code, 200)
         response = self._post(detached)
         self.assertEqual(response.status_code, 200)
         self.assertEqual(response.json(), {"status": "stale"})
         self.assertRecordValues(self.token, [{"active": True, "is_default": True}])
-        self._assert_unchanged(self.token, month=8, year=2031)
+        self._assert_unchanged(self.token, month=8, year=CARD_YEAR + 1)
 
     # === CORE EVENTS AND SUBSCRIPTION === #
 
@@ -485,10 +500,12 @@ class TestWebhooks(OmniCommon, PaymentHttpCommon):
     def test_payment_method_events_never_reach_payment_stripe(self):
         Tx = type(self.env["payment.transaction"])
         with patch.object(Tx, "_get_tx_from_notification_data") as get_tx_mock:
-            response = self._post(self._event(UPDATED, self._pm(self.token, exp_year=2033)))
+            response = self._post(
+                self._event(UPDATED, self._pm(self.token, exp_year=CARD_YEAR + 3))
+            )
         self.assertEqual(response.status_code, 200)
         get_tx_mock.assert_not_called()
-        self.assertEqual(self.token.card_exp_year, 2033)
+        self.assertEqual(self.token.card_exp_year, CARD_YEAR + 3)
 
     def test_created_webhook_subscribes_to_payment_method_events(self):
         self.stripe.stripe_webhook_secret = False
