@@ -384,6 +384,14 @@ class OmniChargeAttempt(models.Model):
                     "default payment method."
                 ), False
             return self.env._("The customer has no default payment method."), False
+        if token.commercial_partner_id != partner:
+            # Whoever asks (a wizard, an integration, a bulk run): a customer's invoice is
+            # never charged to another customer's method.
+            return self.env._(
+                "%(method)s belongs to another customer than the invoice (%(customer)s).",
+                method=token._omni_issuer_label(),
+                customer=partner.display_name,
+            ), True
         if not token.active:
             return self.env._(
                 "%(method)s is archived: it cannot be charged.", method=token._omni_issuer_label()

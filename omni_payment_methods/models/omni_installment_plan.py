@@ -93,6 +93,28 @@ class OmniInstallmentPlan(models.Model):
             plan.next_date = min(scheduled.mapped("date")) if scheduled else False
             plan.amount_unpaid = sum(i.amount - i.amount_paid for i in unpaid)
 
+    @api.constrains("partner_id", "company_id", "token_id", "invoice_ids")
+    def _check_belong_together(self):
+        """The method and the invoices are the customer's, in the plan's company: a plan
+        created over RPC names any ids."""
+        for plan in self:
+            customer = plan.partner_id.commercial_partner_id
+            invoices = plan.invoice_ids
+            if (
+                plan.token_id.commercial_partner_id != customer
+                or invoices.commercial_partner_id - customer
+                or plan.token_id.company_id != plan.company_id
+                or invoices.company_id - plan.company_id
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "The payment method and the invoices of a plan of installments must "
+                        "belong to its customer (%(customer)s) and company (%(company)s).",
+                        customer=customer.display_name,
+                        company=plan.company_id.name,
+                    )
+                )
+
     # === CRUD === #
 
     def write(self, vals):

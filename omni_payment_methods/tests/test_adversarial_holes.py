@@ -1,0 +1,373 @@
+# Copyright 2026 omni_payment_methods contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Adversarial suite, part 2: the sixteen holes an outside attack found (issue 18).
+
+Each test attacks as the attacker did (JSON-RPC as a browser session, the /jsonrpc
+``execute_kw`` of integrations, portal routes, the emailed links, the Stripe webhook) and
+compares the database before and after: a refused attack changes nothing.
+"""
+
+import contextlib
+import datetime
+import json
+import logging
+import re
+import time
+
+from odoo import Command, fields
+from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests.common import JsonRpcException
+from odoo.tools import mute_logger
+
+from odoo.addons.payment.tests.http_common import PaymentHttpCommon
+from odoo.addons.payment_stripe.controllers.main import StripeController
+
+from ..lib import pan as pan_lib
+from .adversarial import MANAGER, PANS, VIEWER, AdversarialFixture
+from .charge_common import ChargeCommon
+from .common import LocalStripeMixin, OmniCommon
+from .test_portal_payment_methods import SETUP, PortalFlowMixin
+from .test_webhooks import MUTED, TestWebhooks
+
+_logger = logging.getLogger(__name__)
+
+QUIET = ("odoo.http", "odoo.addons.base.models.ir_rule", "odoo.models", *MUTED)
+LINK_RE = re.compile(r"/omni/payment_methods/([A-Za-z0-9_-]+)")
+
+
+class _Rollback(Exception):
+    """Raised to undo an attack once its outcome is recorded."""
+
+
+class HoleCase(AdversarialFixture):
+    """Helpers: RPC as a role, the state an attack must not change, refusal checks."""
+
+    def _call_kw(self, login, model, method, args, kwargs=None, context=None):
+        """``/web/dataset/call_kw`` in ``login``'s browser session."""
+        self.authenticate(login, login)
+        kwargs = dict(kwargs or {})
+        if context is not None:
+            kwargs["context"] = context
+        return self.make_jsonrpc_request(
+            "/web/dataset/call_kw",
+            {"model": model, "method": method, "args": args, "kwargs": kwargs},
+        )
+
+    def _execute_kw(self, login, model, method, args, kwargs=None):
+        """``execute_kw`` through /jsonrpc, as an integration logging in with a password."""
+        uid = self.env["res.users"].search([("login", "=", login)]).id
+        payload = {
+            "jsonrpc": "2.0",
+            "method": "call",
+            "id": 1,
+            "params": {
+                "service": "object",
+                "method": "execute_kw",
+                "args": [self.env.cr.dbname, uid, login, model, method, args, kwargs or {}],
+            },
+        }
+        self.env.flush_all()
+        response = self.url_open(
+            "/jsonrpc", data=json.dumps(payload), headers={"Content-Type": "application/json"}
+        )
+        self.env.invalidate_all()
+        body = response.json()
+        if "error" in body:
+            raise JsonRpcException(body["error"].get("code"), json.dumps(body["error"]))
+        return body["result"]
+
+    def _hole_state(self):
+        """Everything the sixteen attacks aimed at (on top of the adversarial state)."""
+        env = self.env(su=True)
+        env.flush_all()
+        env.invalidate_all()
+        state = self._adv_state()
+        state.update(
+            attempts=env["omni.charge.attempt"].search_read(
+                [], ["state", "invoice_id", "token_id", "amount", "stripe_payment_intent"]
+            ),
+            transactions=env["payment.transaction"].search_read(
+                [], ["state", "amount", "provider_reference", "token_id"]
+            ),
+            payments=env["account.payment"].search_count([]),
+            invoices=env["account.move"].search_read(
+                [("move_type", "=", "out_invoice")], ["payment_state", "amount_residual"]
+            ),
+            plans=env["omni.installment.plan"].search_count([]),
+            links=env["omni.payment.link"].search_count([]),
+            setups=env["omni.payment.setup"].search_read(
+                [], ["state", "nickname", "error_code", "error_message", "token_id"]
+            ),
+            reminders=env["omni.payment.reminder"].search_count([]),
+            billing=env["res.partner"]
+            .search([("id", "in", (self.adv_customer | self.adv_other).ids)])
+            .read(["omni_payment_mode", "omni_dunning_state", "omni_dunning_policy_id"]),
+        )
+        return state
+
+    def _assert_refused(self, label, attack, refused=None):
+        """Run ``attack()``: it must be refused (an exception, or ``refused(result, exc)``)
+        and leave every row as it was. The attack runs in a savepoint rolled back after:
+        the next one starts from the same state, whatever this one did."""
+        before = self._hole_state()
+        outcome = {}
+        with contextlib.suppress(_Rollback), self.env.cr.savepoint():
+            try:
+                outcome["result"] = attack()
+            except Exception as error:  # noqa: BLE001 - a refusal, checked below
+                outcome["exc"] = error
+            outcome["after"] = self._hole_state()
+            raise _Rollback
+        self.env.invalidate_all()
+        result, exc, after = outcome.get("result"), outcome.get("exc"), outcome["after"]
+        _logger.info("adversarial hole %s: %r", label, exc or result)
+        if refused is None:
+            self.assertTrue(exc, f"{label}: NOT refused (result {result!r})")
+        else:
+            self.assertTrue(refused(result, exc), f"{label}: NOT refused ({result!r}, {exc!r})")
+        for key, value in before.items():
+            self.assertEqual(after[key], value, f"{label}: {key} changed")
+        return exc
+
+    def _usable_links(self, text):
+        """The secrets of live links found in ``text``."""
+        Link = self.env["omni.payment.link"].sudo()
+        return [
+            secret
+            for secret in LINK_RE.findall(str(text or ""))
+            if (link := Link._omni_find(secret)) and link._omni_is_usable()
+        ]
+
+
+# === HIGH: MONEY AND LINKS === #
+
+
+@tagged("post_install", "-at_install")
+class TestHolesMoney(HoleCase, ChargeCommon, PaymentHttpCommon):
+    """1, 2 and 16: who may charge what, and which notification may settle a charge."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._adv_setup()
+        cls.manager_login = "omni_adv_manager"
+        # A manager who also invoices (takes payments on invoices), as the attacker was.
+        billing = cls.env.ref("account.group_account_invoice")
+        cls.adv_users["manager"].groups_id = [Command.link(billing.id)]
+        cls.manager_b = new_test_user(
+            cls.env,
+            "omni_adv_manager_b",
+            groups=f"{MANAGER},account.group_account_invoice",
+            company_id=cls.company_2.id,
+            company_ids=[cls.company_2.id],
+        )
+        cls.card_a = cls._authorized_token(cls.customer)
+        cls.card_b = cls._authorized_token(cls.other_customer, last4="5556")
+        cls.invoice_a = cls._invoice()
+
+    def _wizard(self, login, **values):
+        vals = {
+            "partner_id": self.customer.id,
+            "company_id": self.company.id,
+            "invoice_ids": [Command.set(self.invoice_a.ids)],
+            "amount": 120.0,
+            "token_id": self.card_b.id,
+        }
+        vals.update(values)
+        return self._call_kw(login, "omni.make.payment.wizard", "create", [vals])
+
+    @mute_logger(*QUIET)
+    def test_01_a_customers_invoice_is_never_charged_to_another_customers_method(self):
+        today = fields.Date.context_today(self.env.user)
+        lines = [
+            Command.create(
+                {
+                    "sequence": n,
+                    "date": str(today + datetime.timedelta(days=7 * n)),
+                    "amount": 40.0,
+                }
+            )
+            for n in (1, 2, 3)
+        ]
+        attacks = {
+            "Make a payment: A's invoice, B's card": lambda: self._call_kw(
+                self.manager_login,
+                "omni.make.payment.wizard",
+                "action_charge",
+                [[self._wizard(self.manager_login)]],
+            ),
+            "Make a payment: B as the customer, A's invoice, B's card": lambda: self._call_kw(
+                self.manager_login,
+                "omni.make.payment.wizard",
+                "action_charge",
+                [[self._wizard(self.manager_login, partner_id=self.other_customer.id)]],
+            ),
+            "Schedule installments: A's invoice, B's card": lambda: self._call_kw(
+                self.manager_login,
+                "omni.make.payment.wizard",
+                "action_schedule_installments",
+                [
+                    [
+                        self._wizard(
+                            self.manager_login,
+                            split_installments=True,
+                            installment_line_ids=lines,
+                        )
+                    ]
+                ],
+            ),
+            "A plan of installments created directly with B's card": lambda: self._call_kw(
+                self.manager_login,
+                "omni.installment.plan",
+                "create",
+                [
+                    {
+                        "name": "forged",
+                        "partner_id": self.customer.id,
+                        "company_id": self.company.id,
+                        "currency_id": self.company.currency_id.id,
+                        "token_id": self.card_b.id,
+                        "invoice_ids": [Command.set(self.invoice_a.ids)],
+                        "amount": 120.0,
+                        "installment_ids": [
+                            Command.create({"sequence": 1, "date": str(today), "amount": 120.0})
+                        ],
+                    }
+                ],
+            ),
+        }
+        with self._fake_stripe() as fake:
+            for label, attack in attacks.items():
+                with self.subTest(attack=label):
+                    self._assert_refused(label, attack)
+            self.assertFalse(fake.requests, "nothing was sent to Stripe")
+        # The engine refuses it too, whoever calls it (a bulk run, an integration).
+        with self._fake_stripe() as fake:
+            attempt = self.Attempt._omni_charge(self.invoice_a, origin="payment", token=self.card_b)
+        self.assertEqual(attempt.state, "skipped")
+        self.assertIn("another customer", attempt.reason)
+        self.assertFalse(fake.requests)
+        # The customer's own card still works.
+        with self._fake_stripe():
+            self._call_kw(
+                self.manager_login,
+                "omni.make.payment.wizard",
+                "action_charge",
+                [[self._wizard(self.manager_login, token_id=self.card_a.id)]],
+            )
+        self.assertIn(self.invoice_a.payment_state, ("paid", "in_payment"))
+
+
+    # --- 16: notifications are matched to what the addon sent --- #
+
+    def _deliver(self, event_type, intent):
+        event = {
+            "id": f"evt_omni_hole_{time.time_ns()}",
+            "object": "event",
+            "type": event_type,
+            "created": int(time.time()),
+            "data": {"object": intent},
+            "api_version": "2024-06-20",
+            "livemode": False,
+        }
+        body = json.dumps(event)
+        signature = TestWebhooks._sign(body, self.stripe.stripe_webhook_secret, int(time.time()))
+        self.env.flush_all()
+        response = self.url_open(
+            StripeController._webhook_url,
+            data=body,
+            headers={"Content-Type": "application/json", "Stripe-Signature": signature},
+        )
+        self.env.invalidate_all()
+        return response
+
+
+@tagged("post_install", "-at_install")
+class TestHolesLinks(HoleCase, ChargeCommon, PaymentHttpCommon):
+    """3 and 4: a link exists in the email sent only; reading a field never issues one."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._adv_setup()
+        cls.card = cls._authorized_token(cls.customer, month=1, year=2027)
+
+
+
+# === MEDIUM === #
+
+
+@tagged("post_install", "-at_install")
+class TestHolesFields(HoleCase, OmniCommon, PaymentHttpCommon):
+    """5, 7, 8, 9, 10, 11 and 14: context keys, company rules, who writes what."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._adv_setup()
+        cls.adv_customer.email = "billing@adv.test"
+        cls.clerk = new_test_user(
+            cls.env,
+            "omni_adv_clerk",
+            groups="base.group_user,base.group_partner_manager,account.group_account_invoice",
+        )
+        # The manager may edit contacts (the payment mode is on the customer's form).
+        partner_manager = cls.env.ref("base.group_partner_manager")
+        cls.adv_users["manager"].groups_id = [Command.link(partner_manager.id)]
+        cls.viewer_b = new_test_user(
+            cls.env,
+            "omni_adv_viewer_b",
+            groups=VIEWER,
+            company_id=cls.company_2.id,
+            company_ids=[cls.company_2.id],
+        )
+        cls.manager_b = new_test_user(
+            cls.env,
+            "omni_adv_manager_b",
+            groups=MANAGER,
+            company_id=cls.company_2.id,
+            company_ids=[cls.company_2.id],
+        )
+
+
+
+
+
+
+
+
+# === THE ADD FLOW (localstripe) === #
+
+
+@tagged("post_install", "-at_install")
+class TestHolesAddFlow(HoleCase, PortalFlowMixin, LocalStripeMixin, OmniCommon, HttpCase):
+    """6, 12, 13 and 15: the add-method routes and the webhook, as a browser calls them."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._adv_setup()
+        cls.fr = cls.env.ref("base.fr")
+
+    def setUp(self):
+        super().setUp()
+        self.authenticate("omni_adv_portal", "omni_adv_portal")
+        self.csrf = self._csrf()
+
+    def _portal_tokens(self):
+        return self.env["payment.token"].search(
+            [
+                ("commercial_partner_id", "=", self.adv_customer.id),
+                ("provider_id.code", "=", "stripe"),
+            ]
+        )
+
+
+
+    def _start(self, csrf, **values):
+        """The page's start, keeping the browser's handle of the attempt (to replay it)."""
+        result = super()._start(csrf, **values)
+        self._last_handle = result.get("handle")
+        return result
+
+
