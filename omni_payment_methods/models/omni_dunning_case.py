@@ -386,8 +386,12 @@ class OmniDunningCase(models.Model):
             raise AccessError(
                 self.env._("Only payment method managers can charge a saved payment method.")
             )
-        # sudo: the manager's right was checked above; the charging engine reads the
-        # provider's configuration and creates transactions (payment administrators only).
+        # The cases themselves: the record rules keep a manager to the companies they work
+        # in (the ids come from the caller).
+        self.check_access("write")
+        # sudo: the manager's right on these cases was checked above; the charging engine
+        # reads the provider's configuration and creates transactions (payment
+        # administrators only).
         for case in self.sudo():
             if case.state == "resolved":
                 raise UserError(self.env._("This dunning is resolved: nothing to retry."))

@@ -257,6 +257,36 @@ class TestHolesMoney(HoleCase, ChargeCommon, PaymentHttpCommon):
             )
         self.assertIn(self.invoice_a.payment_state, ("paid", "in_payment"))
 
+    @mute_logger(*QUIET)
+    def test_02_a_manager_of_another_company_cannot_retry_a_case(self):
+        case = self.Case.create(
+            {
+                "partner_id": self.customer.id,
+                "company_id": self.company.id,
+                "policy_id": self.policy.id,
+                "invoice_ids": [Command.set(self.invoice_a.ids)],
+            }
+        )
+        with self._fake_stripe() as fake:
+            for label, method in (
+                ("Retry now", "action_omni_retry_now"),
+                ("Pause", "action_omni_pause"),
+            ):
+                with self.subTest(attack=label):
+                    self._assert_refused(
+                        f"{label} on company A's case by company B's manager",
+                        lambda method=method: self._call_kw(
+                            "omni_adv_manager_b", "omni.dunning.case", method, [[case.id]]
+                        ),
+                    )
+            self.assertFalse(fake.requests)
+        self.assertEqual(case.state, "open")
+        # A manager of the company retries it.
+        with self._fake_stripe():
+            self._call_kw(
+                self.manager_login, "omni.dunning.case", "action_omni_retry_now", [[case.id]]
+            )
+        self.assertEqual(case.state, "resolved")
 
     # --- 16: notifications are matched to what the addon sent --- #
 
