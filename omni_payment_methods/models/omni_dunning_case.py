@@ -82,16 +82,6 @@ class OmniDunningCase(models.Model):
         compute_sudo=True,
         currency_field="currency_id",
     )
-    omni_update_url = fields.Char(
-        string="Update Link",
-        compute="_compute_links",
-        help="Signed link to the customer's payment methods page.",
-    )
-    omni_pay_url = fields.Char(
-        string="Payment Link",
-        compute="_compute_links",
-        help="Portal page of the oldest open invoice, where the customer completes the payment.",
-    )
 
     def init(self):
         # One open case per customer and company.
@@ -116,13 +106,20 @@ class OmniDunningCase(models.Model):
                 for invoice, amount in case._omni_amounts_due().items()
             )
 
-    def _compute_links(self):
-        for case in self:
-            case.omni_update_url = case.partner_id._omni_payment_methods_url()
-            invoice = case._omni_open_invoices()[:1]
-            case.omni_pay_url = (
-                f"{invoice.get_base_url()}{invoice.get_portal_url()}" if invoice else False
-            )
+    # Links of the emails: methods the templates call while rendering, never fields (reading
+    # a field must not issue a link nor give an invoice's access token).
+
+    def _omni_update_url(self):
+        """A new single-use link to the customer's payment methods (for the email)."""
+        self.ensure_one()
+        return self.partner_id._omni_payment_methods_url(company=self.company_id)
+
+    def _omni_pay_url(self):
+        """Portal page of the oldest open invoice, where the customer completes the payment
+        (False when nothing is open)."""
+        self.ensure_one()
+        invoice = self._omni_open_invoices()[:1]
+        return f"{invoice.get_base_url()}{invoice.get_portal_url()}" if invoice else False
 
     def _omni_today(self):
         return fields.Date.context_today(self)

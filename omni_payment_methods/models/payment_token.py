@@ -161,12 +161,6 @@ class PaymentToken(models.Model):
     omni_last_reminder_stage = fields.Char(
         string="Last Reminder Stage", compute="_compute_omni_last_reminder"
     )
-    omni_update_url = fields.Char(
-        string="Update Link",
-        compute="_compute_omni_update_url",
-        help="Single-use link to the customer's payment methods, valid for a limited time; "
-        "it works for customers without a portal account. Each read issues a new link.",
-    )
     added_on = fields.Datetime(string="Added", default=fields.Datetime.now, readonly=True)
     added_by_id = fields.Many2one(
         comodel_name="res.users",
@@ -289,16 +283,6 @@ class PaymentToken(models.Model):
             if token in self and not token.omni_last_reminder_on:
                 token.omni_last_reminder_on = reminder.sent_on
                 token.omni_last_reminder_stage = reminder.stage_label
-
-    @api.depends("commercial_partner_id")
-    def _compute_omni_update_url(self):
-        # Each link is single-use: reading the field issues one (a database row), which a
-        # read-only request cannot do; emails are rendered in read-write transactions.
-        readonly = self.env.cr.readonly
-        for token in self:
-            token.omni_update_url = (
-                False if readonly else token.commercial_partner_id._omni_payment_methods_url()
-            )
 
     # === CRUD METHODS === #
 
@@ -893,6 +877,13 @@ class PaymentToken(models.Model):
                 method=default._omni_issuer_label(),
             )
         return False
+
+    def _omni_update_url(self):
+        """A new single-use link to the customer's payment methods, for the email being
+        rendered (the expiry reminder calls it): a method, not a field, so that reading a
+        method never issues a link."""
+        self.ensure_one()
+        return self.commercial_partner_id._omni_payment_methods_url(company=self.company_id)
 
     def _omni_reminder_recipient(self):
         self.ensure_one()

@@ -322,6 +322,98 @@ class TestHolesLinks(HoleCase, ChargeCommon, PaymentHttpCommon):
         cls._adv_setup()
         cls.card = cls._authorized_token(cls.customer, month=1, year=2027)
 
+    @mute_logger(*QUIET, "odoo.addons.http_routing.models.ir_http", "werkzeug")
+    def test_03_emailed_links_are_not_readable_in_the_chatter(self):
+        self._call_kw(
+            "omni_adv_manager", "res.partner", "action_omni_send_payment_link", [[self.customer.id]]
+        )
+        self._call_kw("omni_adv_viewer", "payment.token", "action_omni_notify", [[self.card.id]])
+        messages = self.env["mail.message"].search(
+            [("model", "=", "res.partner"), ("res_id", "=", self.customer.id)]
+        )
+        sent = messages.filtered(lambda m: m.partner_ids)
+        self.assertEqual(len(sent), 2, "the link email and the expiry reminder")
+        # The emails carry a working link ...
+        mails = self.env["mail.mail"].sudo().search([("mail_message_id", "in", sent.ids)])
+        self.assertEqual(len(mails), 2)
+        for mail in mails:
+            self.assertEqual(len(self._usable_links(mail.body_html)), 1, mail.subject)
+
+        # ... the copy on the chatter none: a plain employee reads the chatter and tries
+        # every link in it.
+        def read_chatter_and_open_links():
+            self.authenticate("omni_adv_internal", "omni_adv_internal")
+            result = self.make_jsonrpc_request(
+                "/mail/thread/messages",
+                {"thread_model": "res.partner", "thread_id": self.customer.id},
+            )
+            # The messages (ids) and their data (bodies) in Odoo's store format.
+            bodies = json.dumps(result)
+            self.assertIn("/omni/payment_methods/", bodies, "the chatter shows the email")
+            return [
+                self.url_open(f"/omni/payment_methods/{secret}", allow_redirects=False).status_code
+                for secret in LINK_RE.findall(bodies)
+            ]
+
+        self._assert_refused(
+            "links read in the chatter",
+            read_chatter_and_open_links,
+            refused=lambda statuses, exc: exc is None and statuses and set(statuses) == {403},
+        )
+        for message in messages:
+            self.assertFalse(self._usable_links(message.body), message.subject)
+
+    @mute_logger(*QUIET)
+    def test_04_reading_a_field_never_issues_a_link(self):
+        case = self.env["omni.dunning.case"].create(
+            {
+                "partner_id": self.customer.id,
+                "company_id": self.env.company.id,
+                "invoice_ids": [Command.set(self._invoice().ids)],
+            }
+        )
+        reads = {
+            "call_kw read (token)": lambda: self._call_kw(
+                "omni_adv_viewer", "payment.token", "read", [[self.card.id], ["omni_update_url"]]
+            ),
+            "call_kw web_read (token)": lambda: self._call_kw(
+                "omni_adv_viewer",
+                "payment.token",
+                "web_read",
+                [[self.card.id]],
+                {"specification": {"omni_update_url": {}}},
+            ),
+            "call_kw export_data (token)": lambda: self._call_kw(
+                "omni_adv_viewer",
+                "payment.token",
+                "export_data",
+                [[self.card.id], ["omni_update_url"]],
+            ),
+            "execute_kw read (token)": lambda: self._execute_kw(
+                "omni_adv_viewer", "payment.token", "read", [[self.card.id], ["omni_update_url"]]
+            ),
+            "call_kw read (dunning case)": lambda: self._call_kw(
+                "omni_adv_viewer",
+                "omni.dunning.case",
+                "read",
+                [[case.id], ["omni_update_url", "omni_pay_url"]],
+            ),
+            "call_kw export_data (dunning case)": lambda: self._call_kw(
+                "omni_adv_viewer",
+                "omni.dunning.case",
+                "export_data",
+                [[case.id], ["omni_update_url"]],
+            ),
+        }
+        for label, attack in reads.items():
+            with self.subTest(read=label):
+                self._assert_refused(
+                    label,
+                    attack,
+                    refused=lambda result, exc: (
+                        exc is not None or not self._usable_links(json.dumps(result))
+                    ),
+                )
 
 
 # === MEDIUM === #
