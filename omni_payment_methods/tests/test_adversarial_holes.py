@@ -451,6 +451,51 @@ class TestHolesFields(HoleCase, OmniCommon, PaymentHttpCommon):
             company_ids=[cls.company_2.id],
         )
 
+    @mute_logger(*QUIET, "odoo.addons.omni_payment_methods.models.omni_pan_guard")
+    def test_05_no_context_key_switches_the_card_number_guard_off(self):
+        invoice = self.env["account.move"].create(
+            {"move_type": "out_invoice", "partner_id": self.adv_customer.id}
+        )
+        invoice._portal_ensure_token()
+        internal = self.adv_users["internal"]
+        channel = self.env["discuss.channel"].create({"name": "Adv channel"})
+        channel.add_members(partner_ids=internal.partner_id.ids, post_joined_message=False)
+        posts = {
+            "portal user on its own invoice": (
+                "omni_adv_portal",
+                {
+                    "thread_model": "account.move",
+                    "thread_id": invoice.id,
+                    "token": invoice.access_token,
+                },
+            ),
+            "employee in a channel": (
+                "omni_adv_internal",
+                {"thread_model": "discuss.channel", "thread_id": channel.id},
+            ),
+        }
+        for label, (login, params) in posts.items():
+            with self.subTest(post=label):
+                self.authenticate(login, login)
+                self.make_jsonrpc_request(
+                    "/mail/message/post",
+                    dict(
+                        params,
+                        post_data={"body": f"my card {PANS[0]}", "message_type": "comment"},
+                        context={"omni_pan_guard_note": True},
+                    ),
+                )
+                message = self.env["mail.message"].search(
+                    [
+                        ("model", "=", params["thread_model"]),
+                        ("res_id", "=", params["thread_id"]),
+                        ("message_type", "=", "comment"),
+                    ],
+                    order="id desc",
+                    limit=1,
+                )
+                self.assertIn("my card", str(message.body))
+                self.assertFalse(pan_lib.contains_pan(message.body), f"{label}: {message.body}")
 
 
 
