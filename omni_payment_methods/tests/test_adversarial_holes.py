@@ -529,6 +529,30 @@ class TestHolesAddFlow(HoleCase, PortalFlowMixin, LocalStripeMixin, OmniCommon, 
             ]
         )
 
+    @mute_logger(*QUIET, "odoo.addons.omni_payment_methods.models.omni_payment_setup")
+    def test_06_no_card_number_in_the_attempt_log(self):
+        # A nickname holding a card number is refused before anything is logged.
+        self._assert_refused(
+            "nickname with a card number",
+            lambda: self._start(self.csrf, nickname=f"card {PANS[0]}"),
+            refused=lambda result, exc: exc is None and "card number" in result.get("error", ""),
+        )
+        # Stripe.js's error text (sent by the browser) is stored masked.
+        start = self._start(self.csrf)
+        self._post(
+            f"{SETUP}/{start['setup_id']}/fail",
+            {"handle": start["handle"], "code": PANS[2], "message": f"Your card {PANS[1]} failed"},
+            self.csrf,
+        )
+        logged = self._call_kw(
+            "omni_adv_viewer",
+            "omni.payment.setup",
+            "search_read",
+            [[]],
+            {"fields": ["nickname", "error_code", "error_message"]},
+        )
+        self.assertTrue(logged)
+        self.assertFalse(pan_lib.contains_pan(json.dumps(logged)), logged)
 
 
     def _start(self, csrf, **values):
