@@ -497,6 +497,50 @@ class TestHolesFields(HoleCase, OmniCommon, PaymentHttpCommon):
                 self.assertIn("my card", str(message.body))
                 self.assertFalse(pan_lib.contains_pan(message.body), f"{label}: {message.body}")
 
+    @mute_logger(*QUIET)
+    def test_07_attempt_log_and_links_are_per_company(self):
+        stripe = self.env.ref("payment.payment_provider_stripe")
+        self.env["omni.payment.setup"].create(
+            {
+                "partner_id": self.adv_customer.id,
+                "provider_id": stripe.id,
+                "channel": "portal",
+                "ip_address": "203.0.113.7",
+                "setup_intent_ref": "seti_company_a",
+            }
+        )
+        self.env["omni.payment.link"]._omni_issue(self.adv_customer)
+        reads = {
+            "viewer of company B reads A's attempts": (
+                "omni_adv_viewer_b",
+                "omni.payment.setup",
+                ["ip_address", "setup_intent_ref", "partner_id"],
+            ),
+            "manager of company B reads A's links": (
+                "omni_adv_manager_b",
+                "omni.payment.link",
+                ["partner_id", "expires_on"],
+            ),
+        }
+        for label, (login, model, names) in reads.items():
+            with self.subTest(read=label):
+                self._assert_refused(
+                    label,
+                    lambda login=login, model=model, names=names: self._call_kw(
+                        login, model, "search_read", [[]], {"fields": names}
+                    ),
+                    refused=lambda result, exc: exc is not None or result == [],
+                )
+        # Users of the company still read them.
+        self.assertTrue(
+            self._call_kw(
+                "omni_adv_viewer",
+                "omni.payment.setup",
+                "search_read",
+                [[]],
+                {"fields": ["ip_address"]},
+            )
+        )
 
 
 
