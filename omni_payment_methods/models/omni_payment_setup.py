@@ -558,7 +558,7 @@ class OmniPaymentSetup(models.Model):
         token._omni_capture_stripe_details(pm)
         if values.get("method_kind") == stripe_api.BANK:
             reference, status = stripe_api.mandate_values(mandate, pm)
-            token.with_context(omni_stripe_sync=True).write(
+            token._omni_system_write(
                 {
                     # payment_stripe passes this id with each charge of the token.
                     "stripe_mandate": (mandate or {}).get("id") or False,

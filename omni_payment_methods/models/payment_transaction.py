@@ -41,7 +41,7 @@ class PaymentTransaction(models.Model):
         if not token or token.stripe_sync_state:
             return
         channel = self.env.context.get("omni_channel") or "checkout"
-        token.with_context(omni_stripe_sync=True).write(
+        token._omni_system_write(
             {
                 "added_channel": channel,
                 # The transaction's creator is the person who entered the method (the webhook

@@ -794,9 +794,9 @@ class TestAdversarialCardNumbers(AdversarialCase, OmniCommon, PaymentHttpCommon)
             channels = {
                 "ORM create": lambda vals=vals: self.env["payment.token"].create(vals),
                 "ORM write": lambda name=name, pan=pan: token.write({name: pan}),
-                "ORM write (Stripe sync)": lambda name=name, pan=pan: token.with_context(
-                    omni_stripe_sync=True
-                ).write({name: pan}),
+                "ORM write (the Stripe sync's private path)": lambda name=name, pan=pan: (
+                    token._omni_system_write({name: pan})
+                ),
                 "RPC write (manager)": lambda name=name, pan=pan: self._call_kw(
                     "payment.token", "write", [[token.id], {name: pan}]
                 ),

@@ -542,6 +542,53 @@ class TestHolesFields(HoleCase, OmniCommon, PaymentHttpCommon):
             )
         )
 
+    @mute_logger(*QUIET)
+    def test_08_context_keys_do_not_unlock_a_stored_method(self):
+        card, second = self.adv_tokens["other"]
+        unauthorized = self.env["payment.token"].create(
+            self._adv_token_vals(self.adv_other, self.provider_1, "6161")
+        )
+        self.assertFalse(unauthorized.omni_authorized)
+        now = fields.Datetime.to_string(fields.Datetime.now())
+        attacks = {
+            "move the card to another customer (sync key)": (
+                second,
+                {"partner_id": self.adv_customer.id},
+                {"omni_stripe_sync": True},
+            ),
+            "forge the consent (sync key)": (
+                unauthorized,
+                {"omni_consent_text": "I agree to everything", "omni_authorized_on": now},
+                {"omni_stripe_sync": True},
+            ),
+            "forge the consent of a method that has none (no key)": (
+                unauthorized,
+                {"omni_consent_text": "I agree to everything", "omni_authorized_on": now},
+                {},
+            ),
+            "take the default mark off directly (default key)": (
+                card,
+                {"is_default": False},
+                {"omni_default_move": True},
+            ),
+            "make every Stripe event look stale (sync key)": (
+                card,
+                {"stripe_state_at": "2099-01-01 00:00:00"},
+                {"omni_stripe_sync": True},
+            ),
+        }
+        for label, (token, vals, context) in attacks.items():
+            with self.subTest(attack=label):
+                self._assert_refused(
+                    label,
+                    lambda token=token, vals=vals, context=context: self._call_kw(
+                        "omni_adv_manager",
+                        "payment.token",
+                        "write",
+                        [[token.id], vals],
+                        context=context,
+                    ),
+                )
 
 
 
