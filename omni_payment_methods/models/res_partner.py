@@ -39,6 +39,13 @@ PAN_GUARDED_FIELDS = (
 )
 PAN_PHONE_FIELDS = ("phone", "mobile")
 
+MANAGER_GROUP = "omni_payment_methods.group_omni_payment_method_manager"
+# Fields that decide whether and how a customer is charged: only payment method managers
+# change them (the external API's omni_api_set_payment_mode says so too).
+MANAGER_FIELDS = ("omni_payment_mode", "omni_dunning_policy_id")
+# Written by the dunning job only (through sudo): nobody sets it by hand.
+SYSTEM_FIELDS = ("omni_dunning_state",)
+
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
@@ -178,6 +185,20 @@ class ResPartner(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        if not self.env.su:
+            defaults = {"omni_dunning_state": "active"}
+            if any(name in vals for vals in vals_list for name in MANAGER_FIELDS):
+                defaults["omni_payment_mode"] = self._omni_default_payment_mode()
+                defaults["omni_dunning_policy_id"] = False
+            for vals in vals_list:
+                parent = self.browse(vals.get("parent_id")).commercial_partner_id
+                self._omni_check_billing_fields(
+                    vals,
+                    lambda name, value, parent=parent: (
+                        defaults.get(name) in (value, None)
+                        or (parent and self._omni_same_value(parent, name, value))
+                    ),
+                )
         masked = [self._omni_mask_card_numbers(vals) for vals in vals_list]
         partners = super().create(vals_list)
         for partner, names in zip(partners, masked, strict=True):
@@ -185,6 +206,13 @@ class ResPartner(models.Model):
         return partners
 
     def write(self, vals):
+        if not self.env.su:
+            # Odoo copies the commercial fields to the contacts as superuser: a non-superuser
+            # write that changes nothing is let through too (a form saving its values).
+            self._omni_check_billing_fields(
+                vals,
+                lambda name, value: all(self._omni_same_value(p, name, value) for p in self),
+            )
         vals = dict(vals)
         names = self._omni_mask_card_numbers(vals)
         modes = {}
@@ -200,6 +228,41 @@ class ResPartner(models.Model):
             ):
                 partner._omni_payment_mode_changed()
         return res
+
+    @api.model
+    def _omni_same_value(self, partner, name, value):
+        field = self._fields[name]
+        return field.convert_to_write(partner[name], partner) == field.convert_to_write(
+            field.convert_to_cache(value, partner), partner
+        )
+
+    @api.model
+    def _omni_check_billing_fields(self, vals, unchanged):
+        """Refuse a change of how a customer is charged by a user who may not decide it.
+
+        :param unchanged: ``unchanged(name, value)`` says whether writing ``value`` leaves
+            the field as it is (then nothing is decided)
+        """
+        for name in SYSTEM_FIELDS:
+            if name in vals and not unchanged(name, vals[name]):
+                raise AccessError(
+                    self.env._(
+                        "The dunning state of a customer is set by the dunning job only "
+                        "(field: %(field)s).",
+                        field=self._fields[name].string,
+                    )
+                )
+        if self.env.user.has_group(MANAGER_GROUP):
+            return
+        for name in MANAGER_FIELDS:
+            if name in vals and not unchanged(name, vals[name]):
+                raise AccessError(
+                    self.env._(
+                        "Only payment method managers can change how a customer is charged "
+                        "(field: %(field)s).",
+                        field=self._fields[name].string,
+                    )
+                )
 
     @api.model
     def _omni_mask_card_numbers(self, vals):

@@ -590,6 +590,59 @@ class TestHolesFields(HoleCase, OmniCommon, PaymentHttpCommon):
                     ),
                 )
 
+    @mute_logger(*QUIET)
+    def test_09_only_managers_decide_how_a_customer_is_charged(self):
+        policy = self.env["omni.dunning.policy"].create({"name": "Lenient"})
+        customer = self.adv_other
+        attacks = {
+            "switch to automatic charging": {"omni_payment_mode": "automatic"},
+            "change the dunning policy": {"omni_dunning_policy_id": policy.id},
+            "set the dunning state": {"omni_dunning_state": "terminated"},
+        }
+        for label, vals in attacks.items():
+            for login in ("omni_adv_clerk", "omni_adv_billing", "omni_adv_internal"):
+                with self.subTest(attack=label, user=login):
+                    self._assert_refused(
+                        f"{login}: {label}",
+                        lambda login=login, vals=vals: self._call_kw(
+                            login, "res.partner", "write", [[customer.id], vals]
+                        ),
+                    )
+        with self.subTest(attack="create a customer in automatic mode"):
+            self._assert_refused(
+                "clerk creates a customer in automatic mode",
+                lambda: self._call_kw(
+                    "omni_adv_clerk",
+                    "res.partner",
+                    "create",
+                    [{"name": "New", "omni_payment_mode": "automatic"}],
+                ),
+            )
+        # Nobody sets the dunning state by hand, not even a manager; managers set the mode.
+        self._assert_refused(
+            "manager sets the dunning state",
+            lambda: self._call_kw(
+                "omni_adv_manager",
+                "res.partner",
+                "write",
+                [[customer.id], {"omni_dunning_state": "terminated"}],
+            ),
+        )
+        self._call_kw(
+            "omni_adv_manager",
+            "res.partner",
+            "write",
+            [[customer.id], {"omni_payment_mode": "automatic"}],
+        )
+        self.assertEqual(customer.omni_payment_mode, "automatic")
+        # A contact created by staff under the customer follows its mode.
+        contact_id = self._call_kw(
+            "omni_adv_clerk",
+            "res.partner",
+            "create",
+            [{"name": "Contact", "parent_id": customer.id}],
+        )
+        self.assertEqual(self.env["res.partner"].browse(contact_id).omni_payment_mode, "automatic")
 
 
 
