@@ -1181,12 +1181,11 @@ class PaymentToken(models.Model):
             )
 
     def _omni_current_channel(self, event=None):
-        """How the change being logged is made: the context key ``omni_channel`` if set
-        (controllers, the charging job), else the method's channel for an addition, else
-        from the acting user (portal/public users in the portal, OdooBot a job, staff)."""
+        """How the change being logged is made, when the code logging it does not say
+        (``_omni_log(channel=...)``): the method's channel for an addition, else from the
+        acting user (portal/public users in the portal, OdooBot a job, staff). Never from
+        the context, which RPC callers choose."""
         self.ensure_one()
-        if self.env.context.get("omni_channel"):
-            return self.env.context["omni_channel"]
         if event == "added" and self.added_channel:
             return self.added_channel
         user = self.env.user

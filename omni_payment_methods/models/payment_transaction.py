@@ -40,7 +40,9 @@ class PaymentTransaction(models.Model):
         token = self.token_id
         if not token or token.stripe_sync_state:
             return
-        channel = self.env.context.get("omni_channel") or "checkout"
+        # Saved while paying online (Odoo's checkout); the addon's own forms create their
+        # tokens themselves (omni.payment.setup). Never from the context.
+        channel = "checkout"
         token._omni_system_write(
             {
                 "added_channel": channel,

@@ -644,6 +644,18 @@ class TestHolesFields(HoleCase, OmniCommon, PaymentHttpCommon):
         )
         self.assertEqual(self.env["res.partner"].browse(contact_id).omni_payment_mode, "automatic")
 
+    @mute_logger(*QUIET)
+    def test_10_the_audit_channel_is_not_taken_from_the_context(self):
+        token = self.adv_tokens["other"][1]
+        self._call_kw(
+            "omni_adv_manager",
+            "payment.token",
+            "write",
+            [[token.id], {"nickname": "Renamed"}],
+            context={"omni_channel": "stripe"},
+        )
+        row = self.env["omni.payment.audit"].search([("token_id", "=", token.id)], limit=1)
+        self.assertEqual((row.event, row.channel), ("renamed", "staff"))
 
 
 
