@@ -974,7 +974,15 @@ class PaymentToken(models.Model):
         )
 
     def action_omni_notify(self):
-        """Send the expiry reminder of the selected cards now (Notify / bulk action)."""
+        """Send the expiry reminder of the selected cards now (Notify / bulk action).
+
+        Viewers and managers only: a customer (portal) reads its own methods but does not
+        make the company email anybody.
+        """
+        if not self.env.user.has_group("omni_payment_methods.group_omni_payment_method_viewer"):
+            raise AccessError(
+                self.env._("Only payment method viewers and managers can send expiry reminders.")
+            )
         self.check_access("read")
         cards = self.filtered(lambda t: t.active and t.method_kind == "card" and t.expiry_date)
         if not cards:

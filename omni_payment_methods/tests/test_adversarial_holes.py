@@ -657,6 +657,18 @@ class TestHolesFields(HoleCase, OmniCommon, PaymentHttpCommon):
         row = self.env["omni.payment.audit"].search([("token_id", "=", token.id)], limit=1)
         self.assertEqual((row.event, row.channel), ("renamed", "staff"))
 
+    @mute_logger(*QUIET)
+    def test_11_a_portal_user_cannot_make_the_company_send_reminders(self):
+        own = self.adv_tokens[("portal", "own")][0]
+        self._assert_refused(
+            "portal Notify over RPC",
+            lambda: self._call_kw(
+                "omni_adv_portal", "payment.token", "action_omni_notify", [[own.id]]
+            ),
+        )
+        # Viewers do send them.
+        self._call_kw("omni_adv_viewer", "payment.token", "action_omni_notify", [[own.id]])
+        self.assertTrue(self.env["omni.payment.reminder"].search([("token_id", "=", own.id)]))
 
 
 # === THE ADD FLOW (localstripe) === #
