@@ -722,6 +722,21 @@ class TestHolesAddFlow(HoleCase, PortalFlowMixin, LocalStripeMixin, OmniCommon, 
         self.assertTrue(logged)
         self.assertFalse(pan_lib.contains_pan(json.dumps(logged)), logged)
 
+    @mute_logger(*QUIET)
+    def test_12_a_replayed_finish_leaves_a_done_attempt_done(self):
+        result = self._add_card(self.csrf)
+        token = self.env["payment.token"].browse(result["token_id"])
+        setup = self.env["omni.payment.setup"].search([("token_id", "=", token.id)])
+        self.assertEqual(setup.state, "done")
+        for _replay in range(2):
+            self._assert_refused(
+                "finish replayed",
+                lambda: self._post(
+                    f"{SETUP}/{setup.id}/finish", {"handle": self._last_handle}, self.csrf
+                ).json(),
+                refused=lambda result, exc: exc is None and "error" in result,
+            )
+        self.assertEqual(setup.state, "done")
 
     def _start(self, csrf, **values):
         """The page's start, keeping the browser's handle of the attempt (to replay it)."""
