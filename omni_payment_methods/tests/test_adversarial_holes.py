@@ -745,3 +745,30 @@ class TestHolesAddFlow(HoleCase, PortalFlowMixin, LocalStripeMixin, OmniCommon, 
         return result
 
 
+    @mute_logger(*QUIET, "odoo.addons.omni_payment_methods.controllers.main")
+    def test_13_a_deeply_nested_webhook_body_is_a_bad_request(self):
+        bodies = {
+            "nested arrays": "[" * 100000 + "]" * 100000,
+            "nested objects in an event": '{"type": "payment_intent.succeeded", "data": '
+            + '{"a": ' * 5000
+            + "1"
+            + "}" * 5000
+            + "}",
+        }
+        for label, body in bodies.items():
+            with self.subTest(body=label):
+
+                def post(body=body):
+                    self.env.flush_all()
+                    return self.opener.post(
+                        self.base_url() + StripeController._webhook_url,
+                        data=body,
+                        headers={"Content-Type": "application/json"},
+                        timeout=30,
+                    )
+
+                self._assert_refused(
+                    label,
+                    post,
+                    refused=lambda response, exc: exc is None and response.status_code == 400,
+                )
