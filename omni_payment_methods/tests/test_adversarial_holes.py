@@ -670,6 +670,23 @@ class TestHolesFields(HoleCase, OmniCommon, PaymentHttpCommon):
         self._call_kw("omni_adv_viewer", "payment.token", "action_omni_notify", [[own.id]])
         self.assertTrue(self.env["omni.payment.reminder"].search([("token_id", "=", own.id)]))
 
+    @mute_logger(*QUIET)
+    def test_14_a_card_number_written_with_dots_is_a_card_number(self):
+        token = self.adv_tokens["other"][1]
+        for value in ("4242.4242.4242.4242", "card 5555.5555.5555.4444"):
+            with self.subTest(value=value):
+                self._assert_refused(
+                    f"nickname {value}",
+                    lambda value=value: self._call_kw(
+                        "omni_adv_manager",
+                        "payment.token",
+                        "write",
+                        [[token.id], {"nickname": value}],
+                    ),
+                )
+        self.assertTrue(pan_lib.contains_pan("4242.4242.4242.4242"))
+        self.assertFalse(pan_lib.contains_pan("Invoice 2026.11.0042"), "dates and references")
+
 
 # === THE ADD FLOW (localstripe) === #
 
