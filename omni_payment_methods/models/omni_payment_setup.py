@@ -495,11 +495,31 @@ class OmniPaymentSetup(models.Model):
         pm_ref = intent["payment_method"]
         if isinstance(pm_ref, dict):
             pm_ref = pm_ref["id"]
+        intent_customer = intent.get("customer")
+        if isinstance(intent_customer, dict):
+            intent_customer = intent_customer.get("id")
         try:
             pm = stripe_api.as_dict(client.v1.payment_methods.retrieve(pm_ref))
-            if stripe_api.customer_id_of(pm) != self.stripe_customer_ref:
-                # Stripe attaches the method when it confirms a SetupIntent with a customer;
-                # localstripe does not: attach it here.
+        except Exception as exc:  # noqa: BLE001 - every SDK error becomes a user message
+            raise provider._omni_stripe_user_error(exc) from exc
+        owner = stripe_api.customer_id_of(pm)
+        if (intent_customer and intent_customer != self.stripe_customer_ref) or (
+            owner and owner != self.stripe_customer_ref
+        ):
+            # Another customer's PaymentMethod (the browser named it): never attached nor
+            # saved, whatever Stripe would say. Nothing is detached either: it is not ours.
+            _logger.warning(
+                "payment method setup %s refused: %s belongs to another Stripe customer",
+                self.id,
+                pm_ref,
+            )
+            raise UserError(
+                self.env._("This payment method cannot be saved: it belongs to another account.")
+            )
+        if not owner:
+            # Stripe attaches the method when it confirms a SetupIntent with a customer;
+            # localstripe does not: attach it here.
+            try:
                 pm = stripe_api.as_dict(
                     client.v1.payment_methods.attach(
                         pm_ref,
@@ -507,8 +527,8 @@ class OmniPaymentSetup(models.Model):
                         {"idempotency_key": self._omni_key("attach")},
                     )
                 )
-        except Exception as exc:  # noqa: BLE001 - every SDK error becomes a user message
-            raise provider._omni_stripe_user_error(exc) from exc
+            except Exception as exc:  # noqa: BLE001 - every SDK error becomes a user message
+                raise provider._omni_stripe_user_error(exc) from exc
         mandate = None
         mandate_ref = intent.get("mandate")
         if isinstance(mandate_ref, dict):

@@ -761,6 +761,20 @@ class TestHolesAddFlow(HoleCase, PortalFlowMixin, LocalStripeMixin, OmniCommon, 
         self._last_handle = result.get("handle")
         return result
 
+    @mute_logger(*QUIET, "odoo.addons.omni_payment_methods.models.omni_payment_setup")
+    def test_15_another_customers_payment_method_is_never_attached(self):
+        victim_customer, victim_pm = self._stripe_card(name="Victim")
+        start = self._start(self.csrf)
+        seti = start["client_secret"].split("_secret_")[0]
+        self.client.v1.setup_intents.confirm(seti, {"payment_method": victim_pm["id"]})
+        # The attempt fails (it is logged as such); no method is saved nor attached.
+        result = self._post(
+            f"{SETUP}/{start['setup_id']}/finish", {"handle": start["handle"]}, self.csrf
+        ).json()
+        self.assertIn("error", result)
+        self.assertFalse(self._portal_tokens())
+        pm = self.client.v1.payment_methods.retrieve(victim_pm["id"])
+        self.assertEqual(pm["customer"], victim_customer, "still the victim's only")
 
     @mute_logger(*QUIET, "odoo.addons.omni_payment_methods.controllers.main")
     def test_13_a_deeply_nested_webhook_body_is_a_bad_request(self):
