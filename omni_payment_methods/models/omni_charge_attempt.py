@@ -7,6 +7,7 @@ import psycopg2
 import stripe
 
 from odoo import Command, api, fields, models
+from odoo.exceptions import ValidationError
 from odoo.tools import SQL, float_compare, float_is_zero, mute_logger
 
 from odoo.addons.payment import utils as payment_utils
@@ -574,7 +575,10 @@ class OmniChargeAttempt(models.Model):
             self._omni_record_decline(decline_code or code, code, message)
             tx._set_error(self.env._("Stripe: %(message)s", message=message))
             intent = getattr(error, "payment_intent", None) if error else None
-            return stripe_api.as_dict(intent) if intent else None
+            intent = stripe_api.as_dict(intent) if intent else None
+            if intent and intent.get("id"):
+                self.stripe_payment_intent = intent["id"]
+            return intent
         except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
             category, _message, _code = stripe_api.classify_error(exc)
             raise OmniStripeNotSent(exc, category == stripe_api.ERROR_TIMEOUT) from exc
@@ -586,6 +590,8 @@ class OmniChargeAttempt(models.Model):
             tx._set_error(self.env._("Stripe refused the charge: %(message)s", message=message))
             return None
         intent = stripe_api.as_dict(intent)
+        # Recorded at once: the notifications about this charge are matched with it.
+        self.stripe_payment_intent = intent.get("id")
         error = intent.get("last_payment_error") or {}
         if intent.get("status") == "requires_action":
             self._omni_record_decline("authentication_required", None, "")
@@ -596,6 +602,45 @@ class OmniChargeAttempt(models.Model):
                 error.get("message") or "",
             )
         return intent
+
+    def _omni_check_notification(self, tx, notification_data):
+        """Refuse a notification about ``tx`` (this attempt's transaction) that does not
+        match what the addon sent: the PaymentIntent it created (its id, recorded when Stripe
+        answered), the amount and the currency. A signed event about another PaymentIntent
+        with the same description (created in Stripe's dashboard, by another integration)
+        changes nothing.
+
+        :raise ValidationError: when it does not match (payment_stripe's webhook logs it and
+            acknowledges the event)
+        """
+        self.ensure_one()
+        intent = notification_data.get("payment_intent")
+        if not isinstance(intent, dict):
+            return
+        expected = (
+            self.stripe_payment_intent or tx.provider_reference or None,
+            payment_utils.to_minor_currency_units(tx.amount, tx.currency_id),
+            tx.currency_id.name.lower(),
+        )
+        received = (
+            intent.get("id"),
+            intent.get("amount"),
+            str(intent.get("currency") or "").lower(),
+        )
+        if expected[0] is None or received != expected:
+            _logger.warning(
+                "notification about %s refused: PaymentIntent %s (%s %s), expected %s (%s %s)",
+                self.reference,
+                *received,
+                *expected,
+            )
+            raise ValidationError(
+                self.env._(
+                    "Stripe: the notification about %(reference)s does not match the charge "
+                    "Odoo sent (PaymentIntent, amount or currency): ignored.",
+                    reference=self.reference,
+                )
+            )
 
     def _omni_record_decline(self, decline_code, code, message):
         self.ensure_one()

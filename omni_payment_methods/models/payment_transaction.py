@@ -24,7 +24,11 @@ class PaymentTransaction(models.Model):
 
     def _process_notification_data(self, notification_data):
         """Override of `payment`: keep the automatic charge attempt in step with its
-        transaction (a bank debit confirmed or failed later by a webhook)."""
+        transaction (a bank debit confirmed or failed later by a webhook). A notification
+        that does not match the PaymentIntent the addon sent is refused before anything
+        changes."""
+        if self.omni_charge_attempt_id and self.provider_code == "stripe":
+            self.omni_charge_attempt_id._omni_check_notification(self, notification_data)
         res = super()._process_notification_data(notification_data)
         if self.omni_charge_attempt_id:
             attempt = self.omni_charge_attempt_id

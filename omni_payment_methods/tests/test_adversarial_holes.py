@@ -311,6 +311,40 @@ class TestHolesMoney(HoleCase, ChargeCommon, PaymentHttpCommon):
         self.env.invalidate_all()
         return response
 
+    @mute_logger(*QUIET, "odoo.addons.payment_stripe.controllers.main")
+    def test_16_payment_intent_events_must_match_the_charge_sent(self):
+        # A customer paying by SEPA debit: Stripe settles the debit days later (webhook).
+        debtor = self.env["res.partner"].create(
+            {"name": "Debtor", "is_company": True, "omni_payment_mode": "automatic"}
+        )
+        token = self._authorized_token(debtor, method_kind="bank", stripe_pm_type="sepa_debit")
+        invoice = self._invoice(partner=debtor)
+        with self._fake_stripe() as fake:
+            fake.script[token.stripe_payment_method] = "processing"
+            attempt = self.Attempt._omni_charge(invoice)
+        self.assertEqual(attempt.state, "processing")
+        sent = dict(
+            fake.by_key[attempt.idempotency_key]["intent"],
+            status="succeeded",
+            description=attempt.reference,
+        )
+        forged = {
+            "a PaymentIntent the addon never sent": dict(sent, id="pi_never_sent_by_odoo"),
+            "another amount": dict(sent, amount=sent["amount"] + 100),
+            "another currency": dict(sent, currency="jpy"),
+        }
+        for label, intent in forged.items():
+            with self.subTest(event=label):
+                self._assert_refused(
+                    label,
+                    lambda intent=intent: self._deliver("payment_intent.succeeded", intent),
+                    refused=lambda response, exc: exc is None and response.status_code == 200,
+                )
+                self.assertEqual(attempt.state, "processing")
+        # The PaymentIntent the addon sent settles it.
+        self._deliver("payment_intent.succeeded", sent)
+        self.assertEqual((attempt.state, attempt.transaction_id.state), ("done", "done"))
+
 
 @tagged("post_install", "-at_install")
 class TestHolesLinks(HoleCase, ChargeCommon, PaymentHttpCommon):
