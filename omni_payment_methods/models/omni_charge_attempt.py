@@ -221,7 +221,7 @@ class OmniChargeAttempt(models.Model):
     # === BUSINESS METHODS: CHARGING === #
 
     @api.model
-    def _omni_charge(self, invoice, origin="auto", token=None, amount=None):
+    def _omni_charge(self, invoice, origin="auto", token=None, amount=None, installment=None):
         """Charge ``amount`` (default: the open amount) of ``invoice`` with ``token``
         (default: the customer's default method), off-session, through a
         ``payment.transaction``.
@@ -229,13 +229,16 @@ class OmniChargeAttempt(models.Model):
         Returns the attempt. Never raises for a Stripe outcome: declines, errors and an
         unreachable Stripe are recorded on the attempt (and open or update the customer's
         dunning case).
+
+        :param installment: the ``omni.installment`` this charge pays (its attempts are
+            linked to it), or None
         """
         invoice.ensure_one()
         # The records follow the engine's environment (the job's, or a checked sudo).
         invoice = invoice.with_env(self.env)
         token = token.with_env(self.env) if token else token
         try:
-            attempt = self._omni_next_attempt(invoice, origin)
+            attempt = self._omni_next_attempt(invoice, origin, installment=installment)
         except OmniAttemptTaken:
             _logger.info("invoice %s is being charged by another worker", invoice.name)
             return self.browse()
@@ -281,7 +284,9 @@ class OmniChargeAttempt(models.Model):
         return attempt
 
     @api.model
-    def _omni_charge_invoices(self, invoices, token, amount=None, origin="payment"):
+    def _omni_charge_invoices(
+        self, invoices, token, amount=None, origin="payment", installment=None
+    ):
         """Charge ``amount`` (default: their open amount) of ``invoices`` with ``token``: one
         PaymentIntent per invoice, the oldest due first, until the amount is used up. Stops at
         the first charge that does not go through (the method failed: it is not tried on the
@@ -301,7 +306,9 @@ class OmniChargeAttempt(models.Model):
             if float_is_zero(invoice.amount_residual, precision_rounding=rounding):
                 continue
             part = min(invoice.amount_residual, remaining)
-            attempt = self._omni_charge(invoice, origin=origin, token=token, amount=part)
+            attempt = self._omni_charge(
+                invoice, origin=origin, token=token, amount=part, installment=installment
+            )
             attempts |= attempt
             if attempt.state in ("done", "processing"):
                 remaining -= part
@@ -310,9 +317,9 @@ class OmniChargeAttempt(models.Model):
         return attempts
 
     @api.model
-    def _omni_next_attempt(self, invoice, origin):
+    def _omni_next_attempt(self, invoice, origin, installment=None):
         """The attempt to send for ``invoice``: the last one when it was not sent (same number,
-        same key), else a new one."""
+        same key), else a new one (linked to ``installment`` when it charges one)."""
         last = self.search([("invoice_id", "=", invoice.id)], order="attempt_no desc", limit=1)
         # A paid attempt whose payment is recorded on the invoice is over too when the
         # invoice is charged again (a partial payment, the next installment): the new charge
@@ -343,11 +350,8 @@ class OmniChargeAttempt(models.Model):
         # The unique (invoice, number) index is the arbiter between workers: a worker whose
         # snapshot predates another's commit sees no attempt, and its insert fails here
         # before anything is sent.
-        installment = self.env["omni.installment"].browse(
-            self.env.context.get("omni_installment_id")
-        )
         if installment and invoice in installment.plan_id.invoice_ids:
-            # Charged for an installment (context ``omni_installment_id``): linked to it.
+            # Charged for an installment (an argument of the engine, never the context).
             values["installment_id"] = installment.id
         try:
             with mute_logger("odoo.sql_db"), self.env.cr.savepoint():

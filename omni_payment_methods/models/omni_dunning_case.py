@@ -293,7 +293,7 @@ class OmniDunningCase(models.Model):
         processing or the customer must authenticate) or "failed".
         """
         self.ensure_one()
-        Attempt = self.env["omni.charge.attempt"].with_context(omni_installment_id=False)
+        Attempt = self.env["omni.charge.attempt"]
         attempts = Attempt
         # A failed installment is retried for its own amount (not the whole invoice); the
         # invoices under a running plan are charged only through their installments.
