@@ -503,11 +503,12 @@ class TestInstallments(ChargeCommon):
                 "stripe",
                 {
                     "reference": attempt.reference,
-                    "payment_intent": {
-                        "id": attempt.stripe_payment_intent,
-                        "status": "requires_payment_method",
-                        "last_payment_error": {"code": "insufficient_funds", "message": "No."},
-                    },
+                    # The PaymentIntent sent (its id, amount and currency), now failed.
+                    "payment_intent": dict(
+                        self.fake.by_key[attempt.idempotency_key]["intent"],
+                        status="requires_payment_method",
+                        last_payment_error={"code": "insufficient_funds", "message": "No."},
+                    ),
                 },
             )
         self.assertEqual((attempt.state, first.state), ("failed", "failed"))
