@@ -288,6 +288,54 @@ class TestHolesMoney(HoleCase, ChargeCommon, PaymentHttpCommon):
             )
         self.assertEqual(case.state, "resolved")
 
+    @mute_logger(*QUIET)
+    def test_17_no_context_key_reaches_into_a_plan_of_installments(self):
+        """Found by the review: the context keys omni_schedule_checked (skip the check of a
+        schedule) and omni_installment_id (link a charge to an installment)."""
+        today = fields.Date.context_today(self.env.user)
+        plan = self.env["omni.installment.plan"].create(
+            {
+                "name": "Plan",
+                "partner_id": self.customer.id,
+                "company_id": self.company.id,
+                "currency_id": self.company.currency_id.id,
+                "token_id": self.card_a.id,
+                "invoice_ids": [Command.set(self.invoice_a.ids)],
+                "amount": 120.0,
+                "installment_ids": [
+                    Command.create(
+                        {
+                            "sequence": n,
+                            "date": today + datetime.timedelta(days=30 * n),
+                            "amount": 40.0,
+                        }
+                    )
+                    for n in (1, 2, 3)
+                ],
+            }
+        )
+        first = plan.installment_ids.sorted("sequence")[0]
+        with self.subTest(key="omni_schedule_checked"):
+            self._assert_refused(
+                "an installment of more than the balance, schedule check skipped by the context",
+                lambda: self._call_kw(
+                    self.manager_login,
+                    "omni.installment",
+                    "write",
+                    [first.ids, {"amount": 5000.0}],
+                    context={"omni_schedule_checked": True},
+                ),
+            )
+        with self.subTest(key="omni_installment_id"), self._fake_stripe():
+            self._call_kw(
+                self.manager_login,
+                "omni.make.payment.wizard",
+                "action_charge",
+                [[self._wizard(self.manager_login, token_id=self.card_a.id, amount=40.0)]],
+                context={"omni_installment_id": first.id},
+            )
+            self.assertFalse(first.attempt_ids, "a payment taken by staff is not the installment's")
+
     # --- 16: notifications are matched to what the addon sent --- #
 
     def _deliver(self, event_type, intent):
