@@ -12,6 +12,27 @@ from ..models.omni_stripe_event import OMNI_WEBHOOK_EVENT_PREFIX
 
 _logger = logging.getLogger(__name__)
 
+# Stripe's events nest a dozen levels at most; a deeper body is refused before anything
+# (payment_stripe's handling included) walks it recursively.
+MAX_JSON_DEPTH = 64
+
+
+def _too_deep(value, limit=MAX_JSON_DEPTH):
+    """Whether the decoded JSON ``value`` nests deeper than ``limit`` (no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        current, depth = stack.pop()
+        if isinstance(current, dict):
+            children = current.values()
+        elif isinstance(current, list):
+            children = current
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
 
 class OmniStripeController(StripeController):
     @http.route(
@@ -32,10 +53,16 @@ class OmniStripeController(StripeController):
         payload = request.httprequest.get_data()
         try:
             event = json.loads(payload)
-        except ValueError:
+        except (ValueError, RecursionError):
+            # RecursionError: a deeply nested body (a client's, before any signature check)
+            # is a bad request, not a server error.
             event = None
-        if not isinstance(event, dict):
-            _logger.warning("Stripe webhook request refused: its body is not a JSON object")
+        if not isinstance(event, dict) or _too_deep(event):
+            _logger.warning(
+                "Stripe webhook request refused: its body is not a JSON object (or nests "
+                "deeper than %s levels)",
+                MAX_JSON_DEPTH,
+            )
             return self._omni_response("malformed", 400)
         event_type = event.get("type")
         if not (isinstance(event_type, str) and event_type.startswith(OMNI_WEBHOOK_EVENT_PREFIX)):

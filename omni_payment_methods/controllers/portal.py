@@ -441,9 +441,13 @@ class OmniPaymentMethodsPortal(PaymentPortal):
                     token._omni_send_added_email()
         except (UserError, ValidationError) as exc:
             message = exc.args[0]
-            with request.env.cr.savepoint():
-                setup.write({"state": "failed", "error_message": message[:256]})
-                setup._omni_cancel_intent()
+            # Only a pending attempt fails: a replayed "finish" of an attempt already done
+            # (or failed, abandoned) is refused and leaves it as it is.
+            setup.invalidate_recordset(["state"])
+            if setup.state == "pending":
+                with request.env.cr.savepoint():
+                    setup.write({"state": "failed", "error_message": message[:256]})
+                    setup._omni_cancel_intent()
             return self._json({"error": message})
         message = request.env._(
             "Your %(method)s has been added to your account.", method=token._omni_issuer_label()

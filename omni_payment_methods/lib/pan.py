@@ -1,8 +1,9 @@
 """Detection of primary account numbers (card numbers) in free text.
 
-A candidate is a run of 13 to 19 digits, optionally grouped by single spaces or dashes, that
-passes the Luhn checksum. Digits glued to letters or to more digits are not candidates, so an
-IBAN, a long reference or a phone number with a country code rarely matches by accident.
+A candidate is a run of 13 to 19 digits, optionally grouped by single spaces, dashes or
+dots ("4242.4242.4242.4242"), that passes the Luhn checksum. Digits glued to letters or to
+more digits are not candidates, so an IBAN, a long reference or a phone number with a
+country code rarely matches by accident.
 """
 
 import re
@@ -13,9 +14,10 @@ MAX_DIGITS = 19
 # A digit, then up to 18 more digits each optionally preceded by one space or dash; not
 # preceded or followed by another digit or an ASCII letter (an IBAN's digits are glued to
 # its country code: DK5000400440116243 holds a Luhn-valid 16-digit run).
-# A no-break space (what rich-text editors type between groups) separates like a space.
-_CANDIDATE_RE = re.compile(r"(?<![0-9A-Za-z])(?:\d[ \u00a0-]?){12,18}\d(?![0-9A-Za-z])")
-_SEPARATORS_RE = re.compile(r"[ \u00a0-]")
+# A no-break space (what rich-text editors type between groups) separates like a space; a
+# dot too (a number typed "4242.4242.4242.4242"). A decimal amount seldom has 13 digits.
+_CANDIDATE_RE = re.compile(r"(?<![0-9A-Za-z])(?:\d[ .\u00a0-]?){12,18}\d(?![0-9A-Za-z])")
+_SEPARATORS_RE = re.compile(r"[ .\u00a0-]")
 
 
 def luhn_valid(digits):

@@ -7,6 +7,7 @@ import psycopg2
 import stripe
 
 from odoo import Command, api, fields, models
+from odoo.exceptions import ValidationError
 from odoo.tools import SQL, float_compare, float_is_zero, mute_logger
 
 from odoo.addons.payment import utils as payment_utils
@@ -220,7 +221,7 @@ class OmniChargeAttempt(models.Model):
     # === BUSINESS METHODS: CHARGING === #
 
     @api.model
-    def _omni_charge(self, invoice, origin="auto", token=None, amount=None):
+    def _omni_charge(self, invoice, origin="auto", token=None, amount=None, installment=None):
         """Charge ``amount`` (default: the open amount) of ``invoice`` with ``token``
         (default: the customer's default method), off-session, through a
         ``payment.transaction``.
@@ -228,13 +229,16 @@ class OmniChargeAttempt(models.Model):
         Returns the attempt. Never raises for a Stripe outcome: declines, errors and an
         unreachable Stripe are recorded on the attempt (and open or update the customer's
         dunning case).
+
+        :param installment: the ``omni.installment`` this charge pays (its attempts are
+            linked to it), or None
         """
         invoice.ensure_one()
         # The records follow the engine's environment (the job's, or a checked sudo).
         invoice = invoice.with_env(self.env)
         token = token.with_env(self.env) if token else token
         try:
-            attempt = self._omni_next_attempt(invoice, origin)
+            attempt = self._omni_next_attempt(invoice, origin, installment=installment)
         except OmniAttemptTaken:
             _logger.info("invoice %s is being charged by another worker", invoice.name)
             return self.browse()
@@ -280,7 +284,9 @@ class OmniChargeAttempt(models.Model):
         return attempt
 
     @api.model
-    def _omni_charge_invoices(self, invoices, token, amount=None, origin="payment"):
+    def _omni_charge_invoices(
+        self, invoices, token, amount=None, origin="payment", installment=None
+    ):
         """Charge ``amount`` (default: their open amount) of ``invoices`` with ``token``: one
         PaymentIntent per invoice, the oldest due first, until the amount is used up. Stops at
         the first charge that does not go through (the method failed: it is not tried on the
@@ -300,7 +306,9 @@ class OmniChargeAttempt(models.Model):
             if float_is_zero(invoice.amount_residual, precision_rounding=rounding):
                 continue
             part = min(invoice.amount_residual, remaining)
-            attempt = self._omni_charge(invoice, origin=origin, token=token, amount=part)
+            attempt = self._omni_charge(
+                invoice, origin=origin, token=token, amount=part, installment=installment
+            )
             attempts |= attempt
             if attempt.state in ("done", "processing"):
                 remaining -= part
@@ -309,9 +317,9 @@ class OmniChargeAttempt(models.Model):
         return attempts
 
     @api.model
-    def _omni_next_attempt(self, invoice, origin):
+    def _omni_next_attempt(self, invoice, origin, installment=None):
         """The attempt to send for ``invoice``: the last one when it was not sent (same number,
-        same key), else a new one."""
+        same key), else a new one (linked to ``installment`` when it charges one)."""
         last = self.search([("invoice_id", "=", invoice.id)], order="attempt_no desc", limit=1)
         # A paid attempt whose payment is recorded on the invoice is over too when the
         # invoice is charged again (a partial payment, the next installment): the new charge
@@ -342,11 +350,8 @@ class OmniChargeAttempt(models.Model):
         # The unique (invoice, number) index is the arbiter between workers: a worker whose
         # snapshot predates another's commit sees no attempt, and its insert fails here
         # before anything is sent.
-        installment = self.env["omni.installment"].browse(
-            self.env.context.get("omni_installment_id")
-        )
         if installment and invoice in installment.plan_id.invoice_ids:
-            # Charged for an installment (context ``omni_installment_id``): linked to it.
+            # Charged for an installment (an argument of the engine, never the context).
             values["installment_id"] = installment.id
         try:
             with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
@@ -384,6 +389,14 @@ class OmniChargeAttempt(models.Model):
                     "default payment method."
                 ), False
             return self.env._("The customer has no default payment method."), False
+        if token.commercial_partner_id != partner:
+            # Whoever asks (a wizard, an integration, a bulk run): a customer's invoice is
+            # never charged to another customer's method.
+            return self.env._(
+                "%(method)s belongs to another customer than the invoice (%(customer)s).",
+                method=token._omni_issuer_label(),
+                customer=partner.display_name,
+            ), True
         if not token.active:
             return self.env._(
                 "%(method)s is archived: it cannot be charged.", method=token._omni_issuer_label()
@@ -566,7 +579,10 @@ class OmniChargeAttempt(models.Model):
             self._omni_record_decline(decline_code or code, code, message)
             tx._set_error(self.env._("Stripe: %(message)s", message=message))
             intent = getattr(error, "payment_intent", None) if error else None
-            return stripe_api.as_dict(intent) if intent else None
+            intent = stripe_api.as_dict(intent) if intent else None
+            if intent and intent.get("id"):
+                self.stripe_payment_intent = intent["id"]
+            return intent
         except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
             category, _message, _code = stripe_api.classify_error(exc)
             raise OmniStripeNotSent(exc, category == stripe_api.ERROR_TIMEOUT) from exc
@@ -578,6 +594,8 @@ class OmniChargeAttempt(models.Model):
             tx._set_error(self.env._("Stripe refused the charge: %(message)s", message=message))
             return None
         intent = stripe_api.as_dict(intent)
+        # Recorded at once: the notifications about this charge are matched with it.
+        self.stripe_payment_intent = intent.get("id")
         error = intent.get("last_payment_error") or {}
         if intent.get("status") == "requires_action":
             self._omni_record_decline("authentication_required", None, "")
@@ -588,6 +606,45 @@ class OmniChargeAttempt(models.Model):
                 error.get("message") or "",
             )
         return intent
+
+    def _omni_check_notification(self, tx, notification_data):
+        """Refuse a notification about ``tx`` (this attempt's transaction) that does not
+        match what the addon sent: the PaymentIntent it created (its id, recorded when Stripe
+        answered), the amount and the currency. A signed event about another PaymentIntent
+        with the same description (created in Stripe's dashboard, by another integration)
+        changes nothing.
+
+        :raise ValidationError: when it does not match (payment_stripe's webhook logs it and
+            acknowledges the event)
+        """
+        self.ensure_one()
+        intent = notification_data.get("payment_intent")
+        if not isinstance(intent, dict):
+            return
+        expected = (
+            self.stripe_payment_intent or tx.provider_reference or None,
+            payment_utils.to_minor_currency_units(tx.amount, tx.currency_id),
+            tx.currency_id.name.lower(),
+        )
+        received = (
+            intent.get("id"),
+            intent.get("amount"),
+            str(intent.get("currency") or "").lower(),
+        )
+        if expected[0] is None or received != expected:
+            _logger.warning(
+                "notification about %s refused: PaymentIntent %s (%s %s), expected %s (%s %s)",
+                self.reference,
+                *received,
+                *expected,
+            )
+            raise ValidationError(
+                self.env._(
+                    "Stripe: the notification about %(reference)s does not match the charge "
+                    "Odoo sent (PaymentIntent, amount or currency): ignored.",
+                    reference=self.reference,
+                )
+            )
 
     def _omni_record_decline(self, decline_code, code, message):
         self.ensure_one()

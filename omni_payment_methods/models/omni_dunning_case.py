@@ -82,16 +82,6 @@ class OmniDunningCase(models.Model):
         compute_sudo=True,
         currency_field="currency_id",
     )
-    omni_update_url = fields.Char(
-        string="Update Link",
-        compute="_compute_links",
-        help="Signed link to the customer's payment methods page.",
-    )
-    omni_pay_url = fields.Char(
-        string="Payment Link",
-        compute="_compute_links",
-        help="Portal page of the oldest open invoice, where the customer completes the payment.",
-    )
 
     def init(self):
         # One open case per customer and company.
@@ -116,13 +106,20 @@ class OmniDunningCase(models.Model):
                 for invoice, amount in case._omni_amounts_due().items()
             )
 
-    def _compute_links(self):
-        for case in self:
-            case.omni_update_url = case.partner_id._omni_payment_methods_url()
-            invoice = case._omni_open_invoices()[:1]
-            case.omni_pay_url = (
-                f"{invoice.get_base_url()}{invoice.get_portal_url()}" if invoice else False
-            )
+    # Links of the emails: methods the templates call while rendering, never fields (reading
+    # a field must not issue a link nor give an invoice's access token).
+
+    def _omni_update_url(self):
+        """A new single-use link to the customer's payment methods (for the email)."""
+        self.ensure_one()
+        return self.partner_id._omni_payment_methods_url(company=self.company_id)
+
+    def _omni_pay_url(self):
+        """Portal page of the oldest open invoice, where the customer completes the payment
+        (False when nothing is open)."""
+        self.ensure_one()
+        invoice = self._omni_open_invoices()[:1]
+        return f"{invoice.get_base_url()}{invoice.get_portal_url()}" if invoice else False
 
     def _omni_today(self):
         return fields.Date.context_today(self)
@@ -296,7 +293,7 @@ class OmniDunningCase(models.Model):
         processing or the customer must authenticate) or "failed".
         """
         self.ensure_one()
-        Attempt = self.env["omni.charge.attempt"].with_context(omni_installment_id=False)
+        Attempt = self.env["omni.charge.attempt"]
         attempts = Attempt
         # A failed installment is retried for its own amount (not the whole invoice); the
         # invoices under a running plan are charged only through their installments.
@@ -386,8 +383,12 @@ class OmniDunningCase(models.Model):
             raise AccessError(
                 self.env._("Only payment method managers can charge a saved payment method.")
             )
-        # sudo: the manager's right was checked above; the charging engine reads the
-        # provider's configuration and creates transactions (payment administrators only).
+        # The cases themselves: the record rules keep a manager to the companies they work
+        # in (the ids come from the caller).
+        self.check_access("write")
+        # sudo: the manager's right on these cases was checked above; the charging engine
+        # reads the provider's configuration and creates transactions (payment
+        # administrators only).
         for case in self.sudo():
             if case.state == "resolved":
                 raise UserError(self.env._("This dunning is resolved: nothing to retry."))

@@ -75,12 +75,24 @@ class OmniInstallment(models.Model):
 
     # === CRUD === #
 
-    def write(self, vals):
+    def write(self, vals):  # pylint: disable=method-required-super
         """Only scheduled installments may change date or amount; each change is logged on
         the plan's chatter and the schedule is checked again."""
+        res = self._omni_edit(vals)
+        if {"date", "amount"} & set(vals):
+            self.plan_id._omni_check_schedule()
+        return res
+
+    def _omni_edit(self, vals):
+        """``write()`` without the check of the whole schedule: the private path of the
+        plan's form, which edits several installments and checks the schedule once after
+        (moving an amount from one installment to another is two writes). Never a context
+        key: a caller could pass it."""
         edited = {"date", "amount"} & set(vals)
         if not edited:
-            return super().write(vals)
+            # super() from this class: only the check of the schedule is skipped (a private
+            # path by design, hence the other method name); write() calls it.
+            return super().write(vals)  # pylint: disable=super-method-mismatch
         if any(installment.state != "scheduled" for installment in self):
             raise UserError(
                 self.env._(
@@ -89,7 +101,7 @@ class OmniInstallment(models.Model):
                 )
             )
         before = {i.id: (i.date, i.amount) for i in self}
-        res = super().write(vals)
+        res = super().write(vals)  # pylint: disable=super-method-mismatch
         changed_dates = self.filtered(lambda i: i.date != before[i.id][0])
         for installment in self:
             old_date, old_amount = before[installment.id]
@@ -115,9 +127,6 @@ class OmniInstallment(models.Model):
                     date=format_date(self.env, installment.date),
                 )
             )
-        if not self.env.context.get("omni_schedule_checked"):
-            # Edited from the plan form: the plan checks the whole schedule after its write.
-            self.plan_id._omni_check_schedule()
         return res
 
     # === BUSINESS METHODS === #
@@ -141,12 +150,12 @@ class OmniInstallment(models.Model):
         attempts = (
             self.env["omni.charge.attempt"]
             .sudo()
-            .with_context(omni_installment_id=self.id)
             ._omni_charge_invoices(
                 invoices,
                 (token or plan.token_id).sudo(),
                 amount=self._omni_remaining(),
                 origin=origin,
+                installment=self.sudo(),
             )
         )
         self._omni_sync_state()

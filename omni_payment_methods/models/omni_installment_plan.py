@@ -2,7 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from markupsafe import Markup, escape
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import float_compare, format_date
 
@@ -93,12 +93,47 @@ class OmniInstallmentPlan(models.Model):
             plan.next_date = min(scheduled.mapped("date")) if scheduled else False
             plan.amount_unpaid = sum(i.amount - i.amount_paid for i in unpaid)
 
+    @api.constrains("partner_id", "company_id", "token_id", "invoice_ids")
+    def _check_belong_together(self):
+        """The method and the invoices are the customer's, in the plan's company: a plan
+        created over RPC names any ids."""
+        for plan in self:
+            customer = plan.partner_id.commercial_partner_id
+            invoices = plan.invoice_ids
+            if (
+                plan.token_id.commercial_partner_id != customer
+                or invoices.commercial_partner_id - customer
+                or plan.token_id.company_id != plan.company_id
+                or invoices.company_id - plan.company_id
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "The payment method and the invoices of a plan of installments must "
+                        "belong to its customer (%(customer)s) and company (%(company)s).",
+                        customer=customer.display_name,
+                        company=plan.company_id.name,
+                    )
+                )
+
     # === CRUD === #
 
     def write(self, vals):
         # Installments edited from the plan form are checked together, once, after the
-        # write (moving an amount from one installment to another is two line writes).
-        res = super(OmniInstallmentPlan, self.with_context(omni_schedule_checked=True)).write(vals)
+        # write (moving an amount from one installment to another is two line writes): their
+        # updates go through the installments' private path, the other commands as usual.
+        commands = vals.get("installment_ids")
+        if commands:
+            others = []
+            for command in commands:
+                if command[0] == Command.UPDATE:
+                    installment = self.env["omni.installment"].browse(command[1])
+                    if installment.plan_id - self:
+                        raise UserError(self.env._("This installment belongs to another plan."))
+                    installment._omni_edit(command[2])
+                else:
+                    others.append(command)
+            vals = dict(vals, installment_ids=others)
+        res = super().write(vals)
         if "installment_ids" in vals:
             self._omni_check_schedule()
         return res
@@ -262,6 +297,9 @@ class OmniInstallmentPlan(models.Model):
             raise AccessError(
                 self.env._("Only payment method managers can change a schedule of installments.")
             )
+        # The plans themselves (the ids come from the caller): the record rules keep a
+        # manager to the companies they work in, before any email is sent as superuser.
+        self.check_access("write")
 
     def action_cancel(self):
         """Stop the plan: the scheduled installments are not charged (a debit already

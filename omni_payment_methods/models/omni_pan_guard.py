@@ -97,8 +97,10 @@ class OmniPanGuard(models.AbstractModel):
                 body = self.env._(
                     "A card number written by %(author)s (%(fields)s) was masked before it was "
                     "stored: card numbers are never kept in Odoo.",
-                    author=user.name,
+                    # Masked: the note itself goes through the guard and must hold no
+                    # number (a name is masked when stored, unless the guard was off then).
+                    author=pan_lib.mask_pans(user.name or "")[0],
                     fields=fields_text,
                 )
             # sudo: the note is the system explaining a change, whatever the author may post.
-            record.sudo().with_context(omni_pan_guard_note=True)._message_log(body=body)
+            record.sudo()._message_log(body=body)

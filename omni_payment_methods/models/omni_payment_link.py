@@ -35,6 +35,12 @@ class OmniPaymentLink(models.Model):
         ondelete="cascade",
         readonly=True,
     )
+    company_id = fields.Many2one(
+        comodel_name="res.company",
+        readonly=True,
+        index=True,
+        help="The company that sent the link (record rules: its users only).",
+    )
     token_hash = fields.Char(required=True, index=True, readonly=True, copy=False)
     expires_on = fields.Datetime(required=True, readonly=True)
     used_on = fields.Datetime(readonly=True, copy=False)
@@ -62,12 +68,14 @@ class OmniPaymentLink(models.Model):
                 link.state = "valid"
 
     @api.model
-    def _omni_issue(self, partner, validity_days=LINK_VALIDITY_DAYS):
-        """Create a link for ``partner``'s commercial entity; return its secret (for the URL)."""
+    def _omni_issue(self, partner, validity_days=LINK_VALIDITY_DAYS, company=None):
+        """Create a link for ``partner``'s commercial entity, sent by ``company``; return its
+        secret (for the URL)."""
         secret = secrets.token_urlsafe(32)
         self.create(
             {
                 "partner_id": partner.commercial_partner_id.id,
+                "company_id": (company or self.env.company).id,
                 "token_hash": _digest(secret),
                 "expires_on": fields.Datetime.now() + datetime.timedelta(days=validity_days),
             }

@@ -10,6 +10,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..lib import expiry as expiry_lib
+from ..lib import pan as pan_lib
 from ..lib import stripe_api
 from .payment_token import CHANNELS, CONSENT_VERSION
 
@@ -125,6 +126,30 @@ class OmniPaymentSetup(models.Model):
     error_message = fields.Char(readonly=True)
     token_id = fields.Many2one(comodel_name="payment.token", readonly=True, ondelete="set null")
 
+    # === CRUD === #
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._omni_mask_card_numbers(vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        vals = dict(vals)
+        self._omni_mask_card_numbers(vals)
+        return super().write(vals)
+
+    @api.model
+    def _omni_mask_card_numbers(self, vals):
+        """The log keeps text from the browser (Stripe.js's error, the nickname typed): a
+        card number in it is reduced to its first 6 and last 4 digits, whatever the setting
+        of the chatter's guard (viewers read this log)."""
+        for name, value in vals.items():
+            field = self._fields.get(name)
+            if isinstance(value, str) and field is not None and field.type in ("char", "text"):
+                vals[name] = pan_lib.mask_pans(value)[0]
+        return vals
+
     # === LIMITS === #
 
     @api.model
@@ -238,6 +263,9 @@ class OmniPaymentSetup(models.Model):
         """
         commercial = partner.commercial_partner_id
         provider = self._omni_provider(commercial)
+        # The nickname becomes the token's: refused now, before anything is logged or sent
+        # to Stripe, like the token would refuse it.
+        self.env["payment.token"]._omni_check_no_card_number({"nickname": nickname or ""})
         if method_type not in stripe_api.SETUP_TYPES:
             raise UserError(self.env._("This kind of payment method cannot be saved."))
         self._omni_check_method_limit(commercial, stripe_api.method_kind(method_type))
@@ -356,6 +384,9 @@ class OmniPaymentSetup(models.Model):
         """Record a failure reported by Stripe.js; cancel the SetupIntent; return the message
         the person adding the method sees."""
         self.ensure_one()
+        # What the browser sends is the caller's text: no card number is stored nor echoed.
+        code = pan_lib.mask_pans(code)[0] if isinstance(code, str) else None
+        message = pan_lib.mask_pans(message)[0] if isinstance(message, str) else None
         text = self._omni_error_message(code, message)
         if self.method_type != "card" and (code or "") not in IBAN_CODES:
             text = self.env._(
@@ -464,11 +495,31 @@ class OmniPaymentSetup(models.Model):
         pm_ref = intent["payment_method"]
         if isinstance(pm_ref, dict):
             pm_ref = pm_ref["id"]
+        intent_customer = intent.get("customer")
+        if isinstance(intent_customer, dict):
+            intent_customer = intent_customer.get("id")
         try:
             pm = stripe_api.as_dict(client.v1.payment_methods.retrieve(pm_ref))
-            if stripe_api.customer_id_of(pm) != self.stripe_customer_ref:
-                # Stripe attaches the method when it confirms a SetupIntent with a customer;
-                # localstripe does not: attach it here.
+        except Exception as exc:  # noqa: BLE001 - every SDK error becomes a user message
+            raise provider._omni_stripe_user_error(exc) from exc
+        owner = stripe_api.customer_id_of(pm)
+        if (intent_customer and intent_customer != self.stripe_customer_ref) or (
+            owner and owner != self.stripe_customer_ref
+        ):
+            # Another customer's PaymentMethod (the browser named it): never attached nor
+            # saved, whatever Stripe would say. Nothing is detached either: it is not ours.
+            _logger.warning(
+                "payment method setup %s refused: %s belongs to another Stripe customer",
+                self.id,
+                pm_ref,
+            )
+            raise UserError(
+                self.env._("This payment method cannot be saved: it belongs to another account.")
+            )
+        if not owner:
+            # Stripe attaches the method when it confirms a SetupIntent with a customer;
+            # localstripe does not: attach it here.
+            try:
                 pm = stripe_api.as_dict(
                     client.v1.payment_methods.attach(
                         pm_ref,
@@ -476,8 +527,8 @@ class OmniPaymentSetup(models.Model):
                         {"idempotency_key": self._omni_key("attach")},
                     )
                 )
-        except Exception as exc:  # noqa: BLE001 - every SDK error becomes a user message
-            raise provider._omni_stripe_user_error(exc) from exc
+            except Exception as exc:  # noqa: BLE001 - every SDK error becomes a user message
+                raise provider._omni_stripe_user_error(exc) from exc
         mandate = None
         mandate_ref = intent.get("mandate")
         if isinstance(mandate_ref, dict):
@@ -527,7 +578,7 @@ class OmniPaymentSetup(models.Model):
         token._omni_capture_stripe_details(pm)
         if values.get("method_kind") == stripe_api.BANK:
             reference, status = stripe_api.mandate_values(mandate, pm)
-            token.with_context(omni_stripe_sync=True).write(
+            token._omni_system_write(
                 {
                     # payment_stripe passes this id with each charge of the token.
                     "stripe_mandate": (mandate or {}).get("id") or False,

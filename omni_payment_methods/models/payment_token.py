@@ -16,9 +16,10 @@ from ..lib import stripe_api
 
 _logger = logging.getLogger(__name__)
 
-# Fields that describe the stored method itself: they only change through a synchronization
-# with Stripe (context key ``omni_stripe_sync``), never by hand. To change a card, add a new
-# one and delete the old one.
+# Fields that describe the stored method itself: they only change through the addon's own
+# private path (``_omni_system_write``: a synchronization with Stripe, the consent recorded
+# when the method is saved), never by hand nor by a context key a caller could pass. To
+# change a card, add a new one and delete the old one.
 IMMUTABLE_FIELDS = frozenset(
     {
         "provider_id",
@@ -47,8 +48,15 @@ IMMUTABLE_FIELDS = frozenset(
         "omni_consent_text",
         "omni_consent_version",
         "omni_authorized_on",
+        # Which Stripe state the details reflect: a forged time would make every later
+        # event of Stripe look stale.
+        "stripe_state_at",
+        "stripe_sync_state",
     }
 )
+# The only immutable field a write may fill while it is empty: Odoo's own migration of
+# pre-SCA Stripe tokens (payment_stripe, _stripe_sca_migrate_customer) sets it that way.
+FILLABLE_FIELDS = frozenset({"stripe_payment_method"})
 
 # Version of the consent wording the addon shows; stored with each authorization so that a
 # later change of the wording does not rewrite what a customer accepted.
@@ -160,12 +168,6 @@ class PaymentToken(models.Model):
     )
     omni_last_reminder_stage = fields.Char(
         string="Last Reminder Stage", compute="_compute_omni_last_reminder"
-    )
-    omni_update_url = fields.Char(
-        string="Update Link",
-        compute="_compute_omni_update_url",
-        help="Single-use link to the customer's payment methods, valid for a limited time; "
-        "it works for customers without a portal account. Each read issues a new link.",
     )
     added_on = fields.Datetime(string="Added", default=fields.Datetime.now, readonly=True)
     added_by_id = fields.Many2one(
@@ -290,16 +292,6 @@ class PaymentToken(models.Model):
                 token.omni_last_reminder_on = reminder.sent_on
                 token.omni_last_reminder_stage = reminder.stage_label
 
-    @api.depends("commercial_partner_id")
-    def _compute_omni_update_url(self):
-        # Each link is single-use: reading the field issues one (a database row), which a
-        # read-only request cannot do; emails are rendered in read-write transactions.
-        readonly = self.env.cr.readonly
-        for token in self:
-            token.omni_update_url = (
-                False if readonly else token.commercial_partner_id._omni_payment_methods_url()
-            )
-
     # === CRUD METHODS === #
 
     @api.model_create_multi
@@ -326,9 +318,10 @@ class PaymentToken(models.Model):
 
     def write(self, vals):
         self._omni_check_no_card_number(vals)
-        if not self.env.context.get("omni_stripe_sync"):
-            self._omni_check_immutable(vals)
-        if "is_default" in vals and not self.env.context.get("omni_default_move"):
+        # Whoever calls (RPC, superuser code, any context): the description of the method
+        # and its default mark only change through _omni_system_write.
+        self._omni_check_immutable(vals)
+        if "is_default" in vals:
             raise UserError(
                 self.env._(
                     "Use 'Set as default' to choose the default payment method: it moves the "
@@ -365,6 +358,22 @@ class PaymentToken(models.Model):
                     )
                 )
 
+    def _omni_system_write(self, vals):
+        """The addon's private path to the fields ``write()`` refuses (the description of
+        the method, the default mark): the synchronization with Stripe, the consent recorded
+        when a method is saved, the move of the default mark. Not callable over RPC (leading
+        underscore); the caller's rights on the records apply as for ``write()`` (use
+        ``sudo()`` where the caller may not write, with the reason).
+
+        Card numbers are refused here too; an archived method loses the default mark.
+        """
+        self._omni_check_no_card_number(vals)
+        if vals.get("active") is False:
+            vals = dict(vals, is_default=False)
+        # super() from this class: write()'s refusals above are the only step skipped (a
+        # private path by design, hence the other method name).
+        return super().write(vals)  # pylint: disable=super-method-mismatch
+
     def _omni_check_immutable(self, vals):
         changed = IMMUTABLE_FIELDS.intersection(vals)
         if not changed:
@@ -373,8 +382,8 @@ class PaymentToken(models.Model):
             for name in changed:
                 field = self._fields[name]
                 current = field.convert_to_write(token[name], token)
-                if not current:
-                    continue  # Filling a missing value (e.g. Odoo's pre-SCA Stripe migration).
+                if not current and name in FILLABLE_FIELDS:
+                    continue  # Filling a missing value (Odoo's pre-SCA Stripe migration).
                 if current != field.convert_to_write(
                     field.convert_to_cache(vals[name], token), token
                 ):
@@ -419,7 +428,8 @@ class PaymentToken(models.Model):
                 [*token._omni_default_domain(), ("is_default", "=", True)], limit=1
             )
             if not has_default:
-                token.with_context(omni_default_move=True).sudo().is_default = True  # see above
+                # sudo: the mark is the system's to place, whatever the caller may write.
+                token.sudo()._omni_system_write({"is_default": True})
 
     def action_omni_set_default(self):
         """Make this method the customer's default, in Odoo and in Stripe."""
@@ -437,9 +447,9 @@ class PaymentToken(models.Model):
         self._omni_lock_customers()
         previous = self.search([*self._omni_default_domain(), ("is_default", "=", True)])
         # Two writes in this order: the partial unique index never sees two defaults.
-        previous.with_context(omni_default_move=True).write({"is_default": False})
+        previous._omni_system_write({"is_default": False})
         previous.flush_recordset(["is_default"])
-        self.with_context(omni_default_move=True).write({"is_default": True})
+        self._omni_system_write({"is_default": True})
         self.env.flush_all()
         if self.provider_code == "stripe":
             # Stripe last: if it fails, the exception rolls the whole transaction back.
@@ -622,7 +632,7 @@ class PaymentToken(models.Model):
         if self.stripe_state_at and state_at < self.stripe_state_at:
             return False
         values["stripe_state_at"] = state_at
-        self.with_context(omni_stripe_sync=True).write(values)
+        self._omni_system_write(values)
         return True
 
     def _omni_archive_from_stripe(self, state_at=None):
@@ -636,9 +646,7 @@ class PaymentToken(models.Model):
             return False
         was_default = self.is_default
         label = self._omni_issuer_label()
-        self.with_context(omni_stripe_sync=True).write(
-            {"active": False, "stripe_state_at": state_at}
-        )
+        self._omni_system_write({"active": False, "stripe_state_at": state_at})
         self._omni_log(
             self.env._("%(method)s was removed in Stripe.", method=label),
             event="deleted",
@@ -681,7 +689,7 @@ class PaymentToken(models.Model):
                 ):
                     values = token._omni_values_from_payment_method(payment_method)
                     values["stripe_sync_state"] = "pending"
-                token.with_context(omni_stripe_sync=True).write(values)
+                token._omni_system_write(values)
 
     def action_omni_sync_from_stripe(self):
         """Fetch current details from Stripe for the selected methods (backfill and repair)."""
@@ -694,7 +702,7 @@ class PaymentToken(models.Model):
                 done |= token
             except UserError as exc:
                 failed.append(f"{token._omni_issuer_label()}: {exc.args[0]}")
-                token.with_context(omni_stripe_sync=True).write({"stripe_sync_state": "pending"})
+                token._omni_system_write({"stripe_sync_state": "pending"})
         skipped = len(self) - len(done) - len(failed)
         message = self.env._(
             "%(done)s payment method(s) synchronized with Stripe, %(failed)s failed, "
@@ -742,7 +750,7 @@ class PaymentToken(models.Model):
                 if category not in TOKEN_ERRORS:
                     _logger.warning("Stripe unavailable, synchronization stopped: %s", exc)
                     break
-                token.with_context(omni_stripe_sync=True).write(
+                token._omni_system_write(
                     {"stripe_sync_state": "pending", "stripe_synced_on": fields.Datetime.now()}
                 )
             done += 1
@@ -834,7 +842,7 @@ class PaymentToken(models.Model):
         Override point for integrators that collect consent elsewhere (pass its wording).
         """
         for token in self:
-            token.with_context(omni_stripe_sync=True).write(
+            token._omni_system_write(
                 {
                     "omni_consent_text": consent_text
                     or self._omni_consent_wording(token.added_channel),
@@ -845,9 +853,7 @@ class PaymentToken(models.Model):
 
     def _omni_init_existing(self):
         """Mark tokens that existed before the install: channel, default, to synchronize."""
-        self.with_context(omni_stripe_sync=True).write(
-            {"added_channel": "import", "added_by_id": False}
-        )
+        self._omni_system_write({"added_channel": "import", "added_by_id": False})
         if self:
             # One statement for every existing token: they were added when they were created.
             self.env.cr.execute(
@@ -857,9 +863,9 @@ class PaymentToken(models.Model):
                 )
             )
             self.invalidate_recordset(["added_on"])
-        self.filtered(lambda t: t.provider_code == "stripe").with_context(
-            omni_stripe_sync=True
-        ).write({"stripe_sync_state": "pending"})
+        self.filtered(lambda t: t.provider_code == "stripe")._omni_system_write(
+            {"stripe_sync_state": "pending"}
+        )
         self._omni_record_authorization()
         self._omni_assign_first_default()
 
@@ -893,6 +899,13 @@ class PaymentToken(models.Model):
                 method=default._omni_issuer_label(),
             )
         return False
+
+    def _omni_update_url(self):
+        """A new single-use link to the customer's payment methods, for the email being
+        rendered (the expiry reminder calls it): a method, not a field, so that reading a
+        method never issues a link."""
+        self.ensure_one()
+        return self.commercial_partner_id._omni_payment_methods_url(company=self.company_id)
 
     def _omni_reminder_recipient(self):
         self.ensure_one()
@@ -961,7 +974,15 @@ class PaymentToken(models.Model):
         )
 
     def action_omni_notify(self):
-        """Send the expiry reminder of the selected cards now (Notify / bulk action)."""
+        """Send the expiry reminder of the selected cards now (Notify / bulk action).
+
+        Viewers and managers only: a customer (portal) reads its own methods but does not
+        make the company email anybody.
+        """
+        if not self.env.user.has_group("omni_payment_methods.group_omni_payment_method_viewer"):
+            raise AccessError(
+                self.env._("Only payment method viewers and managers can send expiry reminders.")
+            )
         self.check_access("read")
         cards = self.filtered(lambda t: t.active and t.method_kind == "card" and t.expiry_date)
         if not cards:
@@ -1168,12 +1189,11 @@ class PaymentToken(models.Model):
             )
 
     def _omni_current_channel(self, event=None):
-        """How the change being logged is made: the context key ``omni_channel`` if set
-        (controllers, the charging job), else the method's channel for an addition, else
-        from the acting user (portal/public users in the portal, OdooBot a job, staff)."""
+        """How the change being logged is made, when the code logging it does not say
+        (``_omni_log(channel=...)``): the method's channel for an addition, else from the
+        acting user (portal/public users in the portal, OdooBot a job, staff). Never from
+        the context, which RPC callers choose."""
         self.ensure_one()
-        if self.env.context.get("omni_channel"):
-            return self.env.context["omni_channel"]
         if event == "added" and self.added_channel:
             return self.added_channel
         user = self.env.user

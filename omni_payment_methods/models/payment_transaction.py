@@ -24,7 +24,11 @@ class PaymentTransaction(models.Model):
 
     def _process_notification_data(self, notification_data):
         """Override of `payment`: keep the automatic charge attempt in step with its
-        transaction (a bank debit confirmed or failed later by a webhook)."""
+        transaction (a bank debit confirmed or failed later by a webhook). A notification
+        that does not match the PaymentIntent the addon sent is refused before anything
+        changes."""
+        if self.omni_charge_attempt_id and self.provider_code == "stripe":
+            self.omni_charge_attempt_id._omni_check_notification(self, notification_data)
         res = super()._process_notification_data(notification_data)
         if self.omni_charge_attempt_id:
             attempt = self.omni_charge_attempt_id
@@ -40,8 +44,10 @@ class PaymentTransaction(models.Model):
         token = self.token_id
         if not token or token.stripe_sync_state:
             return
-        channel = self.env.context.get("omni_channel") or "checkout"
-        token.with_context(omni_stripe_sync=True).write(
+        # Saved while paying online (Odoo's checkout); the addon's own forms create their
+        # tokens themselves (omni.payment.setup). Never from the context.
+        channel = "checkout"
+        token._omni_system_write(
             {
                 "added_channel": channel,
                 # The transaction's creator is the person who entered the method (the webhook

@@ -1,5 +1,9 @@
 # Copyright 2026 omni_payment_methods contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import re
+
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
@@ -7,6 +11,10 @@ from .omni_dunning_level import STAGES
 from .omni_payment_link import LINK_VALIDITY_DAYS
 
 LINK_ROUTE = "/omni/payment_methods"
+# A link's secret in a text (an email's body): what the copy kept on the chatter loses.
+LINK_SECRET_RE = re.compile(re.escape(LINK_ROUTE) + r"/[A-Za-z0-9_-]+")
+# What the chatter copy shows instead of the secret (opens the "invalid link" page).
+LINK_REDACTED = f"{LINK_ROUTE}/sent-by-email"
 
 # Text fields of a customer where people may paste a card number (notes, addresses, names
 # typed in the portal's account form, the invoice warning). Phone fields are guarded too,
@@ -30,6 +38,13 @@ PAN_GUARDED_FIELDS = (
     "mobile",
 )
 PAN_PHONE_FIELDS = ("phone", "mobile")
+
+MANAGER_GROUP = "omni_payment_methods.group_omni_payment_method_manager"
+# Fields that decide whether and how a customer is charged: only payment method managers
+# change them (the external API's omni_api_set_payment_mode says so too).
+MANAGER_FIELDS = ("omni_payment_mode", "omni_dunning_policy_id")
+# Written by the dunning job only (through sudo): nobody sets it by hand.
+SYSTEM_FIELDS = ("omni_dunning_state",)
 
 
 class ResPartner(models.Model):
@@ -170,6 +185,20 @@ class ResPartner(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        if not self.env.su:
+            defaults = {"omni_dunning_state": "active"}
+            if any(name in vals for vals in vals_list for name in MANAGER_FIELDS):
+                defaults["omni_payment_mode"] = self._omni_default_payment_mode()
+                defaults["omni_dunning_policy_id"] = False
+            for vals in vals_list:
+                parent = self.browse(vals.get("parent_id")).commercial_partner_id
+                self._omni_check_billing_fields(
+                    vals,
+                    lambda name, value, parent=parent: (
+                        defaults.get(name) in (value, None)
+                        or (parent and self._omni_same_value(parent, name, value))
+                    ),
+                )
         masked = [self._omni_mask_card_numbers(vals) for vals in vals_list]
         partners = super().create(vals_list)
         for partner, names in zip(partners, masked, strict=True):
@@ -177,6 +206,13 @@ class ResPartner(models.Model):
         return partners
 
     def write(self, vals):
+        if not self.env.su:
+            # Odoo copies the commercial fields to the contacts as superuser: a non-superuser
+            # write that changes nothing is let through too (a form saving its values).
+            self._omni_check_billing_fields(
+                vals,
+                lambda name, value: all(self._omni_same_value(p, name, value) for p in self),
+            )
         vals = dict(vals)
         names = self._omni_mask_card_numbers(vals)
         modes = {}
@@ -194,6 +230,41 @@ class ResPartner(models.Model):
         return res
 
     @api.model
+    def _omni_same_value(self, partner, name, value):
+        field = self._fields[name]
+        return field.convert_to_write(partner[name], partner) == field.convert_to_write(
+            field.convert_to_cache(value, partner), partner
+        )
+
+    @api.model
+    def _omni_check_billing_fields(self, vals, unchanged):
+        """Refuse a change of how a customer is charged by a user who may not decide it.
+
+        :param unchanged: ``unchanged(name, value)`` says whether writing ``value`` leaves
+            the field as it is (then nothing is decided)
+        """
+        for name in SYSTEM_FIELDS:
+            if name in vals and not unchanged(name, vals[name]):
+                raise AccessError(
+                    self.env._(
+                        "The dunning state of a customer is set by the dunning job only "
+                        "(field: %(field)s).",
+                        field=self._fields[name].string,
+                    )
+                )
+        if self.env.user.has_group(MANAGER_GROUP):
+            return
+        for name in MANAGER_FIELDS:
+            if name in vals and not unchanged(name, vals[name]):
+                raise AccessError(
+                    self.env._(
+                        "Only payment method managers can change how a customer is charged "
+                        "(field: %(field)s).",
+                        field=self._fields[name].string,
+                    )
+                )
+
+    @api.model
     def _omni_mask_card_numbers(self, vals):
         """Mask card numbers in the free-text values of ``vals``; return the fields masked."""
         guard = self.env["omni.pan.guard"]
@@ -208,19 +279,41 @@ class ResPartner(models.Model):
 
     # === SIGNED LINK TO THE CUSTOMER'S PAYMENT METHODS === #
 
-    def _omni_payment_methods_url(self, validity_days=LINK_VALIDITY_DAYS):
+    def _omni_payment_methods_url(self, validity_days=LINK_VALIDITY_DAYS, company=None):
         """Single-use, expiring link to the customer's payment methods (no account needed).
 
         Each call issues a new link (``omni.payment.link``): the customer can see its methods
-        and add one; the link is consumed once a method is added through it.
+        and add one; the link is consumed once a method is added through it. Called by the
+        email templates while an email is rendered (never by a computed field): the URL
+        exists in that email only (see ``_omni_forget_links``).
+
+        :param company: the company that sends the link (default: the current one)
         """
         self.ensure_one()
         if not self.id:
             return False
         # sudo: links are issued by the company for its customer whoever sends the email
-        # (reminder cron, dunning, staff); the link model is not readable by users.
-        secret = self.env["omni.payment.link"].sudo()._omni_issue(self, validity_days)
+        # (reminder cron, dunning, staff); the link model is not readable by users. Private
+        # method: RPC cannot call it.
+        secret = (
+            self.env["omni.payment.link"]
+            .sudo()
+            ._omni_issue(self, validity_days, company=company or self.env.company)
+        )
         return f"{self.get_base_url()}{LINK_ROUTE}/{secret}"
+
+    @api.model
+    def _omni_forget_links(self, message):
+        """Take the links' secrets out of ``message``, the copy of an email kept on the
+        chatter: the link is a credential that exists in the email sent only (the outgoing
+        mail, which only administrators read and which is deleted once sent)."""
+        body = message.body or ""
+        redacted = LINK_SECRET_RE.sub(LINK_REDACTED, body)
+        if redacted != body:
+            # sudo: the company's own message, rewritten whoever sent it; only the secret
+            # of the link changes.
+            message.sudo().write({"body": Markup(redacted)})  # noqa: S704 - only the URL changed
+        return message
 
     @api.model
     def _omni_link_from_payload(self, payload):
@@ -271,20 +364,24 @@ class ResPartner(models.Model):
                     customer=partner.display_name,
                 )
             )
-        template = self.env.ref(
-            "omni_payment_methods.mail_template_add_payment_method_link"
-        ).with_context(omni_link_url=partner._omni_payment_methods_url())
+        # The template issues the link while it renders (object._omni_payment_methods_url()).
+        template = self.env.ref("omni_payment_methods.mail_template_add_payment_method_link")
         rendered = template._generate_template([partner.id], ("subject", "body_html"))[partner.id]
         # sudo: the email is the company writing to its customer; posting must not make the
         # staff member follow the customer.
-        partner.sudo().with_context(mail_create_nosubscribe=True).message_post(
-            body=rendered["body_html"],
-            subject=rendered["subject"],
-            partner_ids=recipient.ids,
-            message_type="comment",
-            subtype_xmlid="mail.mt_comment",
-            email_layout_xmlid="mail.mail_notification_light",
+        message = (
+            partner.sudo()
+            .with_context(mail_create_nosubscribe=True)
+            .message_post(
+                body=rendered["body_html"],
+                subject=rendered["subject"],
+                partner_ids=recipient.ids,
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+                email_layout_xmlid="mail.mail_notification_light",
+            )
         )
+        self._omni_forget_links(message)
         return self.env["payment.token"]._omni_notify(
             self.env._(
                 "A link to add a payment method was sent to %(email)s.", email=recipient.email
@@ -407,7 +504,7 @@ class ResPartner(models.Model):
         customer = self.sudo().with_context(
             mail_notify_force_send=False, mail_create_nosubscribe=True
         )
-        return customer.message_post(
+        message = customer.message_post(
             body=rendered.get("body_html") or "",
             subject=rendered.get("subject"),
             email_from=rendered.get("email_from") or None,
@@ -417,6 +514,7 @@ class ResPartner(models.Model):
             subtype_xmlid="mail.mt_comment",
             email_layout_xmlid="mail.mail_notification_light",
         )
+        return self._omni_forget_links(message)
 
     def _omni_log_dunning(self, body):
         """A note on the customer's chatter."""

@@ -16,6 +16,7 @@ from . import test_make_payment
 from . import test_pan_guard
 from . import test_audit
 from . import test_adversarial
+from . import test_adversarial_holes
 from . import test_faults
 from . import test_external_api
 from . import test_bank_accounts

@@ -10,6 +10,8 @@ of ``ALLOWED`` (what the role is meant to do), which must succeed.
 from odoo import Command
 from odoo.tests import new_test_user
 
+from .common import CARD_YEAR
+
 VIEWER = "omni_payment_methods.group_omni_payment_method_viewer"
 MANAGER = "omni_payment_methods.group_omni_payment_method_manager"
 
@@ -140,7 +142,7 @@ class AdversarialFixture:
             "card_brand": "visa",
             "method_kind": "card",
             "card_exp_month": 12,
-            "card_exp_year": 2031,
+            "card_exp_year": CARD_YEAR,
         }
 
     def _adv_target(self, role, target):

@@ -28,7 +28,7 @@ from ..lib import pan as pan_lib
 from ..models.res_partner import PAN_GUARDED_FIELDS
 from . import test_webhooks as webhook_tests
 from .adversarial import PANS, AdversarialFixture, allowed, attack_rows
-from .common import OmniCommon
+from .common import CARD_YEAR, OmniCommon
 from .test_webhooks import DETACHED, MUTED, UPDATED
 
 _logger = logging.getLogger(__name__)
@@ -596,7 +596,7 @@ class TestAdversarialWebhooks(AdversarialCase, OmniCommon, PaymentHttpCommon):
         return response
 
     def _body(self, event_type=DETACHED, **event):
-        event_dict = self._event(event_type, self._pm(self.token, exp_year=2039))
+        event_dict = self._event(event_type, self._pm(self.token, exp_year=CARD_YEAR + 9))
         event_dict.update(event)
         return json.dumps(event_dict)
 
@@ -682,7 +682,7 @@ class TestAdversarialWebhooks(AdversarialCase, OmniCommon, PaymentHttpCommon):
         """The same delivery twice, and an old event re-signed under a new id, change nothing."""
         body = self._body(event_type=UPDATED)
         self.assertEqual(self._deliver(body, self._signed(body)).status_code, 200)
-        self.assertEqual(self.token.card_exp_year, 2039)
+        self.assertEqual(self.token.card_exp_year, CARD_YEAR + 9)
         before = self._adv_state()
         for attempt in range(3):
             response = self._deliver(body, self._signed(body))
@@ -692,12 +692,12 @@ class TestAdversarialWebhooks(AdversarialCase, OmniCommon, PaymentHttpCommon):
         # An older state (created an hour ago) under a fresh id: recorded as stale, not applied.
         old = json.loads(body)
         old.update(id="evt_omni_replay_old", created=int(time.time()) - 3600)
-        old["data"]["object"]["card"]["exp_year"] = 2030
+        old["data"]["object"]["card"]["exp_year"] = CARD_YEAR
         old_body = json.dumps(old)
         response = self._deliver(old_body, self._signed(old_body))
         self.assertEqual(response.json()["status"], "stale")
         self.token.invalidate_recordset()
-        self.assertEqual(self.token.card_exp_year, 2039)
+        self.assertEqual(self.token.card_exp_year, CARD_YEAR + 9)
         self.assertEqual(self._adv_state()["tokens"], before["tokens"])
         _logger.info("adversarial webhooks: 4 replays, none applied twice")
 
@@ -794,9 +794,9 @@ class TestAdversarialCardNumbers(AdversarialCase, OmniCommon, PaymentHttpCommon)
             channels = {
                 "ORM create": lambda vals=vals: self.env["payment.token"].create(vals),
                 "ORM write": lambda name=name, pan=pan: token.write({name: pan}),
-                "ORM write (Stripe sync)": lambda name=name, pan=pan: token.with_context(
-                    omni_stripe_sync=True
-                ).write({name: pan}),
+                "ORM write (the Stripe sync's private path)": lambda name=name, pan=pan: (
+                    token._omni_system_write({name: pan})
+                ),
                 "RPC write (manager)": lambda name=name, pan=pan: self._call_kw(
                     "payment.token", "write", [[token.id], {name: pan}]
                 ),

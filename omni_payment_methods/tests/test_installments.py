@@ -323,10 +323,10 @@ class TestInstallments(ChargeCommon):
             refused("more than the open balance", amount=150.0)
             wizard = self._wizard(invoice)
             authorized_on = token.omni_authorized_on
-            token.with_context(omni_stripe_sync=True).omni_authorized_on = False
+            token._omni_system_write({"omni_authorized_on": False})
             with self._refused(ValidationError, "no recorded authorization"):
                 wizard.action_schedule_installments()
-            token.with_context(omni_stripe_sync=True).omni_authorized_on = authorized_on
+            token._omni_system_write({"omni_authorized_on": authorized_on})
             refused("Choose a saved payment method", token_id=False)
             # Viewers may not schedule charges.
             wizard = self._wizard(invoice)
@@ -514,11 +514,12 @@ class TestInstallments(ChargeCommon):
                 "stripe",
                 {
                     "reference": attempt.reference,
-                    "payment_intent": {
-                        "id": attempt.stripe_payment_intent,
-                        "status": "requires_payment_method",
-                        "last_payment_error": {"code": "insufficient_funds", "message": "No."},
-                    },
+                    # The PaymentIntent sent (its id, amount and currency), now failed.
+                    "payment_intent": dict(
+                        self.fake.by_key[attempt.idempotency_key]["intent"],
+                        status="requires_payment_method",
+                        last_payment_error={"code": "insufficient_funds", "message": "No."},
+                    ),
                 },
             )
         self.assertEqual((attempt.state, first.state), ("failed", "failed"))

@@ -29,7 +29,7 @@ class TestPaymentMethodsLink(OmniCommon, HttpCase):
 
     def test_link_shows_the_customer_methods_only(self):
         with freeze_time(NOW):
-            url = self.card.omni_update_url
+            url = self.card._omni_update_url()
             self.assertTrue(url.startswith(self.customer.get_base_url()))
             response = self.url_open(self._path(url))
         self.assertEqual(response.status_code, 200)
@@ -39,7 +39,7 @@ class TestPaymentMethodsLink(OmniCommon, HttpCase):
         self.assertNotIn("1117", response.text, "another customer's card never shows")
 
     def test_tampered_link_is_refused(self):
-        path = self._path(self.card.omni_update_url)
+        path = self._path(self.card._omni_update_url())
         for bad in (path[:-3] + "abc", path + "x", "/omni/payment_methods/AAAA", path[:-20]):
             with self.subTest(bad=bad):
                 response = self.url_open(bad)
@@ -48,7 +48,7 @@ class TestPaymentMethodsLink(OmniCommon, HttpCase):
                 self.assertNotIn("4242", response.text)
 
     def test_link_stores_only_a_hash_and_names_one_customer(self):
-        secret = self._path(self.card.omni_update_url).rsplit("/", 1)[1]
+        secret = self._path(self.card._omni_update_url()).rsplit("/", 1)[1]
         link = self.env["omni.payment.link"].search([], limit=1)
         self.assertEqual(link.partner_id, self.customer)
         self.assertNotIn(secret, link.token_hash, "the database never holds a usable link")
@@ -62,17 +62,17 @@ class TestPaymentMethodsLink(OmniCommon, HttpCase):
 
     def test_link_expires(self):
         with freeze_time(datetime.datetime.now() - datetime.timedelta(days=31)):
-            url = self.card.omni_update_url
+            url = self.card._omni_update_url()
         response = self.url_open(self._path(url))
         self.assertEqual(response.status_code, 403)
         self.assertIn("It has expired", response.text)
         self.assertNotIn("4242", response.text)
         with freeze_time(datetime.datetime.now() - datetime.timedelta(days=29)):
-            url = self.card.omni_update_url
+            url = self.card._omni_update_url()
         self.assertEqual(self.url_open(self._path(url)).status_code, 200)
 
     def test_link_is_single_use(self):
-        url = self.card.omni_update_url
+        url = self.card._omni_update_url()
         secret = self._path(url).rsplit("/", 1)[1]
         # Viewing does not consume the link.
         for _i in range(2):
@@ -95,6 +95,6 @@ class TestPaymentMethodsLink(OmniCommon, HttpCase):
             partner_id=self.customer_contact.id,
         )
         self.authenticate("omni_link_portal", "omni_link_portal")
-        response = self.url_open(self._path(self.card.omni_update_url), allow_redirects=False)
+        response = self.url_open(self._path(self.card._omni_update_url()), allow_redirects=False)
         self.assertEqual(response.status_code, 303)
         self.assertTrue(response.headers["Location"].endswith("/my/payment_method"))

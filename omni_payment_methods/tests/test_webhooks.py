@@ -49,7 +49,7 @@ class TestWebhooks(OmniCommon, PaymentHttpCommon):
             cls.customer, last4="5556", brand="visa", month=1, year=CARD_YEAR + 1
         )
         # The second method was added after the first (the order the default follows).
-        cls.other_token.with_context(omni_stripe_sync=True).write(
+        cls.other_token._omni_system_write(
             {"added_on": cls.token.added_on + datetime.timedelta(minutes=1)}
         )
 

@@ -175,6 +175,29 @@ class OmniMakePaymentWizard(models.TransientModel):
             raise ValidationError(
                 self.env._("The payment method and the invoices must belong to one company.")
             )
+        if self.company_id not in self.env.companies:
+            raise AccessError(
+                self.env._(
+                    "You cannot take a payment in %(company)s: it is not one of your companies.",
+                    company=self.company_id.name,
+                )
+            )
+        customer = self.partner_id.commercial_partner_id
+        if (
+            self.invoice_ids.commercial_partner_id != customer
+            or token.commercial_partner_id != customer
+        ):
+            # The form's domains are only a help: a wizard created over RPC names any ids.
+            raise ValidationError(
+                self.env._(
+                    "The payment method and the invoices must belong to the customer %(customer)s.",
+                    customer=customer.display_name,
+                )
+            )
+        # The user's own rights on what is charged (record rules: company, customer), before
+        # the engine runs as superuser.
+        self.invoice_ids.check_access("read")
+        token.check_access("read")
         # The engine's own check (provider, currency): refused here, before any attempt is
         # recorded.
         Attempt = self.env["omni.charge.attempt"]
