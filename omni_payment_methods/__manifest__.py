@@ -4,7 +4,7 @@
     "name": "Omni Payment Methods",
     "summary": "Customers' saved Stripe cards and bank debits: defaults, expiry, audit, "
     "access control",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.0.1",
     "category": "Accounting/Payment Providers",
     "website": "https://github.com/omni-payment-methods/omni_payment_methods",
     "author": "omni_payment_methods contributors",

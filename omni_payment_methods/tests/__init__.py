@@ -24,3 +24,4 @@ from . import test_bulk_charge
 from . import test_installments
 from . import test_browser_e2e_charging
 from . import test_clock
+from . import test_migration
