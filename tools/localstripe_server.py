@@ -53,11 +53,36 @@ def accept_stripe_only_parameters():
     resources.PaymentIntent._api_create = classmethod(_api_create)
 
 
+STRIPE_JS_PATH = "/js.stripe.com/v3/"
+
+
+@web.middleware
+async def scoped_stripe_js(request, handler):
+    """Serve localstripe's fake Stripe.js inside a function scope.
+
+    As shipped, the script declares top-level ``class Element`` and ``const`` names, which
+    in a classic script become globals of the page: ``Element`` then hides the DOM's own
+    ``Element`` and breaks every library that reads it (Bootstrap's dropdowns throw "Cannot
+    read properties of undefined (reading 'call')"). Only ``Stripe``, which the script
+    assigns without a declaration, stays global, as with the real Stripe.js.
+    """
+    response = await handler(request)
+    if request.path != STRIPE_JS_PATH or response.status != 200:
+        return response
+    return web.Response(
+        text=f"(function () {{\n{response.text}\n}})();\n",
+        content_type="application/javascript",
+        headers={k: v for k, v in response.headers.items() if k.lower().startswith("access-")},
+    )
+
+
 async def serve(address, port):
     # In memory only: never load nor dump /tmp/localstripe.pickle (the store calls
     # dump_to_disk() on every change, the stock server's middleware after every write).
     resources.store.dump_to_disk = lambda: None
     accept_stripe_only_parameters()
+    if scoped_stripe_js not in server.app.middlewares:
+        server.app.middlewares.append(scoped_stripe_js)  # innermost: wraps the JS handler
 
     family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)

@@ -114,32 +114,19 @@ class TestBrowserE2ECharging(BrowserE2EMixin, CronBackendMixin, LocalStripeCharg
             self._shot(page, "bulk_charge_run_started.png")
 
             # The scheduled action, as the scheduler runs it (on the shared test cursor).
-            self.env.invalidate_all()
-            run = self.env["omni.bulk.charge.line"].search([("partner_id", "=", paid.id)]).run_id
-            self.assertEqual((run.state, run.to_do_count, run.skipped_count), ("running", 2, 1))
-            with mute_logger("odoo.addons.omni_payment_methods.models.omni_charge_attempt"):
-                self.Run._cron_omni_bulk_charge()
-            self.env.flush_all()
-
-            lines = {line.partner_id: line for line in run.line_ids}
-            self.assertEqual(run.state, "done")
-            self.assertEqual(
-                [lines[p].state for p in (paid, declined, no_method)],
-                ["succeeded", "failed", "skipped"],
-            )
-            ok_attempt = lines[paid].attempt_ids
-            self.assertEqual((ok_attempt.state, ok_attempt.token_id), ("done", paid_token))
-            self.assertIn(paid_invoice.payment_state, ("paid", "in_payment"))
-            intent = self.client.v1.payment_intents.retrieve(ok_attempt.stripe_payment_intent)
-            self.assertEqual((intent["status"], intent["amount"]), ("succeeded", 8000))
-            failed_attempt = lines[declined].attempt_ids
-            self.assertEqual(
-                (failed_attempt.state, failed_attempt.token_id), ("failed", declined_token)
-            )
-            self.assertEqual(declined_invoice.payment_state, "not_paid")
-            reason = lines[declined].reason
-            self.assertTrue(reason)
-            self.assertFalse(lines[no_method].attempt_ids)
+            with self._db():
+                run = (
+                    self.env["omni.bulk.charge.line"].search([("partner_id", "=", paid.id)]).run_id
+                )
+                self.assertEqual((run.state, run.to_do_count, run.skipped_count), ("running", 2, 1))
+                with mute_logger("odoo.addons.omni_payment_methods.models.omni_charge_attempt"):
+                    self.Run._cron_omni_bulk_charge()
+                self.env.flush_all()
+                self._check_bulk_run(run, (paid, declined, no_method), (paid_token, declined_token))
+                self.assertIn(paid_invoice.payment_state, ("paid", "in_payment"))
+                self.assertEqual(declined_invoice.payment_state, "not_paid")
+                reason = run.line_ids.filtered(lambda line: line.partner_id == declined).reason
+                run_name = run.name
 
             # The page follows the run by itself (no reload): state, counts and lines.
             expect(page.locator(".o_statusbar_status .o_arrow_button_current")).to_have_text(
@@ -153,7 +140,7 @@ class TestBrowserE2ECharging(BrowserE2EMixin, CronBackendMixin, LocalStripeCharg
             # up in the URL as a customer's.
             page.reload()
             page.wait_for_selector(".o_form_view .o_form_sheet")
-            expect(page.locator(".o_breadcrumb")).to_have_text(f"Customers{run.name}")
+            expect(page.locator(".o_breadcrumb")).to_have_text(f"Customers{run_name}")
             expect(page.locator(".o_statusbar_status .o_arrow_button_current")).to_have_text("Done")
             expect(self._stat(page, "Succeeded")).to_have_text("1")
             expect(self._stat(page, "Failed")).to_have_text("1")
@@ -171,6 +158,27 @@ class TestBrowserE2ECharging(BrowserE2EMixin, CronBackendMixin, LocalStripeCharg
             )
             self._shot(page, "bulk_charge_run_done.png")
 
+    def _check_bulk_run(self, run, customers, tokens):
+        """The finished run of the bulk charge test: paid, declined, skipped."""
+        paid, declined, no_method = customers
+        paid_token, declined_token = tokens
+        lines = {line.partner_id: line for line in run.line_ids}
+        self.assertEqual(run.state, "done")
+        self.assertEqual(
+            [lines[p].state for p in (paid, declined, no_method)],
+            ["succeeded", "failed", "skipped"],
+        )
+        ok_attempt = lines[paid].attempt_ids
+        self.assertEqual((ok_attempt.state, ok_attempt.token_id), ("done", paid_token))
+        intent = self.client.v1.payment_intents.retrieve(ok_attempt.stripe_payment_intent)
+        self.assertEqual((intent["status"], intent["amount"]), ("succeeded", 8000))
+        failed_attempt = lines[declined].attempt_ids
+        self.assertEqual(
+            (failed_attempt.state, failed_attempt.token_id), ("failed", declined_token)
+        )
+        self.assertTrue(lines[declined].reason)
+        self.assertFalse(lines[no_method].attempt_ids)
+
     def _row_check(self, page, name):
         page.locator(".o_list_view .o_data_row", has_text=name).locator(
             ".o_list_record_selector input"
@@ -185,6 +193,13 @@ class TestBrowserE2ECharging(BrowserE2EMixin, CronBackendMixin, LocalStripeCharg
         today = fields.Date.context_today(self.manager.with_context(tz=self.manager.tz))
         lang = self.env["res.lang"]._lang_get(self.manager.lang)
         dates = [(today + relativedelta(months=n)).strftime(lang.date_format) for n in range(3)]
+        # What the assertions compare with, read before the browser runs (the test thread
+        # reads the database only under self._db() while a page is open).
+        token_name, invoice_name, currency = token.display_name, invoice.name, invoice.currency_id
+        unbalanced = (
+            f"The installments add up to {currency.format(106.67)}, not to the amount to "
+            f"pay ({currency.format(100)})."
+        )
         self.env.flush_all()  # the server's requests read the database, not this cache
 
         with self._page() as page:
@@ -199,9 +214,7 @@ class TestBrowserE2ECharging(BrowserE2EMixin, CronBackendMixin, LocalStripeCharg
             page.locator(".o_statusbar_buttons button", has_text="Charge Saved Method").click()
             dialog = page.locator(".modal .o_form_view")
             dialog.wait_for()
-            expect(dialog.locator(".o_field_widget[name=token_id] input")).to_have_value(
-                token.display_name
-            )
+            expect(dialog.locator(".o_field_widget[name=token_id] input")).to_have_value(token_name)
             dialog.locator(".o_field_widget[name=split_installments] input").check()
             count = dialog.locator(".o_field_widget[name=installment_count] input")
             count.fill("3")
@@ -219,26 +232,22 @@ class TestBrowserE2ECharging(BrowserE2EMixin, CronBackendMixin, LocalStripeCharg
             self._edit_amount(rows.nth(1), "40.00")
             page.locator(".modal-footer button[name=action_schedule_installments]").click()
             error = page.locator(".o_error_dialog")
-            currency = invoice.currency_id
-            expect(error).to_contain_text(
-                f"The installments add up to {currency.format(106.67)}, not to the amount to "
-                f"pay ({currency.format(100)})."
-            )
+            expect(error).to_contain_text(unbalanced)
             self._shot(page, "installments_unbalanced.png")
             # The refused schedule was saved with its numbers (a read-only field is only
             # sent when forced): still 1, 2, 3.
             expect(rows.locator("td[name=sequence]")).to_have_text(["1", "2", "3"])
             error.locator("button", has_text="Close").click()
             expect(error).to_have_count(0)
-            self.env.invalidate_all()
-            self.assertFalse(invoice.omni_installment_plan_ids)
+            with self._db():
+                self.assertFalse(invoice.omni_installment_plan_ids)
             self._edit_amount(rows.nth(2), "26.67")
             page.locator(".modal-footer button[name=action_schedule_installments]").click()
 
             # The plan's page.
             expect(page.locator(".modal")).to_have_count(0)
             form = page.locator(".o_action_manager .o_form_view")
-            expect(form.locator(".oe_title h1")).to_contain_text(f"Installments for {invoice.name}")
+            expect(form.locator(".oe_title h1")).to_contain_text(f"Installments for {invoice_name}")
             plan_rows = page.locator(".o_field_widget[name=installment_ids] .o_data_row")
             expect(plan_rows).to_have_count(3)
             for row in plan_rows.all():
@@ -246,23 +255,23 @@ class TestBrowserE2ECharging(BrowserE2EMixin, CronBackendMixin, LocalStripeCharg
             self._shot(page, "installments_plan_scheduled.png")
 
             # The installment job: the first installment (today) is charged through localstripe.
-            self.env.invalidate_all()
-            plan = invoice.omni_installment_plan_ids
-            installments = plan.installment_ids.sorted("sequence")
-            self.assertEqual(installments.mapped("amount"), [33.33, 40.0, 26.67])
-            self.assertEqual(
-                installments.mapped("date"), [today + relativedelta(months=n) for n in range(3)]
-            )
-            charged = self.Installment._cron_charge_installments()
-            self.env.flush_all()
-            self.assertEqual(charged, installments[0])
-            self.assertEqual(installments.mapped("state"), ["paid", "scheduled", "scheduled"])
-            attempt = installments[0].attempt_ids
-            self.assertEqual((attempt.state, attempt.token_id), ("done", token))
-            intent = self.client.v1.payment_intents.retrieve(attempt.stripe_payment_intent)
-            self.assertEqual((intent["status"], intent["amount"]), ("succeeded", 3333))
-            self.assertEqual(invoice.payment_state, "partial")
-            self.assertAlmostEqual(invoice.amount_residual, 66.67)
+            with self._db():
+                plan = invoice.omni_installment_plan_ids
+                installments = plan.installment_ids.sorted("sequence")
+                self.assertEqual(installments.mapped("amount"), [33.33, 40.0, 26.67])
+                self.assertEqual(
+                    installments.mapped("date"), [today + relativedelta(months=n) for n in range(3)]
+                )
+                charged = self.Installment._cron_charge_installments()
+                self.env.flush_all()
+                self.assertEqual(charged, installments[0])
+                self.assertEqual(installments.mapped("state"), ["paid", "scheduled", "scheduled"])
+                attempt = installments[0].attempt_ids
+                self.assertEqual((attempt.state, attempt.token_id), ("done", token))
+                intent = self.client.v1.payment_intents.retrieve(attempt.stripe_payment_intent)
+                self.assertEqual((intent["status"], intent["amount"]), ("succeeded", 3333))
+                self.assertEqual(invoice.payment_state, "partial")
+                self.assertAlmostEqual(invoice.amount_residual, 66.67)
 
             page.reload()
             page.wait_for_selector(".o_form_view .o_form_sheet")

@@ -72,7 +72,11 @@ def test_serves_in_memory_and_stops_on_sigterm():
         auth = {"Authorization": "Bearer sk_test_omni"}
         created = requests.post(url + "/v1/customers", data={"name": "A"}, headers=auth, timeout=5)
         assert created.status_code == 200
-        assert requests.get(url + "/js.stripe.com/v3/", timeout=5).status_code == 200
+        js = requests.get(url + "/js.stripe.com/v3/", timeout=5)
+        assert js.status_code == 200
+        # In a function scope: its `class Element` must not hide the page's DOM Element.
+        assert js.text.startswith("(function () {\n") and js.text.endswith("\n})();\n")
+        assert "class Element" in js.text
         assert requests.get(url + "/v1/customers", timeout=5).status_code == 401
     finally:
         assert stop(proc, signal.SIGTERM) == 0
