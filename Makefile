@@ -7,6 +7,8 @@
 #                       pytest arguments: make test ARGS="-k expiry -x" (then Odoo's own
 #                       suites are left out when ARGS names test paths)
 #   make test-quick     the linters and the tests that need no Odoo (no install)
+#   make test-dates     the tests with the clock moved (libfaketime) to 2027-01-31 23:30,
+#                       2028-02-29 and 2028-03-15: no test depends on the day it runs
 #   make odoo-suites    Odoo's own payment / payment_stripe / account_payment suites
 #   make uninstall-check  upgrade keeps every stored value; after uninstalling the addon,
 #                       Odoo's payment suites pass (about 5 minutes)
@@ -37,7 +39,7 @@ OMNICTL := $(PYTHON) tools/omnictl.py
 .PHONY: help run test test-quick odoo-suites uninstall-check deps lint format i18n stop-leftovers
 
 help:
-	@sed -n '1,28p' Makefile
+	@sed -n '1,30p' Makefile
 
 run:
 	$(OMNICTL) run
