@@ -7,8 +7,11 @@ An attack is expected to be refused with nothing changed in the database, except
 of ``ALLOWED`` (what the role is meant to do), which must succeed.
 """
 
+import json
+
 from odoo import Command
 from odoo.tests import new_test_user
+from odoo.tests.common import JsonRpcException
 
 from .common import CARD_YEAR
 
@@ -79,6 +82,29 @@ def attack_rows(roles=None):
 
 class AdversarialFixture:
     """Users of every role and, per target, a default method A and a second method B."""
+
+    def _execute_kw(self, login, model, method, args, kwargs=None):
+        """``execute_kw`` through /jsonrpc, as an integration logging in with a password."""
+        uid = self.env["res.users"].search([("login", "=", login)]).id
+        payload = {
+            "jsonrpc": "2.0",
+            "method": "call",
+            "id": 1,
+            "params": {
+                "service": "object",
+                "method": "execute_kw",
+                "args": [self.env.cr.dbname, uid, login, model, method, args, kwargs or {}],
+            },
+        }
+        self.env.flush_all()
+        response = self.url_open(
+            "/jsonrpc", data=json.dumps(payload), headers={"Content-Type": "application/json"}
+        )
+        self.env.invalidate_all()
+        body = response.json()
+        if "error" in body:
+            raise JsonRpcException(body["error"].get("code"), json.dumps(body["error"]))
+        return body["result"]
 
     @classmethod
     def _adv_setup(cls):

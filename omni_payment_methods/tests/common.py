@@ -1,10 +1,14 @@
 # Copyright 2026 omni_payment_methods contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import datetime
+import hashlib
+import hmac
 import json
 import os
 import socket
+import time
 import unittest
+import uuid
 
 from odoo.tools import file_path
 
@@ -34,6 +38,27 @@ def current_api_payment_method():
     """The current-API PaymentMethod example of Stripe (licence in its ``_license`` key)."""
     with open(file_path("omni_payment_methods/tests/data/payment_method.json")) as f:
         return json.load(f)
+
+
+def stripe_event(event_type, obj, created=None, event_id=None):
+    """A Stripe event as Stripe sends it, in the API version the addon reads."""
+    return {
+        "id": event_id or f"evt_omni_{uuid.uuid4().hex[:20]}",
+        "object": "event",
+        "type": event_type,
+        "created": created or int(time.time()),
+        "data": {"object": obj},
+        "api_version": stripe_api.API_VERSION,
+        "livemode": False,
+        "pending_webhooks": 1,
+        "request": {"id": None, "idempotency_key": None},
+    }
+
+
+def stripe_signature(body, secret, timestamp):
+    """The Stripe-Signature header of ``body`` as Stripe signs it with ``secret``."""
+    signature = hmac.new(secret.encode(), f"{timestamp}.{body}".encode(), hashlib.sha256)
+    return f"t={timestamp},v1={signature.hexdigest()}"
 
 
 class OmniCommon(StripeCommon):

@@ -246,28 +246,6 @@ class TestAdversarialRpc(AdversarialCase, OmniCommon, PaymentHttpCommon):
             attacks - refusals,
         )
 
-    def _execute_kw(self, login, method, args):
-        uid = self.env["res.users"].search([("login", "=", login)]).id
-        payload = {
-            "jsonrpc": "2.0",
-            "method": "call",
-            "id": 1,
-            "params": {
-                "service": "object",
-                "method": "execute_kw",
-                "args": [self.env.cr.dbname, uid, login, "payment.token", method, *args],
-            },
-        }
-        self.env.flush_all()
-        response = self.url_open(
-            "/jsonrpc", data=json.dumps(payload), headers={"Content-Type": "application/json"}
-        )
-        self.env.invalidate_all()
-        body = response.json()
-        if "error" in body:
-            raise JsonRpcException(body["error"].get("code"), json.dumps(body["error"]))
-        return body["result"]
-
     @mute_logger(*QUIET)
     def test_other_customers_methods_over_jsonrpc_execute_kw(self):
         """An integration logging in with a user's password gets no more than the user."""
@@ -284,7 +262,7 @@ class TestAdversarialRpc(AdversarialCase, OmniCommon, PaymentHttpCommon):
                             f"execute_kw {role} {operation} {target}",
                             operation,
                             lambda login=login, method=method, args=args, token=token: (
-                                self._execute_kw(login, method, [args(token)])
+                                self._execute_kw(login, "payment.token", method, args(token))
                             ),
                             allowed(role, target, operation),
                             self._rpc_refused(operation),

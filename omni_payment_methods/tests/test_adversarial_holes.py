@@ -16,7 +16,6 @@ import time
 
 from odoo import Command, fields
 from odoo.tests import HttpCase, new_test_user, tagged
-from odoo.tests.common import JsonRpcException
 from odoo.tools import mute_logger
 
 from odoo.addons.payment.tests.http_common import PaymentHttpCommon
@@ -25,9 +24,9 @@ from odoo.addons.payment_stripe.controllers.main import StripeController
 from ..lib import pan as pan_lib
 from .adversarial import MANAGER, PANS, VIEWER, AdversarialFixture
 from .charge_common import ChargeCommon
-from .common import LocalStripeMixin, OmniCommon
+from .common import LocalStripeMixin, OmniCommon, stripe_event, stripe_signature
 from .test_portal_payment_methods import SETUP, PortalFlowMixin
-from .test_webhooks import MUTED, TestWebhooks
+from .test_webhooks import MUTED
 
 _logger = logging.getLogger(__name__)
 
@@ -52,29 +51,6 @@ class HoleCase(AdversarialFixture):
             "/web/dataset/call_kw",
             {"model": model, "method": method, "args": args, "kwargs": kwargs},
         )
-
-    def _execute_kw(self, login, model, method, args, kwargs=None):
-        """``execute_kw`` through /jsonrpc, as an integration logging in with a password."""
-        uid = self.env["res.users"].search([("login", "=", login)]).id
-        payload = {
-            "jsonrpc": "2.0",
-            "method": "call",
-            "id": 1,
-            "params": {
-                "service": "object",
-                "method": "execute_kw",
-                "args": [self.env.cr.dbname, uid, login, model, method, args, kwargs or {}],
-            },
-        }
-        self.env.flush_all()
-        response = self.url_open(
-            "/jsonrpc", data=json.dumps(payload), headers={"Content-Type": "application/json"}
-        )
-        self.env.invalidate_all()
-        body = response.json()
-        if "error" in body:
-            raise JsonRpcException(body["error"].get("code"), json.dumps(body["error"]))
-        return body["result"]
 
     def _hole_state(self):
         """Everything the sixteen attacks aimed at (on top of the adversarial state)."""
@@ -339,17 +315,8 @@ class TestHolesMoney(HoleCase, ChargeCommon, PaymentHttpCommon):
     # --- 16: notifications are matched to what the addon sent --- #
 
     def _deliver(self, event_type, intent):
-        event = {
-            "id": f"evt_omni_hole_{time.time_ns()}",
-            "object": "event",
-            "type": event_type,
-            "created": int(time.time()),
-            "data": {"object": intent},
-            "api_version": "2024-06-20",
-            "livemode": False,
-        }
-        body = json.dumps(event)
-        signature = TestWebhooks._sign(body, self.stripe.stripe_webhook_secret, int(time.time()))
+        body = json.dumps(stripe_event(event_type, intent))
+        signature = stripe_signature(body, self.stripe.stripe_webhook_secret, int(time.time()))
         self.env.flush_all()
         response = self.url_open(
             StripeController._webhook_url,

@@ -1,12 +1,9 @@
 # Copyright 2026 omni_payment_methods contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import copy
-import hashlib
-import hmac
 import itertools
 import json
 import time
-import uuid
 from unittest.mock import patch
 
 from odoo.exceptions import UserError
@@ -18,7 +15,7 @@ from odoo.addons.payment_stripe.controllers.main import StripeController
 
 from ..models.omni_payment_setup import MAX_BANK_ACCOUNTS_PARAM
 from .charge_common import ChargeCommon, LocalStripeChargeCommon
-from .common import LocalStripeMixin, OmniCommon
+from .common import LocalStripeMixin, OmniCommon, stripe_event, stripe_signature
 from .test_portal_payment_methods import SETUP, PortalFlowMixin
 
 GOOD_IBAN = "DE89370400440532013000"
@@ -533,29 +530,14 @@ class TestSepaDebitWebhooks(LocalStripeChargeCommon, PaymentHttpCommon):
         return intent
 
     def _post_event(self, event_type, intent):
-        event = {
-            "id": f"evt_omni_{uuid.uuid4().hex[:20]}",
-            "object": "event",
-            "type": event_type,
-            "created": int(time.time()),
-            "data": {"object": intent},
-            "api_version": "2024-06-20",
-            "livemode": False,
-            "pending_webhooks": 1,
-            "request": {"id": None, "idempotency_key": None},
-        }
-        body = json.dumps(event)
-        timestamp = int(time.time())
-        signature = hmac.new(
-            self.secret.encode(), f"{timestamp}.{body}".encode(), hashlib.sha256
-        ).hexdigest()
+        body = json.dumps(stripe_event(event_type, intent))
         self.env.flush_all()
         response = self.url_open(
             StripeController._webhook_url,
             data=body,
             headers={
                 "Content-Type": "application/json",
-                "Stripe-Signature": f"t={timestamp},v1={signature}",
+                "Stripe-Signature": stripe_signature(body, self.secret, int(time.time())),
             },
         )
         self.env.invalidate_all()

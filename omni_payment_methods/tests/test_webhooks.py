@@ -1,11 +1,8 @@
 # Copyright 2026 omni_payment_methods contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import datetime
-import hashlib
-import hmac
 import json
 import time
-import uuid
 from unittest.mock import Mock, patch
 
 from odoo.exceptions import AccessError
@@ -17,7 +14,13 @@ from odoo.addons.payment_stripe import const as stripe_const
 from odoo.addons.payment_stripe.controllers.main import StripeController
 
 from ..models.omni_stripe_event import OMNI_WEBHOOK_EVENTS
-from .common import CARD_YEAR, OmniCommon, current_api_payment_method
+from .common import (
+    CARD_YEAR,
+    OmniCommon,
+    current_api_payment_method,
+    stripe_event,
+    stripe_signature,
+)
 
 MUTED = (
     "odoo.addons.omni_payment_methods.models.omni_stripe_event",
@@ -65,24 +68,11 @@ class TestWebhooks(OmniCommon, PaymentHttpCommon):
         return pm
 
     def _event(self, event_type, pm, created=None, event_id=None):
-        return {
-            "id": event_id or f"evt_omni_{uuid.uuid4().hex[:20]}",
-            "object": "event",
-            "type": event_type,
-            "created": created or int(time.time()),
-            "data": {"object": pm},
-            "api_version": "2024-06-20",
-            "livemode": False,
-            "pending_webhooks": 1,
-            "request": {"id": None, "idempotency_key": None},
-        }
+        return stripe_event(event_type, pm, created=created, event_id=event_id)
 
     @staticmethod
     def _sign(body, secret, timestamp):
-        signature = hmac.new(
-            secret.encode(), f"{timestamp}.{body}".encode(), hashlib.sha256
-        ).hexdigest()
-        return f"t={timestamp},v1={signature}"
+        return stripe_signature(body, secret, timestamp)
 
     def _post(self, event=None, body=None, secret=None, timestamp=None, signed=True):
         """POST an event signed like Stripe does; return the response."""
