@@ -9,6 +9,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
+from ..compat import orm as compat_orm
 from .omni_charge_attempt import RESEND_DELAY
 
 _logger = logging.getLogger(__name__)
@@ -370,6 +371,13 @@ class OmniBulkCharge(models.Model):
         )
 
 
+@compat_orm.sql_constraints(
+    (
+        "run_partner_uniq",
+        "UNIQUE(run_id, partner_id)",
+        "A customer appears once in a bulk charge.",
+    ),
+)
 class OmniBulkChargeLine(models.Model):
     _name = "omni.bulk.charge.line"
     _description = "Customer of a Bulk Charge"
@@ -436,14 +444,6 @@ class OmniBulkChargeLine(models.Model):
     def _compute_charged_invoice_ids(self):
         for line in self:
             line.charged_invoice_ids = line.attempt_ids.invoice_id
-
-    _sql_constraints = [
-        (
-            "run_partner_uniq",
-            "UNIQUE(run_id, partner_id)",
-            "A customer appears once in a bulk charge.",
-        ),
-    ]
 
     def _omni_open_invoices(self):
         """The line's invoices still open, else the customer's open customer invoices of the

@@ -11,6 +11,7 @@ from odoo.tools import SQL, float_compare, float_is_zero, mute_logger
 
 from odoo.addons.payment import utils as payment_utils
 
+from ..compat import orm as compat_orm
 from ..lib import dunning as dunning_lib
 from ..lib import stripe_api
 
@@ -64,6 +65,14 @@ class OmniAttemptTaken(Exception):
     """Another worker created this attempt first."""
 
 
+@compat_orm.sql_constraints(
+    (
+        "invoice_attempt_uniq",
+        "UNIQUE(invoice_id, attempt_no)",
+        "An invoice has one charge attempt per number.",
+    ),
+    ("idempotency_key_uniq", "UNIQUE(idempotency_key)", "Idempotency keys are unique."),
+)
 class OmniChargeAttempt(models.Model):
     _name = "omni.charge.attempt"
     _description = "Automatic Charge Attempt"
@@ -153,15 +162,6 @@ class OmniChargeAttempt(models.Model):
         help="Stripe timed out or failed after the request was sent: the next run re-sends it "
         "with the same idempotency key, so Stripe answers with the first result.",
     )
-
-    _sql_constraints = [
-        (
-            "invoice_attempt_uniq",
-            "UNIQUE(invoice_id, attempt_no)",
-            "An invoice has one charge attempt per number.",
-        ),
-        ("idempotency_key_uniq", "UNIQUE(idempotency_key)", "Idempotency keys are unique."),
-    ]
 
     # === BUSINESS METHODS: SELECTION === #
 
