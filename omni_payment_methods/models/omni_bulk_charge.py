@@ -223,7 +223,7 @@ class OmniBulkCharge(models.Model):
     @api.model
     def _cron_omni_bulk_charge(self):
         """Scheduled action: one batch of the oldest running run with work ready. Odoo re-runs
-        it at once while work remains (``_notify_progress``)."""
+        it at once while work remains (``_omni_report_progress``)."""
         domain = [("state", "=", "running")]
         if self._omni_queue_job_available():
             domain.append(("backend", "=", "cron"))
@@ -235,7 +235,7 @@ class OmniBulkCharge(models.Model):
             if not run._omni_lines_left():
                 run._omni_finish()  # e.g. the last lines settled by another worker
         remaining = sum(run._omni_ready_lines_count() for run in self.search(domain))
-        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        self.env["ir.cron"]._omni_report_progress(done=done, remaining=remaining)
         return done
 
     # === PROCESSING === #

@@ -726,7 +726,7 @@ class OmniChargeAttempt(models.Model):
                 with self.env.cr.savepoint(flush=False):
                     self._omni_record_crash(invoice)
         remaining = len(self._omni_due_invoices(today)) if len(invoices) == batch_size else 0
-        self.env["ir.cron"]._notify_progress(done=len(invoices), remaining=remaining)
+        self.env["ir.cron"]._omni_report_progress(done=len(invoices), remaining=remaining)
         return invoices
 
     @api.model

@@ -164,7 +164,7 @@ class TestStripeSyncJob(LocalStripeMixin, OmniCommon):
                 card_exp_year=2030,
             )
         Token = self.Token
-        with patch.object(type(self.env["ir.cron"]), "_notify_progress") as notify:
+        with patch.object(type(self.env["ir.cron"]), "_omni_report_progress") as notify:
             Token._cron_omni_sync_stripe(batch_size=2)
             notify.assert_called_once_with(done=2, remaining=1)
             Token._cron_omni_sync_stripe(batch_size=2)
@@ -182,7 +182,7 @@ class TestStripeSyncJob(LocalStripeMixin, OmniCommon):
         self.stripe.omni_stripe_api_base = closed_port_url()
         with (
             patch.object(type(self.stripe), "_omni_stripe_max_network_retries", return_value=0),
-            patch.object(type(self.env["ir.cron"]), "_notify_progress") as notify,
+            patch.object(type(self.env["ir.cron"]), "_omni_report_progress") as notify,
         ):
             self.Token._cron_omni_sync_stripe()
         notify.assert_called_once_with(done=0, remaining=0)
