@@ -20,3 +20,4 @@ from . import omni_bulk_charge
 from . import omni_installment_plan
 from . import omni_installment
 from . import ir_cron_compat
+from . import res_groups_compat
