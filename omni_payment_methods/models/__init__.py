@@ -21,3 +21,4 @@ from . import omni_installment_plan
 from . import omni_installment
 from . import ir_cron_compat
 from . import res_groups_compat
+from . import payment_compat

@@ -471,7 +471,7 @@ class OmniChargeAttempt(models.Model):
         try:
             with self.env.cr.savepoint():
                 tx = self._omni_create_transaction()
-                tx._send_payment_request()
+                tx._omni_charge_with_token()
                 tx.flush_recordset()
         except OmniStripeNotSent as exc:
             category, message, _code = stripe_api.classify_error(exc.error)
