@@ -10,6 +10,8 @@ of ``ALLOWED`` (what the role is meant to do), which must succeed.
 from odoo import Command
 from odoo.tests import new_test_user
 
+from . import compat
+
 VIEWER = "omni_payment_methods.group_omni_payment_method_viewer"
 MANAGER = "omni_payment_methods.group_omni_payment_method_manager"
 
@@ -107,7 +109,7 @@ class AdversarialFixture:
                 values["partner_id"] = cls.adv_contact.id
             user = new_test_user(env, f"omni_adv_{role}", groups=groups, **values)
             # The export right, so that exporting is stopped by the rules, not by the menu.
-            user.groups_id = [Command.link(env.ref("base.group_allow_export").id)]
+            user[compat.USER_GROUPS] = [Command.link(env.ref("base.group_allow_export").id)]
             cls.adv_users[role] = user
         cls.adv_tokens = {}
         seq = 0

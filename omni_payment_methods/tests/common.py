@@ -10,6 +10,7 @@ from odoo.tools import file_path
 from odoo.addons.payment_stripe.tests.common import StripeCommon
 
 from ..lib import stripe_api
+from . import compat
 
 LOCALSTRIPE_URL = os.environ.get("OMNI_LOCALSTRIPE_URL")
 LOCALSTRIPE_KEY = "sk_test_omni"
@@ -29,7 +30,7 @@ def current_api_payment_method():
         return json.load(f)
 
 
-class OmniCommon(StripeCommon):
+class OmniCommon(compat.KeepRequestTimeouts, StripeCommon):
     """Stripe provider and helpers; tokens without Stripe unless a test asks for it."""
 
     @classmethod

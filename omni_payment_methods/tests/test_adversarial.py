@@ -26,6 +26,7 @@ from odoo.addons.payment_stripe.controllers.main import StripeController
 
 from ..lib import pan as pan_lib
 from ..models.res_partner import PAN_GUARDED_FIELDS
+from . import compat
 from . import test_webhooks as webhook_tests
 from .adversarial import PANS, AdversarialFixture, allowed, attack_rows
 from .common import OmniCommon
@@ -732,7 +733,7 @@ class TestAdversarialCardNumbers(AdversarialCase, OmniCommon, PaymentHttpCommon)
                 "login": "omni_adv_clerk",
                 "email": "clerk@adv.test",
                 "password": "omni_adv_clerk",
-                "groups_id": [
+                compat.USER_GROUPS: [
                     Command.link(cls.env.ref("base.group_partner_manager").id),
                     Command.link(cls.env.ref("account.group_account_invoice").id),
                     Command.link(cls.env.ref("base.group_user").id),

@@ -3,6 +3,7 @@
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 
+from . import compat
 from .common import OmniCommon
 
 VIEWER = "omni_payment_methods.group_omni_payment_method_viewer"
@@ -85,7 +86,7 @@ class TestSecurityMatrix(OmniCommon):
         """Export goes through the same rules (users need the export right to try)."""
         export_group = self.env.ref("base.group_allow_export")
         for role in ("internal", "billing", "viewer"):
-            self.users[role].groups_id = [(4, export_group.id)]
+            self.users[role][compat.USER_GROUPS] = [(4, export_group.id)]
         for role, expected in (
             ("internal", []),
             ("billing", []),

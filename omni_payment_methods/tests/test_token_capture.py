@@ -6,6 +6,7 @@ from unittest.mock import patch
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
+from . import compat
 from .common import LocalStripeMixin, OmniCommon, closed_port_url, current_api_payment_method
 
 
@@ -13,8 +14,8 @@ from .common import LocalStripeMixin, OmniCommon, closed_port_url, current_api_p
 class TestTokenCaptureLocalStripe(LocalStripeMixin, OmniCommon):
     def _tokenize(self, customer_id, pm):
         tx = self._omni_validation_tx()
-        tx._stripe_tokenize_from_notification_data(
-            {"setup_intent": {"customer": customer_id}, "payment_method": pm}
+        compat.stripe_tokenize(
+            tx, {"setup_intent": {"customer": customer_id}, "payment_method": pm}
         )
         return tx
 
@@ -133,8 +134,8 @@ class TestTokenCaptureOffline(OmniCommon):
             "_omni_stripe_max_network_retries",
             return_value=0,
         ):
-            tx._stripe_tokenize_from_notification_data(
-                {"setup_intent": {"customer": "cus_down"}, "payment_method": pm}
+            compat.stripe_tokenize(
+                tx, {"setup_intent": {"customer": "cus_down"}, "payment_method": pm}
             )
         token = tx.token_id
         self.assertTrue(token, "the payment flow must not break when Stripe is down")

@@ -1,0 +1,63 @@
+# Copyright 2026 omni_payment_methods contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""What the tests do differently on Odoo 18.0 and 19.0 (see ``compat/__init__.py`` for the
+addon's own side): the payment framework's entry points the tests drive or watch, where
+Odoo's requests to Stripe can be patched, and the users' groups field."""
+
+from urllib.parse import urlsplit
+
+from odoo.tests import common as test_common
+
+from ..compat import ODOO_MAJOR
+
+if ODOO_MAJOR >= 19:  # 19.0
+    #: ``patch()`` target of the HTTP call behind Odoo's requests to Stripe
+    STRIPE_REQUEST = "odoo.addons.payment.models.payment_provider.requests.request"
+    #: the transaction method payment_stripe's webhook looks the transaction up with
+    TX_LOOKUP = "_search_by_reference"
+    #: ``res.users`` field of a user's groups
+    USER_GROUPS = "group_ids"
+else:  # 18.0
+    STRIPE_REQUEST = "odoo.addons.payment_stripe.models.payment_provider.requests.request"
+    TX_LOOKUP = "_get_tx_from_notification_data"
+    USER_GROUPS = "groups_id"
+
+
+def process_payment_data(tx, payment_data, provider_code="stripe"):
+    """Apply the provider's ``payment_data`` to ``tx``, as a webhook or a return does:
+    19.0's ``_process``, 18.0's ``_handle_notification_data``."""
+    if ODOO_MAJOR >= 19:  # 19.0
+        return tx._process(provider_code, payment_data)
+    return tx._handle_notification_data(provider_code, payment_data)  # 18.0
+
+
+def stripe_tokenize(tx, payment_data):
+    """Create the token of ``tx`` from Stripe's ``payment_data`` as payment_stripe does:
+    19.0's ``_tokenize``, 18.0's ``_stripe_tokenize_from_notification_data``."""
+    if ODOO_MAJOR >= 19:  # 19.0
+        return tx._tokenize(payment_data)
+    return tx._stripe_tokenize_from_notification_data(payment_data)  # 18.0
+
+
+def stripe_event_data(stripe_common):
+    """payment_stripe's example ``payment_intent.succeeded`` event of its test case:
+    ``payment_data`` on 19.0, ``notification_data`` on 18.0."""
+    if ODOO_MAJOR >= 19:  # 19.0
+        return stripe_common.payment_data
+    return stripe_common.notification_data  # 18.0
+
+
+class KeepRequestTimeouts:
+    """Test case mixin: HTTP requests to this machine keep their own timeouts.
+
+    19.0's test case raises every request timeout below 10 s to 10 s, and fails on the
+    ``(connect, read)`` tuples the addon gives the Stripe SDK; 18.0 leaves them alone. The
+    tests' Stripe stand-ins (localstripe, the fake servers) listen on 127.0.0.1, and the
+    fault tests rely on short timeouts. Other requests go through Odoo's handler (blocked).
+    """
+
+    @classmethod
+    def _request_handler(cls, s, r, /, **kw):
+        if ODOO_MAJOR >= 19 and urlsplit(r.url).hostname in ("127.0.0.1", "localhost"):
+            return test_common._super_send(s, r, **kw)  # 19.0
+        return super()._request_handler(s, r, **kw)
