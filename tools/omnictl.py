@@ -751,7 +751,6 @@ def write_odoo_conf(
         "db_host": str(pg.socket_dir),
         "db_port": "5432",
         "db_user": PG_USER,
-        "db_password": "False",
         "db_name": db_name,
         "dbfilter": f"^{db_name}$",
         "list_db": "False",
