@@ -9,7 +9,7 @@ The addon's own logic is in series-neutral methods (``_omni_after_payment_data``
 =============================  ==================================  ========================
 what                           18.0                                19.0
 =============================  ==================================  ========================
-payment data applied to a tx   ``_process_notification_data``      ``_apply_updates``
+payment data applied to a tx   ``_process_notification_data``      ``_process``
 token created from a payment   ``_stripe_tokenize_from_``          ``_tokenize``
                                ``notification_data``
 requests to Stripe             provider ``_stripe_make_request``   provider
@@ -41,11 +41,14 @@ if ODOO_MAJOR >= 19:  # 19.0
         # one class per series, beside the business one: on purpose
         _inherit = "payment.transaction"  # pylint: disable=consider-merging-classes-inherited
 
-        def _apply_updates(self, payment_data):
-            """Override of `payment` (19.0): follow up the new state of the transaction."""
-            res = super()._apply_updates(payment_data)
-            self._omni_after_payment_data()
-            return res
+        def _process(self, provider_code, payment_data):
+            """Override of `payment` (19.0): follow up the new state of the transaction,
+            also when the payment data was refused (amount or currency mismatch: the
+            transaction is then in error without ``_apply_updates``)."""
+            tx = super()._process(provider_code, payment_data)
+            for one_tx in tx:
+                one_tx._omni_after_payment_data()
+            return tx
 
         def _tokenize(self, payment_data):
             """Override of `payment` (19.0): capture the details of a new Stripe token."""

@@ -26,7 +26,7 @@ class PaymentTransaction(models.Model):
         """Keep the automatic charge attempt in step with its transaction (a bank debit
         confirmed or failed later by a webhook). Called once Odoo applied the provider's
         payment data to the transaction (models/payment_compat.py: 18.0's
-        ``_process_notification_data``, 19.0's ``_apply_updates``).
+        ``_process_notification_data``, 19.0's ``_process``).
 
         Note: ``self.ensure_one()`` from the callers
         """

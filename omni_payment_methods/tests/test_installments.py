@@ -506,6 +506,8 @@ class TestInstallments(ChargeCommon):
                     "reference": attempt.reference,
                     "payment_intent": {
                         "id": attempt.stripe_payment_intent,
+                        "amount": 3000,  # 19.0 checks the amount and currency
+                        "currency": attempt.transaction_id.currency_id.name.lower(),
                         "status": "requires_payment_method",
                         "last_payment_error": {"code": "insufficient_funds", "message": "No."},
                     },
