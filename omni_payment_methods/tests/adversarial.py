@@ -84,10 +84,8 @@ class AdversarialFixture:
     def _adv_setup(cls):
         env = cls.env
         cls.company_2 = env["res.company"].create({"name": "Omni Adversarial Co 2"})
-        cls.provider_1 = cls._prepare_provider("none", update_values={"state": "test"})
-        cls.provider_2 = cls._prepare_provider(
-            "none", company=cls.company_2, update_values={"state": "test"}
-        )
+        cls.provider_1 = compat.dummy_provider(cls)
+        cls.provider_2 = compat.dummy_provider(cls, cls.company_2)
         company = env.company
         common = {"company_id": company.id, "company_ids": [company.id]}
         cls.adv_customer = env["res.partner"].create({"name": "Adv Customer", "is_company": True})

@@ -4,6 +4,7 @@
 addon's own side): the payment framework's entry points the tests drive or watch, where
 Odoo's requests to Stripe can be patched, and the users' groups field."""
 
+import contextlib
 from urllib.parse import urlsplit
 
 from odoo.tests import common as test_common
@@ -61,3 +62,75 @@ class KeepRequestTimeouts:
         if ODOO_MAJOR >= 19 and urlsplit(r.url).hostname in ("127.0.0.1", "localhost"):
             return test_common._super_send(s, r, **kw)  # 19.0
         return super()._request_handler(s, r, **kw)
+
+
+@contextlib.contextmanager
+def browser_requests(case):
+    """Let a browser driven by ``case`` (an HttpCase) reach the test's server.
+
+    - 19.0 serves HTTP requests only inside ``HttpCase.allow_requests()``: the test gives up
+      the registry lock and issues a new request key, which the browser sends as its
+      ``test_request_key`` cookie (read ``case.http_request_key`` inside this block);
+    - 18.0 serves them with the test's own key, always.
+    """
+    if ODOO_MAJOR >= 19:  # 19.0
+        with case.allow_requests():
+            yield
+    else:  # 18.0
+        yield
+
+
+def dummy_provider(case, company=None):
+    """A provider without a provider implementation (code ``none``) of ``company`` (the
+    test's company by default), in test mode, as the rules' tests use one.
+
+    - 18.0: ``_prepare_provider("none", company=...)`` (which copies a provider into
+      another company);
+    - 19.0 refuses ``none`` there: PaymentCommon's ``dummy_provider``, copied into another
+      company when that one has none.
+    """
+    if ODOO_MAJOR >= 19:  # 19.0
+        company = company or case.env.company
+        provider = (
+            case.env["payment.provider"]
+            .sudo()
+            .search([("code", "=", "none"), ("company_id", "=", company.id)], limit=1)
+        )
+        if not provider:
+            provider = case.dummy_provider.sudo().copy({"company_id": company.id})
+        provider.state = "test"
+        return provider
+    return case._prepare_provider("none", company=company, update_values={"state": "test"})
+
+
+def message_update_content_params(message, body):
+    """Parameters of mail's ``/mail/message/update_content`` route: 19.0 takes the new
+    content in ``update_data``, 18.0 as parameters of their own."""
+    if ODOO_MAJOR >= 19:  # 19.0
+        return {"message_id": message.id, "update_data": {"body": body, "attachment_ids": []}}
+    return {"message_id": message.id, "body": body, "attachment_ids": []}  # 18.0
+
+
+def submit_portal_account(case, partner, values, csrf_token):
+    """Post the portal's "My account" form for ``partner`` as the signed-in user of
+    ``case``; return the error text, empty when the form was accepted.
+
+    - 18.0: ``POST /my/account``, a redirection (303) when accepted, else the page again
+      with an ``alert-danger``;
+    - 19.0: the form posts to ``/my/address/submit``, which answers JSON (``messages`` when
+      refused).
+    """
+    data = {"csrf_token": csrf_token, **values}
+    if ODOO_MAJOR >= 19:  # 19.0
+        response = case.url_open("/my/address/submit", data={**data, "partner_id": partner.id})
+        feedback = response.json() if response.status_code == 200 else {}
+        if response.status_code != 200 or "messages" in feedback:
+            details = feedback.get("messages"), feedback.get("invalid_fields")
+            return f"{response.status_code}: {details if feedback else response.text[:300]}"
+        return ""
+    response = case.url_open("/my/account", data=data, allow_redirects=False)  # 18.0
+    if response.status_code == 303:
+        return ""
+    if response.status_code == 200 and "alert-danger" in response.text:
+        return response.text.split("alert-danger", 1)[1][:300]
+    return f"{response.status_code}: {response.text[:300]}"

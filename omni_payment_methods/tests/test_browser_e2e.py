@@ -22,6 +22,7 @@ from odoo import fields
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tests.common import TEST_CURSOR_COOKIE_NAME
 
+from . import compat
 from .common import LocalStripeMixin, OmniCommon
 
 try:
@@ -70,24 +71,25 @@ class BrowserE2EMixin:
         finally:
             resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
         try:
-            context = browser.new_context(viewport={"width": 1100, "height": 900})
-            context.add_cookies(
-                [
-                    {
-                        "name": TEST_CURSOR_COOKIE_NAME,
-                        "value": self.http_request_key,
-                        "url": self.base_url(),
-                    }
-                ]
-            )
-            page = context.new_page()
-            page.set_default_timeout(TIMEOUT)
-            page.on("pageerror", lambda error: _logger.warning("browser error: %s", error))
-            page.on(
-                "console",
-                lambda msg: msg.type == "error" and _logger.warning("browser: %s", msg.text),
-            )
-            yield page
+            with compat.browser_requests(self):
+                context = browser.new_context(viewport={"width": 1100, "height": 900})
+                context.add_cookies(
+                    [
+                        {
+                            "name": TEST_CURSOR_COOKIE_NAME,
+                            "value": self.http_request_key,
+                            "url": self.base_url(),
+                        }
+                    ]
+                )
+                page = context.new_page()
+                page.set_default_timeout(TIMEOUT)
+                page.on("pageerror", lambda error: _logger.warning("browser error: %s", error))
+                page.on(
+                    "console",
+                    lambda msg: msg.type == "error" and _logger.warning("browser: %s", msg.text),
+                )
+                yield page
         finally:
             try:
                 browser.close()

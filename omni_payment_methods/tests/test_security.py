@@ -25,7 +25,7 @@ class TestSecurityMatrix(OmniCommon):
         )
         cls.tok_other = cls._omni_token(cls.other_customer, provider_id=provider.id, last4="0005")
         cls.company_2 = cls.env["res.company"].create({"name": "Omni Company 2"})
-        provider_2 = cls._prepare_provider("none", company=cls.company_2)
+        provider_2 = compat.dummy_provider(cls, cls.company_2)
         cls.tok_company_2 = cls._omni_token(cls.customer, provider_id=provider_2.id, last4="1117")
         company = cls.env.company
         common = {"company_id": company.id, "company_ids": [company.id]}
