@@ -119,8 +119,12 @@ def submit_portal_account(case, partner, values, csrf_token):
       with an ``alert-danger``;
     - 19.0: the form posts to ``/my/address/submit``, which answers JSON (``messages`` when
       refused).
+
+    ``values`` name the fields as 19.0 does; 18.0's form calls the postal code ``zipcode``.
     """
     data = {"csrf_token": csrf_token, **values}
+    if ODOO_MAJOR < 19 and "zip" in data:  # 18.0
+        data["zipcode"] = data.pop("zip")
     if ODOO_MAJOR >= 19:  # 19.0
         response = case.url_open("/my/address/submit", data={**data, "partner_id": partner.id})
         feedback = response.json() if response.status_code == 200 else {}

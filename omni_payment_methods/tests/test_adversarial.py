@@ -891,7 +891,7 @@ class TestAdversarialCardNumbers(AdversarialCase, OmniCommon, PaymentHttpCommon)
                 "phone": PANS[2],
                 "street": f"Card {PANS[1]}",
                 "city": PANS[3],
-                "zip": "1000",  # required on 19.0 for a Belgian address
+                "zip": "1000",  # required by 19.0's form
                 "country_id": str(self.env.ref("base.be").id),
             },
             csrf,
