@@ -5,6 +5,7 @@ addon's own side): the payment framework's entry points the tests drive or watch
 Odoo's requests to Stripe can be patched, and the users' groups field."""
 
 import contextlib
+from unittest.mock import patch
 from urllib.parse import urlsplit
 
 from odoo.tests import common as test_common
@@ -66,16 +67,36 @@ class KeepRequestTimeouts:
 
 @contextlib.contextmanager
 def browser_requests(case):
-    """Let a browser driven by ``case`` (an HttpCase) reach the test's server.
+    """Let a browser driven by ``case`` (an HttpCase, through Playwright) reach the test's
+    server.
 
-    - 19.0 serves HTTP requests only inside ``HttpCase.allow_requests()``: the test gives up
-      the registry lock and issues a new request key, which the browser sends as its
-      ``test_request_key`` cookie (read ``case.http_request_key`` inside this block);
+    - 19.0 serves HTTP requests only inside ``HttpCase.allow_requests()``, where the test
+      gives up its registry lock and issues a new request key (the browser sends it as its
+      ``test_request_key`` cookie: read ``case.http_request_key`` inside this block). The
+      test keeps working on the database between browser steps, so the lock is taken back
+      at once and given up only while the test waits on Playwright: requests and the
+      test's own queries never run at the same time on the shared test cursor.
     - 18.0 serves them with the test's own key, always.
     """
     if ODOO_MAJOR >= 19:  # 19.0
+        from playwright._impl._sync_base import SyncBase  # noqa: PLC0415 - tests only
+
+        lock = test_common._registry_test_lock
+        sync = SyncBase._sync
+
+        def sync_without_the_lock(self, *args, **kwargs):
+            if not lock._is_owned():
+                return sync(self, *args, **kwargs)
+            with test_common.release_test_lock():
+                return sync(self, *args, **kwargs)
+
         with case.allow_requests():
-            yield
+            lock.acquire()
+            try:
+                with patch.object(SyncBase, "_sync", sync_without_the_lock):
+                    yield
+            finally:
+                lock.release()
     else:  # 18.0
         yield
 
