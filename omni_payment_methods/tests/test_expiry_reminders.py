@@ -380,9 +380,8 @@ class TestConcurrentReminderRuns(ReminderCommon):
         def work(env):
             try:
                 barrier.wait(timeout=10)
-                with freeze_time("2026-12-02"):
-                    while env["omni.payment.reminder"]._cron_send_expiry_reminders(batch_size=3):
-                        env.cr.commit()  # pylint: disable=invalid-commit
+                while env["omni.payment.reminder"]._cron_send_expiry_reminders(batch_size=3):
+                    env.cr.commit()  # pylint: disable=invalid-commit
                 env.cr.commit()  # pylint: disable=invalid-commit
             except Exception as exc:  # noqa: BLE001 - reported by the assertion below
                 errors.append(exc)
@@ -390,11 +389,14 @@ class TestConcurrentReminderRuns(ReminderCommon):
                 env.cr.close()
 
         try:
-            threads = [threading.Thread(target=work, args=(env,)) for env in envs]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(60)
+            # One frozen clock for both workers, started and stopped here: freezegun's state
+            # is global and two threads starting and stopping their own corrupt it.
+            with freeze_time("2026-12-02"):
+                threads = [threading.Thread(target=work, args=(env,)) for env in envs]
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join(60)
             self.assertFalse(any(thread.is_alive() for thread in threads))
             self.assertFalse(errors)
             with db_connect(self.env.cr.dbname).cursor() as cr:
