@@ -4,7 +4,8 @@
     "name": "Omni Payment Methods",
     "summary": "Customers' saved Stripe cards and bank debits: defaults, expiry, audit, "
     "access control",
-    "version": "18.0.1.0.1",
+    # no series: Odoo 18.0 and 19.0 both read it as <series>.1.0.1 (adapt_version)
+    "version": "1.0.1",
     "category": "Accounting/Payment Providers",
     "website": "https://github.com/omni-payment-methods/omni_payment_methods",
     "author": "omni_payment_methods contributors",

@@ -38,7 +38,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 CACHE = REPO / ".omni" / "odoo"
 TEST_REQUIREMENTS = REPO / "requirements-test.txt"
-SUPPORTED_SERIES = ("18.0",)
+SUPPORTED_SERIES = ("18.0", "19.0")
 # OCA addons the tests install beside the addon (PyPI wheels of the same series).
 OCA_TEST_ADDONS = ("odoo-addon-queue-job",)
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar.bz2", ".zip")
@@ -55,12 +55,12 @@ def say(message: str) -> None:
 
 def how_to_get_odoo() -> str:
     return (
-        "Set ODOO_SOURCE to an Odoo 18.0 source (the harness builds an interpreter with its "
-        "requirements into .omni/odoo/ and reuses it), one of:\n"
+        "Set ODOO_SOURCE to an Odoo 18.0 or 19.0 source (the harness builds an interpreter "
+        "with its requirements into .omni/odoo/ and reuses it), one of:\n"
         "  ODOO_SOURCE=/path/to/odoo-18.0-source.tar.gz   (an archive of Odoo's source tree)\n"
         "  ODOO_SOURCE=/path/to/odoo                      (a checkout holding odoo-bin)\n"
         "  ODOO_SOURCE=https://.../odoo-18.0.tar.gz        (a URL of such an archive)\n"
-        "  ODOO_SOURCE=/dir/of/archives ODOO_VERSION=18.0 (picks odoo-18.0-*.tar.*)\n"
+        "  ODOO_SOURCE=/dir/of/archives ODOO_VERSION=19.0 (picks odoo-19.0-*.tar.*)\n"
         "or point ODOO_HOME at an Odoo source tree and PYTHON at an interpreter that has its "
         "requirements."
     )

@@ -6,9 +6,9 @@ directory under /tmp/omni-harness/ and is stopped (and the directory removed) wh
 command ends, also on Ctrl-C, SIGTERM or an error.
 
 Odoo is found the way integrators expect: the ``odoo`` package importable by the interpreter
-running this script, or the Odoo 18 source tree named by ``ODOO_HOME`` (a directory holding
-``odoo-bin``; its addons are ``$ODOO_HOME/odoo/addons`` and/or ``$ODOO_HOME/addons``) whose
-requirements that interpreter has.
+running this script, or the Odoo 18.0 or 19.0 source tree named by ``ODOO_HOME`` (a directory
+holding ``odoo-bin``; its addons are ``$ODOO_HOME/odoo/addons`` and/or ``$ODOO_HOME/addons``)
+whose requirements that interpreter has.
 
 Subcommands::
 
@@ -64,6 +64,8 @@ import odoo_source  # noqa: E402 - tools/odoo_source.py, beside this file
 
 REPO = Path(__file__).resolve().parent.parent
 ADDON = "omni_payment_methods"
+# Odoo's major versions the addon installs on (tools/odoo_source.py SUPPORTED_SERIES)
+SUPPORTED_MAJORS = tuple(int(series.split(".")[0]) for series in odoo_source.SUPPORTED_SERIES)
 OPTIONAL_MODULES = ("queue_job",)  # tested with the addon when on the addons path
 REQUIREMENTS = REPO / "requirements-test.txt"
 LOG_DIR = REPO / ".omni" / "logs"
@@ -657,7 +659,9 @@ def find_odoo() -> Odoo | None:
         root = Path(home).expanduser().resolve()
         odoo_bin = root / "odoo-bin"
         if not odoo_bin.is_file():
-            raise HarnessError(f"ODOO_HOME={home} has no odoo-bin: point it at an Odoo 18 tree")
+            raise HarnessError(
+                f"ODOO_HOME={home} has no odoo-bin: point it at an Odoo 18.0 or 19.0 tree"
+            )
         env = {**os.environ, "PYTHONPATH": str(root)}
         info, error = _probe_odoo(env)
         if info is None:
@@ -685,8 +689,11 @@ def find_odoo() -> Odoo | None:
         command = [sys.executable, "-m", "odoo"]
         origin = f"odoo package {package} ({sys.executable})"
         pythonpath = None
-    if info["major"] != 18:
-        raise HarnessError(f"{origin} is Odoo {info['version']}; this addon needs Odoo 18")
+    if info["major"] not in SUPPORTED_MAJORS:
+        raise HarnessError(
+            f"{origin} is Odoo {info['version']}; this addon needs Odoo "
+            f"{' or '.join(odoo_source.SUPPORTED_SERIES)}"
+        )
     # OCA addons installed as wheels into the interpreter (odoo/addons of site-packages)
     addons += [p for p in _addon_dirs([Path(d) for d in info["addons"]]) if p not in addons]
     addons += extra_addons_dirs()
@@ -744,7 +751,6 @@ def write_odoo_conf(
         "db_host": str(pg.socket_dir),
         "db_port": "5432",
         "db_user": PG_USER,
-        "db_password": "False",
         "db_name": db_name,
         "dbfilter": f"^{db_name}$",
         "list_db": "False",
@@ -756,7 +762,7 @@ def write_odoo_conf(
         "gevent_port": str(free_port()),
         "workers": "0",
         "max_cron_threads": str(cron_threads),
-        "without_demo": "False" if demo else "all",
+        "without_demo": "False" if demo else "True",  # a boolean on 19.0, truthy on 18.0
         "proxy_mode": "False",
         "log_level": "info",
     }
@@ -811,7 +817,7 @@ def odoo_install(
     log = LOG_DIR / f"{session.command}-{step}.log"
     cmd = [*odoo.command, "-c", str(conf), "-d", db_name, "-i", modules, "--stop-after-init"]
     if not demo:
-        cmd.append("--without-demo=all")
+        cmd.append("--without-demo=True")  # 19.0 reads a boolean; 18.0 any true value
     say(
         f"installing {modules} into {db_name} ({'with' if demo else 'without'} demo data); "
         f"log: {display(log)}"

@@ -9,6 +9,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
+from ..compat import orm as compat_orm
 from .omni_charge_attempt import RESEND_DELAY
 
 _logger = logging.getLogger(__name__)
@@ -222,7 +223,7 @@ class OmniBulkCharge(models.Model):
     @api.model
     def _cron_omni_bulk_charge(self):
         """Scheduled action: one batch of the oldest running run with work ready. Odoo re-runs
-        it at once while work remains (``_notify_progress``)."""
+        it at once while work remains (``_omni_report_progress``)."""
         domain = [("state", "=", "running")]
         if self._omni_queue_job_available():
             domain.append(("backend", "=", "cron"))
@@ -234,7 +235,7 @@ class OmniBulkCharge(models.Model):
             if not run._omni_lines_left():
                 run._omni_finish()  # e.g. the last lines settled by another worker
         remaining = sum(run._omni_ready_lines_count() for run in self.search(domain))
-        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        self.env["ir.cron"]._omni_report_progress(done=done, remaining=remaining)
         return done
 
     # === PROCESSING === #
@@ -370,6 +371,13 @@ class OmniBulkCharge(models.Model):
         )
 
 
+@compat_orm.sql_constraints(
+    (
+        "run_partner_uniq",
+        "UNIQUE(run_id, partner_id)",
+        "A customer appears once in a bulk charge.",
+    ),
+)
 class OmniBulkChargeLine(models.Model):
     _name = "omni.bulk.charge.line"
     _description = "Customer of a Bulk Charge"
@@ -436,14 +444,6 @@ class OmniBulkChargeLine(models.Model):
     def _compute_charged_invoice_ids(self):
         for line in self:
             line.charged_invoice_ids = line.attempt_ids.invoice_id
-
-    _sql_constraints = [
-        (
-            "run_partner_uniq",
-            "UNIQUE(run_id, partner_id)",
-            "A customer appears once in a bulk charge.",
-        ),
-    ]
 
     def _omni_open_invoices(self):
         """The line's invoices still open, else the customer's open customer invoices of the

@@ -12,6 +12,7 @@ from odoo.tools import SQL, float_compare, float_is_zero, mute_logger
 
 from odoo.addons.payment import utils as payment_utils
 
+from ..compat import orm as compat_orm
 from ..lib import dunning as dunning_lib
 from ..lib import stripe_api
 
@@ -65,6 +66,14 @@ class OmniAttemptTaken(Exception):
     """Another worker created this attempt first."""
 
 
+@compat_orm.sql_constraints(
+    (
+        "invoice_attempt_uniq",
+        "UNIQUE(invoice_id, attempt_no)",
+        "An invoice has one charge attempt per number.",
+    ),
+    ("idempotency_key_uniq", "UNIQUE(idempotency_key)", "Idempotency keys are unique."),
+)
 class OmniChargeAttempt(models.Model):
     _name = "omni.charge.attempt"
     _description = "Automatic Charge Attempt"
@@ -154,15 +163,6 @@ class OmniChargeAttempt(models.Model):
         help="Stripe timed out or failed after the request was sent: the next run re-sends it "
         "with the same idempotency key, so Stripe answers with the first result.",
     )
-
-    _sql_constraints = [
-        (
-            "invoice_attempt_uniq",
-            "UNIQUE(invoice_id, attempt_no)",
-            "An invoice has one charge attempt per number.",
-        ),
-        ("idempotency_key_uniq", "UNIQUE(idempotency_key)", "Idempotency keys are unique."),
-    ]
 
     # === BUSINESS METHODS: SELECTION === #
 
@@ -484,7 +484,7 @@ class OmniChargeAttempt(models.Model):
         try:
             with self.env.cr.savepoint():
                 tx = self._omni_create_transaction()
-                tx._send_payment_request()
+                tx._omni_charge_with_token()
                 tx.flush_recordset()
         except OmniStripeNotSent as exc:
             category, message, _code = stripe_api.classify_error(exc.error)
@@ -783,7 +783,7 @@ class OmniChargeAttempt(models.Model):
                 with self.env.cr.savepoint(flush=False):
                     self._omni_record_crash(invoice)
         remaining = len(self._omni_due_invoices(today)) if len(invoices) == batch_size else 0
-        self.env["ir.cron"]._notify_progress(done=len(invoices), remaining=remaining)
+        self.env["ir.cron"]._omni_report_progress(done=len(invoices), remaining=remaining)
         return invoices
 
     @api.model

@@ -479,5 +479,5 @@ class OmniDunningCase(models.Model):
                 with self.env.cr.savepoint(flush=False):
                     case.last_run_at = fields.Datetime.now()
         remaining = len(self._omni_cases_to_run(today)) if len(cases) == batch_size else 0
-        self.env["ir.cron"]._notify_progress(done=len(cases), remaining=remaining)
+        self.env["ir.cron"]._omni_report_progress(done=len(cases), remaining=remaining)
         return cases

@@ -2,6 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import fields, models
 
+from ..compat import orm as compat_orm
 from ..lib import dunning as dunning_lib
 
 STAGES = [
@@ -12,6 +13,9 @@ STAGES = [
 ]
 
 
+@compat_orm.sql_constraints(
+    ("day_positive", "CHECK(day >= 1)", "A dunning level starts on day 1 or later."),
+)
 class OmniDunningLevel(models.Model):
     _name = "omni.dunning.level"
     _description = "Dunning Level"
@@ -45,10 +49,6 @@ class OmniDunningLevel(models.Model):
     )
     create_activity = fields.Boolean(string="Activity for Staff")
     activity_summary = fields.Char(translate=True)
-
-    _sql_constraints = [
-        ("day_positive", "CHECK(day >= 1)", "A dunning level starts on day 1 or later."),
-    ]
 
     def _omni_as_plan_level(self):
         return dunning_lib.Level(day=self.day, retry=self.retry_charge)

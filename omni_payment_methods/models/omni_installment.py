@@ -322,7 +322,7 @@ class OmniInstallment(models.Model):
         remaining = (
             len(self._omni_due_installments(today)) if len(installments) == batch_size else 0
         )
-        self.env["ir.cron"]._notify_progress(done=len(installments), remaining=remaining)
+        self.env["ir.cron"]._omni_report_progress(done=len(installments), remaining=remaining)
         return installments
 
 

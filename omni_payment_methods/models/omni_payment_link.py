@@ -7,6 +7,8 @@ import secrets
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from ..compat import orm as compat_orm
+
 LINK_VALIDITY_DAYS = 30
 
 
@@ -14,6 +16,9 @@ def _digest(secret):
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
+@compat_orm.sql_constraints(
+    ("token_hash_uniq", "UNIQUE(token_hash)", "A link secret is used once only."),
+)
 class OmniPaymentLink(models.Model):
     """A single-use link that lets a customer see and add payment methods without an account.
 
@@ -51,10 +56,6 @@ class OmniPaymentLink(models.Model):
         selection=[("valid", "Valid"), ("used", "Used"), ("expired", "Expired")],
         compute="_compute_state",
     )
-
-    _sql_constraints = [
-        ("token_hash_uniq", "UNIQUE(token_hash)", "A link secret is used once only."),
-    ]
 
     @api.depends("used_on", "expires_on")
     def _compute_state(self):

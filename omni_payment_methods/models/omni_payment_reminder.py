@@ -160,7 +160,7 @@ class OmniPaymentReminder(models.Model):
         """Send the expiry reminders due today, one bounded batch per call.
 
         The cron framework commits after each call and calls again while
-        ``_notify_progress`` reports remaining work, so a crash loses at most the batch in
+        ``_omni_report_progress`` reports remaining work, so a crash loses at most the batch in
         progress, which the next run sends (it was never committed, so never sent).
         """
         today = fields.Date.context_today(self)
@@ -173,7 +173,7 @@ class OmniPaymentReminder(models.Model):
         )
         # Progress counts every card handled (sent, skipped or failed): a batch that only
         # skipped cards reported as done=0 would make the cron framework stop for the day.
-        self.env["ir.cron"]._notify_progress(done=len(rows), remaining=remaining)
+        self.env["ir.cron"]._omni_report_progress(done=len(rows), remaining=remaining)
         return sent
 
     @api.model

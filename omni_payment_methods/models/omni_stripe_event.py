@@ -12,6 +12,7 @@ from odoo.tools import mute_logger
 
 from odoo.addons.payment_stripe import utils as stripe_utils
 
+from ..compat import orm as compat_orm
 from ..lib import expiry as expiry_lib
 
 _logger = logging.getLogger(__name__)
@@ -29,6 +30,13 @@ OMNI_WEBHOOK_EVENT_PREFIX = "payment_method."
 WEBHOOK_TOLERANCE = 10 * 60
 
 
+@compat_orm.sql_constraints(
+    (
+        "event_id_uniq",
+        "UNIQUE(event_id)",
+        "A Stripe event is recorded only once.",
+    ),
+)
 class OmniStripeEvent(models.Model):
     """One Stripe webhook event about a stored PaymentMethod, recorded once by event id.
 
@@ -80,14 +88,6 @@ class OmniStripeEvent(models.Model):
         help="Stale: older than the state the payment method already reflects, so not applied.",
     )
     reason = fields.Char(readonly=True)
-
-    _sql_constraints = [
-        (
-            "event_id_uniq",
-            "UNIQUE(event_id)",
-            "A Stripe event is recorded only once.",
-        ),
-    ]
 
     # === BUSINESS METHODS: RECEPTION === #
 

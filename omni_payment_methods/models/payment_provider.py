@@ -23,23 +23,24 @@ class PaymentProvider(models.Model):
         "Stripe-compatible server such as localstripe (e.g. http://127.0.0.1:8420).",
     )
 
-    def _stripe_make_request(
-        self, endpoint, payload=None, method="POST", offline=False, idempotency_key=None
-    ):
-        """Override of `payment_stripe`: the webhook that "Generate your webhook" creates also
-        asks for the events that keep stored methods current (handled by the addon's
-        controller before payment_stripe's own handling)."""
+    def _omni_stripe_request_payload(self, method, endpoint, payload):
+        """The payload of a request payment_stripe sends to Stripe, with the addon's
+        additions: the webhook that "Generate your webhook" creates also asks for the events
+        that keep stored methods current (handled by the addon's controller before
+        payment_stripe's own handling). Called by models/payment_compat.py for 18.0's
+        ``_stripe_make_request`` and 19.0's ``_send_api_request``.
+
+        :param str method: the HTTP method
+        :param str endpoint: the endpoint, e.g. ``webhook_endpoints``
+        :param dict payload: the form-encoded payload, or None
+        :return: the payload to send
+        :rtype: dict
+        """
         if endpoint == "webhook_endpoints" and method == "POST" and payload:
             events = list(payload.get("enabled_events[]") or [])
             events += [event for event in OMNI_WEBHOOK_EVENTS if event not in events]
             payload = dict(payload, **{"enabled_events[]": events})
-        return super()._stripe_make_request(
-            endpoint,
-            payload=payload,
-            method=method,
-            offline=offline,
-            idempotency_key=idempotency_key,
-        )
+        return payload
 
     def _omni_stripe_client(self):
         """Return a ``stripe.StripeClient`` built from the provider's keys.

@@ -756,9 +756,9 @@ class PaymentToken(models.Model):
             done += 1
         else:
             remaining = self.search_count(self._omni_stale_domain(max_age_days))
-            self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+            self.env["ir.cron"]._omni_report_progress(done=done, remaining=remaining)
             return done
-        self.env["ir.cron"]._notify_progress(done=done, remaining=0)
+        self.env["ir.cron"]._omni_report_progress(done=done, remaining=0)
         return done
 
     def action_omni_sync_all_stripe(self):

@@ -22,25 +22,38 @@ class PaymentTransaction(models.Model):
             return self.omni_charge_attempt_id._omni_create_payment_intent(self)
         return super()._stripe_create_intent()
 
-    def _process_notification_data(self, notification_data):
-        """Override of `payment`: keep the automatic charge attempt in step with its
-        transaction (a bank debit confirmed or failed later by a webhook). A notification
-        that does not match the PaymentIntent the addon sent is refused before anything
-        changes."""
+    def _omni_before_payment_data(self, payment_data):
+        """Refuse payment data about the addon's automatic charge that does not match the
+        PaymentIntent the addon sent, before Odoo changes anything (models/payment_compat.py:
+        before 18.0's ``_process_notification_data``, 19.0's ``_validate_amount``).
+
+        Note: ``self.ensure_one()`` from the callers
+        """
         if self.omni_charge_attempt_id and self.provider_code == "stripe":
-            self.omni_charge_attempt_id._omni_check_notification(self, notification_data)
-        res = super()._process_notification_data(notification_data)
+            self.omni_charge_attempt_id._omni_check_notification(self, payment_data)
+
+    def _omni_after_payment_data(self):
+        """Keep the automatic charge attempt in step with its transaction (a bank debit
+        confirmed or failed later by a webhook). Called once Odoo applied the provider's
+        payment data to the transaction (models/payment_compat.py: 18.0's
+        ``_process_notification_data``, 19.0's ``_process``).
+
+        Note: ``self.ensure_one()`` from the callers
+        """
         if self.omni_charge_attempt_id:
             attempt = self.omni_charge_attempt_id
             previous = attempt.state
             attempt._omni_update_from_transaction(self)
             if previous == "processing" and attempt.state != previous:
                 attempt._omni_charge_outcome()
-        return res
 
-    def _stripe_tokenize_from_notification_data(self, notification_data):
-        """Override of `payment_stripe` to capture the card details of the new token."""
-        super()._stripe_tokenize_from_notification_data(notification_data)
+    def _omni_after_stripe_tokenize(self, payment_data):
+        """Capture the card details of the token payment_stripe just created from
+        ``payment_data`` (models/payment_compat.py: after 18.0's
+        ``_stripe_tokenize_from_notification_data``, 19.0's ``_tokenize``).
+
+        :param dict payment_data: the Stripe objects of the payment (``payment_method``...)
+        """
         token = self.token_id
         if not token or token.stripe_sync_state:
             return
@@ -59,4 +72,4 @@ class PaymentTransaction(models.Model):
         # consent to future charges (other channels record their own wording).
         if channel == "checkout":
             token._omni_record_authorization()
-        token._omni_capture_stripe_details(notification_data.get("payment_method"))
+        token._omni_capture_stripe_details(payment_data.get("payment_method"))

@@ -35,7 +35,7 @@ PAN_GUARDED_FIELDS = (
     "additional_info",
     "invoice_warn_msg",
     "phone",
-    "mobile",
+    "mobile",  # Odoo 18.0 only (19.0 removed it): a field the model lacks is skipped
 )
 PAN_PHONE_FIELDS = ("phone", "mobile")
 

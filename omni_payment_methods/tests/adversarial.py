@@ -13,6 +13,7 @@ from odoo import Command
 from odoo.tests import new_test_user
 from odoo.tests.common import JsonRpcException
 
+from . import compat
 from .common import CARD_YEAR
 
 VIEWER = "omni_payment_methods.group_omni_payment_method_viewer"
@@ -110,10 +111,8 @@ class AdversarialFixture:
     def _adv_setup(cls):
         env = cls.env
         cls.company_2 = env["res.company"].create({"name": "Omni Adversarial Co 2"})
-        cls.provider_1 = cls._prepare_provider("none", update_values={"state": "test"})
-        cls.provider_2 = cls._prepare_provider(
-            "none", company=cls.company_2, update_values={"state": "test"}
-        )
+        cls.provider_1 = compat.dummy_provider(cls)
+        cls.provider_2 = compat.dummy_provider(cls, cls.company_2)
         company = env.company
         common = {"company_id": company.id, "company_ids": [company.id]}
         cls.adv_customer = env["res.partner"].create({"name": "Adv Customer", "is_company": True})
@@ -135,7 +134,7 @@ class AdversarialFixture:
                 values["partner_id"] = cls.adv_contact.id
             user = new_test_user(env, f"omni_adv_{role}", groups=groups, **values)
             # The export right, so that exporting is stopped by the rules, not by the menu.
-            user.groups_id = [Command.link(env.ref("base.group_allow_export").id)]
+            user[compat.USER_GROUPS] = [Command.link(env.ref("base.group_allow_export").id)]
             cls.adv_users[role] = user
         cls.adv_tokens = {}
         seq = 0

@@ -15,6 +15,7 @@ from odoo.tools import file_path
 from odoo.addons.payment_stripe.tests.common import StripeCommon
 
 from ..lib import stripe_api
+from . import compat
 
 LOCALSTRIPE_URL = os.environ.get("OMNI_LOCALSTRIPE_URL")
 LOCALSTRIPE_KEY = "sk_test_omni"
@@ -61,7 +62,7 @@ def stripe_signature(body, secret, timestamp):
     return f"t={timestamp},v1={signature.hexdigest()}"
 
 
-class OmniCommon(StripeCommon):
+class OmniCommon(compat.KeepRequestTimeouts, StripeCommon):
     """Stripe provider and helpers; tokens without Stripe unless a test asks for it."""
 
     @classmethod

@@ -22,6 +22,7 @@ from odoo.addons.payment.tests.http_common import PaymentHttpCommon
 from odoo.addons.payment_stripe.controllers.main import StripeController
 
 from ..lib import pan as pan_lib
+from . import compat
 from .adversarial import MANAGER, PANS, VIEWER, AdversarialFixture
 from .charge_common import ChargeCommon
 from .common import LocalStripeMixin, OmniCommon, stripe_event, stripe_signature
@@ -129,7 +130,7 @@ class TestHolesMoney(HoleCase, ChargeCommon, PaymentHttpCommon):
         cls.manager_login = "omni_adv_manager"
         # A manager who also invoices (takes payments on invoices), as the attacker was.
         billing = cls.env.ref("account.group_account_invoice")
-        cls.adv_users["manager"].groups_id = [Command.link(billing.id)]
+        cls.adv_users["manager"][compat.USER_GROUPS] = [Command.link(billing.id)]
         cls.manager_b = new_test_user(
             cls.env,
             "omni_adv_manager_b",
@@ -484,7 +485,7 @@ class TestHolesFields(HoleCase, OmniCommon, PaymentHttpCommon):
         )
         # The manager may edit contacts (the payment mode is on the customer's form).
         partner_manager = cls.env.ref("base.group_partner_manager")
-        cls.adv_users["manager"].groups_id = [Command.link(partner_manager.id)]
+        cls.adv_users["manager"][compat.USER_GROUPS] = [Command.link(partner_manager.id)]
         cls.viewer_b = new_test_user(
             cls.env,
             "omni_adv_viewer_b",

@@ -5,6 +5,7 @@ from unittest.mock import patch
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 
+from . import compat
 from .common import CARD_YEAR, OmniCommon, current_api_payment_method
 from .test_security import MANAGER, VIEWER
 
@@ -89,7 +90,7 @@ class TestAudit(OmniCommon):
         company_2 = self.env["res.company"].create({"name": "Omni Audit Co 2"})
         token_2 = self._omni_token(
             self.other_customer,
-            provider_id=self._prepare_provider("none", company=company_2).id,
+            provider_id=compat.dummy_provider(self, company_2).id,
         )
         row_2 = self._rows(self.other_customer)
         self.assertEqual(row_2.company_id, company_2)

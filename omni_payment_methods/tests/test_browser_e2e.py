@@ -22,6 +22,7 @@ from odoo import fields
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tests.common import TEST_CURSOR_COOKIE_NAME
 
+from . import compat
 from .common import LocalStripeMixin, OmniCommon
 
 try:
@@ -56,11 +57,12 @@ class BrowserE2EMixin:
         """Read or write the database from the test thread while a page is open.
 
         The browser's requests share the test's cursor: each holds the registry's test lock
-        while it runs. Holding it here makes them wait, so that no query of the test thread
-        interleaves with a request's (the ORM's results then get mixed up: StopIteration in
-        _fetch_query). Only database work goes inside: a browser call would wait forever.
+        while it runs (tests/compat.py). Holding it here makes them wait, so that no query of
+        the test thread interleaves with a request's (the ORM's results then get mixed up:
+        StopIteration in _fetch_query). Only database work goes inside: a browser call
+        would wait forever.
         """
-        with self.registry.test_lock:
+        with compat.database_lock(self):
             self.env.invalidate_all()
             yield
 
@@ -88,24 +90,25 @@ class BrowserE2EMixin:
         finally:
             resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
         try:
-            context = browser.new_context(viewport={"width": 1100, "height": 900})
-            context.add_cookies(
-                [
-                    {
-                        "name": TEST_CURSOR_COOKIE_NAME,
-                        "value": self.http_request_key,
-                        "url": self.base_url(),
-                    }
-                ]
-            )
-            page = context.new_page()
-            page.set_default_timeout(TIMEOUT)
-            page.on("pageerror", lambda error: _logger.warning("browser error: %s", error))
-            page.on(
-                "console",
-                lambda msg: msg.type == "error" and _logger.warning("browser: %s", msg.text),
-            )
-            yield page
+            with compat.browser_requests(self):
+                context = browser.new_context(viewport={"width": 1100, "height": 900})
+                context.add_cookies(
+                    [
+                        {
+                            "name": TEST_CURSOR_COOKIE_NAME,
+                            "value": self.http_request_key,
+                            "url": self.base_url(),
+                        }
+                    ]
+                )
+                page = context.new_page()
+                page.set_default_timeout(TIMEOUT)
+                page.on("pageerror", lambda error: _logger.warning("browser error: %s", error))
+                page.on(
+                    "console",
+                    lambda msg: msg.type == "error" and _logger.warning("browser: %s", msg.text),
+                )
+                yield page
         finally:
             try:
                 browser.close()

@@ -10,6 +10,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
+from . import compat
 from .charge_common import ChargeCommon, LocalStripeChargeCommon
 from .common import TODAY
 
@@ -179,8 +180,8 @@ class TestBulkCharge(CronBackendMixin, BulkChargeCommon):
         attempt = lines[sepa].attempt_ids
         tx = attempt.transaction_id
         intent = fake.by_key[attempt.idempotency_key]["intent"]
-        tx._handle_notification_data(
-            "stripe",
+        compat.process_payment_data(
+            tx,
             {"reference": tx.reference, "payment_intent": dict(intent, status="succeeded")},
         )
         self.assertEqual(attempt.state, "done")

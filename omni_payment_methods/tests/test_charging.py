@@ -12,6 +12,7 @@ from odoo.sql_db import db_connect
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from . import compat
 from .charge_common import ChargeCommon, FakeClient, FakePaymentIntents, LocalStripeChargeCommon
 from .common import TODAY, closed_port_url
 
@@ -117,8 +118,8 @@ class TestAutomaticChargeLocalStripe(LocalStripeChargeCommon):
         intent = self.client.v1.payment_intents.retrieve(attempt.stripe_payment_intent).to_dict()
         intent["status"] = "requires_payment_method"
         intent["last_payment_error"] = {"code": "insufficient_funds", "message": "No funds."}
-        attempt.transaction_id._handle_notification_data(
-            "stripe", {"reference": attempt.reference, "payment_intent": intent}
+        compat.process_payment_data(
+            attempt.transaction_id, {"reference": attempt.reference, "payment_intent": intent}
         )
         self.assertEqual(attempt.state, "failed")
         self.assertEqual(attempt.transaction_id.state, "error")
@@ -364,8 +365,8 @@ class TestAutomaticChargeRules(ChargeCommon):
         self.assertEqual((attempt.state, tx.state), ("processing", "pending"))
         self.assertEqual(invoice.payment_state, "not_paid")
         intent = fake.by_key[attempt.idempotency_key]["intent"]
-        tx._handle_notification_data(
-            "stripe",
+        compat.process_payment_data(
+            tx,
             {"reference": tx.reference, "payment_intent": dict(intent, status="succeeded")},
         )
         self.assertEqual((attempt.state, tx.state), ("done", "done"))

@@ -206,7 +206,7 @@ class TestExpiryReminders(ReminderCommon):
             self._card(self.env["res.partner"].create({"name": f"B{i}", "email": f"b{i}@x.org"}))
         with (
             freeze_time("2026-12-02"),
-            patch.object(type(self.env["ir.cron"]), "_notify_progress") as notify,
+            patch.object(type(self.env["ir.cron"]), "_omni_report_progress") as notify,
         ):
             self.Reminder._cron_send_expiry_reminders(batch_size=2)
             notify.assert_called_once_with(done=2, remaining=3)
@@ -221,7 +221,7 @@ class TestExpiryReminders(ReminderCommon):
         self._card(self.env["res.partner"].create({"name": "Mail", "email": "m@x.org"}))
         with (
             freeze_time("2026-12-02"),
-            patch.object(type(self.env["ir.cron"]), "_notify_progress") as notify,
+            patch.object(type(self.env["ir.cron"]), "_omni_report_progress") as notify,
         ):
             self.Reminder._cron_send_expiry_reminders(batch_size=2)
             self.assertEqual(notify.call_args.kwargs, {"done": 2, "remaining": 2})

@@ -1,13 +1,17 @@
 # Copyright 2026 omni_payment_methods contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import contextlib
+import datetime
 import json
+import unittest
 import xmlrpc.client
 from unittest.mock import patch
 
+from odoo import fields
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
+from ..compat import ODOO_MAJOR
 from .charge_common import ChargeCommon, FakeClient, FakeCustomers, FakePaymentIntents
 from .common import CARD_YEAR
 from .test_security import MANAGER, VIEWER
@@ -15,6 +19,7 @@ from .test_security import MANAGER, VIEWER
 # Fault codes of Odoo's /xmlrpc/2 endpoint (odoo/addons/base/controllers/rpc.py).
 FAULT_USER_ERROR = 2
 FAULT_ACCESS_ERROR = 4
+JSON2_ONLY = "the JSON-2 API is Odoo 19.0's (18.0: XML-RPC and JSON-RPC only)"
 
 API_KEYS = {
     "id",
@@ -439,3 +444,57 @@ class TestExternalApi(ChargeCommon, HttpCase):
             self._rpc(
                 self.portal, "res.partner", "omni_api_dunning_state", [self.other_customer.id]
             )
+
+    # --- JSON-2 (Odoo 19.0) -------------------------------------------------------------
+    # The same methods through 19.0's JSON-2 API (``POST /json/2/<model>/<method>``, a bearer
+    # API key, the record ids in ``ids`` and every other argument by name), which replaces
+    # XML-RPC and JSON-RPC (deprecated in 19.0, removed in 20.0).
+
+    def _json2(self, user, model, method, ids=(), **kwargs):
+        key = (
+            self.env["res.users.apikeys"]
+            .with_user(user)
+            ._generate(
+                scope="rpc",
+                name="omni integration",
+                expiration_date=fields.Datetime.now() + datetime.timedelta(days=1),
+            )
+        )
+        return self.url_open(
+            f"/json/2/{model}/{method}",
+            data=json.dumps({"ids": list(ids), **kwargs}),
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"},
+        )
+
+    @unittest.skipIf(ODOO_MAJOR < 19, JSON2_ONLY)
+    def test_list_over_json2(self):
+        response = self._json2(
+            self.viewer, "res.partner", "omni_api_list_payment_methods", [self.customer.id]
+        )
+        self.assertEqual(response.status_code, 200, response.text)
+        methods = response.json()
+        self.assertEqual({m["id"] for m in methods}, {self.card.id, self.card_2.id, self.bank.id})
+        self.assertEqual(set(methods[0]), API_KEYS)
+
+    @unittest.skipIf(ODOO_MAJOR < 19, JSON2_ONLY)
+    def test_payment_mode_over_json2(self):
+        response = self._json2(
+            self.manager,
+            "res.partner",
+            "omni_api_set_payment_mode",
+            [self.customer.id],
+            mode="manual",
+        )
+        self.assertEqual(response.status_code, 200, response.text)
+        self.assertEqual(
+            response.json(), [{"customer_id": self.customer.id, "payment_mode": "manual"}]
+        )
+
+    @unittest.skipIf(ODOO_MAJOR < 19, JSON2_ONLY)
+    def test_json2_errors_are_odoos(self):
+        with mute_logger("odoo.http"):
+            response = self._json2(
+                self.internal, "res.partner", "omni_api_dunning_state", [self.customer.id]
+            )
+        self.assertEqual(response.status_code, 403, response.text)
+        self.assertEqual(response.json()["name"], "odoo.exceptions.AccessError")

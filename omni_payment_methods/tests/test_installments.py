@@ -9,6 +9,7 @@ from freezegun import freeze_time
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
+from . import compat
 from .charge_common import ChargeCommon
 from .common import TODAY
 
@@ -510,8 +511,8 @@ class TestInstallments(ChargeCommon):
         self.assertEqual((second.state, len(self.fake.requests)), ("scheduled", 1))
         # Stripe's webhook: the first debit failed; the dunning takes it over.
         with freeze_time(day(9)):
-            attempt.transaction_id._handle_notification_data(
-                "stripe",
+            compat.process_payment_data(
+                attempt.transaction_id,
                 {
                     "reference": attempt.reference,
                     # The PaymentIntent sent (its id, amount and currency), now failed.

@@ -73,9 +73,11 @@ class TestPanGuard(OmniCommon):
             body="call me", message_type="comment", subtype_xmlid="mail.mt_note"
         )
         self.customer.with_user(self.clerk)._message_update_content(
-            message, Markup("<p>use %s</p>") % "5555555555554444"
+            message, body=Markup("<p>use %s</p>") % "5555555555554444"
         )
-        self.assertTrue(message.body.startswith(Markup("<p>use 555555******4444</p>")))
+        # 19.0 appends an "edited" mark inside the paragraph, 18.0 keeps the body as given
+        self.assertTrue(message.body.startswith(Markup("<p>use 555555******4444")))
+        self.assertNotIn("5555555555554444", message.body)
         self.assertEqual(len(self._guard_notes(self.customer)), 1)
 
     @mute_logger(GUARD_LOGGER)

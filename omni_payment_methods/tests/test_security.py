@@ -3,6 +3,7 @@
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 
+from . import compat
 from .common import OmniCommon
 
 VIEWER = "omni_payment_methods.group_omni_payment_method_viewer"
@@ -24,7 +25,7 @@ class TestSecurityMatrix(OmniCommon):
         )
         cls.tok_other = cls._omni_token(cls.other_customer, provider_id=provider.id, last4="0005")
         cls.company_2 = cls.env["res.company"].create({"name": "Omni Company 2"})
-        provider_2 = cls._prepare_provider("none", company=cls.company_2)
+        provider_2 = compat.dummy_provider(cls, cls.company_2)
         cls.tok_company_2 = cls._omni_token(cls.customer, provider_id=provider_2.id, last4="1117")
         company = cls.env.company
         common = {"company_id": company.id, "company_ids": [company.id]}
@@ -85,7 +86,7 @@ class TestSecurityMatrix(OmniCommon):
         """Export goes through the same rules (users need the export right to try)."""
         export_group = self.env.ref("base.group_allow_export")
         for role in ("internal", "billing", "viewer"):
-            self.users[role].groups_id = [(4, export_group.id)]
+            self.users[role][compat.USER_GROUPS] = [(4, export_group.id)]
         for role, expected in (
             ("internal", []),
             ("billing", []),

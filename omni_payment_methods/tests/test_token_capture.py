@@ -6,6 +6,7 @@ from unittest.mock import patch
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
+from . import compat
 from .common import (
     CARD_YEAR,
     LocalStripeMixin,
@@ -19,8 +20,8 @@ from .common import (
 class TestTokenCaptureLocalStripe(LocalStripeMixin, OmniCommon):
     def _tokenize(self, customer_id, pm):
         tx = self._omni_validation_tx()
-        tx._stripe_tokenize_from_notification_data(
-            {"setup_intent": {"customer": customer_id}, "payment_method": pm}
+        compat.stripe_tokenize(
+            tx, {"setup_intent": {"customer": customer_id}, "payment_method": pm}
         )
         return tx
 
@@ -139,8 +140,8 @@ class TestTokenCaptureOffline(OmniCommon):
             "_omni_stripe_max_network_retries",
             return_value=0,
         ):
-            tx._stripe_tokenize_from_notification_data(
-                {"setup_intent": {"customer": "cus_down"}, "payment_method": pm}
+            compat.stripe_tokenize(
+                tx, {"setup_intent": {"customer": "cus_down"}, "payment_method": pm}
             )
         token = tx.token_id
         self.assertTrue(token, "the payment flow must not break when Stripe is down")
@@ -170,7 +171,7 @@ class TestStripeSyncJob(LocalStripeMixin, OmniCommon):
                 card_exp_year=CARD_YEAR,
             )
         Token = self.Token
-        with patch.object(type(self.env["ir.cron"]), "_notify_progress") as notify:
+        with patch.object(type(self.env["ir.cron"]), "_omni_report_progress") as notify:
             Token._cron_omni_sync_stripe(batch_size=2)
             notify.assert_called_once_with(done=2, remaining=1)
             Token._cron_omni_sync_stripe(batch_size=2)
@@ -188,7 +189,7 @@ class TestStripeSyncJob(LocalStripeMixin, OmniCommon):
         self.stripe.omni_stripe_api_base = closed_port_url()
         with (
             patch.object(type(self.stripe), "_omni_stripe_max_network_retries", return_value=0),
-            patch.object(type(self.env["ir.cron"]), "_notify_progress") as notify,
+            patch.object(type(self.env["ir.cron"]), "_omni_report_progress") as notify,
         ):
             self.Token._cron_omni_sync_stripe()
         notify.assert_called_once_with(done=0, remaining=0)

@@ -14,6 +14,7 @@ from odoo.addons.payment_stripe import const as stripe_const
 from odoo.addons.payment_stripe.controllers.main import StripeController
 
 from ..models.omni_stripe_event import OMNI_WEBHOOK_EVENTS
+from . import compat
 from .common import (
     CARD_YEAR,
     OmniCommon,
@@ -291,7 +292,12 @@ class TestWebhooks(OmniCommon, PaymentHttpCommon):
         other = self._prepare_provider(
             "stripe",
             company=self.env["res.company"].create({"name": "Omni Other Co"}),
-            update_values={"stripe_webhook_secret": "whsec_other_provider"},
+            # the keys too: 19.0 copies the provider without them, then requires them
+            update_values={
+                "stripe_webhook_secret": "whsec_other_provider",
+                "stripe_secret_key": "sk_test_other_provider",
+                "stripe_publishable_key": "pk_test_other_provider",
+            },
         )
         self.assertNotEqual(other, self.stripe)
         event = self._event(DETACHED, self._pm(self.token))
@@ -468,13 +474,13 @@ class TestWebhooks(OmniCommon, PaymentHttpCommon):
 
     def test_core_events_still_reach_payment_stripe(self):
         tx = self._create_transaction("redirect")
-        body = json.dumps(self.notification_data)  # payment_intent.succeeded
+        body = json.dumps(compat.stripe_event_data(self))  # payment_intent.succeeded
         Tx = type(self.env["payment.transaction"])
         with patch.object(
             Tx,
-            "_get_tx_from_notification_data",
+            compat.TX_LOOKUP,
             autospec=True,
-            side_effect=Tx._get_tx_from_notification_data,
+            side_effect=getattr(Tx, compat.TX_LOOKUP),
         ) as get_tx_mock:
             response = self._post(body=body)
         self.assertEqual(response.status_code, 200)
@@ -489,7 +495,7 @@ class TestWebhooks(OmniCommon, PaymentHttpCommon):
 
     def test_payment_method_events_never_reach_payment_stripe(self):
         Tx = type(self.env["payment.transaction"])
-        with patch.object(Tx, "_get_tx_from_notification_data") as get_tx_mock:
+        with patch.object(Tx, compat.TX_LOOKUP) as get_tx_mock:
             response = self._post(
                 self._event(UPDATED, self._pm(self.token, exp_year=CARD_YEAR + 3))
             )
@@ -501,10 +507,7 @@ class TestWebhooks(OmniCommon, PaymentHttpCommon):
         self.stripe.stripe_webhook_secret = False
         response = Mock(ok=True, status_code=200)
         response.json.return_value = {"secret": "whsec_new"}
-        with patch(
-            "odoo.addons.payment_stripe.models.payment_provider.requests.request",
-            return_value=response,
-        ) as request_mock:
+        with patch(compat.STRIPE_REQUEST, return_value=response) as request_mock:
             self.stripe.action_stripe_create_webhook()
         self.assertEqual(request_mock.call_count, 1)
         self.assertTrue(request_mock.call_args.args[1].endswith("/webhook_endpoints"))

@@ -1,0 +1,36 @@
+# Copyright 2026 omni_payment_methods contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""What differs between Odoo 18.0 and 19.0, in one place per concern.
+
+Business code calls these helpers and never tests Odoo's version itself. Each piece says
+which series it serves; when 18.0 support ends, the 18.0 branches go and nothing else moves.
+
+- ``compat/orm.py``: SQL constraints (``_sql_constraints`` on 18.0, ``models.Constraint``
+  on 19.0).
+- ``models/ir_cron_compat.py``: progress of batch jobs reported to the cron runner
+  (``_notify_progress`` on 18.0, ``_commit_progress`` on 19.0).
+- ``models/res_groups_compat.py``: the group, privilege and user-group fields that data
+  files cannot name on both series (``category_id``/``users``/``groups_id`` on 18.0,
+  ``privilege_id``/``user_ids``/``group_ids`` on 19.0); the data files call it.
+- ``models/payment_compat.py``: the payment framework's hooks (18.0's notification-data
+  methods, ``_stripe_make_request`` and ``_send_payment_request``; 19.0's ``_process``,
+  ``_tokenize``, ``_send_api_request`` and ``_charge_with_token``).
+- ``wizards/account_payment_register_compat.py``: Register Payment lists the customer's
+  saved methods in sudo, as 18.0 did (19.0 checks read access on the assignment).
+- ``tests/compat.py``: what the tests drive or patch differently (payment entry points,
+  Odoo's Stripe request, the users' groups field, browsers and the test server, portal
+  forms, mail routes).
+
+The portal's JavaScript needs no compat piece: the addon's add-a-method page is its own
+public widget (19.0's public root still starts them) and does not extend payment's
+checkout form, which 19.0 rewrote as an Interaction.
+
+Data files name only fields both series have; views use markup both schemas accept (a
+search view's ``<group>`` without ``expand``/``string``). The manifest's version has no
+series (``1.0.0``): both series prefix it with their own.
+"""
+
+from odoo.release import version_info
+
+#: Odoo's major version this code runs on: 18 or 19.
+ODOO_MAJOR = version_info[0]
