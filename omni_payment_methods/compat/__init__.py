@@ -17,6 +17,8 @@ which series it serves; when 18.0 support ends, the 18.0 branches go and nothing
   ``_tokenize``, ``_send_api_request`` and ``_charge_with_token``).
 - ``wizards/account_payment_register_compat.py``: Register Payment lists the customer's
   saved methods in sudo, as 18.0 did (19.0 checks read access on the assignment).
+- ``compat/__init__.py`` (here): ``POST_WITHOUT_FOLLOWING``, the context of the
+  customer emails so that whoever triggers one does not follow the customer.
 - ``tests/compat.py``: what the tests drive or patch differently (payment entry points,
   Odoo's Stripe request, the users' groups field, browsers and the test server, portal
   forms, mail routes).
@@ -34,3 +36,9 @@ from odoo.release import version_info
 
 #: Odoo's major version this code runs on: 18 or 19.
 ODOO_MAJOR = version_info[0]
+
+#: Context of an email the company posts to its customer, which must not make the user who
+#: triggered it a follower of the customer (a follower receives every later email, with
+#: its links): ``mail_create_nosubscribe`` on 18.0; 19.0's ``message_post`` subscribes the
+#: author of a comment unless ``mail_post_autofollow_author_skip`` is set (18.0 ignores it).
+POST_WITHOUT_FOLLOWING = {"mail_create_nosubscribe": True, "mail_post_autofollow_author_skip": True}

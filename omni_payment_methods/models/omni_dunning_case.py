@@ -354,9 +354,9 @@ class OmniDunningCase(models.Model):
         self.ensure_one()
         recipient = self._omni_recipient()
         template = template.with_context(lang=recipient.lang or self.env.lang)
-        rendered = template._generate_template(self.ids, ("subject", "body_html", "email_from"))[
-            self.id
-        ]
+        rendered = self.partner_id._omni_sending(template)._generate_template(
+            self.ids, ("subject", "body_html", "email_from")
+        )[self.id]
         self.partner_id._omni_email_customer(rendered, recipient, self.company_id)
 
     def _omni_schedule_activity(self, level):

@@ -959,7 +959,11 @@ class PaymentToken(models.Model):
             return {}
         try:
             with self.env.cr.savepoint():
-                return template._generate_template(tokens.ids, REMINDER_RENDER_FIELDS)
+                return (
+                    self.env["res.partner"]
+                    ._omni_sending(template)
+                    ._generate_template(tokens.ids, REMINDER_RENDER_FIELDS)
+                )
         except Exception:  # noqa: BLE001 - retried card by card
             _logger.warning("batch rendering of expiry reminders failed", exc_info=True)
             return {}
@@ -968,7 +972,11 @@ class PaymentToken(models.Model):
         """Email the reminder and log it on the customer's chatter; return the message."""
         self.ensure_one()
         if rendered is None:
-            rendered = template._generate_template([self.id], REMINDER_RENDER_FIELDS)[self.id]
+            rendered = (
+                self.env["res.partner"]
+                ._omni_sending(template)
+                ._generate_template([self.id], REMINDER_RENDER_FIELDS)[self.id]
+            )
         return self.commercial_partner_id._omni_email_customer(
             rendered, self._omni_reminder_recipient(), self.company_id
         )
@@ -1023,7 +1031,11 @@ class PaymentToken(models.Model):
         """Tell the customer that staff added this method to its account."""
         self.ensure_one()
         template = self.env.ref("omni_payment_methods.mail_template_payment_method_added")
-        rendered = template._generate_template([self.id], REMINDER_RENDER_FIELDS)[self.id]
+        rendered = (
+            self.env["res.partner"]
+            ._omni_sending(template)
+            ._generate_template([self.id], REMINDER_RENDER_FIELDS)[self.id]
+        )
         recipient = self._omni_reminder_recipient()
         if not recipient.email:
             return False

@@ -7,6 +7,7 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
+from ..compat import POST_WITHOUT_FOLLOWING
 from .omni_dunning_level import STAGES
 from .omni_payment_link import LINK_VALIDITY_DAYS
 
@@ -15,6 +16,11 @@ LINK_ROUTE = "/omni/payment_methods"
 LINK_SECRET_RE = re.compile(re.escape(LINK_ROUTE) + r"/[A-Za-z0-9_-]+")
 # What the chatter copy shows instead of the secret (opens the "invalid link" page).
 LINK_REDACTED = f"{LINK_ROUTE}/sent-by-email"
+# What a rendering that sends nothing shows instead of a link (a template's preview, the
+# check Odoo 19.0 renders when a template is saved): no link is issued for it.
+LINK_PREVIEW = f"{LINK_ROUTE}/issued-when-sent"
+#: context key set by the code that sends an email: its rendering issues real links
+SEND_LINKS = "omni_send_links"
 
 # Text fields of a customer where people may paste a card number (notes, addresses, names
 # typed in the portal's account form, the invoice warning). Phone fields are guarded too,
@@ -285,13 +291,17 @@ class ResPartner(models.Model):
         Each call issues a new link (``omni.payment.link``): the customer can see its methods
         and add one; the link is consumed once a method is added through it. Called by the
         email templates while an email is rendered (never by a computed field): the URL
-        exists in that email only (see ``_omni_forget_links``).
+        exists in that email only (see ``_omni_forget_links``). Only the code that sends the
+        email issues links (context key ``omni_send_links``, see ``_omni_sending``): a
+        preview or a check of the template shows a placeholder and creates nothing.
 
         :param company: the company that sends the link (default: the current one)
         """
         self.ensure_one()
         if not self.id:
             return False
+        if not self.env.context.get(SEND_LINKS):
+            return f"{self.get_base_url()}{LINK_PREVIEW}"
         # sudo: links are issued by the company for its customer whoever sends the email
         # (reminder cron, dunning, staff); the link model is not readable by users. Private
         # method: RPC cannot call it.
@@ -301,6 +311,11 @@ class ResPartner(models.Model):
             ._omni_issue(self, validity_days, company=company or self.env.company)
         )
         return f"{self.get_base_url()}{LINK_ROUTE}/{secret}"
+
+    @api.model
+    def _omni_sending(self, template):
+        """``template`` to render an email that is sent now: its links are issued."""
+        return template.with_context(**{SEND_LINKS: True})
 
     @api.model
     def _omni_forget_links(self, message):
@@ -366,12 +381,14 @@ class ResPartner(models.Model):
             )
         # The template issues the link while it renders (object._omni_payment_methods_url()).
         template = self.env.ref("omni_payment_methods.mail_template_add_payment_method_link")
-        rendered = template._generate_template([partner.id], ("subject", "body_html"))[partner.id]
+        rendered = self._omni_sending(template)._generate_template(
+            [partner.id], ("subject", "body_html")
+        )[partner.id]
         # sudo: the email is the company writing to its customer; posting must not make the
         # staff member follow the customer.
         message = (
             partner.sudo()
-            .with_context(mail_create_nosubscribe=True)
+            .with_context(**POST_WITHOUT_FOLLOWING)
             .message_post(
                 body=rendered["body_html"],
                 subject=rendered["subject"],
@@ -501,9 +518,7 @@ class ResPartner(models.Model):
         self.ensure_one()
         # sudo: the company writes to its customer, whoever triggers it (a job, staff).
         # Queued, not sent inline; and posting must not make the author follow the customer.
-        customer = self.sudo().with_context(
-            mail_notify_force_send=False, mail_create_nosubscribe=True
-        )
+        customer = self.sudo().with_context(mail_notify_force_send=False, **POST_WITHOUT_FOLLOWING)
         message = customer.message_post(
             body=rendered.get("body_html") or "",
             subject=rendered.get("subject"),

@@ -480,7 +480,9 @@ class TestAdversarialRoutes(AdversarialCase, OmniCommon, PaymentHttpCommon):
     ]
 
     def _link_path(self, partner, validity_days=30):
-        url = partner._omni_payment_methods_url(validity_days=validity_days)
+        url = partner.with_context(omni_send_links=True)._omni_payment_methods_url(
+            validity_days=validity_days
+        )
         return url[len(partner.get_base_url()) :]
 
     def _signed_payload_link(self):

@@ -384,7 +384,7 @@ class TestBrowserE2E(BrowserE2EMixin, LocalStripeMixin, OmniCommon, HttpCase):
             self._shot(page, "link_used.png")
             # Expired: a fresh link whose time is over.
             with self._db():
-                url = self.customer._omni_payment_methods_url()
+                url = self.customer.with_context(omni_send_links=True)._omni_payment_methods_url()
                 secret = url.rsplit("/", 1)[1]
                 link = self.env["res.partner"]._omni_link_from_payload(secret)
                 link.expires_on = fields.Datetime.now() - datetime.timedelta(minutes=1)

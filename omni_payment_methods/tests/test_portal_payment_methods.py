@@ -377,7 +377,7 @@ class TestStaffAndLinkAdd(PortalFlowMixin, LocalStripeMixin, OmniCommon, HttpCas
         self.assertIn(self.customer, email.partner_ids)
 
     def test_link_add_consumes_the_link(self):
-        url = self.customer._omni_payment_methods_url()
+        url = self.customer.with_context(omni_send_links=True)._omni_payment_methods_url()
         path = url[url.index("/omni/payment_methods/") :]
         payload = path.rsplit("/", 1)[1]
         csrf = self._csrf(path)
@@ -401,7 +401,7 @@ class TestStaffAndLinkAdd(PortalFlowMixin, LocalStripeMixin, OmniCommon, HttpCas
         self.assertEqual(response.status_code, 403)
 
     def test_visitor_without_credential_gets_nothing(self):
-        url = self.customer._omni_payment_methods_url()
+        url = self.customer.with_context(omni_send_links=True)._omni_payment_methods_url()
         csrf = self._csrf(url[url.index("/omni/payment_methods/") :])
         for values in (
             {"mode": "portal"},
