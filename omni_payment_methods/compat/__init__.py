@@ -29,7 +29,7 @@ checkout form, which 19.0 rewrote as an Interaction.
 
 Data files name only fields both series have; views use markup both schemas accept (a
 search view's ``<group>`` without ``expand``/``string``). The manifest's version has no
-series (``1.0.0``): both series prefix it with their own.
+series (``1.0.1``): both series prefix it with their own.
 """
 
 from odoo.release import version_info
