@@ -54,7 +54,10 @@ def prepare(cluster, db: str, url: str, count: int) -> tuple[dict, list[int]]:
     partner_ids = []
     prepared = charges.prepare(cluster, db, url, count, "manual", partner_ids)
     with cluster.env(db) as env:
-        env.ref("base.user_admin").groups_id = [(4, env.ref(MANAGER_GROUP).id)]
+        admin = env.ref("base.user_admin")
+        # the users' groups: groups_id on Odoo 18.0, group_ids on 19.0
+        groups = "group_ids" if "group_ids" in admin._fields else "groups_id"
+        admin[groups] = [(4, env.ref(MANAGER_GROUP).id)]
     return prepared, partner_ids
 
 

@@ -56,7 +56,8 @@ def create_viewer(cluster, db: str) -> int:
                     "login": "bench_viewer",
                     "email": "bench.viewer@example.com",
                     "tz": "UTC",
-                    "groups_id": [
+                    # the users' groups: groups_id on Odoo 18.0, group_ids on 19.0
+                    ("group_ids" if "group_ids" in env["res.users"]._fields else "groups_id"): [
                         (6, 0, [env.ref("base.group_user").id, env.ref(VIEWER_GROUP).id])
                     ],
                 }
