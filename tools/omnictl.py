@@ -1266,6 +1266,16 @@ def cmd_i18n(_args=None) -> int:
 
     import polib  # noqa: PLC0415 - requirements-test.txt; only this command needs it
 
+    # The catalogs serve every series the addon supports, whichever Odoo exported them.
+    manifest = ast.literal_eval((REPO / ADDON / "__manifest__.py").read_text(encoding="utf-8"))
+    series = " and ".join(odoo_source.SUPPORTED_SERIES)
+    project = f"{ADDON} {manifest['version']} (Odoo {series})"
+    header = f'"Project-Id-Version: {project}\\n"'
+    for path in (POT_FILE, *sorted(I18N_DIR.glob("*.po"))):
+        text = path.read_text(encoding="utf-8")
+        text = re.sub(r'^"Project-Id-Version: .*"$', lambda _m: header, text, count=1, flags=re.M)
+        path.write_text(text, encoding="utf-8")
+
     msgids = len([e for e in polib.pofile(str(POT_FILE)) if e.msgid])
     status = 0
     for po in sorted(I18N_DIR.glob("*.po")):
