@@ -1444,7 +1444,7 @@ def report_test_run(odoo, pytest_counts, rc: int, linters, suites) -> int:
         lines.append("pytest wrote no report (see its output above)")
         rc = rc or 1
     else:
-        add("tests without Odoo (pytest)", *plain)
+        add("tests outside the addon (pytest: tests/, contracts included)", *plain)
     if odoo:
         lines.insert(0, f"Odoo {odoo.version} ({odoo.origin})")
         if addon_tests is not None:
