@@ -16,6 +16,10 @@ from .omni_payment_setup import (
     SETUP_WINDOW_PARAM,
 )
 
+#: the global rule that keeps every user but payment method viewers to their own
+#: commercial entity's saved methods (security/payment_token_rules.xml)
+RESTRICT_RULE = "omni_payment_methods.payment_token_rule_commercial_entity"
+
 
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
@@ -60,11 +64,30 @@ class ResConfigSettings(models.TransientModel):
         "are stored with their first 6 and last 4 digits only, and the author is told why.",
     )
 
+    omni_restrict_token_access = fields.Boolean(
+        string="Saved methods for payment method viewers only",
+        default=True,
+        help="On: only the Payment Method Viewer and Manager groups see other customers' "
+        "saved methods. Off: the groups of other modules that see every saved method "
+        "(Invoicing's billing users, Sales' salesmen) see them too, as without this addon.",
+    )
+
     @api.model
     def get_values(self):
         res = super().get_values()
         res["omni_pan_guard"] = self.env["omni.pan.guard"]._omni_enabled()
+        rule = self._omni_restrict_rule()
+        res["omni_restrict_token_access"] = bool(rule.active)
         return res
+
+    @api.model
+    def _omni_restrict_rule(self):
+        # sudo: settings are admin-only; the rule is read and switched, never shown
+        return (
+            (self.env.ref(RESTRICT_RULE, raise_if_not_found=False) or self.env["ir.rule"])
+            .sudo()
+            .with_context(active_test=False)
+        )
 
     @api.constrains("omni_reminder_offsets")
     def _check_omni_reminder_offsets(self):
@@ -92,4 +115,8 @@ class ResConfigSettings(models.TransientModel):
         self.env["ir.config_parameter"].sudo().set_param(  # sudo: settings are admin-only
             PAN_GUARD_PARAM, "1" if self[:1].omni_pan_guard else "0"
         )
+        # The rule itself is switched: its state is the setting (no parameter to disagree).
+        rule = self._omni_restrict_rule()
+        if rule and rule.active != self[:1].omni_restrict_token_access:
+            rule.active = self[:1].omni_restrict_token_access
         return res

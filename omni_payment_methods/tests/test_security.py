@@ -74,6 +74,22 @@ class TestSecurityMatrix(OmniCommon):
                 for token in tokens:
                     token.with_user(self.users[role]).read(["payment_details", "expiry_date"])
 
+    def test_restriction_switched_off_and_on_in_settings(self):
+        """The global rule is on by default; switching it off in Settings gives billing
+        users back what account_payment gives them (every token of their companies)."""
+        Settings = self.env["res.config.settings"]
+        self.assertTrue(Settings.create({}).omni_restrict_token_access)
+        Settings.create({"omni_restrict_token_access": False}).execute()
+        self.assertFalse(Settings.create({}).omni_restrict_token_access)
+        self.assertEqual(
+            self._visible("billing"), self.tok_customer | self.tok_customer_2 | self.tok_other
+        )
+        self.assertFalse(self._visible("internal"), "plain employees still see none")
+        self.assertEqual(self._visible("portal"), self.tok_customer | self.tok_customer_2)
+        Settings.create({"omni_restrict_token_access": True}).execute()
+        self.assertFalse(self._visible("billing"))
+        self._assert_cannot_read("billing", self.tok_other)
+
     def test_multi_company_isolation(self):
         manager = self.users["manager"]
         self._assert_cannot_read("manager", self.tok_company_2)
