@@ -6,10 +6,19 @@ from odoo.tools import SQL
 def post_init_hook(env):
     """Give tokens that existed before the install their default mark and channel.
 
+    No consent to automatic charges is recorded for them: staff confirm it per method or all
+    at once in Settings, and are recorded as having done so.
+
     Card details of those tokens are fetched from Stripe by the "Fetch details from Stripe"
     action, not here: an install must not depend on Stripe being reachable.
     """
-    env["payment.token"].with_context(active_test=True).search([])._omni_init_existing()
+    # The addon's own records (its demo methods) are not "saved before the install".
+    own = env["ir.model.data"].search(
+        [("module", "=", "omni_payment_methods"), ("model", "=", "payment.token")]
+    )
+    env["payment.token"].with_context(active_test=True).search(
+        [("id", "not in", own.mapped("res_id"))]
+    )._omni_init_existing()
 
 
 def uninstall_hook(env):

@@ -48,6 +48,7 @@ IMMUTABLE_FIELDS = frozenset(
         "omni_consent_text",
         "omni_consent_version",
         "omni_authorized_on",
+        "omni_authorized_by_id",
         # Which Stripe state the details reflect: a forged time would make every later
         # event of Stripe look stale.
         "stripe_state_at",
@@ -186,6 +187,14 @@ class PaymentToken(models.Model):
     )
     omni_consent_version = fields.Char(string="Consent Version", readonly=True, copy=False)
     omni_authorized_on = fields.Datetime(string="Authorized On", readonly=True, copy=False)
+    omni_authorized_by_id = fields.Many2one(
+        comodel_name="res.users",
+        string="Authorization Confirmed By",
+        readonly=True,
+        copy=False,
+        help="The staff member who confirmed the customer's consent for a method saved "
+        "before the addon was installed (empty when the customer gave it through Odoo).",
+    )
     omni_authorized = fields.Boolean(
         string="Authorized",
         compute="_compute_omni_authorized",
@@ -786,8 +795,9 @@ class PaymentToken(models.Model):
             )
         if channel == "import":
             return self.env._(
-                "Saved with the customer's consent before the payment methods addon was "
-                "installed ('Save my payment details' at online checkout)."
+                "Saved before the payment methods addon was installed; %(user)s confirmed "
+                "that the customer agreed to automatic charges of this method.",
+                user=self.env.user.name,
             )
         if channel == "staff":
             return self.env._(
@@ -866,8 +876,38 @@ class PaymentToken(models.Model):
         self.filtered(lambda t: t.provider_code == "stripe")._omni_system_write(
             {"stripe_sync_state": "pending"}
         )
-        self._omni_record_authorization()
+        # No consent to automatic charges is recorded for them: nobody has said the customer
+        # gave one. Staff confirm it (action_omni_confirm_authorization, or every such
+        # method at once from Settings) and are recorded as having done so.
         self._omni_assign_first_default()
+
+    def action_omni_confirm_authorization(self):
+        """Record, for methods saved before the install, that the customer agreed to
+        automatic charges: staff confirm it (managers), and are recorded with the wording."""
+        self.check_access("write")  # managers
+        tokens = self.filtered(lambda t: t.active and not t.omni_authorized)
+        refused = tokens.filtered(lambda t: t.added_channel != "import")
+        if refused:
+            raise UserError(
+                self.env._(
+                    "Only a method saved before the addon was installed can have its "
+                    "authorization confirmed by staff: %(methods)s was added through Odoo, "
+                    "where the customer gives it.",
+                    methods=", ".join(refused.mapped(lambda t: t._omni_issuer_label())),
+                )
+            )
+        tokens._omni_record_authorization()
+        tokens._omni_system_write({"omni_authorized_by_id": self.env.user.id})
+        tokens._omni_log(
+            self.env._("Authorization to charge automatically confirmed by staff."),
+            event="other",
+        )
+        return self._omni_notify(
+            self.env._(
+                "Automatic charges authorized for %(count)s payment method(s).",
+                count=len(tokens),
+            )
+        )
 
     # === BUSINESS METHODS: EXPIRY REMINDERS === #
 

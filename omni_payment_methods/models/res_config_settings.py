@@ -72,6 +72,26 @@ class ResConfigSettings(models.TransientModel):
         "(Invoicing's billing users, Sales' salesmen) see them too, as without this addon.",
     )
 
+    omni_unconfirmed_import_count = fields.Integer(
+        string="Methods Saved Before the Install Without Authorization",
+        compute="_compute_omni_unconfirmed_import_count",
+    )
+
+    def _compute_omni_unconfirmed_import_count(self):
+        count = self.env["payment.token"].search_count(self._omni_unconfirmed_import_domain())
+        for settings in self:
+            settings.omni_unconfirmed_import_count = count
+
+    @api.model
+    def _omni_unconfirmed_import_domain(self):
+        return [("added_channel", "=", "import"), ("omni_authorized", "=", False)]
+
+    def action_omni_confirm_imported_authorizations(self):
+        """Confirm, as the current user, that the customers of every method saved before the
+        install agreed to automatic charges (recorded on each method)."""
+        tokens = self.env["payment.token"].search(self._omni_unconfirmed_import_domain())
+        return tokens.action_omni_confirm_authorization()
+
     @api.model
     def get_values(self):
         res = super().get_values()

@@ -83,6 +83,7 @@ class TestTokenCaptureLocalStripe(LocalStripeMixin, OmniCommon):
         self.assertEqual(token.added_channel, "import")
         self.assertEqual(token.added_on, token.create_date)
         self.assertFalse(token.added_by_id, "nobody is recorded as having added it")
+        self.assertFalse(token.omni_authorized, "nobody said the customer agreed to charges")
         self.assertFalse(token.card_brand)
         token.action_omni_sync_from_stripe()
         self.assertRecordValues(
