@@ -83,7 +83,7 @@ def main(env):
                 pm = client.v1.payment_methods.attach(
                     TEST_PAYMENT_METHODS[last4], {"customer": customer_id}
                 )
-            token.with_context(omni_stripe_sync=True).write(
+            token._omni_system_write(
                 {"provider_ref": customer_id, "stripe_payment_method": pm["id"]}
             )
             details = token._omni_values_from_payment_method(pm)
@@ -94,7 +94,7 @@ def main(env):
                 kept += ["card_brand", "card_funding", "card_country_id"]
             for name in kept:
                 details.pop(name, None)
-            token.with_context(omni_stripe_sync=True).write(details)
+            token._omni_system_write(details)
             if token.is_default:
                 client.v1.customers.update(
                     customer_id, {"invoice_settings": {"default_payment_method": pm["id"]}}
@@ -197,7 +197,8 @@ def seed_sepa_customer(env, provider, client, api_base):
     if not token.bank_name or token.bank_name.isdigit():
         # Stripe's sepa_debit details carry the bank code (stored when there is no name):
         # the demo shows the name of the test IBAN's bank.
-        token.with_context(omni_stripe_sync=True).bank_name = "Commerzbank"
+        # (a stored method's details change only through the addon's own writes)
+        token._omni_system_write({"bank_name": "Commerzbank"})
     print(f"demo setup: {partner.name}: {token._omni_issuer_label()} (SEPA Direct Debit)")
 
 
