@@ -211,6 +211,7 @@ class FakeSetupStripe:
         self.next_action = next_action
         self.intents = {}
         self.created = []
+        self.customers_created = []
         self.v1 = self
         self.setup_intents = self.payment_methods = self.mandates = self.customers = self
 
@@ -231,6 +232,7 @@ class FakeSetupStripe:
                 "mandate": None,
             }
             return self.intents[seti]
+        self.customers_created.append(params)
         return {"id": f"cus_fake_{next(self._ids)}", "object": "customer"}
 
     def confirm(self, seti):
@@ -448,6 +450,35 @@ class TestBankDebitsSdkFake(OmniCommon):
             self._add(fake, "us_bank_account")
         self.assertFalse(self.Token.search([("commercial_partner_id", "=", self.customer.id)]))
 
+    def test_customer_email_is_sent_as_one_normalised_address(self):
+        # Odoo accepts a display name and a list; Stripe wants one address.
+        self.customer.email = '"Omni Billing" <Billing@Omni.Example>, ap@omni.example'
+        pm = acss_payment_method()
+        fake = FakeSetupStripe(pm, mandate(pm, "acss_debit"))
+        self._add(fake, "acss_debit")
+        self.assertEqual(fake.customers_created[0]["email"], "billing@omni.example")
+        # The address the browser puts in the PaymentMethod's billing details too.
+        self.assertEqual(self.Setup._omni_billing_email(self.customer), "billing@omni.example")
+
+    def test_invalid_customer_email_is_not_sent(self):
+        self.customer.email = "billing at omni"
+        pm = ach_payment_method()
+        fake = FakeSetupStripe(pm, mandate(pm, "us_bank_account"))
+        self._add(fake, "us_bank_account")
+        self.assertNotIn("email", fake.customers_created[0])
+        self.assertEqual(self.Setup._omni_billing_email(self.customer), "")
+        # A bank debit that needs an address refuses an invalid one as it refuses none.
+        with self._fake(fake), self.assertRaisesRegex(UserError, "email address is required"):
+            self.Setup._omni_start(self.customer, "staff", method_type="sepa_debit")
+
+    def test_payment_stripe_customer_email_is_normalised(self):
+        """The customer payment_stripe creates when Odoo's checkout saves a method."""
+        payload = {"name": "Omni", "email": "Omni <AP@Omni.Example>; x@y.org"}
+        sent = self.stripe._omni_stripe_request_payload("POST", "customers", payload)
+        self.assertEqual(sent["email"], "ap@omni.example")
+        sent = self.stripe._omni_stripe_request_payload("POST", "customers", {"email": "nope"})
+        self.assertIsNone(sent["email"])
+
     def test_other_method_than_asked_is_refused_and_detached(self):
         pm = ach_payment_method()
         fake = FakeSetupStripe(pm, mandate(pm, "us_bank_account"))
@@ -644,6 +675,32 @@ class TestFailedPaymentsAndAuthorized(ChargeCommon):
         self.assertEqual(
             menu.action, self.env.ref("omni_payment_methods.omni_charge_attempt_action_failed")
         )
+
+    def test_token_saved_before_install_is_charged_with_its_own_type(self):
+        """A SEPA token payment_stripe saved before the addon was installed has no Stripe
+        type stored: the charge names the type of its Odoo payment method, not "card"."""
+        euro = self.env.ref("base.EUR")
+        euro.active = True
+        sepa_method = self.env.ref("payment.payment_method_sepa_direct_debit")
+        sepa_method.supported_currency_ids = euro
+        token = self.Token.create(
+            {
+                "provider_id": self.stripe.id,
+                "payment_method_id": sepa_method.id,
+                "partner_id": self.customer.id,
+                "payment_details": "3000",
+                "provider_ref": "cus_before_install",
+                "stripe_payment_method": "pm_before_install",
+            }
+        )
+        token._omni_init_existing()
+        invoice = self._invoice(currency=euro)
+        with self._fake_stripe() as fake:
+            self._run_charges()
+        self.assertEqual(self._attempts(invoice).token_id, token)
+        (_key, params) = fake.requests[0]
+        self.assertEqual(params["payment_method_types"], ["sepa_debit"])
+        self.assertRecordValues(token, [{"stripe_pm_type": "sepa_debit", "method_kind": "bank"}])
 
     def test_authorized_filter(self):
         Partner = self.env["res.partner"]
