@@ -543,7 +543,7 @@ class OmniChargeAttempt(models.Model):
             "currency": tx.currency_id.name.lower(),
             "customer": token.provider_ref,
             "payment_method": token.stripe_payment_method,
-            "payment_method_types": [token.stripe_pm_type or "card"],
+            "payment_method_types": [token._omni_stripe_pm_type()],
             "off_session": True,
             "confirm": True,
             "description": tx.reference,

@@ -7,7 +7,7 @@ import secrets
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, email_normalize, email_split
 
 from ..lib import expiry as expiry_lib
 from ..lib import pan as pan_lib
@@ -313,8 +313,23 @@ class OmniPaymentSetup(models.Model):
     @api.model
     def _omni_billing_email(self, partner):
         """The email address the bank's mandate confirmation goes to (the contact's, else
-        the customer's)."""
-        return partner.email or partner.commercial_partner_id.email or ""
+        the customer's): one normalised address, or "" when neither has a valid one."""
+        return self._omni_normalized_email(partner.email) or self._omni_normalized_email(
+            partner.commercial_partner_id.email
+        )
+
+    @api.model
+    def _omni_normalized_email(self, raw):
+        """The first valid address of ``raw`` as Stripe takes it, or "".
+
+        Odoo keeps the email field as typed: a display name (``Name <a@b>``) or a list of
+        addresses; Stripe wants exactly one address.
+        """
+        for address in email_split(raw or ""):
+            normalized = email_normalize(address)
+            if normalized:
+                return normalized
+        return ""
 
     @api.model
     def _omni_from_handle(self, setup_id, handle):
@@ -370,13 +385,12 @@ class OmniPaymentSetup(models.Model):
         if existing:
             return existing.provider_ref
         partner = self.partner_id
+        params = {"name": partner.name or "", "metadata": {"odoo_partner_id": str(partner.id)}}
+        email = self._omni_normalized_email(partner.email)
+        if email:
+            params["email"] = email
         customer = client.v1.customers.create(
-            {
-                "name": partner.name or "",
-                "email": partner.email or "",
-                "metadata": {"odoo_partner_id": str(partner.id)},
-            },
-            {"idempotency_key": self._omni_key("customer")},
+            params, {"idempotency_key": self._omni_key("customer")}
         )
         return customer["id"]
 

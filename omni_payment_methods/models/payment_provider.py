@@ -27,8 +27,10 @@ class PaymentProvider(models.Model):
         """The payload of a request payment_stripe sends to Stripe, with the addon's
         additions: the webhook that "Generate your webhook" creates also asks for the events
         that keep stored methods current (handled by the addon's controller before
-        payment_stripe's own handling). Called by models/payment_compat.py for 18.0's
-        ``_stripe_make_request`` and 19.0's ``_send_api_request``.
+        payment_stripe's own handling); the customer it creates when a checkout saves a
+        method gets one normalised email address (Odoo's field may hold ``Name <a@b>`` or a
+        list), or none when the field holds no valid one. Called by models/payment_compat.py
+        for 18.0's ``_stripe_make_request`` and 19.0's ``_send_api_request``.
 
         :param str method: the HTTP method
         :param str endpoint: the endpoint, e.g. ``webhook_endpoints``
@@ -40,6 +42,9 @@ class PaymentProvider(models.Model):
             events = list(payload.get("enabled_events[]") or [])
             events += [event for event in OMNI_WEBHOOK_EVENTS if event not in events]
             payload = dict(payload, **{"enabled_events[]": events})
+        if endpoint == "customers" and method == "POST" and payload and payload.get("email"):
+            email = self.env["omni.payment.setup"]._omni_normalized_email(payload["email"])
+            payload = dict(payload, email=email or None)
         return payload
 
     def _omni_stripe_client(self):

@@ -9,6 +9,8 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 from odoo.tools.sql import create_index
 
+from odoo.addons.payment_stripe import const as stripe_const
+
 from ..lib import expiry as expiry_lib
 from ..lib import pan as pan_lib
 from ..lib import reminders as reminders_lib
@@ -851,6 +853,16 @@ class PaymentToken(models.Model):
                 }
             )
 
+    def _omni_stripe_pm_type(self):
+        """The Stripe PaymentMethod type of this method: the one read from Stripe, else the
+        one payment_stripe maps its Odoo payment method to (a card brand is a card)."""
+        self.ensure_one()
+        if self.stripe_pm_type:
+            return self.stripe_pm_type
+        method = self.payment_method_id.primary_payment_method_id or self.payment_method_id
+        code = method.code or "card"
+        return stripe_const.PAYMENT_METHODS_MAPPING.get(code, code)
+
     def _omni_init_existing(self):
         """Mark tokens that existed before the install: channel, default, to synchronize."""
         self._omni_system_write({"added_channel": "import", "added_by_id": False})
@@ -863,9 +875,15 @@ class PaymentToken(models.Model):
                 )
             )
             self.invalidate_recordset(["added_on"])
-        self.filtered(lambda t: t.provider_code == "stripe")._omni_system_write(
-            {"stripe_sync_state": "pending"}
-        )
+        stripe_tokens = self.filtered(lambda t: t.provider_code == "stripe")
+        stripe_tokens._omni_system_write({"stripe_sync_state": "pending"})
+        # Their Stripe type is the one of their Odoo payment method until the details are
+        # fetched (a SEPA token is never charged as a card).
+        for token in stripe_tokens.filtered(lambda t: not t.stripe_pm_type):
+            pm_type = token._omni_stripe_pm_type()
+            token._omni_system_write(
+                {"stripe_pm_type": pm_type, "method_kind": stripe_api.method_kind(pm_type)}
+            )
         self._omni_record_authorization()
         self._omni_assign_first_default()
 
