@@ -401,6 +401,12 @@ class OmniChargeAttempt(models.Model):
             return self.env._(
                 "%(method)s is archived: it cannot be charged.", method=token._omni_issuer_label()
             ), False
+        if token.omni_awaiting_verification:
+            return self.env._(
+                "%(method)s is awaiting verification (micro-deposits): it cannot be charged "
+                "before the customer confirms them.",
+                method=token._omni_issuer_label(),
+            ), False
         if not token.omni_authorized:
             return self.env._(
                 "%(method)s has no recorded authorization for automatic charges.",

@@ -30,6 +30,13 @@ EVENT_DETACHED = "payment_method.detached"
 OMNI_WEBHOOK_EVENTS = (EVENT_AUTOMATICALLY_UPDATED, EVENT_UPDATED, EVENT_DETACHED)
 # The webhook events of this prefix are handled by the addon, never by payment_stripe.
 OMNI_WEBHOOK_EVENT_PREFIX = "payment_method."
+# SetupIntent events: those of the addon's own SetupIntents (bank accounts awaiting
+# micro-deposit verification) are handled by the addon, the others by payment_stripe.
+# setup_intent.succeeded is in payment_stripe's subscription already.
+SETUP_EVENT_PREFIX = "setup_intent."
+OMNI_SETUP_EVENTS = ("setup_intent.setup_failed", "setup_intent.canceled")
+# Every event the addon asks the webhook endpoint for, by current name.
+OMNI_SUBSCRIBED_EVENTS = OMNI_WEBHOOK_EVENTS + OMNI_SETUP_EVENTS
 # Oldest accepted signature, in seconds: payment_stripe's WEBHOOK_AGE_TOLERANCE.
 WEBHOOK_TOLERANCE = 10 * 60
 
@@ -67,10 +74,10 @@ class OmniStripeEvent(models.Model):
         "endpoint, which names and shapes its events.",
     )
     object_id = fields.Char(
-        string="PaymentMethod",
+        string="Stripe Object",
         readonly=True,
         index=True,
-        help="The Stripe PaymentMethod id the event is about.",
+        help="The Stripe PaymentMethod (or SetupIntent) id the event is about.",
     )
     stripe_created = fields.Datetime(
         string="Created in Stripe",
@@ -166,7 +173,20 @@ class OmniStripeEvent(models.Model):
         return providers.filtered(lambda p: stripe_utils.get_webhook_secret(p.sudo()))
 
     @api.model
-    def _omni_verify_signature(self, payload, signature_header, object_id):
+    def _omni_setup_of_event(self, event):
+        """The addon's attempt whose SetupIntent a ``setup_intent.*`` event is about, or an
+        empty recordset (then the event is payment_stripe's)."""
+        data = event.get("data")
+        intent = data.get("object") if isinstance(data, dict) else None
+        intent_id = intent.get("id") if isinstance(intent, dict) else None
+        if not (isinstance(intent_id, str) and intent_id.startswith("seti_")):
+            return self.env["omni.payment.setup"]
+        return self.env["omni.payment.setup"].search(
+            [("setup_intent_ref", "=", intent_id)], limit=1
+        )
+
+    @api.model
+    def _omni_verify_signature(self, payload, signature_header, object_id, providers=None):
         """Return the provider whose webhook secret signed ``payload``, or an empty recordset.
 
         The signature is checked with Stripe's SDK, timestamps older than
@@ -175,8 +195,11 @@ class OmniStripeEvent(models.Model):
 
         :param bytes payload: the raw body of the request, exactly as received.
         :param str signature_header: the ``Stripe-Signature`` header (maybe None).
+        :param providers: the providers that may have signed it (default: those of the
+            PaymentMethod ``object_id``).
         """
-        providers = self._omni_candidate_providers(object_id)
+        if providers is None:
+            providers = self._omni_candidate_providers(object_id)
         if not signature_header:
             _logger.warning("Stripe webhook event without signature refused")
             return providers.browse()
@@ -271,6 +294,44 @@ class OmniStripeEvent(models.Model):
             record.object_id,
             record.state,
         )
+        return record
+
+    @api.model
+    def _omni_process_setup_event(self, event, setup):
+        """Record a verified ``setup_intent.*`` event of the addon's SetupIntent ``setup``
+        once, and apply it to a bank account awaiting verification.
+
+        The SetupIntent is read again from Stripe, in the addon's API version: the event (in
+        the endpoint's version) only says something changed.
+
+        :return: the event's record, or an empty recordset when it was already received.
+        """
+        values = self._omni_parse_event(event)
+        values.pop("object")
+        record = self._omni_record_event(
+            dict(values, provider_id=setup.provider_id.id, state="ignored", reason=False)
+        )
+        if not record:
+            return record
+        record.token_id = setup.token_id
+        if setup.state != "verifying":
+            record.reason = self.env._("The attempt is not awaiting verification.")
+            return record
+        try:
+            with self.env.cr.savepoint():
+                outcome = setup._omni_sync_verification()
+        except UserError as exc:
+            _logger.warning("Stripe event %s not applied to setup %s: %s", record.id, setup.id, exc)
+            record.reason = self.env._("Stripe could not be read: %(error)s", error=exc)
+            return record
+        if outcome == "verified":
+            record.write({"state": "processed", "reason": self.env._("Bank account verified.")})
+        elif outcome == "failed":
+            record.write(
+                {"state": "processed", "reason": self.env._("Verification failed: archived.")}
+            )
+        else:
+            record.reason = self.env._("Still awaiting verification in Stripe.")
         return record
 
     def _omni_apply_to_token(self, token, payment_method, event_type):

@@ -11,7 +11,7 @@ from odoo.addons.payment_stripe import const as stripe_const
 from odoo.addons.payment_stripe import utils as stripe_utils
 
 from ..lib import stripe_api, stripe_events
-from .omni_stripe_event import OMNI_WEBHOOK_EVENTS
+from .omni_stripe_event import OMNI_SUBSCRIBED_EVENTS
 
 _logger = logging.getLogger(__name__)
 
@@ -48,7 +48,9 @@ class PaymentProvider(models.Model):
             events = list(payload.get("enabled_events[]") or [])
             events += [
                 event
-                for event in stripe_events.event_names_for_version(OMNI_WEBHOOK_EVENTS, api_version)
+                for event in stripe_events.event_names_for_version(
+                    OMNI_SUBSCRIBED_EVENTS, api_version
+                )
                 if event not in events
             ]
             payload = dict(payload, **{"enabled_events[]": events})
@@ -62,7 +64,7 @@ class PaymentProvider(models.Model):
 
         The migration of an endpoint created before the addon (or before this version of
         it): the endpoint whose URL is the provider's webhook URL is given the addon's events
-        (:data:`OMNI_WEBHOOK_EVENTS`) under the names of the endpoint's own API version,
+        (``OMNI_SUBSCRIBED_EVENTS``) under the names of the endpoint's own API version,
         keeping the events it has. Nothing else of the endpoint changes (its version, its
         secret).
 
@@ -93,7 +95,9 @@ class PaymentProvider(models.Model):
             current = list(endpoint.get("enabled_events") or [])
             missing = [
                 event
-                for event in stripe_events.event_names_for_version(OMNI_WEBHOOK_EVENTS, api_version)
+                for event in stripe_events.event_names_for_version(
+                    OMNI_SUBSCRIBED_EVENTS, api_version
+                )
                 if event not in current and "*" not in current
             ]
             if missing:

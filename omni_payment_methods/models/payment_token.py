@@ -54,6 +54,7 @@ IMMUTABLE_FIELDS = frozenset(
         # event of Stripe look stale.
         "stripe_state_at",
         "stripe_sync_state",
+        "omni_awaiting_verification",
     }
 )
 # The only immutable field a write may fill while it is empty: Odoo's own migration of
@@ -105,6 +106,15 @@ class PaymentToken(models.Model):
         index=True,
     )
     stripe_pm_type = fields.Char(string="Stripe Method Type", readonly=True)
+    omni_awaiting_verification = fields.Boolean(
+        string="Awaiting Verification",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="A bank account Stripe verifies with micro-deposits: it is never charged until "
+        "the customer confirms them (in the portal or on Stripe's page) and Stripe reports "
+        "the account verified.",
+    )
     card_brand = fields.Char(string="Brand", readonly=True)
     card_exp_month = fields.Integer(string="Expiry Month", readonly=True)
     card_exp_year = fields.Integer(string="Expiry Year", readonly=True)
@@ -305,8 +315,11 @@ class PaymentToken(models.Model):
             vals.pop("is_default", None)
         tokens = super().create(vals_list)
         tokens._omni_assign_first_default()
-        # A new method lifts a hard decline: open dunning retries at once.
-        tokens.filtered("active").commercial_partner_id._omni_payment_method_changed()
+        # A new method lifts a hard decline: open dunning retries at once (an account
+        # awaiting verification does so once verified).
+        tokens.filtered(
+            lambda t: t.active and not t.omni_awaiting_verification
+        ).commercial_partner_id._omni_payment_method_changed()
         for token in tokens:
             token._omni_log(
                 self.env._(
@@ -317,6 +330,13 @@ class PaymentToken(models.Model):
                 event="added",
             )
         return tokens
+
+    @api.model
+    def _get_available_tokens(self, *args, **kwargs):
+        """Override of `payment`: a bank account awaiting verification is offered nowhere
+        (checkout, Register Payment) until Stripe verified it."""
+        tokens = super()._get_available_tokens(*args, **kwargs)
+        return tokens.filtered(lambda t: not t.omni_awaiting_verification)
 
     def write(self, vals):
         self._omni_check_no_card_number(vals)
