@@ -8,7 +8,7 @@ from odoo.http import request
 
 from odoo.addons.payment_stripe.controllers.main import StripeController
 
-from ..models.omni_stripe_event import OMNI_WEBHOOK_EVENT_PREFIX
+from ..models.omni_stripe_event import OMNI_WEBHOOK_EVENT_PREFIX, SETUP_EVENT_PREFIX
 
 _logger = logging.getLogger(__name__)
 
@@ -43,12 +43,15 @@ class OmniStripeController(StripeController):
         csrf=False,
     )
     def stripe_webhook(self):
-        """Override of `payment_stripe`: handle the ``payment_method.*`` events.
+        """Override of `payment_stripe`: handle the ``payment_method.*`` events, and the
+        ``setup_intent.*`` events of the addon's own SetupIntents (bank accounts awaiting
+        micro-deposit verification).
 
         They are verified with the provider's webhook secret (403 when unsigned, forged,
         older than 10 minutes, or when no secret is configured), recorded once by event id
-        and applied to the stored methods in the order of their creation in Stripe. Every
-        other event goes to payment_stripe unchanged.
+        and applied to the stored methods in the order of their creation in Stripe. Events
+        are read in the API version of the endpoint that sent them (``omni.stripe.event``
+        normalises them). Every other event goes to payment_stripe unchanged.
         """
         payload = request.httprequest.get_data()
         try:
@@ -65,12 +68,18 @@ class OmniStripeController(StripeController):
             )
             return self._omni_response("malformed", 400)
         event_type = event.get("type")
-        if not (isinstance(event_type, str) and event_type.startswith(OMNI_WEBHOOK_EVENT_PREFIX)):
+        if not isinstance(event_type, str):
             return super().stripe_webhook()
-
         # Superuser (sudo): a public route, authenticated by Stripe's signature just below;
         # the notes on the customers' chatter are then written by OdooBot, not the public user.
         event_model = request.env["omni.stripe.event"].with_user(SUPERUSER_ID)
+        if event_type.startswith(SETUP_EVENT_PREFIX):
+            setup = event_model._omni_setup_of_event(event)
+            if not setup:
+                return super().stripe_webhook()
+            return self._omni_setup_event(event_model, event, payload, setup)
+        if not event_type.startswith(OMNI_WEBHOOK_EVENT_PREFIX):
+            return super().stripe_webhook()
         try:
             object_id = event_model._omni_parse_event(event)["object_id"]
         except ValueError as exc:
@@ -82,6 +91,25 @@ class OmniStripeController(StripeController):
         if not provider:
             return self._omni_response("forbidden", 403)
         record = event_model._omni_process_event(event, provider)
+        return self._omni_response(record.state if record else "duplicate", 200)
+
+    def _omni_setup_event(self, event_model, event, payload, setup):
+        """A ``setup_intent.*`` event of the addon's attempt ``setup``: verified with the
+        attempt provider's secret, then recorded and applied."""
+        try:
+            event_model._omni_parse_event(event)
+        except ValueError as exc:
+            _logger.warning("malformed Stripe event refused: %s", exc)
+            return self._omni_response("malformed", 400)
+        provider = event_model._omni_verify_signature(
+            payload,
+            request.httprequest.headers.get("Stripe-Signature"),
+            None,
+            providers=setup.provider_id,
+        )
+        if not provider:
+            return self._omni_response("forbidden", 403)
+        record = event_model._omni_process_setup_event(event, setup)
         return self._omni_response(record.state if record else "duplicate", 200)
 
     @staticmethod

@@ -55,8 +55,21 @@ class OmniPaymentMethodsPortal(PaymentPortal):
         provider_sudo = self._omni_provider_sudo(partner)
         qcontext = response.qcontext
         qcontext["tokens_sudo"] = qcontext["tokens_sudo"] - tokens_sudo
+        # sudo: the attempts of the customer's own tokens (listed above) are read for their
+        # verification state only.
+        verifications = (
+            request.env["omni.payment.setup"]
+            .sudo()
+            .search(
+                [
+                    ("token_id", "in", tokens_sudo.filtered("omni_awaiting_verification").ids),
+                    ("state", "=", "verifying"),
+                ]
+            )
+        )
         qcontext.update(
             omni_tokens=tokens_sudo,
+            omni_verifications={setup.token_id.id: setup for setup in verifications},
             omni_labels={token.id: token._omni_issuer_label() for token in tokens_sudo},
             omni_can_add=bool(provider_sudo),
             omni_flash=_pop_flash(),
@@ -104,6 +117,32 @@ class OmniPaymentMethodsPortal(PaymentPortal):
         try:
             result = token_sudo.action_omni_set_default()
             _flash(result["params"]["message"])
+        except UserError as exc:
+            _flash(exc.args[0], "danger")
+        return request.redirect(PORTAL_ROUTE)
+
+    @http.route(f"{PORTAL_ROUTE}/<int:token_id>/verify", type="http", auth="user", methods=["POST"])
+    def omni_verify(self, token_id, amount_1="", amount_2="", descriptor_code="", **kwargs):
+        """The customer enters the micro-deposits of a bank account awaiting verification:
+        the two amounts, or the code of the deposit's description."""
+        token_sudo = self._omni_owned_token(token_id)
+        # sudo: the attempt of the customer's own token (checked above).
+        Setup = request.env["omni.payment.setup"].sudo()
+        setup = Setup.search(
+            [("token_id", "=", token_sudo.id), ("state", "=", "verifying")], limit=1
+        )
+        try:
+            if not setup:
+                raise UserError(request.env._("This bank account is not awaiting verification."))
+            amounts, code = Setup._omni_parse_microdeposits(amount_1, amount_2, descriptor_code)
+            with request.env.cr.savepoint():
+                token = setup._omni_verify_microdeposits(amounts=amounts, descriptor_code=code)
+            _flash(
+                request.env._(
+                    "%(method)s has been verified: it can now be used for your payments.",
+                    method=token._omni_issuer_label(),
+                )
+            )
         except UserError as exc:
             _flash(exc.args[0], "danger")
         return request.redirect(PORTAL_ROUTE)
@@ -452,7 +491,15 @@ class OmniPaymentMethodsPortal(PaymentPortal):
         message = request.env._(
             "Your %(method)s has been added to your account.", method=token._omni_issuer_label()
         )
-        if setup.channel == "staff":
+        if token.omni_awaiting_verification:
+            message = request.env._(
+                "%(method)s is saved and awaiting verification: Stripe is sending small "
+                "deposits to the account within 1-2 business days. Confirm them in your "
+                "payment methods or with the link we emailed; the account is not debited "
+                "before.",
+                method=token._omni_issuer_label(),
+            )
+        elif setup.channel == "staff":
             message = request.env._(
                 "%(method)s has been added to the account of %(customer)s.",
                 method=token._omni_issuer_label(),

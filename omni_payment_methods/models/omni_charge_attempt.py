@@ -401,6 +401,12 @@ class OmniChargeAttempt(models.Model):
             return self.env._(
                 "%(method)s is archived: it cannot be charged.", method=token._omni_issuer_label()
             ), False
+        if token.omni_awaiting_verification:
+            return self.env._(
+                "%(method)s is awaiting verification (micro-deposits): it cannot be charged "
+                "before the customer confirms them.",
+                method=token._omni_issuer_label(),
+            ), False
         if not token.omni_authorized:
             return self.env._(
                 "%(method)s has no recorded authorization for automatic charges.",
@@ -543,7 +549,7 @@ class OmniChargeAttempt(models.Model):
             "currency": tx.currency_id.name.lower(),
             "customer": token.provider_ref,
             "payment_method": token.stripe_payment_method,
-            "payment_method_types": [token.stripe_pm_type or "card"],
+            "payment_method_types": [token._omni_stripe_pm_type()],
             "off_session": True,
             "confirm": True,
             "description": tx.reference,

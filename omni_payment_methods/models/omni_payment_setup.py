@@ -5,9 +5,12 @@ import hashlib
 import logging
 import secrets
 
+import stripe
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, email_normalize, email_split
 
 from ..lib import expiry as expiry_lib
 from ..lib import pan as pan_lib
@@ -25,6 +28,17 @@ DEFAULT_SETUP_MAX_ATTEMPTS = 5
 DEFAULT_SETUP_WINDOW_MINUTES = 60
 # A SetupIntent not confirmed within this delay is abandoned: it is canceled in Stripe.
 ABANDONED_AFTER_MINUTES = 60
+# Stripe gives the customer 10 days to confirm micro-deposits, then fails the SetupIntent
+# (setup_intent.setup_failed). An account still awaiting verification after this many days
+# is checked in Stripe by the daily clean-up, in case that event was lost.
+VERIFICATION_CHECK_DAYS = 12
+# Bank debits Stripe may verify with micro-deposits.
+MICRODEPOSIT_TYPES = ("us_bank_account", "acss_debit")
+# Stripe's errors of verify_microdeposits that end the verification.
+VERIFICATION_FAILED_CODES = {
+    "payment_method_microdeposit_verification_attempts_exceeded",
+    "payment_method_microdeposit_verification_timeout",
+}
 
 # Stripe error codes → the message the person adding the method sees.
 CARD_NUMBER_CODES = {"incorrect_number", "invalid_number", "incomplete_number"}
@@ -111,6 +125,7 @@ class OmniPaymentSetup(models.Model):
     state = fields.Selection(
         selection=[
             ("pending", "Pending"),
+            ("verifying", "Awaiting verification"),
             ("done", "Added"),
             ("failed", "Failed"),
             ("blocked", "Blocked (too many attempts)"),
@@ -125,6 +140,24 @@ class OmniPaymentSetup(models.Model):
     error_code = fields.Char(readonly=True)
     error_message = fields.Char(readonly=True)
     token_id = fields.Many2one(comodel_name="payment.token", readonly=True, ondelete="set null")
+    microdeposit_type = fields.Selection(
+        selection=[("amounts", "Two amounts"), ("descriptor_code", "Descriptor code")],
+        string="Micro-deposits",
+        readonly=True,
+        help="What the customer reads on the bank statement to verify the account: the two "
+        "small amounts, or the 6-character code (starting with SM) of one deposit.",
+    )
+    verification_arrival = fields.Date(
+        string="Deposits Expected",
+        readonly=True,
+        help="When Stripe expects the micro-deposits to reach the account.",
+    )
+    verification_url = fields.Char(
+        string="Stripe Verification Page",
+        readonly=True,
+        groups="omni_payment_methods.group_omni_payment_method_manager",
+        help="Stripe's page where the customer confirms the micro-deposits (emailed).",
+    )
 
     # === CRUD === #
 
@@ -313,8 +346,23 @@ class OmniPaymentSetup(models.Model):
     @api.model
     def _omni_billing_email(self, partner):
         """The email address the bank's mandate confirmation goes to (the contact's, else
-        the customer's)."""
-        return partner.email or partner.commercial_partner_id.email or ""
+        the customer's): one normalised address, or "" when neither has a valid one."""
+        return self._omni_normalized_email(partner.email) or self._omni_normalized_email(
+            partner.commercial_partner_id.email
+        )
+
+    @api.model
+    def _omni_normalized_email(self, raw):
+        """The first valid address of ``raw`` as Stripe takes it, or "".
+
+        Odoo keeps the email field as typed: a display name (``Name <a@b>``) or a list of
+        addresses; Stripe wants exactly one address.
+        """
+        for address in email_split(raw or ""):
+            normalized = email_normalize(address)
+            if normalized:
+                return normalized
+        return ""
 
     @api.model
     def _omni_from_handle(self, setup_id, handle):
@@ -370,13 +418,12 @@ class OmniPaymentSetup(models.Model):
         if existing:
             return existing.provider_ref
         partner = self.partner_id
+        params = {"name": partner.name or "", "metadata": {"odoo_partner_id": str(partner.id)}}
+        email = self._omni_normalized_email(partner.email)
+        if email:
+            params["email"] = email
         customer = client.v1.customers.create(
-            {
-                "name": partner.name or "",
-                "email": partner.email or "",
-                "metadata": {"odoo_partner_id": str(partner.id)},
-            },
-            {"idempotency_key": self._omni_key("customer")},
+            params, {"idempotency_key": self._omni_key("customer")}
         )
         return customer["id"]
 
@@ -453,6 +500,17 @@ class OmniPaymentSetup(models.Model):
         self.search(
             [("state", "=", "pending"), ("create_date", "<", limit)], limit=200
         )._omni_abandon()
+        # Accounts awaiting verification are never abandoned: Stripe ends them (its event);
+        # the outcome is fetched here for those past Stripe's delay, in case it was lost.
+        overdue = fields.Datetime.now() - datetime.timedelta(days=VERIFICATION_CHECK_DAYS)
+        for setup in self.search(
+            [("state", "=", "verifying"), ("create_date", "<", overdue)], limit=50
+        ):
+            try:
+                with self.env.cr.savepoint():
+                    setup._omni_sync_verification()
+            except UserError as exc:
+                _logger.info("verification of setup %s not checked: %s", setup.id, exc)
 
     def _omni_finish(self):
         """Stripe.js confirmed the SetupIntent: create the token; return it.
@@ -477,16 +535,16 @@ class OmniPaymentSetup(models.Model):
             intent = stripe_api.as_dict(client.v1.setup_intents.retrieve(self.setup_intent_ref))
         except Exception as exc:  # noqa: BLE001 - every SDK error becomes a user message
             raise provider._omni_stripe_user_error(exc) from exc
-        if intent.get("status") != "succeeded" or not intent.get("payment_method"):
-            next_action = intent.get("next_action") or {}
-            if next_action.get("type") == "verify_with_microdeposits":
-                raise UserError(
-                    self.env._(
-                        "Stripe is verifying this bank account with two small deposits; it "
-                        "cannot be saved before they are confirmed. Try again once they "
-                        "appear on the account, or choose instant verification."
-                    )
-                )
+        next_action = intent.get("next_action") or {}
+        awaiting = (
+            intent.get("status") == "requires_action"
+            and next_action.get("type") == "verify_with_microdeposits"
+            and self.method_type in MICRODEPOSIT_TYPES
+            and bool(intent.get("payment_method"))
+        )
+        if not awaiting and (
+            intent.get("status") != "succeeded" or not intent.get("payment_method")
+        ):
             if self.method_type != "card":
                 raise UserError(
                     self.env._("Stripe has not confirmed the bank account yet. Please try again.")
@@ -516,6 +574,12 @@ class OmniPaymentSetup(models.Model):
             raise UserError(
                 self.env._("This payment method cannot be saved: it belongs to another account.")
             )
+        if awaiting:
+            # Stripe attaches the account and activates its mandate once the micro-deposits
+            # are confirmed: until then the token exists but is never charged (a refusal
+            # here cancels the SetupIntent, as any failed attempt).
+            with self.env.cr.savepoint():
+                return self._omni_save_token(pm_ref, pm, awaiting=next_action)
         if not owner:
             # Stripe attaches the method when it confirms a SetupIntent with a customer;
             # localstripe does not: attach it here.
@@ -547,9 +611,14 @@ class OmniPaymentSetup(models.Model):
             self._omni_detach(client, pm_ref)
             raise
 
-    def _omni_save_token(self, pm_ref, pm, mandate=None):
+    def _omni_save_token(self, pm_ref, pm, mandate=None, awaiting=None):
         """Check the confirmed PaymentMethod ``pm`` and create its token; ``mandate`` is the
-        Stripe Mandate of a bank debit (None for cards, and with localstripe)."""
+        Stripe Mandate of a bank debit (None for cards, and with localstripe).
+
+        :param dict awaiting: the SetupIntent's ``next_action`` when Stripe verifies the bank
+            account with micro-deposits: the token is saved awaiting verification (never
+            charged) and the attempt stays open until Stripe reports the outcome.
+        """
         self.ensure_one()
         values = stripe_api.payment_method_values(pm)
         if values.get("stripe_pm_type") != self.method_type:
@@ -573,6 +642,7 @@ class OmniPaymentSetup(models.Model):
                 "nickname": self.nickname,
                 "added_channel": self.channel,
                 "added_by_id": self.user_id.id if not self.user_id._is_public() else False,
+                "omni_awaiting_verification": bool(awaiting),
             }
         )
         token._omni_capture_stripe_details(pm)
@@ -591,10 +661,256 @@ class OmniPaymentSetup(models.Model):
             )
         else:
             token._omni_record_authorization(self.consent_text or None)
-        self.write({"state": "done", "token_id": token.id})
+        if awaiting:
+            self._omni_await_verification(token, awaiting)
+        else:
+            self.write({"state": "done", "token_id": token.id})
         if self.link_id and not self.link_id._omni_consume(token):
             raise UserError(self.env._("This link was already used. Ask us for a new one."))
         return token
+
+    # === MICRO-DEPOSIT VERIFICATION === #
+
+    def _omni_await_verification(self, token, next_action):
+        """Keep the attempt open for the micro-deposits of ``token``; email the customer
+        Stripe's verification page."""
+        self.ensure_one()
+        details = next_action.get("verify_with_microdeposits") or {}
+        arrival = details.get("arrival_date")
+        kind = details.get("microdeposit_type")
+        self.write(
+            {
+                "state": "verifying",
+                "token_id": token.id,
+                "microdeposit_type": kind if kind in ("amounts", "descriptor_code") else False,
+                "verification_arrival": (
+                    datetime.datetime.fromtimestamp(arrival, datetime.timezone.utc).date()
+                    if isinstance(arrival, int)
+                    else False
+                ),
+                "verification_url": details.get("hosted_verification_url") or False,
+            }
+        )
+        token._omni_log(
+            self.env._(
+                "%(method)s saved, awaiting verification: Stripe sent two small deposits to "
+                "the account.",
+                method=token._omni_issuer_label(),
+            ),
+            event="added",
+        )
+        self._omni_send_verification_email()
+
+    def _omni_send_verification_email(self):
+        """Email the customer the link to Stripe's page that verifies the micro-deposits.
+
+        Stripe's hosted page is used rather than a page of Odoo's: it checks the amounts or
+        code, counts the attempts and needs no account in Odoo; the signed-in customer can
+        also enter them in the portal. The link is Stripe's and expires with the SetupIntent.
+        """
+        self.ensure_one()
+        # sudo: the verification page is restricted to managers; it is sent to its customer.
+        url = self.sudo().verification_url
+        token = self.token_id
+        recipient = token._omni_reminder_recipient()
+        if not url or not recipient.email:
+            return False
+        partner = self.partner_id
+        if self.microdeposit_type == "descriptor_code":
+            what = self.env._(
+                "one deposit of 0.01 whose description holds a 6-character code starting with SM"
+            )
+        else:
+            what = self.env._("two small deposits")
+        body = Markup("<p>%s</p><p>%s</p><p><a href='%s'>%s</a></p><p>%s</p>") % (
+            self.env._("Hello %(name)s,", name=partner.name or ""),
+            self.env._(
+                "To verify %(method)s, Stripe is sending %(what)s to the account; they "
+                "usually arrive within 1-2 business days. Once you see them on your bank "
+                "statement, confirm them on Stripe's page (or in your account on our "
+                "portal). The account is not debited before it is verified.",
+                method=token._omni_issuer_label(),
+                what=what,
+            ),
+            url,
+            self.env._("Verify my bank account"),
+            self.env._("The deposits must be confirmed within 10 days."),
+        )
+        rendered = {
+            "subject": self.env._(
+                "Verify your bank account ending in %(last4)s",
+                last4=(token.payment_details or "")[-4:],
+            ),
+            "body_html": body,
+            "email_from": (self.company_id.email_formatted or self.env.user.email_formatted),
+        }
+        return partner._omni_email_customer(rendered, recipient, self.company_id)
+
+    @api.model
+    def _omni_parse_microdeposits(self, amount_1="", amount_2="", descriptor_code=""):
+        """Return ``(amounts in cents, descriptor code)`` from what the customer typed.
+
+        An amount is read as on the statement ("0.32", "0,32") or in cents ("32"); the code
+        is upper-cased ("sm11aa" -> "SM11AA"). Raises ``UserError`` when neither is given.
+        """
+        code = (descriptor_code or "").strip().upper()
+        if code:
+            if not (len(code) == 6 and code.isalnum()):
+                raise UserError(self.env._("The code has 6 letters and digits and starts with SM."))
+            return None, code
+        amounts = []
+        for raw in (amount_1, amount_2):
+            text = (raw or "").strip().replace(",", ".")
+            try:
+                value = round(float(text) * 100) if "." in text else int(text)
+            except ValueError:
+                value = None
+            if value is None or not 0 < value < 100:
+                raise UserError(
+                    self.env._(
+                        "Enter the two amounts of the deposits as they appear on your bank "
+                        "statement, e.g. 0.32 and 0.45."
+                    )
+                )
+            amounts.append(value)
+        return amounts, None
+
+    def _omni_verify_microdeposits(self, amounts=None, descriptor_code=None):
+        """Send the micro-deposits the customer read on the statement to Stripe.
+
+        :param list amounts: the two amounts, in cents
+        :param str descriptor_code: the code of the deposit's description (SM...)
+        :return: the verified token
+        Raises ``UserError`` with Stripe's reason when they do not match.
+        """
+        self.ensure_one()
+        if self.state != "verifying":
+            raise UserError(self.env._("This bank account is not awaiting verification."))
+        if descriptor_code:
+            params = {"descriptor_code": descriptor_code}
+        elif amounts and len(amounts) == 2:
+            params = {"amounts": list(amounts)}
+        else:
+            raise UserError(
+                self.env._("Enter the two amounts or the code of the deposit as they appear.")
+            )
+        provider = self.provider_id
+        client = provider._omni_stripe_client()
+        try:
+            intent = stripe_api.as_dict(
+                client.v1.setup_intents.verify_microdeposits(
+                    self.setup_intent_ref,
+                    params,
+                    {"idempotency_key": self._omni_key(f"verify-{sorted(params.items())}")},
+                )
+            )
+        except stripe.InvalidRequestError as exc:
+            code = getattr(exc, "code", None)
+            message = getattr(exc, "user_message", None) or str(exc)
+            if code in VERIFICATION_FAILED_CODES:
+                self._omni_verification_failed(code, message)
+            raise UserError(
+                self.env._("The bank account could not be verified: %(detail)s", detail=message)
+            ) from exc
+        except stripe.StripeError as exc:
+            raise provider._omni_stripe_user_error(exc) from exc
+        self._omni_sync_verification(intent)
+        if self.state != "done":
+            raise UserError(
+                self.env._("Stripe has not confirmed the bank account yet. Please try again.")
+            )
+        return self.token_id
+
+    def _omni_sync_verification(self, intent=None):
+        """Apply the SetupIntent's outcome to an account awaiting verification.
+
+        ``intent`` is the SetupIntent in the addon's API version (retrieved when None): the
+        webhook's copy is only the trigger. Succeeded: the token becomes usable; failed or
+        canceled: it is archived; still waiting: nothing changes.
+
+        :return: "verified", "failed" or False (nothing changed)
+        """
+        self.ensure_one()
+        self.env.cr.execute(
+            SQL("SELECT id FROM omni_payment_setup WHERE id = %s FOR UPDATE", self.id)
+        )
+        self.invalidate_recordset(["state"])
+        if self.state != "verifying":
+            return False
+        provider = self.provider_id
+        client = provider._omni_stripe_client()
+        if intent is None:
+            try:
+                intent = stripe_api.as_dict(client.v1.setup_intents.retrieve(self.setup_intent_ref))
+            except stripe.StripeError as exc:
+                raise provider._omni_stripe_user_error(exc) from exc
+        status = intent.get("status")
+        if status == "succeeded":
+            self._omni_complete_verification(client, intent)
+            return "verified"
+        if status in ("requires_payment_method", "canceled"):
+            error = intent.get("last_setup_error") or {}
+            self._omni_verification_failed(
+                error.get("code") or status, error.get("message") or status
+            )
+            return "failed"
+        return False
+
+    def _omni_complete_verification(self, client, intent):
+        """Stripe verified the account: store its mandate, make the token usable."""
+        token = self.token_id.with_context(active_test=False)
+        mandate = None
+        mandate_ref = intent.get("mandate")
+        if isinstance(mandate_ref, dict):
+            mandate = mandate_ref
+        elif mandate_ref:
+            try:
+                mandate = stripe_api.as_dict(client.v1.mandates.retrieve(mandate_ref))
+            except stripe.StripeError as exc:
+                _logger.warning("mandate %s not read from Stripe: %s", mandate_ref, exc)
+                mandate = {"id": mandate_ref}
+        reference, status = stripe_api.mandate_values(mandate)
+        token._omni_system_write(
+            {
+                "omni_awaiting_verification": False,
+                "stripe_mandate": (mandate or {}).get("id") or False,
+                "omni_mandate_reference": reference,
+                "omni_mandate_status": status,
+            }
+        )
+        self.write({"state": "done"})
+        token._omni_log(
+            self.env._(
+                "%(method)s verified by Stripe (micro-deposits): it can now be charged.",
+                method=token._omni_issuer_label(),
+            ),
+            event="updated",
+            channel="stripe",
+        )
+        if token.active:
+            token.commercial_partner_id._omni_payment_method_changed()
+
+    def _omni_verification_failed(self, code, message):
+        """The micro-deposits were not confirmed (wrong too often, or too late): the account
+        is archived; the customer adds it again to retry."""
+        token = self.token_id
+        self.write(
+            {
+                "state": "failed",
+                "error_code": (code or "")[:64] or False,
+                "error_message": (message or "")[:256] or False,
+            }
+        )
+        if token.active:
+            token._omni_system_write({"active": False})
+            token._omni_log(
+                self.env._(
+                    "%(method)s could not be verified (micro-deposits): it was removed.",
+                    method=token._omni_issuer_label(),
+                ),
+                event="deleted",
+                channel="stripe",
+            )
 
     def _omni_detach(self, client, pm_ref):
         try:

@@ -14,18 +14,29 @@ from odoo.addons.payment_stripe import utils as stripe_utils
 
 from ..compat import orm as compat_orm
 from ..lib import expiry as expiry_lib
+from ..lib import stripe_events
 
 _logger = logging.getLogger(__name__)
 
+# The events by their current names; an endpoint of an older API version delivers (and is
+# subscribed to) the card updater's under its name in that version,
+# payment_method.card_automatically_updated (lib/stripe_events.py).
 EVENT_AUTOMATICALLY_UPDATED = "payment_method.automatically_updated"
 EVENT_UPDATED = "payment_method.updated"
 EVENT_DETACHED = "payment_method.detached"
 # The Stripe events that keep stored methods current: the addon asks Stripe to send them
-# (payment.provider._stripe_make_request adds them to the webhook it creates) and processes
-# them itself (controllers/main.py).
+# (payment.provider._omni_stripe_request_payload adds them to the webhook payment_stripe
+# creates, in the names of its version) and processes them itself (controllers/main.py).
 OMNI_WEBHOOK_EVENTS = (EVENT_AUTOMATICALLY_UPDATED, EVENT_UPDATED, EVENT_DETACHED)
 # The webhook events of this prefix are handled by the addon, never by payment_stripe.
 OMNI_WEBHOOK_EVENT_PREFIX = "payment_method."
+# SetupIntent events: those of the addon's own SetupIntents (bank accounts awaiting
+# micro-deposit verification) are handled by the addon, the others by payment_stripe.
+# setup_intent.succeeded is in payment_stripe's subscription already.
+SETUP_EVENT_PREFIX = "setup_intent."
+OMNI_SETUP_EVENTS = ("setup_intent.setup_failed", "setup_intent.canceled")
+# Every event the addon asks the webhook endpoint for, by current name.
+OMNI_SUBSCRIBED_EVENTS = OMNI_WEBHOOK_EVENTS + OMNI_SETUP_EVENTS
 # Oldest accepted signature, in seconds: payment_stripe's WEBHOOK_AGE_TOLERANCE.
 WEBHOOK_TOLERANCE = 10 * 60
 
@@ -49,12 +60,24 @@ class OmniStripeEvent(models.Model):
     _rec_name = "event_id"
 
     event_id = fields.Char(string="Event ID", required=True, readonly=True)
-    event_type = fields.Char(string="Type", required=True, readonly=True, index=True)
-    object_id = fields.Char(
-        string="PaymentMethod",
+    event_type = fields.Char(
+        string="Type",
+        required=True,
         readonly=True,
         index=True,
-        help="The Stripe PaymentMethod id the event is about.",
+        help="The event's name as Stripe sent it, in the API version of the endpoint.",
+    )
+    api_version = fields.Char(
+        string="API Version",
+        readonly=True,
+        help="The Stripe API version the event was sent in: the version of the webhook "
+        "endpoint, which names and shapes its events.",
+    )
+    object_id = fields.Char(
+        string="Stripe Object",
+        readonly=True,
+        index=True,
+        help="The Stripe PaymentMethod (or SetupIntent) id the event is about.",
     )
     stripe_created = fields.Datetime(
         string="Created in Stripe",
@@ -114,9 +137,11 @@ class OmniStripeEvent(models.Model):
             stripe_created = datetime.datetime.fromtimestamp(created, datetime.timezone.utc)
         except (OverflowError, OSError) as exc:
             raise ValueError("the event's creation time is out of range") from exc
+        api_version = event.get("api_version")
         return {
             "event_id": event_id,
             "event_type": event_type,
+            "api_version": api_version if isinstance(api_version, str) else False,
             "object_id": object_id,
             "stripe_created": stripe_created.replace(tzinfo=None),
             "object": stripe_object,
@@ -148,7 +173,20 @@ class OmniStripeEvent(models.Model):
         return providers.filtered(lambda p: stripe_utils.get_webhook_secret(p.sudo()))
 
     @api.model
-    def _omni_verify_signature(self, payload, signature_header, object_id):
+    def _omni_setup_of_event(self, event):
+        """The addon's attempt whose SetupIntent a ``setup_intent.*`` event is about, or an
+        empty recordset (then the event is payment_stripe's)."""
+        data = event.get("data")
+        intent = data.get("object") if isinstance(data, dict) else None
+        intent_id = intent.get("id") if isinstance(intent, dict) else None
+        if not (isinstance(intent_id, str) and intent_id.startswith("seti_")):
+            return self.env["omni.payment.setup"]
+        return self.env["omni.payment.setup"].search(
+            [("setup_intent_ref", "=", intent_id)], limit=1
+        )
+
+    @api.model
+    def _omni_verify_signature(self, payload, signature_header, object_id, providers=None):
         """Return the provider whose webhook secret signed ``payload``, or an empty recordset.
 
         The signature is checked with Stripe's SDK, timestamps older than
@@ -157,8 +195,11 @@ class OmniStripeEvent(models.Model):
 
         :param bytes payload: the raw body of the request, exactly as received.
         :param str signature_header: the ``Stripe-Signature`` header (maybe None).
+        :param providers: the providers that may have signed it (default: those of the
+            PaymentMethod ``object_id``).
         """
-        providers = self._omni_candidate_providers(object_id)
+        if providers is None:
+            providers = self._omni_candidate_providers(object_id)
         if not signature_header:
             _logger.warning("Stripe webhook event without signature refused")
             return providers.browse()
@@ -215,26 +256,32 @@ class OmniStripeEvent(models.Model):
     def _omni_process_event(self, event, provider):
         """Record a verified ``payment_method.*`` event once, and apply it to stored methods.
 
+        The event is read in the version of the endpoint that sent it (its ``api_version``):
+        it is turned once, here, into the shape the rest of the handling reads.
+
         :param dict event: the decoded Stripe event (its signature already checked).
         :param provider: the Stripe provider whose webhook secret signed the event.
         :return: the event's record, or an empty recordset when it was already received.
         """
         values = self._omni_parse_event(event)
-        payment_method = values.pop("object")
+        values.pop("object")
+        normalized = stripe_events.normalize_event(event)
+        payment_method = normalized["data"]["object"]
+        handled_type = normalized["type"]
         record = self._omni_record_event(
             dict(values, provider_id=provider.id, state="ignored", reason=False)
         )
         if not record:
             return record
         tokens = self._omni_tokens_of(values["object_id"], provider=provider)
-        if values["event_type"] not in OMNI_WEBHOOK_EVENTS:
+        if handled_type not in OMNI_WEBHOOK_EVENTS:
             outcome = ("ignored", self.env._("Event type not handled."))
         elif not tokens:
             outcome = ("ignored", self.env._("No stored payment method has this PaymentMethod."))
         else:
             outcome = None
             for token in tokens:
-                token_outcome = record._omni_apply_to_token(token, payment_method)
+                token_outcome = record._omni_apply_to_token(token, payment_method, handled_type)
                 # A processed token wins over ignored/stale ones of the same PaymentMethod.
                 if outcome is None or token_outcome[0] == "processed":
                     outcome = token_outcome
@@ -249,8 +296,49 @@ class OmniStripeEvent(models.Model):
         )
         return record
 
-    def _omni_apply_to_token(self, token, payment_method):
+    @api.model
+    def _omni_process_setup_event(self, event, setup):
+        """Record a verified ``setup_intent.*`` event of the addon's SetupIntent ``setup``
+        once, and apply it to a bank account awaiting verification.
+
+        The SetupIntent is read again from Stripe, in the addon's API version: the event (in
+        the endpoint's version) only says something changed.
+
+        :return: the event's record, or an empty recordset when it was already received.
+        """
+        values = self._omni_parse_event(event)
+        values.pop("object")
+        record = self._omni_record_event(
+            dict(values, provider_id=setup.provider_id.id, state="ignored", reason=False)
+        )
+        if not record:
+            return record
+        record.token_id = setup.token_id
+        if setup.state != "verifying":
+            record.reason = self.env._("The attempt is not awaiting verification.")
+            return record
+        try:
+            with self.env.cr.savepoint():
+                outcome = setup._omni_sync_verification()
+        except UserError as exc:
+            _logger.warning("Stripe event %s not applied to setup %s: %s", record.id, setup.id, exc)
+            record.reason = self.env._("Stripe could not be read: %(error)s", error=exc)
+            return record
+        if outcome == "verified":
+            record.write({"state": "processed", "reason": self.env._("Bank account verified.")})
+        elif outcome == "failed":
+            record.write(
+                {"state": "processed", "reason": self.env._("Verification failed: archived.")}
+            )
+        else:
+            record.reason = self.env._("Still awaiting verification in Stripe.")
+        return record
+
+    def _omni_apply_to_token(self, token, payment_method, event_type):
         """Apply the event to one stored method; return ``(state, reason)``.
+
+        ``payment_method`` and ``event_type`` are the event's, in the addon's shape and names
+        (``lib/stripe_events.normalize_event``).
 
         Order-independent: each change carries the event's creation time, and the token
         refuses a state older than the one it reflects (stale). A detached method stays
@@ -263,7 +351,7 @@ class OmniStripeEvent(models.Model):
             if is_older:
                 return "stale", self.env._("Older than the stored state of the method.")
             return "ignored", self.env._("The payment method is archived.")
-        if self.event_type == EVENT_DETACHED:
+        if event_type == EVENT_DETACHED:
             if not token._omni_archive_from_stripe(state_at=state_at):
                 return "stale", self.env._("Older than the stored state of the method.")
             return "processed", self.env._("Archived: detached in Stripe.")

@@ -2,13 +2,16 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import logging
 
+import stripe
+
 from odoo import fields, models
 from odoo.exceptions import UserError
 
+from odoo.addons.payment_stripe import const as stripe_const
 from odoo.addons.payment_stripe import utils as stripe_utils
 
-from ..lib import stripe_api
-from .omni_stripe_event import OMNI_WEBHOOK_EVENTS
+from ..lib import stripe_api, stripe_events
+from .omni_stripe_event import OMNI_SUBSCRIBED_EVENTS
 
 _logger = logging.getLogger(__name__)
 
@@ -27,8 +30,10 @@ class PaymentProvider(models.Model):
         """The payload of a request payment_stripe sends to Stripe, with the addon's
         additions: the webhook that "Generate your webhook" creates also asks for the events
         that keep stored methods current (handled by the addon's controller before
-        payment_stripe's own handling). Called by models/payment_compat.py for 18.0's
-        ``_stripe_make_request`` and 19.0's ``_send_api_request``.
+        payment_stripe's own handling); the customer it creates when a checkout saves a
+        method gets one normalised email address (Odoo's field may hold ``Name <a@b>`` or a
+        list), or none when the field holds no valid one. Called by models/payment_compat.py
+        for 18.0's ``_stripe_make_request`` and 19.0's ``_send_api_request``.
 
         :param str method: the HTTP method
         :param str endpoint: the endpoint, e.g. ``webhook_endpoints``
@@ -37,10 +42,99 @@ class PaymentProvider(models.Model):
         :rtype: dict
         """
         if endpoint == "webhook_endpoints" and method == "POST" and payload:
+            # The endpoint is created in payment_stripe's version (its request and the
+            # endpoint's api_version): the events are named as that version names them.
+            api_version = payload.get("api_version") or stripe_const.API_VERSION
             events = list(payload.get("enabled_events[]") or [])
-            events += [event for event in OMNI_WEBHOOK_EVENTS if event not in events]
+            events += [
+                event
+                for event in stripe_events.event_names_for_version(
+                    OMNI_SUBSCRIBED_EVENTS, api_version
+                )
+                if event not in events
+            ]
             payload = dict(payload, **{"enabled_events[]": events})
+        if endpoint == "customers" and method == "POST" and payload and payload.get("email"):
+            email = self.env["omni.payment.setup"]._omni_normalized_email(payload["email"])
+            payload = dict(payload, email=email or None)
         return payload
+
+    def action_omni_stripe_update_webhook(self):
+        """Add the addon's events to the provider's existing Stripe webhook endpoint.
+
+        The migration of an endpoint created before the addon (or before this version of
+        it): the endpoint whose URL is the provider's webhook URL is given the addon's events
+        (``OMNI_SUBSCRIBED_EVENTS``) under the names of the endpoint's own API version,
+        keeping the events it has. Nothing else of the endpoint changes (its version, its
+        secret).
+
+        :return: the feedback notification
+        :rtype: dict
+        """
+        self.ensure_one()
+        client = self._omni_stripe_client()
+        url = self._get_stripe_webhook_url()
+        try:
+            endpoints = stripe_api.as_dict(client.v1.webhook_endpoints.list({"limit": 100}))
+            endpoint = next(
+                (e for e in endpoints.get("data") or [] if stripe_api.as_dict(e)["url"] == url),
+                None,
+            )
+            if endpoint is None:
+                return self._omni_notification(
+                    self.env._(
+                        'Stripe has no webhook endpoint for %(url)s: use "Generate your '
+                        "webhook\" (it subscribes the addon's events too).",
+                        url=url,
+                    ),
+                    "warning",
+                )
+            endpoint = stripe_api.as_dict(endpoint)
+            # The names are those of the endpoint's version, checked by Stripe in it.
+            api_version = endpoint.get("api_version") or stripe_const.API_VERSION
+            current = list(endpoint.get("enabled_events") or [])
+            missing = [
+                event
+                for event in stripe_events.event_names_for_version(
+                    OMNI_SUBSCRIBED_EVENTS, api_version
+                )
+                if event not in current and "*" not in current
+            ]
+            if missing:
+                client.v1.webhook_endpoints.update(
+                    endpoint["id"],
+                    {"enabled_events": current + missing},
+                    {"stripe_version": api_version},
+                )
+        except stripe.StripeError as exc:
+            raise self._omni_stripe_user_error(exc) from exc
+        _logger.info(
+            "Stripe webhook endpoint %s (%s): events %s added",
+            endpoint["id"],
+            api_version,
+            missing,
+        )
+        if not missing:
+            return self._omni_notification(
+                self.env._("The Stripe webhook already sends every event the addon needs."),
+                "info",
+            )
+        return self._omni_notification(
+            self.env._(
+                "The Stripe webhook now also sends %(events)s (API version %(version)s).",
+                events=", ".join(missing),
+                version=api_version,
+            ),
+            "success",
+        )
+
+    @staticmethod
+    def _omni_notification(message, notification_type):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"message": message, "sticky": False, "type": notification_type},
+        }
 
     def _omni_stripe_client(self):
         """Return a ``stripe.StripeClient`` built from the provider's keys.

@@ -9,6 +9,8 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 from odoo.tools.sql import create_index
 
+from odoo.addons.payment_stripe import const as stripe_const
+
 from ..lib import expiry as expiry_lib
 from ..lib import pan as pan_lib
 from ..lib import reminders as reminders_lib
@@ -53,6 +55,7 @@ IMMUTABLE_FIELDS = frozenset(
         # event of Stripe look stale.
         "stripe_state_at",
         "stripe_sync_state",
+        "omni_awaiting_verification",
     }
 )
 # The only immutable field a write may fill while it is empty: Odoo's own migration of
@@ -104,6 +107,15 @@ class PaymentToken(models.Model):
         index=True,
     )
     stripe_pm_type = fields.Char(string="Stripe Method Type", readonly=True)
+    omni_awaiting_verification = fields.Boolean(
+        string="Awaiting Verification",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="A bank account Stripe verifies with micro-deposits: it is never charged until "
+        "the customer confirms them (in the portal or on Stripe's page) and Stripe reports "
+        "the account verified.",
+    )
     card_brand = fields.Char(string="Brand", readonly=True)
     card_exp_month = fields.Integer(string="Expiry Month", readonly=True)
     card_exp_year = fields.Integer(string="Expiry Year", readonly=True)
@@ -312,8 +324,11 @@ class PaymentToken(models.Model):
             vals.pop("is_default", None)
         tokens = super().create(vals_list)
         tokens._omni_assign_first_default()
-        # A new method lifts a hard decline: open dunning retries at once.
-        tokens.filtered("active").commercial_partner_id._omni_payment_method_changed()
+        # A new method lifts a hard decline: open dunning retries at once (an account
+        # awaiting verification does so once verified).
+        tokens.filtered(
+            lambda t: t.active and not t.omni_awaiting_verification
+        ).commercial_partner_id._omni_payment_method_changed()
         for token in tokens:
             token._omni_log(
                 self.env._(
@@ -324,6 +339,13 @@ class PaymentToken(models.Model):
                 event="added",
             )
         return tokens
+
+    @api.model
+    def _get_available_tokens(self, *args, **kwargs):
+        """Override of `payment`: a bank account awaiting verification is offered nowhere
+        (checkout, Register Payment) until Stripe verified it."""
+        tokens = super()._get_available_tokens(*args, **kwargs)
+        return tokens.filtered(lambda t: not t.omni_awaiting_verification)
 
     def write(self, vals):
         self._omni_check_no_card_number(vals)
@@ -861,6 +883,16 @@ class PaymentToken(models.Model):
                 }
             )
 
+    def _omni_stripe_pm_type(self):
+        """The Stripe PaymentMethod type of this method: the one read from Stripe, else the
+        one payment_stripe maps its Odoo payment method to (a card brand is a card)."""
+        self.ensure_one()
+        if self.stripe_pm_type:
+            return self.stripe_pm_type
+        method = self.payment_method_id.primary_payment_method_id or self.payment_method_id
+        code = method.code or "card"
+        return stripe_const.PAYMENT_METHODS_MAPPING.get(code, code)
+
     def _omni_init_existing(self):
         """Mark tokens that existed before the install: channel, default, to synchronize."""
         self._omni_system_write({"added_channel": "import", "added_by_id": False})
@@ -873,9 +905,15 @@ class PaymentToken(models.Model):
                 )
             )
             self.invalidate_recordset(["added_on"])
-        self.filtered(lambda t: t.provider_code == "stripe")._omni_system_write(
-            {"stripe_sync_state": "pending"}
-        )
+        stripe_tokens = self.filtered(lambda t: t.provider_code == "stripe")
+        stripe_tokens._omni_system_write({"stripe_sync_state": "pending"})
+        # Their Stripe type is the one of their Odoo payment method until the details are
+        # fetched (a SEPA token is never charged as a card).
+        for token in stripe_tokens.filtered(lambda t: not t.stripe_pm_type):
+            pm_type = token._omni_stripe_pm_type()
+            token._omni_system_write(
+                {"stripe_pm_type": pm_type, "method_kind": stripe_api.method_kind(pm_type)}
+            )
         # No consent to automatic charges is recorded for them: nobody has said the customer
         # gave one. Staff confirm it (action_omni_confirm_authorization, or every such
         # method at once from Settings) and are recorded as having done so.

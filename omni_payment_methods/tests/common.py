@@ -41,15 +41,23 @@ def current_api_payment_method():
         return json.load(f)
 
 
-def stripe_event(event_type, obj, created=None, event_id=None):
-    """A Stripe event as Stripe sends it, in the API version the addon reads."""
+def endpoint_version_payment_method():
+    """Stripe's PaymentMethod example in API version 2019-05-16, the version of the webhook
+    endpoint payment_stripe creates (licence in its ``_license`` key)."""
+    with open(file_path("omni_payment_methods/tests/data/payment_method_2019_05_16.json")) as f:
+        return json.load(f)
+
+
+def stripe_event(event_type, obj, created=None, event_id=None, api_version=None):
+    """A Stripe event as Stripe sends it, in ``api_version`` (default: the version the addon
+    sends its own requests in)."""
     return {
         "id": event_id or f"evt_omni_{uuid.uuid4().hex[:20]}",
         "object": "event",
         "type": event_type,
         "created": created or int(time.time()),
         "data": {"object": obj},
-        "api_version": stripe_api.API_VERSION,
+        "api_version": api_version or stripe_api.API_VERSION,
         "livemode": False,
         "pending_webhooks": 1,
         "request": {"id": None, "idempotency_key": None},

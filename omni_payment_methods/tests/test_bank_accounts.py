@@ -6,6 +6,8 @@ import json
 import time
 from unittest.mock import patch
 
+import stripe
+
 from odoo.exceptions import UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools.safe_eval import safe_eval
@@ -16,6 +18,7 @@ from odoo.addons.payment_stripe.controllers.main import StripeController
 from ..models.omni_payment_setup import MAX_BANK_ACCOUNTS_PARAM
 from .charge_common import ChargeCommon, LocalStripeChargeCommon
 from .common import LocalStripeMixin, OmniCommon, stripe_event, stripe_signature
+from .compat import TX_LOOKUP
 from .test_portal_payment_methods import SETUP, PortalFlowMixin
 
 GOOD_IBAN = "DE89370400440532013000"
@@ -211,6 +214,9 @@ class FakeSetupStripe:
         self.next_action = next_action
         self.intents = {}
         self.created = []
+        self.customers_created = []
+        self.verifications = []
+        self.expected = {"descriptor_code": "SM11AA"}
         self.v1 = self
         self.setup_intents = self.payment_methods = self.mandates = self.customers = self
 
@@ -231,6 +237,7 @@ class FakeSetupStripe:
                 "mandate": None,
             }
             return self.intents[seti]
+        self.customers_created.append(params)
         return {"id": f"cus_fake_{next(self._ids)}", "object": "customer"}
 
     def confirm(self, seti):
@@ -238,8 +245,38 @@ class FakeSetupStripe:
         intent.update(status=self.intent_status, next_action=self.next_action)
         intent["payment_method"] = self.payment_method["id"]
         if self.intent_status == "succeeded":
-            intent["mandate"] = self.mandate["id"]
+            self.succeed(seti)
+
+    def succeed(self, seti):
+        """The SetupIntent succeeds (confirmed, or its micro-deposits verified): Stripe
+        attaches the method and activates the mandate."""
+        intent = self.intents[seti]
+        intent.update(status="succeeded", next_action=None, mandate=self.mandate["id"])
+        self.mandate["status"] = "active"
         self.payment_method["customer"] = intent["customer"]
+
+    def fail(self, seti, code="payment_method_microdeposit_verification_attempts_exceeded"):
+        """The verification failed or expired: back to requires_payment_method."""
+        intent = self.intents[seti]
+        intent.update(
+            status="requires_payment_method",
+            next_action=None,
+            payment_method=None,
+            last_setup_error={"code": code, "message": "Verification failed (fake)."},
+        )
+
+    def verify_microdeposits(self, seti, params, options=None):
+        """Stripe checks the amounts or the descriptor code against ``self.expected``."""
+        self.verifications.append((seti, params))
+        if params != self.expected:
+            raise stripe.InvalidRequestError(
+                "The amounts provided do not match the amounts that were sent to the bank account.",
+                "amounts",
+                code="payment_method_microdeposit_verification_amounts_mismatch",
+                http_status=400,
+            )
+        self.succeed(seti)
+        return copy.deepcopy(self.intents[seti])
 
     def retrieve(self, object_id):
         if object_id.startswith("seti_"):
@@ -258,6 +295,18 @@ class FakeSetupStripe:
     def detach(self, pm_id, params=None, options=None):
         self.payment_method["customer"] = None
         return copy.deepcopy(self.payment_method)
+
+
+def microdeposits_action(microdeposit_type="descriptor_code"):
+    """SetupIntent.next_action while Stripe waits for the micro-deposits to be confirmed."""
+    return {
+        "type": "verify_with_microdeposits",
+        "verify_with_microdeposits": {
+            "arrival_date": int(time.time()) + 2 * 86400,
+            "hosted_verification_url": "https://payments.stripe.com/microdeposit/sacs_fake",
+            "microdeposit_type": microdeposit_type,
+        },
+    }
 
 
 def acss_payment_method():
@@ -436,17 +485,34 @@ class TestBankDebitsSdkFake(OmniCommon):
         )
         self.assertIn("30 (thirty) days notice", token.omni_consent_text)
 
-    def test_ach_waiting_for_microdeposits_is_not_saved(self):
+    def test_customer_email_is_sent_as_one_normalised_address(self):
+        # Odoo accepts a display name and a list; Stripe wants one address.
+        self.customer.email = '"Omni Billing" <Billing@Omni.Example>, ap@omni.example'
+        pm = acss_payment_method()
+        fake = FakeSetupStripe(pm, mandate(pm, "acss_debit"))
+        self._add(fake, "acss_debit")
+        self.assertEqual(fake.customers_created[0]["email"], "billing@omni.example")
+        # The address the browser puts in the PaymentMethod's billing details too.
+        self.assertEqual(self.Setup._omni_billing_email(self.customer), "billing@omni.example")
+
+    def test_invalid_customer_email_is_not_sent(self):
+        self.customer.email = "billing at omni"
         pm = ach_payment_method()
-        fake = FakeSetupStripe(
-            pm,
-            mandate(pm, "us_bank_account", status="pending"),
-            intent_status="requires_action",
-            next_action={"type": "verify_with_microdeposits"},
-        )
-        with self.assertRaisesRegex(UserError, "two small deposits"):
-            self._add(fake, "us_bank_account")
-        self.assertFalse(self.Token.search([("commercial_partner_id", "=", self.customer.id)]))
+        fake = FakeSetupStripe(pm, mandate(pm, "us_bank_account"))
+        self._add(fake, "us_bank_account")
+        self.assertNotIn("email", fake.customers_created[0])
+        self.assertEqual(self.Setup._omni_billing_email(self.customer), "")
+        # A bank debit that needs an address refuses an invalid one as it refuses none.
+        with self._fake(fake), self.assertRaisesRegex(UserError, "email address is required"):
+            self.Setup._omni_start(self.customer, "staff", method_type="sepa_debit")
+
+    def test_payment_stripe_customer_email_is_normalised(self):
+        """The customer payment_stripe creates when Odoo's checkout saves a method."""
+        payload = {"name": "Omni", "email": "Omni <AP@Omni.Example>; x@y.org"}
+        sent = self.stripe._omni_stripe_request_payload("POST", "customers", payload)
+        self.assertEqual(sent["email"], "ap@omni.example")
+        sent = self.stripe._omni_stripe_request_payload("POST", "customers", {"email": "nope"})
+        self.assertIsNone(sent["email"])
 
     def test_other_method_than_asked_is_refused_and_detached(self):
         pm = ach_payment_method()
@@ -463,6 +529,221 @@ class TestBankDebitsSdkFake(OmniCommon):
         with self._fake(fake), self.assertRaisesRegex(UserError, "saved bank accounts"):
             self.Setup._omni_start(self.customer, "portal", method_type="acss_debit")
         self.assertFalse(fake.created)
+
+
+# === MICRO-DEPOSIT VERIFICATION (ACH, ACSS): SDK-LEVEL FAKE === #
+
+
+@tagged("post_install", "-at_install")
+class TestMicrodeposits(PortalFlowMixin, OmniCommon, HttpCase):
+    """A US bank account Stripe verifies with micro-deposits: saved as awaiting verification,
+    completed later in the portal, through Stripe's hosted page (emailed) and its webhook."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.portal_user = new_test_user(
+            cls.env, "omni_ach", groups="base.group_portal", partner_id=cls.customer_contact.id
+        )
+        cls.customer.email = "billing@omni.example"
+        cls.Setup = cls.env["omni.payment.setup"]
+        cls.Event = cls.env["omni.stripe.event"]
+        cls.secret = cls.stripe.stripe_webhook_secret
+        cls.fr = cls.env.ref("base.fr")
+
+    def setUp(self):
+        super().setUp()
+        pm = ach_payment_method()
+        self.fake = FakeSetupStripe(
+            pm,
+            mandate(pm, "us_bank_account", status="pending"),
+            intent_status="requires_action",
+            next_action=microdeposits_action(),
+        )
+        patcher = patch.object(
+            self.registry["payment.provider"], "_omni_stripe_client", lambda provider: self.fake
+        )
+        patcher.start()
+        self.addCleanup(patcher.stop)
+        self.authenticate("omni_ach", "omni_ach")
+        self.csrf = self._csrf()
+
+    def _add_ach(self):
+        """Start, confirm as Stripe.js's collectBankAccountForSetup + confirmUsBankAccountSetup
+        do, then finish: return (finish answer, attempt)."""
+        start = self._start(self.csrf, method_type="us_bank_account", country_id="")
+        self.assertNotIn("error", start)
+        setup = self.Setup.browse(start["setup_id"])
+        self.fake.confirm(setup.setup_intent_ref)
+        result = self._post(
+            f"{SETUP}/{setup.id}/finish", {"handle": start["handle"]}, self.csrf
+        ).json()
+        self.env.invalidate_all()
+        return result, setup
+
+    def _post_event(self, event_type, setup):
+        intent = copy.deepcopy(self.fake.intents[setup.setup_intent_ref])
+        intent["metadata"] = {"odoo_setup_id": str(setup.id), "channel": setup.channel}
+        # The endpoint payment_stripe creates sends its events in 2019-05-16.
+        body = json.dumps(stripe_event(event_type, intent, api_version="2019-05-16"))
+        self.env.flush_all()
+        response = self.url_open(
+            StripeController._webhook_url,
+            data=body,
+            headers={
+                "Content-Type": "application/json",
+                "Stripe-Signature": stripe_signature(body, self.secret, int(time.time())),
+            },
+        )
+        self.env.invalidate_all()
+        self.assertEqual(response.status_code, 200)
+        return response
+
+    def test_account_awaiting_microdeposits_is_kept_for_verification(self):
+        result, setup = self._add_ach()
+        self.assertNotIn("error", result)
+        self.assertIn("small deposits", result["message"])
+        self.assertEqual(setup.state, "verifying")
+        self.assertEqual(self.fake.intents[setup.setup_intent_ref]["status"], "requires_action")
+        token = setup.token_id
+        self.assertRecordValues(
+            token,
+            [
+                {
+                    "active": True,
+                    "omni_awaiting_verification": True,
+                    "method_kind": "bank",
+                    "stripe_pm_type": "us_bank_account",
+                    "payment_details": "6789",
+                    "stripe_payment_method": "pm_fake_ach",
+                }
+            ],
+        )
+        # Not attached by Odoo: Stripe attaches it once verified.
+        self.assertIsNone(self.fake.payment_method["customer"])
+        # The portal shows it awaiting verification, with the form to enter the code.
+        page = self.url_open("/my/payment_method").text
+        self.assertIn("Awaiting verification", page)
+        self.assertIn(f"/my/payment_method/{token.id}/verify", page)
+        self.assertIn('name="descriptor_code"', page)
+        # The customer is emailed Stripe's verification page.
+        emails = self.env["mail.message"].search(
+            [
+                ("model", "=", "res.partner"),
+                ("res_id", "=", self.customer.id),
+                ("body", "ilike", "payments.stripe.com/microdeposit/sacs_fake"),
+            ]
+        )
+        self.assertEqual(len(emails), 1)
+        self.assertIn(self.customer_contact, emails.partner_ids)
+        # Abandoned-attempt clean-up leaves it alone, however old.
+        self.env.cr.execute(
+            "UPDATE omni_payment_setup SET create_date = now() - interval '3 days' WHERE id = %s",
+            (setup.id,),
+        )
+        self.env.invalidate_all()
+        self.Setup._gc_abandoned_setups()
+        self.assertEqual(setup.state, "verifying")
+        self.assertEqual(self.fake.intents[setup.setup_intent_ref]["status"], "requires_action")
+
+    def test_portal_verification_with_the_descriptor_code(self):
+        _result, setup = self._add_ach()
+        token = setup.token_id
+        response = self._post(
+            f"/my/payment_method/{token.id}/verify", {"descriptor_code": " sm11aa "}, self.csrf
+        )
+        self.assertEqual(response.status_code, 200)
+        self.env.invalidate_all()
+        self.assertEqual(
+            self.fake.verifications, [(setup.setup_intent_ref, {"descriptor_code": "SM11AA"})]
+        )
+        self.assertRecordValues(
+            token,
+            [
+                {
+                    "omni_awaiting_verification": False,
+                    "stripe_mandate": "mandate_fake_us_bank_account",
+                    "omni_mandate_status": "active",
+                    "omni_authorized": True,
+                }
+            ],
+        )
+        self.assertEqual(setup.state, "done")
+        self.assertIn("has been verified", response.text)
+
+    def test_portal_verification_with_wrong_amounts_keeps_it_awaiting(self):
+        self.fake.next_action = microdeposits_action("amounts")
+        self.fake.expected = {"amounts": [32, 45]}
+        _result, setup = self._add_ach()
+        token = setup.token_id
+        page = self.url_open("/my/payment_method").text
+        self.assertIn('name="amount_1"', page)
+        response = self._post(
+            f"/my/payment_method/{token.id}/verify",
+            {"amount_1": "0.45", "amount_2": "0.32"},
+            self.csrf,
+        )
+        self.env.invalidate_all()
+        self.assertEqual(self.fake.verifications[0][1], {"amounts": [45, 32]})
+        self.assertIn("do not match", response.text)
+        self.assertTrue(token.omni_awaiting_verification)
+        self.assertEqual(setup.state, "verifying")
+        self._post(
+            f"/my/payment_method/{token.id}/verify",
+            {"amount_1": "0.32", "amount_2": "0.45"},
+            self.csrf,
+        )
+        self.env.invalidate_all()
+        self.assertFalse(token.omni_awaiting_verification)
+        self.assertEqual(setup.state, "done")
+
+    def test_webhook_succeeded_after_the_hosted_page_makes_it_usable(self):
+        _result, setup = self._add_ach()
+        self.fake.succeed(setup.setup_intent_ref)  # verified on Stripe's hosted page
+        Tx = type(self.env["payment.transaction"])
+        with patch.object(Tx, TX_LOOKUP) as get_tx_mock:
+            response = self._post_event("setup_intent.succeeded", setup)
+        get_tx_mock.assert_not_called()  # not payment_stripe's: it has no transaction
+        self.assertEqual(response.json(), {"status": "processed"})
+        self.assertRecordValues(
+            setup.token_id,
+            [{"omni_awaiting_verification": False, "omni_mandate_status": "active"}],
+        )
+        self.assertEqual(setup.state, "done")
+        event = self.Event.search([("object_id", "=", setup.setup_intent_ref)])
+        self.assertRecordValues(event, [{"state": "processed", "token_id": setup.token_id.id}])
+        # The same event again changes nothing.
+        self.assertEqual(self._post_event("setup_intent.succeeded", setup).status_code, 200)
+
+    def test_webhook_setup_failed_marks_it_failed(self):
+        _result, setup = self._add_ach()
+        token = setup.token_id
+        self.fake.fail(setup.setup_intent_ref)
+        response = self._post_event("setup_intent.setup_failed", setup)
+        self.assertEqual(response.json(), {"status": "processed"})
+        self.assertFalse(token.active)
+        self.assertRecordValues(
+            setup,
+            [
+                {
+                    "state": "failed",
+                    "error_code": "payment_method_microdeposit_verification_attempts_exceeded",
+                }
+            ],
+        )
+
+    def test_unsigned_setup_event_is_refused(self):
+        _result, setup = self._add_ach()
+        self.fake.succeed(setup.setup_intent_ref)
+        body = json.dumps(stripe_event("setup_intent.succeeded", {"id": setup.setup_intent_ref}))
+        response = self.url_open(
+            StripeController._webhook_url,
+            data=body,
+            headers={"Content-Type": "application/json", "Stripe-Signature": "t=1,v1=00"},
+        )
+        self.assertEqual(response.status_code, 403)
+        self.env.invalidate_all()
+        self.assertTrue(setup.token_id.omni_awaiting_verification)
 
 
 # === DEBITS PROCESSING, FAILED PAYMENTS, AUTHORIZED CUSTOMERS === #
@@ -644,6 +925,53 @@ class TestFailedPaymentsAndAuthorized(ChargeCommon):
         self.assertEqual(
             menu.action, self.env.ref("omni_payment_methods.omni_charge_attempt_action_failed")
         )
+
+    def test_account_awaiting_verification_is_never_charged(self):
+        token = self._authorized_token(
+            method_kind="bank",
+            stripe_pm_type="us_bank_account",
+            card_brand=False,
+            card_exp_month=0,
+            card_exp_year=0,
+            bank_name="STRIPE TEST BANK",
+            omni_awaiting_verification=True,
+        )
+        self.assertTrue(token.is_default)
+        invoice = self._invoice()
+        with self._fake_stripe() as fake:
+            self._run_charges()
+        attempt = self._attempts(invoice)
+        self.assertEqual(fake.requests, [])
+        self.assertEqual(attempt.state, "skipped")
+        self.assertIn("awaiting verification", attempt.reason)
+        # Odoo's own flows (checkout, Register Payment) do not offer it either.
+        self.assertNotIn(token, self.Token._get_available_tokens(self.stripe.ids, self.customer.id))
+
+    def test_token_saved_before_install_is_charged_with_its_own_type(self):
+        """A SEPA token payment_stripe saved before the addon was installed has no Stripe
+        type stored: the charge names the type of its Odoo payment method, not "card"."""
+        euro = self.env.ref("base.EUR")
+        euro.active = True
+        sepa_method = self.env.ref("payment.payment_method_sepa_direct_debit")
+        sepa_method.supported_currency_ids = euro
+        token = self.Token.create(
+            {
+                "provider_id": self.stripe.id,
+                "payment_method_id": sepa_method.id,
+                "partner_id": self.customer.id,
+                "payment_details": "3000",
+                "provider_ref": "cus_before_install",
+                "stripe_payment_method": "pm_before_install",
+            }
+        )
+        token._omni_init_existing()
+        invoice = self._invoice(currency=euro)
+        with self._fake_stripe() as fake:
+            self._run_charges()
+        self.assertEqual(self._attempts(invoice).token_id, token)
+        (_key, params) = fake.requests[0]
+        self.assertEqual(params["payment_method_types"], ["sepa_debit"])
+        self.assertRecordValues(token, [{"stripe_pm_type": "sepa_debit", "method_kind": "bank"}])
 
     def test_authorized_filter(self):
         Partner = self.env["res.partner"]

@@ -19,6 +19,7 @@ from .common import (
     CARD_YEAR,
     OmniCommon,
     current_api_payment_method,
+    endpoint_version_payment_method,
     stripe_event,
     stripe_signature,
 )
@@ -30,6 +31,25 @@ MUTED = (
 AUTO_UPDATED = "payment_method.automatically_updated"
 UPDATED = "payment_method.updated"
 DETACHED = "payment_method.detached"
+# The card updater's event in API versions before 2020-08-27, such as 2019-05-16, the
+# version of the endpoint payment_stripe creates (Stripe's changelog, 2020-08-27).
+CARD_AUTO_UPDATED = "payment_method.card_automatically_updated"
+ENDPOINT_VERSION = stripe_const.API_VERSION
+
+
+class FakeWebhookEndpoints:
+    """``client.v1.webhook_endpoints``: the account's endpoints; records the updates."""
+
+    def __init__(self, endpoints):
+        self.endpoints = endpoints
+        self.updates = []
+
+    def list(self, params=None, options=None):
+        return {"object": "list", "data": self.endpoints, "has_more": False}
+
+    def update(self, endpoint_id, params, options=None):
+        self.updates.append((endpoint_id, params, options or {}))
+        return {"id": endpoint_id, **params}
 
 
 def utc(timestamp):
@@ -158,6 +178,64 @@ class TestWebhooks(OmniCommon, PaymentHttpCommon):
         self.assertEqual(notes.author_id, self.env.ref("base.partner_root"))
         # The other method of the customer is untouched.
         self._assert_unchanged(self.other_token, month=1, year=CARD_YEAR + 1, last4="5556")
+
+    def _old_pm(self, token, **card):
+        """Stripe's PaymentMethod in the endpoint's version (2019-05-16): no display_brand."""
+        pm = endpoint_version_payment_method()
+        pm.update(id=token.stripe_payment_method, customer=token.provider_ref)
+        pm["card"].update(card)
+        self.assertNotIn("display_brand", pm["card"])
+        return pm
+
+    def test_card_updater_event_in_the_endpoint_version_is_processed(self):
+        """What the endpoint payment_stripe creates delivers: the 2019-05-16 name and shape."""
+        self.assertEqual(ENDPOINT_VERSION, "2019-05-16")
+        created = int(time.time()) - 30
+        pm = self._old_pm(
+            self.token, brand="mastercard", last4="4444", exp_month=8, exp_year=CARD_YEAR + 1
+        )
+        event = stripe_event(CARD_AUTO_UPDATED, pm, created=created, api_version=ENDPOINT_VERSION)
+        response = self._post(event)
+        self.assertEqual(response.json(), {"status": "processed"})
+        self.assertRecordValues(
+            self.token,
+            [
+                {
+                    "card_brand": "mastercard",
+                    "payment_details": "4444",
+                    "card_exp_month": 8,
+                    "card_exp_year": CARD_YEAR + 1,
+                    "stripe_state_at": utc(created),
+                }
+            ],
+        )
+        self.assertRecordValues(
+            self._events(),
+            [
+                {
+                    "event_type": CARD_AUTO_UPDATED,
+                    "api_version": ENDPOINT_VERSION,
+                    "state": "processed",
+                    "token_id": self.token.id,
+                }
+            ],
+        )
+        self.assertEqual(len(self._notes(self.customer)), 1)
+
+    def test_updated_event_in_the_endpoint_version_is_processed(self):
+        pm = self._old_pm(self.token, brand="amex", last4="0005", exp_month=3)
+        response = self._post(stripe_event(UPDATED, pm, api_version=ENDPOINT_VERSION))
+        self.assertEqual(response.json(), {"status": "processed"})
+        self.assertRecordValues(
+            self.token, [{"card_brand": "amex", "payment_details": "0005", "card_exp_month": 3}]
+        )
+
+    def test_newer_name_in_the_endpoint_version_is_processed_too(self):
+        """Both names are read whatever the version the event says it is in."""
+        pm = self._old_pm(self.token, exp_month=4)
+        response = self._post(stripe_event(AUTO_UPDATED, pm, api_version=ENDPOINT_VERSION))
+        self.assertEqual(response.json(), {"status": "processed"})
+        self.assertEqual(self.token.card_exp_month, 4)
 
     def test_updated_new_expiry_is_logged(self):
         event = self._event(UPDATED, self._pm(self.token, exp_month=8, exp_year=CARD_YEAR + 1))
@@ -504,6 +582,8 @@ class TestWebhooks(OmniCommon, PaymentHttpCommon):
         self.assertEqual(self.token.card_exp_year, CARD_YEAR + 3)
 
     def test_created_webhook_subscribes_to_payment_method_events(self):
+        """payment_stripe creates the endpoint in its version (2019-05-16): the addon's events
+        are asked under the names valid in that version."""
         self.stripe.stripe_webhook_secret = False
         response = Mock(ok=True, status_code=200)
         response.json.return_value = {"secret": "whsec_new"}
@@ -511,13 +591,63 @@ class TestWebhooks(OmniCommon, PaymentHttpCommon):
             self.stripe.action_stripe_create_webhook()
         self.assertEqual(request_mock.call_count, 1)
         self.assertTrue(request_mock.call_args.args[1].endswith("/webhook_endpoints"))
-        events = request_mock.call_args.kwargs["data"]["enabled_events[]"]
-        self.assertLessEqual(set(OMNI_WEBHOOK_EVENTS), set(events))
+        data = request_mock.call_args.kwargs["data"]
+        self.assertEqual(data["api_version"], ENDPOINT_VERSION)
+        events = data["enabled_events[]"]
+        self.assertIn(CARD_AUTO_UPDATED, events)
+        self.assertNotIn(AUTO_UPDATED, events, "not a valid name in the endpoint's version")
+        self.assertLessEqual({UPDATED, DETACHED}, set(events))
         self.assertIn("payment_intent.succeeded", events)
         self.assertEqual(len(events), len(set(events)), "no event is asked twice")
         self.assertEqual(self.stripe.stripe_webhook_secret, "whsec_new")
         # Core's own list is left as it is (other databases of the server do not get them).
         self.assertFalse(set(OMNI_WEBHOOK_EVENTS) & set(stripe_const.HANDLED_WEBHOOK_EVENTS))
+
+    def test_existing_endpoint_is_resubscribed_in_its_version(self):
+        """The migration of an endpoint created before: the provider's button adds the
+        addon's events, in the endpoint's version, keeping the ones it has."""
+        url = self.stripe._get_stripe_webhook_url()
+        endpoints = FakeWebhookEndpoints(
+            [
+                {"id": "we_other", "url": "https://other.example/hook", "api_version": None},
+                {
+                    "id": "we_odoo",
+                    "url": url,
+                    "api_version": ENDPOINT_VERSION,
+                    "enabled_events": ["payment_intent.succeeded", "setup_intent.succeeded"],
+                },
+            ]
+        )
+        client = Mock(v1=Mock(webhook_endpoints=endpoints))
+        with patch.object(
+            self.registry["payment.provider"], "_omni_stripe_client", lambda provider: client
+        ):
+            action = self.stripe.action_omni_stripe_update_webhook()
+        ((endpoint_id, params, options),) = endpoints.updates
+        self.assertEqual(endpoint_id, "we_odoo")
+        self.assertEqual(options["stripe_version"], ENDPOINT_VERSION)
+        events = params["enabled_events"]
+        self.assertEqual(events[:2], ["payment_intent.succeeded", "setup_intent.succeeded"])
+        self.assertIn(CARD_AUTO_UPDATED, events)
+        self.assertNotIn(AUTO_UPDATED, events)
+        self.assertLessEqual({UPDATED, DETACHED}, set(events))
+        self.assertEqual(action["params"]["type"], "success")
+        # Once up to date, nothing is sent again.
+        endpoints.endpoints[1]["enabled_events"] = events
+        with patch.object(
+            self.registry["payment.provider"], "_omni_stripe_client", lambda provider: client
+        ):
+            self.stripe.action_omni_stripe_update_webhook()
+        self.assertEqual(len(endpoints.updates), 1)
+
+    def test_resubscribing_without_an_endpoint_says_so(self):
+        client = Mock(v1=Mock(webhook_endpoints=FakeWebhookEndpoints([])))
+        with patch.object(
+            self.registry["payment.provider"], "_omni_stripe_client", lambda provider: client
+        ):
+            action = self.stripe.action_omni_stripe_update_webhook()
+        self.assertEqual(action["params"]["type"], "warning")
+        self.assertIn("Generate your webhook", action["params"]["message"])
 
     # === ACCESS === #
 
