@@ -27,10 +27,15 @@ try:
     from odoo.tests import tagged
 
     from odoo.addons.omni_payment_methods.lib import stripe_api
-    from odoo.addons.omni_payment_methods.models.omni_stripe_event import OMNI_WEBHOOK_EVENTS
+    from odoo.addons.omni_payment_methods.lib.stripe_events import event_names_for_version
+    from odoo.addons.omni_payment_methods.models.omni_stripe_event import (
+        OMNI_SUBSCRIBED_EVENTS,
+        OMNI_WEBHOOK_EVENTS,
+    )
     from odoo.addons.omni_payment_methods.tests.charge_common import ChargeCommon
     from odoo.addons.omni_payment_methods.tests.common import (
         current_api_payment_method,
+        endpoint_version_payment_method,
         stripe_event,
     )
     from odoo.addons.payment_stripe import const as stripe_const
@@ -221,15 +226,12 @@ class TestRequestContract(ChargeCommon):
         # Only the addon's additions: payment_stripe's own events are its own business.
         own = set(stripe_const.HANDLED_WEBHOOK_EVENTS)
         added = dict(payload, enabled_events=[e for e in payload["enabled_events"] if e not in own])
-        self.assertEqual(sorted(added["enabled_events"]), sorted(OMNI_WEBHOOK_EVENTS))
+        self.assertEqual(
+            sorted(added["enabled_events"]),
+            sorted(event_names_for_version(OMNI_SUBSCRIBED_EVENTS, ENDPOINT_VERSION)),
+        )
         self.assertEqual(validate(dict(added, enabled_events=[]), schema), [])
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="issue 15 point 4: the endpoint (2019-05-16) knows the card-updater event as "
-        "payment_method.card_automatically_updated; the addon subscribes to "
-        "payment_method.automatically_updated, which that version does not list",
-    )
     def test_webhook_endpoint_events_exist_in_the_endpoint_version(self):
         own = set(stripe_const.HANDLED_WEBHOOK_EVENTS)
         added = [e for e in self._endpoint_payload()["enabled_events"] if e not in own]
@@ -238,8 +240,12 @@ class TestRequestContract(ChargeCommon):
     # --- webhook events (2019-05-16) ----------------------------------------------------
 
     def _fed_events(self):
-        """One event per handled type, as the addon's webhook tests build them."""
-        return [stripe_event(t, current_api_payment_method()) for t in OMNI_WEBHOOK_EVENTS]
+        """One event per handled type, as the endpoint sends them: in its version, under
+        that version's names, with that version's PaymentMethod."""
+        return [
+            stripe_event(name, endpoint_version_payment_method(), api_version=ENDPOINT_VERSION)
+            for name in event_names_for_version(OMNI_WEBHOOK_EVENTS, ENDPOINT_VERSION)
+        ]
 
     def test_webhook_events_match_the_endpoint_version(self):
         objects = spec(ENDPOINT_VERSION)["objects"]
@@ -256,12 +262,6 @@ class TestRequestContract(ChargeCommon):
             record = self.env["omni.stripe.event"]._omni_process_event(event, self.stripe)
             self.assertTrue(record)
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="issue 15 point 4: the events the tests feed the handler are built in "
-        "2024-06-20 (tests/common.py stripe_event) and with the card-updater name of that "
-        "version; the endpoint sends 2019-05-16 events",
-    )
     def test_webhook_events_are_of_the_endpoint_version(self):
         for event in self._fed_events():
             self.assertEqual(event["api_version"], ENDPOINT_VERSION)
