@@ -132,6 +132,7 @@ class OmniChargeAttempt(models.Model):
         selection=[
             (dunning_lib.HARD, "Hard decline"),
             (dunning_lib.SOFT, "Soft decline"),
+            (dunning_lib.RETRY_LATER, "Decline: retry later"),
             (dunning_lib.AUTHENTICATION, "Authentication required"),
             (dunning_lib.CONFIG, "Not chargeable"),
         ],
