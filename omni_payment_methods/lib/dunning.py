@@ -148,6 +148,32 @@ def retry_after_days(advice_code=None, network_advice_code=None):
     return days
 
 
+def payment_failure(intent):
+    """What a failed PaymentIntent (a dict, as a webhook or the API sends it) says about the
+    failure, in the webhook endpoint's version (2019-05-16: the ``charges`` list) and in later
+    ones (``latest_charge``, when expanded).
+
+    :return: dict with ``decline_code``, ``code`` (of ``last_payment_error``),
+        ``failure_code`` (of the latest charge: a bank debit's return code), ``advice_code``,
+        ``network_advice_code`` and ``message``; missing values are None (message: "")
+    """
+    error = intent.get("last_payment_error") or {}
+    charge = intent.get("latest_charge")
+    if not isinstance(charge, dict):
+        charges = (intent.get("charges") or {}).get("data") or []
+        charge = charges[0] if charges else {}  # newest first
+    outcome = charge.get("outcome") or {}
+    return {
+        "decline_code": error.get("decline_code"),
+        "code": error.get("code"),
+        "failure_code": charge.get("failure_code"),
+        "advice_code": error.get("advice_code") or outcome.get("advice_code"),
+        "network_advice_code": error.get("network_advice_code")
+        or outcome.get("network_advice_code"),
+        "message": error.get("message") or charge.get("failure_message") or "",
+    }
+
+
 def dunning_day(started_on, today):
     """Day number of a case: the day of the first failure is day 1."""
     if isinstance(started_on, datetime.datetime):

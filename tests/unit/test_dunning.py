@@ -179,3 +179,35 @@ def test_plan_paused_and_waiting_cases_stay():
 
 def test_plan_without_levels():
     assert dunning.plan([], -1, 5).level is None
+
+
+def test_payment_failure_reads_the_webhook_version_and_later_ones():
+    # 2019-05-16 (the webhook endpoint's version): the charges list, newest first.
+    intent = {
+        "last_payment_error": {"message": "Not authorized."},
+        "charges": {"data": [{"failure_code": "debit_not_authorized"}, {"failure_code": "x"}]},
+    }
+    failure = dunning.payment_failure(intent)
+    assert failure["failure_code"] == "debit_not_authorized"
+    assert (failure["code"], failure["message"]) == (None, "Not authorized.")
+    # Later versions: latest_charge (expanded) and the error's advice codes.
+    intent = {
+        "last_payment_error": {
+            "code": "card_declined",
+            "decline_code": "generic_decline",
+            "advice_code": "try_again_later",
+            "network_advice_code": "02",
+            "message": "Declined.",
+        },
+        "latest_charge": {"failure_code": "card_declined", "outcome": {}},
+    }
+    assert dunning.payment_failure(intent) == {
+        "decline_code": "generic_decline",
+        "code": "card_declined",
+        "failure_code": "card_declined",
+        "advice_code": "try_again_later",
+        "network_advice_code": "02",
+        "message": "Declined.",
+    }
+    # An unexpanded latest_charge (an id) and no error at all.
+    assert dunning.payment_failure({"latest_charge": "ch_1"})["failure_code"] is None
