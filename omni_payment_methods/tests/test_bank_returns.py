@@ -117,3 +117,25 @@ class TestBankReturns(ChargeCommon):
         )
         self.assertFalse(attempt.case_id.hard_decline)
         self.assertEqual(self._requests_on(4), 2, "re-presented")
+
+    def test_insufficient_funds_is_represented_at_most_twice(self):
+        """NACHA: a debit returned for insufficient funds may be re-presented twice. Each
+        re-presentment is processing for days, then returned again."""
+        attempt, intent = self._debit_processing()
+        insufficient = {"code": "insufficient_funds", "message": "Insufficient funds."}
+        self._failed(attempt, dict(intent, last_payment_error=insufficient))
+        invoice = attempt.invoice_id
+        for number in range(2, 31):
+            self._requests_on(number)
+            last = self._attempts(invoice)[-1]
+            if last.state == "processing":
+                retried = dict(
+                    self.fake.by_key[last.idempotency_key]["intent"],
+                    status="requires_payment_method",
+                    description=last.reference,
+                    last_payment_error=insufficient,
+                )
+                self._failed(last, retried)
+        attempts = self._attempts(invoice)
+        self.assertEqual(attempts.mapped("origin"), ["auto", "retry", "retry"])
+        self.assertEqual(len(self.fake.requests), 3)

@@ -110,3 +110,18 @@ class TestDeclineAdvice(ChargeCommon):
                 second = self._invoice(due=TODAY)
                 self._run_charges()
         self.assertEqual(self._attempts(second).state, "done")
+
+    def test_retry_after_advice_waits_before_the_next_retry(self):
+        """Mastercard MAC 27, "retry after 4 days", on day 1: no retry on the policy's days 2
+        and 4, one on day 5."""
+        attempt = self._decline("generic_decline", brand="mastercard", network_advice_code="27")
+        self.assertEqual(attempt.failure_kind, "retry_later")
+        case = attempt.case_id
+        with self._fake_stripe() as fake:
+            for number in (2, 3, 4, 5):
+                with freeze_time(case.started_on + datetime.timedelta(days=number - 1)):
+                    self.Case._cron_run_dunning()
+                if number == 4:
+                    self.assertFalse(fake.requests, "no retry before the advised day")
+        self.assertEqual(len(fake.requests), 1)
+        self.assertEqual(len(self._attempts(attempt.invoice_id)), 2)

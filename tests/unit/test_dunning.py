@@ -211,3 +211,75 @@ def test_payment_failure_reads_the_webhook_version_and_later_ones():
     }
     # An unexpanded latest_charge (an id) and no error at all.
     assert dunning.payment_failure({"latest_charge": "ch_1"})["failure_code"] is None
+
+
+# === RETRY POLICY === #
+
+SMART = (2, 4, 6, 8, 10, 12, 14)  # the default policy's retry days
+
+
+def test_plan_retries_on_each_retry_day_once():
+    retried = []
+    last = 0
+    for day in range(1, 31):
+        step = dunning.plan(DEFAULT, 3, day, retry_days=SMART, last_retry_day=last)
+        if step.retry:
+            retried.append(day)
+            last = day
+    # Days 2..14 every other day (day 4 is also the warning level's retry): 8 tries in 14 days.
+    assert retried == [2, 4, 6, 8, 10, 12, 14]
+
+
+def test_plan_collapses_missed_retry_days_into_one():
+    step = dunning.plan(DEFAULT, 3, 9, retry_days=SMART, last_retry_day=2)
+    assert step.retry
+    assert not dunning.plan(DEFAULT, 3, 9, retry_days=SMART, last_retry_day=9).retry
+
+
+def test_plan_never_retries_a_hard_decline():
+    for day in range(1, 31):
+        step = dunning.plan(DEFAULT, -1, day, retry_days=SMART, hard_decline=True)
+        assert not step.retry
+
+
+def test_plan_retry_later_waits_for_the_advised_day():
+    # "Retry after 4 days" on day 1: not on days 2-4, on day 5 (the missed days collapse).
+    for day in (2, 3, 4):
+        assert not dunning.plan(DEFAULT, 3, day, retry_days=SMART, retry_not_before=5).retry
+    assert dunning.plan(DEFAULT, 3, 5, retry_days=SMART, retry_not_before=5).retry
+
+
+def test_plan_caps_the_retries():
+    """Bank debits: NACHA allows two re-presentments of a debit returned for insufficient
+    funds."""
+    assert dunning.plan(DEFAULT, 3, 6, retry_days=SMART, retries_done=1, max_retries=2).retry
+    assert not dunning.plan(DEFAULT, 3, 6, retry_days=SMART, retries_done=2, max_retries=2).retry
+
+
+@pytest.mark.parametrize(
+    ("text", "days"),
+    [
+        ("2, 4, 6, 8, 10, 12, 14", [2, 4, 6, 8, 10, 12, 14]),
+        ("14 2,4;4", [2, 4, 14]),
+        ("", []),
+        (None, []),
+    ],
+)
+def test_parse_retry_days(text, days):
+    assert dunning.parse_retry_days(text) == days
+
+
+@pytest.mark.parametrize("text", ["1, 3", "two", "0", "-3", "3.5"])
+def test_parse_retry_days_refuses(text):
+    with pytest.raises(ValueError):
+        dunning.parse_retry_days(text)
+
+
+def test_most_retries_in_a_window():
+    assert dunning.most_retries_in_window([2, 4, 6, 8, 10, 12, 14]) == 7
+    assert dunning.most_retries_in_window(list(range(2, 18))) == 16
+    # 16 retries, but never more than 15 within 30 days.
+    days = [*range(2, 17), 40]
+    assert dunning.most_retries_in_window(days) == 15
+    assert dunning.most_retries_in_window([]) == 0
+    assert dunning.VISA_MAX_REATTEMPTS == 15
