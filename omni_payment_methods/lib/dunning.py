@@ -193,6 +193,50 @@ def reached_level(level_days, day):
     return index
 
 
+# Retry limits of the networks, which a policy's schedule must respect.
+#: Visa: at most 15 reattempts of a declined transaction within 30 days (none after a
+#: "never approve" category 1 decline).
+VISA_MAX_REATTEMPTS = 15
+VISA_WINDOW_DAYS = 30
+#: NACHA (ACH): a debit returned for insufficient funds (R01, R09) may be re-presented at most
+#: twice; the addon applies it to every bank debit.
+BANK_MAX_REPRESENTMENTS = 2
+#: The default schedule, close to Stripe's Smart Retries (8 tries within 2 weeks): the first
+#: charge on day 1 and a retry every other day until day 14.
+DEFAULT_RETRY_DAYS = (2, 4, 6, 8, 10, 12, 14)
+
+
+def parse_retry_days(text):
+    """The retry days written in ``text`` ("2, 4, 6": commas, semicolons or spaces), sorted
+    and without repeats.
+
+    :raise ValueError: for anything but whole numbers of days from day 2 (day 1 is the day
+        of the failed charge)
+    """
+    days = set()
+    for part in (text or "").replace(";", ",").replace(",", " ").split():
+        if not part.isdigit():
+            raise ValueError(f"not a whole number of days: {part!r}")
+        if int(part) < 2:
+            raise ValueError(f"a retry is on day 2 or later: {part!r}")
+        days.add(int(part))
+    return sorted(days)
+
+
+def format_retry_days(days):
+    return ", ".join(str(day) for day in sorted(set(days)))
+
+
+def most_retries_in_window(days, window=VISA_WINDOW_DAYS):
+    """The largest number of the retry ``days`` that fall within ``window`` consecutive
+    days."""
+    days = sorted(set(days))
+    most = 0
+    for index, first in enumerate(days):
+        most = max(most, len([day for day in days[index:] if day < first + window]))
+    return most
+
+
 @dataclasses.dataclass(frozen=True)
 class Level:
     day: int
@@ -201,33 +245,62 @@ class Level:
 
 @dataclasses.dataclass(frozen=True)
 class Step:
-    """What the case must do now. ``level`` is the index to move to (None: stay)."""
+    """What the case must do now. ``level`` is the index to move to (None: stay); ``retry``:
+    charge the case's invoices again (today counts as a retry day)."""
 
     level: int | None
     retry: bool = False
     reason: str = ""
 
 
-def plan(levels, current, day, *, hard_decline=False, paused=False, waiting=False):
+def plan(
+    levels,
+    current,
+    day,
+    *,
+    retry_days=(),
+    last_retry_day=0,
+    retries_done=0,
+    max_retries=None,
+    retry_not_before=None,
+    hard_decline=False,
+    paused=False,
+    waiting=False,
+):
     """Plan the next step of a case.
 
     :param levels: the policy's levels (``Level``), sorted by ``day``.
     :param current: index of the level the case is at (-1: none applied yet).
     :param day: the case's day number (``dunning_day``).
+    :param retry_days: the policy's retry days; the first day of a level that retries is one
+        too.
+    :param last_retry_day: the case's day of its last scheduled retry (0: none).
+    :param retries_done: scheduled retries made so far (with the current method).
+    :param max_retries: at most this many scheduled retries (None: no cap; bank debits).
+    :param retry_not_before: the case's day before which no retry is made (a "retry later"
+        advice), or None.
     :param hard_decline: the last failure was final for the method on file.
     :param paused: staff paused the case.
     :param waiting: the customer must authenticate a payment (3-D Secure).
 
-    Levels skipped (the job did not run for days) are not replayed one by one: the case moves
-    to the level it has reached, and retries once if that level or a skipped one retries.
+    Days missed (the job did not run) are not replayed one by one: the case moves to the
+    level it has reached, and retries once if a retry day passed since its last retry.
     """
     if paused:
         return Step(None, reason="paused")
     if waiting:
         return Step(None, reason="waiting")
     target = reached_level([level.day for level in levels], day)
-    if target <= current:
-        return Step(None, reason="up to date")
-    crossed = levels[current + 1 : target + 1]
-    retry = any(level.retry for level in crossed) and not hard_decline
-    return Step(target, retry=retry, reason="hard decline" if hard_decline else "")
+    level = target if target > current else None
+    schedule = set(retry_days) | {level.day for level in levels if level.retry}
+    due = any(last_retry_day < retry_day <= day for retry_day in schedule)
+    reason = ""
+    if due and hard_decline:
+        due, reason = False, "hard decline"
+    elif due and max_retries is not None and retries_done >= max_retries:
+        due, reason = False, "retries used up"
+    elif due and retry_not_before and day < retry_not_before:
+        due, reason = False, "retry later"
+    if level is None and not due:
+        return Step(None, reason=reason or "up to date")
+    return Step(level, retry=due, reason=reason)

@@ -156,10 +156,11 @@ def test_plan_walks_the_default_policy():
     assert dunning.plan(DEFAULT, -1, 1) == dunning.Step(0, retry=False)
     assert dunning.plan(DEFAULT, 0, 3).level is None
     assert dunning.plan(DEFAULT, 0, 4) == dunning.Step(1, retry=True)
-    assert dunning.plan(DEFAULT, 1, 4).level is None  # the same day again: nothing
-    assert dunning.plan(DEFAULT, 1, 8) == dunning.Step(2, retry=False)
-    assert dunning.plan(DEFAULT, 2, 15) == dunning.Step(3, retry=False)
-    assert dunning.plan(DEFAULT, 3, 40).level is None
+    # The same day again: nothing (the retry of day 4 was made).
+    assert dunning.plan(DEFAULT, 1, 4, last_retry_day=4) == dunning.Step(None, reason="up to date")
+    assert dunning.plan(DEFAULT, 1, 8, last_retry_day=4) == dunning.Step(2, retry=False)
+    assert dunning.plan(DEFAULT, 2, 15, last_retry_day=4) == dunning.Step(3, retry=False)
+    assert dunning.plan(DEFAULT, 3, 40, last_retry_day=4).level is None
 
 
 def test_plan_skipped_levels_retry_once_and_jump():
