@@ -132,12 +132,23 @@ class OmniChargeAttempt(models.Model):
         selection=[
             (dunning_lib.HARD, "Hard decline"),
             (dunning_lib.SOFT, "Soft decline"),
+            (dunning_lib.RETRY_LATER, "Decline: retry later"),
             (dunning_lib.AUTHENTICATION, "Authentication required"),
             (dunning_lib.CONFIG, "Not chargeable"),
         ],
         readonly=True,
     )
     decline_code = fields.Char(readonly=True)
+    advice_code = fields.Char(
+        readonly=True,
+        help="Stripe's advice on the decline: do_not_try_again, try_again_later, "
+        "confirm_card_data.",
+    )
+    network_advice_code = fields.Char(
+        readonly=True,
+        help="The card network's advice on the decline (Mastercard's Merchant Advice Code, "
+        "Visa's decline category).",
+    )
     reason = fields.Char(readonly=True)
     company_side = fields.Boolean(
         string="Company Action Needed",
@@ -582,7 +593,13 @@ class OmniChargeAttempt(models.Model):
             decline_code = getattr(error, "decline_code", None) if error else None
             code = getattr(exc, "code", None)
             message = getattr(exc, "user_message", None) or str(exc)
-            self._omni_record_decline(decline_code or code, code, message)
+            self._omni_record_decline(
+                decline_code or code,
+                code,
+                message,
+                advice_code=getattr(error, "advice_code", None) if error else None,
+                network_advice_code=getattr(error, "network_advice_code", None) if error else None,
+            )
             tx._set_error(self.env._("Stripe: %(message)s", message=message))
             intent = getattr(error, "payment_intent", None) if error else None
             intent = stripe_api.as_dict(intent) if intent else None
@@ -606,11 +623,7 @@ class OmniChargeAttempt(models.Model):
         if intent.get("status") == "requires_action":
             self._omni_record_decline("authentication_required", None, "")
         elif error:
-            self._omni_record_decline(
-                error.get("decline_code") or error.get("code"),
-                error.get("code"),
-                error.get("message") or "",
-            )
+            self._omni_record_payment_failure(intent)
         return intent
 
     def _omni_check_notification(self, tx, notification_data):
@@ -652,14 +665,56 @@ class OmniChargeAttempt(models.Model):
                 )
             )
 
-    def _omni_record_decline(self, decline_code, code, message):
+    def _omni_record_decline(
+        self,
+        decline_code,
+        code,
+        message,
+        advice_code=None,
+        network_advice_code=None,
+        failure_code=None,
+    ):
+        """Record why Stripe refused the charge, and classify it (``lib/dunning.py``).
+
+        :param decline_code: the issuer's decline code, or None
+        :param code: Stripe's error code, or None
+        :param message: Stripe's message for the customer
+        :param advice_code: Stripe's advice (``do_not_try_again``...), or None
+        :param network_advice_code: the card network's advice (Mastercard MAC...), or None
+        :param failure_code: the charge's failure code (a bank debit's return), or None
+        """
         self.ensure_one()
-        kind = dunning_lib.classify_decline(decline_code, code)
+        kind = dunning_lib.classify_decline(
+            decline_code,
+            code,
+            failure_code,
+            advice_code=advice_code,
+            network_advice_code=network_advice_code,
+            brand=self.token_id.card_brand or None,
+        )
         if kind == dunning_lib.AUTHENTICATION:
             message = message or self.env._(
                 "The customer's bank asks the customer to authenticate the payment (3-D Secure)."
             )
-        self.write({"decline_code": decline_code or code, "failure_kind": kind, "reason": message})
+        self.write(
+            {
+                "decline_code": decline_code or failure_code or code,
+                "advice_code": advice_code,
+                "network_advice_code": network_advice_code,
+                "failure_kind": kind,
+                "reason": message,
+            }
+        )
+
+    def _omni_record_payment_failure(self, intent):
+        """Record the failure a PaymentIntent (a dict) reports: its ``last_payment_error`` and
+        its latest charge's failure code (a bank debit returned days later)."""
+        self.ensure_one()
+        failure = dunning_lib.payment_failure(intent)
+        message = failure.pop("message")
+        self._omni_record_decline(
+            failure.pop("decline_code"), failure.pop("code"), message, **failure
+        )
 
     def _omni_update_from_transaction(self, tx):
         """Mirror the transaction's state on the attempt."""

@@ -1,5 +1,6 @@
 # Copyright 2026 omni_payment_methods contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import datetime
 import logging
 
 from odoo import api, fields, models
@@ -70,6 +71,19 @@ class OmniDunningCase(models.Model):
         readonly=True,
         help="The last failure cannot succeed with the same method: no retry until the "
         "customer's default method changes.",
+    )
+    last_retry_day = fields.Integer(
+        readonly=True, help="Day of the dunning of the last scheduled retry (0: none yet)."
+    )
+    retry_count = fields.Integer(
+        string="Scheduled Retries",
+        readonly=True,
+        help="Retries made on the policy's retry days with the current payment method.",
+    )
+    retry_not_before = fields.Date(
+        readonly=True,
+        help="The issuer or the card network asked to retry later: no scheduled retry before "
+        "this day.",
     )
     retry_requested_at = fields.Datetime(
         readonly=True,
@@ -175,8 +189,9 @@ class OmniDunningCase(models.Model):
         )
         values = {"last_attempt_id": attempt.id, "decline_reason": attempt.reason}
         if attempt.failure_kind != dunning_lib.CONFIG:
-            # Only an answer from the bank says whether the method can work again.
+            # Only an answer from the bank says whether the method can work again, and when.
             values["hard_decline"] = attempt.failure_kind == dunning_lib.HARD
+            values["retry_not_before"] = self._omni_retry_not_before(attempt)
         if case:
             case.write(dict(values, invoice_ids=[fields.Command.link(attempt.invoice_id.id)]))
             if attempt.company_side and case.state != "paused":
@@ -214,6 +229,15 @@ class OmniDunningCase(models.Model):
         else:
             case._omni_advance()
         return case
+
+    @api.model
+    def _omni_retry_not_before(self, attempt):
+        """The first day a "retry later" decline of ``attempt`` may be retried (False: no
+        advice to wait)."""
+        if attempt.failure_kind != dunning_lib.RETRY_LATER:
+            return False
+        days = dunning_lib.retry_after_days(attempt.advice_code, attempt.network_advice_code)
+        return self._omni_today() + datetime.timedelta(days=max(days, 1))
 
     def _omni_hold_for_company(self, attempt):
         """The company must act (provider, currency, company): the case is paused so that the
@@ -262,19 +286,39 @@ class OmniDunningCase(models.Model):
             if not levels:
                 continue
             current = list(levels).index(case.level_id) if case.level_id in levels else -1
+            day = dunning_lib.dunning_day(case.started_on, case._omni_today())
             step = dunning_lib.plan(
                 [level._omni_as_plan_level() for level in levels],
                 current,
-                dunning_lib.dunning_day(case.started_on, case._omni_today()),
+                day,
+                retry_days=case.policy_id._omni_retry_days(),
+                last_retry_day=case.last_retry_day,
+                retries_done=case.retry_count,
+                max_retries=case._omni_max_retries(),
+                retry_not_before=case.retry_not_before
+                and dunning_lib.dunning_day(case.started_on, case.retry_not_before),
                 hard_decline=case.hard_decline,
                 paused=case.state == "paused",
                 waiting=case.state == "waiting",
             )
-            if step.level is None:
-                continue
-            if step.retry and case._omni_retry("retry") != "failed":
-                continue  # paid, or Stripe down: the level is entered by a later run
-            case._omni_enter_level(levels[step.level])
+            if step.retry:
+                outcome = case._omni_retry("retry")
+                if outcome in ("paid", "not_sent"):
+                    continue  # paid, or Stripe down: a later run retries or enters the level
+                case.write({"last_retry_day": day, "retry_count": case.retry_count + 1})
+                if outcome == "pending":
+                    continue  # processing: the level is entered by a later run
+            if step.level is not None:
+                case._omni_enter_level(levels[step.level])
+
+    def _omni_max_retries(self):
+        """At most this many scheduled retries (None: the schedule's own limit): bank debits
+        are presented again at most ``bank_max_retries`` times."""
+        self.ensure_one()
+        token = self.partner_id._omni_default_token(self.company_id)
+        if token and token.method_kind == "bank":
+            return self.policy_id.bank_max_retries
+        return None
 
     def _omni_enter_level(self, level):
         self.ensure_one()
@@ -286,7 +330,9 @@ class OmniDunningCase(models.Model):
             self._omni_schedule_activity(level)
 
     def _omni_retry(self, origin):
-        """Charge every open invoice of the case again with the current default method.
+        """Charge the open invoices of the case again with the current default method, oldest
+        first, and stop at the first that does not go through: each further charge would be
+        one more decline of the same method, which the card networks count.
 
         Returns "paid" (the case is resolved), "not_sent" (Stripe could not be reached: the
         case stays where it is and a later run tries again), "pending" (a debit is
@@ -295,18 +341,29 @@ class OmniDunningCase(models.Model):
         self.ensure_one()
         Attempt = self.env["omni.charge.attempt"]
         attempts = Attempt
+
+        def went_through(charged):
+            return all(attempt.state in ("done", "processing") for attempt in charged)
+
         # A failed installment is retried for its own amount (not the whole invoice); the
         # invoices under a running plan are charged only through their installments.
         installments = self._omni_failed_installments()
         for installment in installments:
-            attempts |= installment._omni_charge_installment(
+            attempt = installment._omni_charge_installment(
                 origin=origin, token=installment._omni_retry_token(origin, self)
             )
-        planned = self.invoice_ids.omni_installment_plan_ids.filtered(
-            lambda p: p.state == "running"
-        ).invoice_ids
-        for invoice in self._omni_open_invoices() - planned:
-            attempts |= Attempt._omni_charge(invoice, origin=origin)
+            attempts |= attempt
+            if not went_through(attempt):
+                break
+        else:
+            planned = self.invoice_ids.omni_installment_plan_ids.filtered(
+                lambda p: p.state == "running"
+            ).invoice_ids
+            for invoice in self._omni_open_invoices() - planned:
+                attempt = Attempt._omni_charge(invoice, origin=origin)
+                attempts |= attempt
+                if not went_through(attempt):
+                    break
         if self._omni_check_resolved():
             return "paid"
         if "not_sent" in attempts.mapped("state"):
@@ -456,6 +513,8 @@ class OmniDunningCase(models.Model):
         if self._omni_check_resolved() or self.state == "paused":
             return
         if self.retry_requested_at:
+            # A new method: its own count of scheduled retries.
+            self.retry_count = 0
             outcome = self._omni_retry("method")
             if outcome != "failed":
                 return  # paid, or Stripe down: the next run tries again

@@ -1,6 +1,6 @@
 # Copyright 2026 omni_payment_methods contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import fields, models
+from odoo import api, fields, models
 
 from ..compat import orm as compat_orm
 from ..lib import dunning as dunning_lib
@@ -39,8 +39,8 @@ class OmniDunningLevel(models.Model):
     retry_charge = fields.Boolean(
         string="Retry the Charge",
         help="Charge the default method again on entering the level (never after a hard "
-        "decline until the method changes). The level's email and activity only go out if "
-        "this attempt fails.",
+        "decline until the method changes), besides the policy's retry days. The level's "
+        "email and activity only go out if this attempt fails.",
     )
     mail_template_id = fields.Many2one(
         comodel_name="mail.template",
@@ -49,6 +49,11 @@ class OmniDunningLevel(models.Model):
     )
     create_activity = fields.Boolean(string="Activity for Staff")
     activity_summary = fields.Char(translate=True)
+
+    @api.constrains("day", "retry_charge", "policy_id")
+    def _check_policy_retry_schedule(self):
+        """A level that retries adds a retry day: the policy's schedule is checked again."""
+        self.policy_id._check_retry_schedule()
 
     def _omni_as_plan_level(self):
         return dunning_lib.Level(day=self.day, retry=self.retry_charge)

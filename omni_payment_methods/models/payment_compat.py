@@ -56,7 +56,7 @@ if ODOO_MAJOR >= 19:  # 19.0
             transaction is then in error without ``_apply_updates``)."""
             tx = super()._process(provider_code, payment_data)
             for one_tx in tx:
-                one_tx._omni_after_payment_data()
+                one_tx._omni_after_payment_data(payment_data)
             return tx
 
         def _tokenize(self, payment_data):
@@ -99,7 +99,7 @@ else:  # 18.0
             PaymentIntent, then follow up the new state of the transaction."""
             self._omni_before_payment_data(notification_data)
             res = super()._process_notification_data(notification_data)
-            self._omni_after_payment_data()
+            self._omni_after_payment_data(notification_data)
             return res
 
         def _stripe_tokenize_from_notification_data(self, notification_data):

@@ -32,17 +32,25 @@ class PaymentTransaction(models.Model):
         if self.omni_charge_attempt_id and self.provider_code == "stripe":
             self.omni_charge_attempt_id._omni_check_notification(self, payment_data)
 
-    def _omni_after_payment_data(self):
+    def _omni_after_payment_data(self, payment_data=None):
         """Keep the automatic charge attempt in step with its transaction (a bank debit
         confirmed or failed later by a webhook). Called once Odoo applied the provider's
         payment data to the transaction (models/payment_compat.py: 18.0's
         ``_process_notification_data``, 19.0's ``_process``).
 
+        A failure reported later (a bank debit returned) is classified from the return code
+        in ``payment_data``: a closed account is a hard decline, insufficient funds a soft one.
+
         Note: ``self.ensure_one()`` from the callers
+
+        :param dict payment_data: the provider's data (``payment_intent``...), or None
         """
         if self.omni_charge_attempt_id:
             attempt = self.omni_charge_attempt_id
             previous = attempt.state
+            intent = (payment_data or {}).get("payment_intent")
+            if previous == "processing" and self.state == "error" and isinstance(intent, dict):
+                attempt._omni_record_payment_failure(intent)
             attempt._omni_update_from_transaction(self)
             if previous == "processing" and attempt.state != previous:
                 attempt._omni_charge_outcome()

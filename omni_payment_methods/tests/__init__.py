@@ -11,6 +11,8 @@ from . import test_webhooks
 from . import test_translations_fr
 from . import test_charging
 from . import test_dunning
+from . import test_declines
+from . import test_bank_returns
 from . import test_portal_payment_methods
 from . import test_browser_e2e
 from . import test_make_payment

@@ -239,10 +239,12 @@ class TestAutomaticChargeRules(ChargeCommon):
         for code, kind in (
             ("lost_card", "hard"),
             ("stolen_card", "hard"),
-            ("do_not_honor", "hard"),
             ("invalid_account", "hard"),
+            ("do_not_try_again", "hard"),
+            ("incorrect_zip", "hard"),
+            ("do_not_honor", "soft"),  # Visa 05: retryable
             ("insufficient_funds", "soft"),
-            ("try_again_later", "soft"),
+            ("try_again_later", "retry_later"),
         ):
             partner = self.env["res.partner"].create(
                 {"name": f"Decline {code}", "omni_payment_mode": "automatic"}

@@ -5,6 +5,7 @@ from unittest.mock import patch
 
 from freezegun import freeze_time
 
+from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
 from .charge_common import ChargeCommon
@@ -16,6 +17,11 @@ DAY_1 = datetime.datetime.combine(TODAY, datetime.time(9, 0))
 
 def day(number):
     return DAY_1 + datetime.timedelta(days=number - 1)
+
+
+def dunning_day_of(case, attempt):
+    """The case's day an attempt was sent on."""
+    return (attempt.first_sent_at.date() - case.started_on).days + 1
 
 
 @tagged("post_install", "-at_install")
@@ -71,24 +77,26 @@ class TestDunningStages(ChargeCommon):
             self.assertIn("did not go through", emails.subject)
             self.assertIn("/omni/payment_methods/", emails.body)
             self.assertIn("insufficient_funds", case.decline_reason)
-            # Days 2-3: service continues, nothing new.
+            # Days 2-3: service continues, a silent retry on day 2, no email.
             self._run(day(2))
             self._run(day(3))
             self.assertEqual(len(self._customer_emails()), 1)
-            self.assertEqual(len(self._attempts(self.invoice)), 1)
-            # Day 4: the second attempt fails: warning email and an activity for staff.
+            self.assertEqual(len(self._attempts(self.invoice)), 2)
+            self.assertEqual(case.stage, "grace")
+            # Day 4: the retry fails: warning email and an activity for staff.
             self._run(day(4))
             attempts = self._attempts(self.invoice)
-            self.assertEqual(attempts.mapped("origin"), ["auto", "retry"])
-            self.assertEqual(attempts.mapped("state"), ["failed", "failed"])
+            self.assertEqual(attempts.mapped("origin"), ["auto", "retry", "retry"])
+            self.assertEqual(attempts.mapped("state"), ["failed", "failed", "failed"])
             self.assertEqual(case.stage, "warning")
             self.assertIn("failed again", self._subjects()[-1])
             activities = self.customer.activity_ids
             self.assertEqual(len(activities), 1)
             self.assertIn("call the customer", activities.summary)
-            # Day 8: suspended (no retry at this level).
+            # Day 7 (the job missed day 6: its retry is made now), day 8: retried, suspended.
             self._run(day(7))
             self.assertEqual(case.stage, "warning")
+            self.assertEqual(len(self._attempts(self.invoice)), 4)
             self._run(day(8))
             with freeze_time(day(8)):
                 case.invalidate_recordset(["day"])
@@ -96,9 +104,9 @@ class TestDunningStages(ChargeCommon):
             self.assertEqual(case.stage, "suspended")
             self.assertEqual(self.customer.omni_dunning_state, "suspended")
             self.assertIn("suspended", self._subjects()[-1])
-            self.assertEqual(len(self._attempts(self.invoice)), 2)
+            self.assertEqual(len(self._attempts(self.invoice)), 5)
             self.assertEqual(len(self.customer.activity_ids), 2)
-            # Day 15: terminated, final notice.
+            # Day 15: the missed retry days (10, 12, 14) make one retry; terminated.
             self._run(day(15))
             self.assertEqual(case.stage, "terminated")
             self.assertIn("final notice", self._subjects()[-1])
@@ -123,7 +131,73 @@ class TestDunningStages(ChargeCommon):
             ],
         )
         self.assertEqual(len(self.fake.charges), 0)
+        self.assertEqual(len(self.fake.requests), 6)
+
+    def test_default_policy_tries_eight_times_in_two_weeks(self):
+        """Close to Stripe's Smart Retries: the first charge and seven retries (days 2, 4,
+        ..., 14), at the job's hour, then none."""
+        self._start()
+        for number in range(2, 31):
+            self._run(day(number))
+        attempts = self._attempts(self.invoice)
+        self.assertEqual(len(attempts), 8)
+        self.assertEqual(
+            [dunning_day_of(self.case, attempt) for attempt in attempts],
+            [1, 2, 4, 6, 8, 10, 12, 14],
+        )
+        self.assertEqual(len(self.fake.requests), 8)
+        # The levels go on as before: grace, warning, suspension, final notice.
+        self.assertEqual(self.case.stage, "terminated")
+        self.assertEqual(len(self._customer_emails()), 4)
+
+    def test_a_retry_stops_at_the_first_decline(self):
+        """The case's invoices are charged oldest first; once one declines, the others are
+        not charged that day (each would be one more decline on the same card)."""
+        self._start()
+        with freeze_time(DAY_1):
+            second = self._invoice(amount=80.0, due=DAY_1.date())
+            self._run_charges()
+        self.assertEqual(self.case.invoice_ids, self.invoice | second)
         self.assertEqual(len(self.fake.requests), 2)
+        self._run(day(4))
+        self.assertEqual(len(self.fake.requests), 3)
+        self.assertEqual(len(self._attempts(second)), 1, "not charged after the decline")
+        self.assertEqual(self._attempts(self.invoice)[-1].origin, "retry")
+
+    def test_retry_schedule_is_refused_beyond_the_network_limits(self):
+        policy = self.policy
+        policy.retry_days = "3, 5"
+        self.assertEqual(policy.retry_days, "3, 5")
+        # Each refused value is written again by the next check (a refused write stays in the
+        # test's cache; a user's request is rolled back).
+        # Bank debits: NACHA allows two re-presentments.
+        with self.assertRaisesRegex(ValidationError, "at most 2"):
+            policy.bank_max_retries = 3
+        # Visa: at most 15 reattempts in 30 days.
+        with self.assertRaisesRegex(ValidationError, "at most 15 retries within 30 days"):
+            policy.write(
+                {
+                    "bank_max_retries": 2,
+                    "retry_days": ", ".join(str(number) for number in range(2, 18)),
+                }
+            )
+        with self.assertRaisesRegex(ValidationError, "whole numbers of days"):
+            policy.retry_days = "every other day"
+        with self.assertRaisesRegex(ValidationError, "day 2 or later"):
+            policy.retry_days = "1, 3"
+        # The levels that retry count too: 15 retry days and the warning level's day 4 is
+        # one of them; one more level retrying on day 20 makes 16 within 30 days.
+        policy.retry_days = ", ".join(str(number) for number in range(2, 17))
+        with self.assertRaisesRegex(ValidationError, "at most 15 retries within 30 days"):
+            self.env["omni.dunning.level"].create(
+                {
+                    "policy_id": policy.id,
+                    "name": "Late retry",
+                    "day": 20,
+                    "stage": "terminated",
+                    "retry_charge": True,
+                }
+            )
 
     def test_second_attempt_succeeds(self):
         self._start()
@@ -169,7 +243,7 @@ class TestDunningStages(ChargeCommon):
         # Day 9: straight to suspension, retrying once for the skipped warning level; one
         # email (the suspension), not one per skipped level.
         self.assertEqual(self.case.stage, "suspended")
-        self.assertEqual(len(self._attempts(self.invoice)), 2)
+        self.assertEqual(len(self._attempts(self.invoice)), 2, "one retry for the missed days")
         self.assertEqual(len(self._customer_emails()), 2)
         self.assertIn("suspended", self._subjects()[-1])
 

@@ -182,13 +182,14 @@ class TestInstallments(ChargeCommon):
         self.assertIn("did not go through", emails[-1].subject)
         self.assertIn("40.00", emails[-1].body)
 
-        # Day 4 of the dunning (day 11): the retry charges exactly the installment.
+        # Day 2 of the dunning (day 9): the policy's first retry charges exactly the
+        # installment.
         self.fake.script[token.stripe_payment_method] = "succeed"
         self._run_dunning(day(9))
-        self._run_dunning(day(10))
-        self.assertEqual(len(self.fake.requests), 2)
-        self._run_dunning(day(11))
         self.assertEqual(self._amounts(), [4000, 4000])
+        self._run_dunning(day(10))
+        self._run_dunning(day(11))
+        self.assertEqual(len(self.fake.requests), 3)
         self.assertEqual(second.state, "paid")
         self.assertEqual(case.state, "resolved", "resolved though #3 is still to pay")
         self.assertEqual(self.customer.omni_dunning_state, "active")
