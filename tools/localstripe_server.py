@@ -56,6 +56,59 @@ def accept_stripe_only_parameters():
 STRIPE_JS_PATH = "/js.stripe.com/v3/"
 
 
+# What the fake Stripe.js lacks and the addon's page uses, as Stripe.js documents it: an
+# "iban" element (a plain field here), whose value confirmSepaDebitSetup sends. With it the
+# addon's JavaScript has no branch for this development server.
+IBAN_ELEMENT_JS = """
+(function addIbanElement() {
+  const fakeStripe = Stripe;
+  Stripe = (key, options) => {
+    const stripe = fakeStripe(key, options);
+    const fakeElements = stripe.elements;
+    stripe.elements = (...args) => {
+      const elements = fakeElements(...args);
+      const create = elements.create;
+      elements.create = function (type, opts) {
+        if (type !== "iban") {
+          return create.call(this, type, opts);
+        }
+        const input = document.createElement("input");
+        input.type = "text";
+        input.autocomplete = "off";
+        input.style.cssText = "border: 0; width: 100%; outline: none;";
+        input.placeholder = (opts && opts.placeholderCountry === "DE")
+          ? "DE89 3704 0044 0532 0130 00" : "IBAN";
+        const listeners = [];
+        input.oninput = () => listeners.forEach((handler) => handler({}));
+        return {
+          omniIban: () => input.value.replace(/\\s/g, ""),
+          mount: (container) => {
+            const node = typeof container === "string"
+              ? document.querySelector(container) : container;
+            node.appendChild(input);
+          },
+          on: (event, handler) => event === "change" && listeners.push(handler),
+          unmount: () => input.remove(),
+          destroy: () => input.remove(),
+        };
+      };
+      return elements;
+    };
+    const confirmSepa = stripe.confirmSepaDebitSetup;
+    stripe.confirmSepaDebitSetup = (secret, data) => {
+      const method = (data && data.payment_method) || {};
+      const iban = method.sepa_debit;
+      if (iban && typeof iban.omniIban === "function") {
+        data = {...data, payment_method: {...method, sepa_debit: {iban: iban.omniIban()}}};
+      }
+      return confirmSepa(secret, data);
+    };
+    return stripe;
+  };
+})();
+"""
+
+
 @web.middleware
 async def scoped_stripe_js(request, handler):
     """Serve localstripe's fake Stripe.js inside a function scope.
@@ -70,7 +123,7 @@ async def scoped_stripe_js(request, handler):
     if request.path != STRIPE_JS_PATH or response.status != 200:
         return response
     return web.Response(
-        text=f"(function () {{\n{response.text}\n}})();\n",
+        text=f"(function () {{\n{response.text}\n{IBAN_ELEMENT_JS}}})();\n",
         content_type="application/javascript",
         headers={k: v for k, v in response.headers.items() if k.lower().startswith("access-")},
     )

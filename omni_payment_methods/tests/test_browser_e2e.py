@@ -173,7 +173,7 @@ class TestBrowserE2E(BrowserE2EMixin, LocalStripeMixin, OmniCommon, HttpCase):
 
     def test_portal_add_sepa_account(self):
         """A SEPA bank account in the portal: the mandate shown, the IBAN typed into the
-        field Stripe.js confirms with (localstripe's fake: a plain field, no iban element)."""
+        iban element Stripe.js confirms with (the development server's: a plain field)."""
         with self._page() as page:
             self._login(page, "omni_e2e_portal", "omni_e2e_portal_pw", "/my/payment_method/add")
             page.wait_for_selector(".o_omni_add_payment_method.o_omni_ready")

@@ -77,6 +77,8 @@ def test_serves_in_memory_and_stops_on_sigterm():
         # In a function scope: its `class Element` must not hide the page's DOM Element.
         assert js.text.startswith("(function () {\n") and js.text.endswith("\n})();\n")
         assert "class Element" in js.text
+        # and with the iban element the addon mounts for SEPA (the fake has none of its own)
+        assert "omniIban" in js.text and "addIbanElement" in js.text
         assert requests.get(url + "/v1/customers", timeout=5).status_code == 401
     finally:
         assert stop(proc, signal.SIGTERM) == 0

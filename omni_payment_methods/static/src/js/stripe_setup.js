@@ -5,22 +5,19 @@
 // Adding a card through a Stripe SetupIntent, shared by the portal, the emailed link page
 // and the back-office dialog. The card number, expiry and CVC stay in Stripe's element;
 // Odoo's server creates the SetupIntent, checks the result with Stripe and saves the token.
-// Only the subset of Stripe.js that localstripe's fake also serves is used
-// (elements().create("card"), confirmCardSetup, confirmSepaDebitSetup), so development and
-// production share it. Bank accounts: SEPA through Stripe's iban element (with localstripe's
-// fake, which has no iban element, a plain input without a name, sent to the fake Stripe
-// only); Canadian pre-authorized debits (confirmAcssDebitSetup) and US bank accounts
-// (collectBankAccountForSetup + confirmUsBankAccountSetup) open Stripe's own dialogs, which
-// localstripe does not serve.
-import { loadJS } from "@web/core/assets";
+// Only Stripe.js's documented API is used, the same whichever server serves it (Stripe, or
+// a Stripe-compatible development server): elements().create("card" / "iban"),
+// confirmCardSetup, confirmSepaDebitSetup. Canadian pre-authorized debits
+// (confirmAcssDebitSetup) and US bank accounts (collectBankAccountForSetup +
+// confirmUsBankAccountSetup) open Stripe's own dialogs; a Stripe.js without them gets a
+// clear error.
+import {loadJS} from "@web/core/assets";
 
 const ROUTE = "/omni/payment_method/setup";
 
 export class OmniStripeSetup {
-    constructor({ stripeJsUrl, publishableKey, csrfToken, onCardError }) {
+    constructor({stripeJsUrl, publishableKey, csrfToken, onCardError}) {
         this.stripeJsUrl = stripeJsUrl;
-        // localstripe's fake Stripe.js is served by the fake server, not by Stripe.
-        this.isFake = !stripeJsUrl.startsWith("https://js.stripe.com/");
         this.publishableKey = publishableKey;
         this.csrfToken = csrfToken;
         this.onCardError = onCardError || (() => {});
@@ -30,7 +27,7 @@ export class OmniStripeSetup {
     async mount(container, ibanContainer) {
         await loadJS(this.stripeJsUrl);
         this.stripe = window.Stripe(this.publishableKey);
-        this.card = this.stripe.elements().create("card", { hidePostalCode: true });
+        this.card = this.stripe.elements().create("card", {hidePostalCode: true});
         this.card.mount(container);
         this.card.on("change", (event) => this.onCardError(event && event.error));
         this.ibanContainer = ibanContainer;
@@ -38,22 +35,12 @@ export class OmniStripeSetup {
 
     /** Mount the IBAN field the first time SEPA is chosen. */
     mountIban() {
-        if (!this.ibanContainer || this.iban || this.ibanInput) {
-            return;
-        }
-        if (this.isFake) {
-            const input = document.createElement("input");
-            input.type = "text";
-            input.className = "border-0 w-100 o_omni_iban_input";
-            input.placeholder = "DE89 3704 0044 0532 0130 00";
-            input.autocomplete = "off";
-            this.ibanContainer.appendChild(input);
-            this.ibanInput = input;
+        if (!this.ibanContainer || this.iban) {
             return;
         }
         this.iban = this.stripe
             .elements()
-            .create("iban", { supportedCountries: ["SEPA"], placeholderCountry: "DE" });
+            .create("iban", {supportedCountries: ["SEPA"], placeholderCountry: "DE"});
         this.iban.mount(this.ibanContainer);
         this.iban.on("change", (event) => this.onCardError(event && event.error));
     }
@@ -72,9 +59,8 @@ export class OmniStripeSetup {
             },
         };
         if (start.method_type === "sepa_debit") {
-            const sepa = this.iban || { iban: (this.ibanInput?.value || "").replace(/\s/g, "") };
             return this.stripe.confirmSepaDebitSetup(secret, {
-                payment_method: { sepa_debit: sepa, billing_details: billing },
+                payment_method: {sepa_debit: this.iban, billing_details: billing},
             });
         }
         if (start.method_type === "acss_debit") {
@@ -82,7 +68,7 @@ export class OmniStripeSetup {
                 return unsupported;
             }
             return this.stripe.confirmAcssDebitSetup(secret, {
-                payment_method: { billing_details: billing },
+                payment_method: {billing_details: billing},
             });
         }
         if (start.method_type === "us_bank_account") {
@@ -93,7 +79,7 @@ export class OmniStripeSetup {
                 clientSecret: secret,
                 params: {
                     payment_method_type: "us_bank_account",
-                    payment_method_data: { billing_details: billing },
+                    payment_method_data: {billing_details: billing},
                 },
             });
             if (collected.error || collected.setupIntent?.status !== "requires_confirmation") {
@@ -106,7 +92,7 @@ export class OmniStripeSetup {
                 card: this.card,
                 billing_details: {
                     name: values.holder_name,
-                    address: { country: values.country_code || undefined },
+                    address: {country: values.country_code || undefined},
                 },
             },
         });
@@ -130,7 +116,7 @@ export class OmniStripeSetup {
             credentials: "same-origin",
         });
         if (!response.ok) {
-            return { error: `${response.status} ${response.statusText}` };
+            return {error: `${response.status} ${response.statusText}`};
         }
         return response.json();
     }
@@ -141,7 +127,7 @@ export class OmniStripeSetup {
      *  partner_id, consent
      */
     async submit(values) {
-        const { country_code, ...fields } = values;
+        const {country_code, ...fields} = values;
         const start = await this._post(`${ROUTE}/start`, fields);
         if (start.error) {
             return start;
@@ -156,14 +142,14 @@ export class OmniStripeSetup {
                 message: result.error.message || "",
             });
         }
-        return this._post(`${ROUTE}/${start.setup_id}/finish`, { handle: start.handle });
+        return this._post(`${ROUTE}/${start.setup_id}/finish`, {handle: start.handle});
     }
 
     /** The page is left while an attempt is open: cancel its SetupIntent. */
     abandon() {
         if (this.pending && navigator.sendBeacon) {
-            const { setup_id, handle } = this.pending;
-            navigator.sendBeacon(`${ROUTE}/${setup_id}/abandon`, this._formData({ handle }));
+            const {setup_id, handle} = this.pending;
+            navigator.sendBeacon(`${ROUTE}/${setup_id}/abandon`, this._formData({handle}));
             this.pending = null;
         }
     }
