@@ -106,6 +106,9 @@ def prepare(
     """Provider on localstripe, N customers (in ``payment_mode``) with an authorized card and
     an invoice due today. The customers' ids are appended to ``partner_ids`` when given."""
     started = time.perf_counter()
+    # The provider (test mode) talks to localstripe: the server-level setting, in this
+    # process, which runs the charges.
+    os.environ["OMNI_STRIPE_API_BASE"] = url
     cards = stripe_cards(url, STRIPE_CARDS)
     with cluster.env(db) as env:
         provider = env.ref("payment.payment_provider_stripe")
@@ -114,7 +117,6 @@ def prepare(
                 "state": "test",
                 "stripe_secret_key": omnictl.LOCALSTRIPE_SECRET_KEY,
                 "stripe_publishable_key": "pk_test_bench",
-                "omni_stripe_api_base": url,
             }
         )
         provider_id = provider.id

@@ -48,7 +48,6 @@ def main(env):
         {
             "stripe_secret_key": secret,
             "stripe_publishable_key": publishable,
-            "omni_stripe_api_base": api_base,
             "state": "test",
             "is_published": True,
         }

@@ -1097,9 +1097,15 @@ def cmd_run(args) -> int:
     server_log = LOG_DIR / "run-odoo.log"
     url = f"http://{LOOPBACK}:{http_port}"
     out = server_log.open("w")
+    # The server talks to localstripe through the addon's server-level setting (environment
+    # OMNI_STRIPE_API_BASE, for providers in test mode), or to Stripe when it is not set.
+    server_env = odoo.env()
+    server_env.pop("OMNI_STRIPE_API_BASE", None)
+    if setup_env.get("OMNI_STRIPE_API_BASE"):
+        server_env["OMNI_STRIPE_API_BASE"] = setup_env["OMNI_STRIPE_API_BASE"]
     proc = subprocess.Popen(
         [*odoo.command, "-c", str(conf), "-d", db],
-        env=odoo.env(),
+        env=server_env,
         cwd=REPO,
         stdin=subprocess.DEVNULL,
         stdout=out,

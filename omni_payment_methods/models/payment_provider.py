@@ -1,10 +1,11 @@
 # Copyright 2026 omni_payment_methods contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import logging
+import os
 
 import stripe
 
-from odoo import fields, models
+from odoo import models
 from odoo.exceptions import UserError
 
 from odoo.addons.payment_stripe import const as stripe_const
@@ -15,16 +16,15 @@ from .omni_stripe_event import OMNI_SUBSCRIBED_EVENTS
 
 _logger = logging.getLogger(__name__)
 
+#: Environment variable of the Odoo server naming a Stripe-compatible development server
+#: (localstripe) that providers in test mode talk to instead of Stripe. A server-level
+#: setting (as the demo and the tests set it): nothing in the database, nothing an
+#: administrator can set from Odoo, and never used by a provider in production mode.
+DEV_API_BASE_ENV = "OMNI_STRIPE_API_BASE"
+
 
 class PaymentProvider(models.Model):
     _inherit = "payment.provider"
-
-    omni_stripe_api_base = fields.Char(
-        string="Stripe API Base URL",
-        groups="base.group_system",
-        help="Leave empty to talk to Stripe. For development and tests only: the URL of a "
-        "Stripe-compatible server such as localstripe (e.g. http://127.0.0.1:8420).",
-    )
 
     def _omni_stripe_request_payload(self, method, endpoint, payload):
         """The payload of a request payment_stripe sends to Stripe, with the addon's
@@ -160,10 +160,17 @@ class PaymentProvider(models.Model):
             )
         return stripe_api.make_client(
             secret_key,
-            api_base=provider_sudo.omni_stripe_api_base or None,
+            api_base=provider_sudo._omni_stripe_api_base(),
             timeout=self._omni_stripe_timeout(),
             max_network_retries=self._omni_stripe_max_network_retries(),
         )
+
+    def _omni_stripe_api_base(self):
+        """The development server this provider talks to instead of Stripe (the server's
+        ``OMNI_STRIPE_API_BASE``), for a provider in test mode only; None: Stripe."""
+        self.ensure_one()
+        api_base = os.environ.get(DEV_API_BASE_ENV, "").strip()
+        return api_base if api_base and self.state == "test" else None
 
     def _omni_stripe_timeout(self):
         """(connect, read) timeouts of the addon's Stripe calls, in seconds."""
@@ -209,10 +216,10 @@ class PaymentProvider(models.Model):
         return UserError(text)
 
     def _omni_stripe_js_url(self):
-        """URL of Stripe.js: Stripe's own, or the fake one of localstripe in development."""
+        """URL of Stripe.js: Stripe's own, or the development server's (see
+        ``_omni_stripe_api_base``)."""
         self.ensure_one()
-        # sudo: the API base is restricted to system users; only the script URL is derived.
-        api_base = self.sudo().omni_stripe_api_base
+        api_base = self._omni_stripe_api_base()
         if api_base:
             return f"{api_base.rstrip('/')}/js.stripe.com/v3/"
         return "https://js.stripe.com/v3/"

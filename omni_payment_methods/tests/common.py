@@ -9,12 +9,14 @@ import socket
 import time
 import unittest
 import uuid
+from unittest.mock import patch
 
 from odoo.tools import file_path
 
 from odoo.addons.payment_stripe.tests.common import StripeCommon
 
 from ..lib import stripe_api
+from ..models.payment_provider import DEV_API_BASE_ENV
 from . import compat
 
 LOCALSTRIPE_URL = os.environ.get("OMNI_LOCALSTRIPE_URL")
@@ -76,7 +78,10 @@ class OmniCommon(compat.KeepRequestTimeouts, StripeCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.stripe.write({"omni_stripe_api_base": closed_port_url()})
+        # The development server of the Stripe provider (a server-level setting): nothing
+        # listens there unless a test says otherwise (_stripe_at); restored after each test
+        # (setUp) and after the class.
+        cls.startClassPatcher(patch.dict(os.environ, {DEV_API_BASE_ENV: closed_port_url()}))
         cls.Token = cls.env["payment.token"]
         cls.card_method = cls.env.ref("payment.payment_method_card")
         cls.customer = cls.env["res.partner"].create({"name": "Omni Customer", "is_company": True})
@@ -85,6 +90,16 @@ class OmniCommon(compat.KeepRequestTimeouts, StripeCommon):
         )
         cls.other_customer = cls.env["res.partner"].create({"name": "Other Customer"})
         cls._seq = 0
+
+    def setUp(self):
+        super().setUp()
+        self.startPatcher(patch.dict(os.environ))  # what _stripe_at changes, per test
+
+    @classmethod
+    def _stripe_at(cls, url):
+        """Point the Stripe provider (in test mode) at the Stripe-compatible server at
+        ``url``, as the server-level setting does (environment ``OMNI_STRIPE_API_BASE``)."""
+        os.environ[DEV_API_BASE_ENV] = url
 
     @classmethod
     def _omni_token(cls, partner, last4="4242", brand="visa", month=12, year=CARD_YEAR, **values):
@@ -124,9 +139,8 @@ class LocalStripeMixin:
         if not LOCALSTRIPE_URL:
             raise unittest.SkipTest("OMNI_LOCALSTRIPE_URL is not set: localstripe is not running")
         super().setUpClass()
-        cls.stripe.write(
-            {"omni_stripe_api_base": LOCALSTRIPE_URL, "stripe_secret_key": LOCALSTRIPE_KEY}
-        )
+        cls._stripe_at(LOCALSTRIPE_URL)
+        cls.stripe.write({"stripe_secret_key": LOCALSTRIPE_KEY})
         cls.client = stripe_api.make_client(
             LOCALSTRIPE_KEY, api_base=LOCALSTRIPE_URL, max_network_retries=0
         )

@@ -965,6 +965,7 @@ class TestFailedPaymentsAndAuthorized(ChargeCommon):
             }
         )
         token._omni_init_existing()
+        token.action_omni_confirm_authorization()  # staff confirm the customer's consent
         invoice = self._invoice(currency=euro)
         with self._fake_stripe() as fake:
             self._run_charges()

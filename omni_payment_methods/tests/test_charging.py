@@ -128,9 +128,8 @@ class TestAutomaticChargeLocalStripe(LocalStripeChargeCommon):
     def test_stripe_down_then_next_run_charges_once(self):
         self._localstripe_token()
         invoice = self._invoice()
-        api_base = self.stripe.omni_stripe_api_base
-        self.stripe.omni_stripe_api_base = closed_port_url()
-        self.stripe.flush_recordset()
+        api_base = self.stripe._omni_stripe_api_base()
+        self._stripe_at(closed_port_url())
         with mute_logger("odoo.addons.omni_payment_methods.lib.stripe_api"):
             self._run_charges()
         attempt = self._attempts(invoice)
@@ -145,7 +144,7 @@ class TestAutomaticChargeLocalStripe(LocalStripeChargeCommon):
         # The same run does not hammer Stripe again; the next one (an hour later) does.
         self._run_charges()
         self.assertEqual(attempt.send_count, 1)
-        self.stripe.omni_stripe_api_base = api_base
+        self._stripe_at(api_base)
         with freeze_time(self._later(60)):
             self._run_charges()
         self.assertEqual(self._attempts(invoice), attempt, "same attempt, same key")

@@ -40,7 +40,7 @@ class TestFaults(OmniCommon):
         super().setUpClass()
         cls.fake = FakeStripe(current_api_payment_method()).start()
         cls.addClassCleanup(cls.fake.stop)
-        cls.stripe.write({"omni_stripe_api_base": cls.fake.url})
+        cls._stripe_at(cls.fake.url)
         cls.customer.email = "billing@omni-customer.test"
 
     def setUp(self):
@@ -60,13 +60,13 @@ class TestFaults(OmniCommon):
     def _fault(self, fault):
         """Stripe is down (closed port), too slow (past the read timeout) or failing (500)."""
         if fault == "unreachable":
-            self.stripe.omni_stripe_api_base = closed_port_url()
+            self._stripe_at(closed_port_url())
         else:
             self.fake.mode = {"slow": "slow", "error_500": "error"}[fault]
         try:
             yield
         finally:
-            self.stripe.omni_stripe_api_base = self.fake.url
+            self._stripe_at(self.fake.url)
             self.fake.mode = "ok"
 
     def _state(self):

@@ -106,6 +106,20 @@ class TestTokenCaptureLocalStripe(LocalStripeMixin, OmniCommon):
 
 @tagged("post_install", "-at_install")
 class TestTokenCaptureOffline(OmniCommon):
+    def test_development_server_is_a_server_setting_for_test_mode_only(self):
+        """The development Stripe is the server's OMNI_STRIPE_API_BASE, honoured in test
+        mode only; nothing in the database can point the secret key elsewhere."""
+        self.assertNotIn("omni_stripe_api_base", self.stripe._fields)
+        self._stripe_at("http://127.0.0.1:8420")
+        self.assertEqual(self.stripe.state, "test")
+        self.assertEqual(self.stripe._omni_stripe_api_base(), "http://127.0.0.1:8420")
+        self.assertEqual(
+            self.stripe._omni_stripe_js_url(), "http://127.0.0.1:8420/js.stripe.com/v3/"
+        )
+        self.stripe.state = "enabled"
+        self.assertIsNone(self.stripe._omni_stripe_api_base())
+        self.assertEqual(self.stripe._omni_stripe_js_url(), "https://js.stripe.com/v3/")
+
     def test_current_api_shape_is_mapped(self):
         """Fields only real Stripe gives (display_brand, wallet, funding) are stored."""
         pm = current_api_payment_method()
@@ -133,7 +147,7 @@ class TestTokenCaptureOffline(OmniCommon):
         )
 
     def test_stripe_down_while_capturing_keeps_token_to_synchronize(self):
-        self.stripe.omni_stripe_api_base = closed_port_url()
+        self._stripe_at(closed_port_url())
         pm = current_api_payment_method()
         tx = self._omni_validation_tx()
         with patch(
@@ -187,7 +201,7 @@ class TestStripeSyncJob(LocalStripeMixin, OmniCommon):
         token = self._omni_token(
             self.customer, provider_ref=customer_id, stripe_payment_method=pm["id"]
         )
-        self.stripe.omni_stripe_api_base = closed_port_url()
+        self._stripe_at(closed_port_url())
         with (
             patch.object(type(self.stripe), "_omni_stripe_max_network_retries", return_value=0),
             patch.object(type(self.env["ir.cron"]), "_omni_report_progress") as notify,
