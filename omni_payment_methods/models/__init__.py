@@ -1,3 +1,4 @@
+from . import omni_pan_guarded
 from . import account_partial_reconcile
 from . import omni_charge_attempt
 from . import omni_dunning_case

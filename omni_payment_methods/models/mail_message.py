@@ -1,54 +1,22 @@
 # Copyright 2026 omni_payment_methods contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import api, models
-
-# What people write in a message: the body (HTML) and the subject.
-GUARDED_FIELDS = ("body", "subject")
+from odoo import models
 
 
 class MailMessage(models.Model):
-    _inherit = "mail.message"
+    """Card numbers masked in every message before it is stored: the single point every
+    chatter message, note, received email (the mail gateway ends in ``message_post``) and
+    portal comment goes through, on any document; editing a message (chatter or portal
+    edit) is guarded like posting one."""
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        """Mask card numbers in every message before it is stored.
+    _name = "mail.message"
+    _inherit = ["mail.message", "omni.pan.guarded"]
 
-        The single point every chatter message, note, received email (the mail gateway
-        ends in ``message_post``) and portal comment goes through, on any document.
-        """
-        guard = self.env["omni.pan.guard"]
-        masked = {}
-        # No context key switches the guard off: a client's context reaches create()
-        # through /mail/message/post. The guard's own notes hold no card number.
-        if guard._omni_enabled():
-            for index, vals in enumerate(vals_list):
-                names = guard._omni_mask_vals(self, vals, GUARDED_FIELDS)
-                if names:
-                    masked[index] = names
-        messages = super().create(vals_list)
-        for index, names in masked.items():
-            self._omni_pan_masked(messages[index], names)
-        return messages
+    _omni_pan_fields = ("body", "subject")
 
-    def write(self, vals):
-        """Editing a message (chatter edit, portal edit) is guarded like posting one."""
-        guard = self.env["omni.pan.guard"]
-        names = []
-        if guard._omni_enabled():
-            vals = dict(vals)
-            names = guard._omni_mask_vals(self, vals, GUARDED_FIELDS)
-        res = super().write(vals)
-        for message in self if names else self.browse():
-            self._omni_pan_masked(message, names)
-        return res
+    def _omni_pan_document(self):
+        self.ensure_one()
+        return self._omni_pan_related_document(self.model, self.res_id)
 
-    @api.model
-    def _omni_pan_masked(self, message, names):
-        labels = [self._fields[name].string for name in names]
-        document = self.env["omni.pan.guard"].browse()
-        if message.model and message.res_id and message.model in self.env:
-            # sudo: the note goes on the message's document whoever wrote the message.
-            document = self.env[message.model].sudo().browse(message.res_id).exists()
-        self.env["omni.pan.guard"]._omni_tell_author(
-            document, labels, incoming=message.message_type == "email"
-        )
+    def _omni_pan_incoming(self):
+        return self.message_type == "email"

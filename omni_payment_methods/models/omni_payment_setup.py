@@ -85,6 +85,7 @@ class OmniPaymentSetup(models.Model):
     """
 
     _name = "omni.payment.setup"
+    _inherit = ["omni.pan.guarded"]
     _description = "Attempt to add a payment method"
     _order = "id desc"
     _rec_name = "partner_id"
@@ -159,29 +160,15 @@ class OmniPaymentSetup(models.Model):
         help="Stripe's page where the customer confirms the micro-deposits (emailed).",
     )
 
-    # === CRUD === #
+    # === CARD NUMBER GUARD === #
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        for vals in vals_list:
-            self._omni_mask_card_numbers(vals)
-        return super().create(vals_list)
+    # The log keeps text from the browser (Stripe.js's error, the nickname typed): a card
+    # number in it is reduced to its first 6 and last 4 digits (omni.pan.guarded), whatever
+    # the setting of the chatter's guard (viewers read this log).
+    _omni_pan_always = True
 
-    def write(self, vals):
-        vals = dict(vals)
-        self._omni_mask_card_numbers(vals)
-        return super().write(vals)
-
-    @api.model
-    def _omni_mask_card_numbers(self, vals):
-        """The log keeps text from the browser (Stripe.js's error, the nickname typed): a
-        card number in it is reduced to its first 6 and last 4 digits, whatever the setting
-        of the chatter's guard (viewers read this log)."""
-        for name, value in vals.items():
-            field = self._fields.get(name)
-            if isinstance(value, str) and field is not None and field.type in ("char", "text"):
-                vals[name] = pan_lib.mask_pans(value)[0]
-        return vals
+    def _omni_pan_masked(self, names):
+        """Nobody to tell: the text is the browser's, logged by the addon."""
 
     # === LIMITS === #
 

@@ -54,7 +54,12 @@ SYSTEM_FIELDS = ("omni_dunning_state",)
 
 
 class ResPartner(models.Model):
-    _inherit = "res.partner"
+    _name = "res.partner"
+    _inherit = ["res.partner", "omni.pan.guarded"]
+
+    # The card number guard (omni.pan.guarded) on the customer's free text.
+    _omni_pan_fields = PAN_GUARDED_FIELDS
+    _omni_pan_phone_fields = PAN_PHONE_FIELDS
 
     omni_payment_token_ids = fields.One2many(
         comodel_name="payment.token",
@@ -187,7 +192,7 @@ class ResPartner(models.Model):
     def _search_omni_has_bank_account(self, operator, value):
         return self._omni_search_has_kind("bank", operator, value)
 
-    # === CARD NUMBER GUARD === #
+    # === WHO MAY CHANGE HOW A CUSTOMER IS CHARGED === #
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -205,11 +210,7 @@ class ResPartner(models.Model):
                         or (parent and self._omni_same_value(parent, name, value))
                     ),
                 )
-        masked = [self._omni_mask_card_numbers(vals) for vals in vals_list]
-        partners = super().create(vals_list)
-        for partner, names in zip(partners, masked, strict=True):
-            partner._omni_card_numbers_masked(names)
-        return partners
+        return super().create(vals_list)
 
     def write(self, vals):
         if not self.env.su:
@@ -219,14 +220,10 @@ class ResPartner(models.Model):
                 vals,
                 lambda name, value: all(self._omni_same_value(p, name, value) for p in self),
             )
-        vals = dict(vals)
-        names = self._omni_mask_card_numbers(vals)
         modes = {}
         if "omni_payment_mode" in vals:
             modes = {partner.id: partner.omni_payment_mode for partner in self}
         res = super().write(vals)
-        for partner in self if names else self.browse():
-            partner._omni_card_numbers_masked(names)
         if modes:
             # Logged once, on the commercial entity (contacts follow it).
             for partner in self.filtered(lambda p: p.is_company or not p.parent_id).filtered(
@@ -269,19 +266,6 @@ class ResPartner(models.Model):
                         field=self._fields[name].string,
                     )
                 )
-
-    @api.model
-    def _omni_mask_card_numbers(self, vals):
-        """Mask card numbers in the free-text values of ``vals``; return the fields masked."""
-        guard = self.env["omni.pan.guard"]
-        if not guard._omni_enabled():
-            return []
-        return guard._omni_mask_vals(self, vals, PAN_GUARDED_FIELDS, PAN_PHONE_FIELDS)
-
-    def _omni_card_numbers_masked(self, names):
-        if names:
-            labels = [self._fields[name].string for name in names]
-            self.env["omni.pan.guard"]._omni_tell_author(self, labels)
 
     # === SIGNED LINK TO THE CUSTOMER'S PAYMENT METHODS === #
 
