@@ -5,6 +5,7 @@ import threading
 from unittest.mock import patch
 
 import psycopg2
+import stripe
 from freezegun import freeze_time
 
 from odoo import SUPERUSER_ID, api
@@ -536,3 +537,59 @@ class TestConcurrentChargeRuns(ChargeCommon):
             env["res.partner"].browse(partner_ids).unlink()
             env["payment.provider"].browse(provider_id).unlink()
             cr.commit()  # pylint: disable=invalid-commit
+
+
+@tagged("post_install", "-at_install")
+class TestChargeAgainstStripeSemantics(ChargeCommon):
+    """What real Stripe does and localstripe does not (issue 15): idempotency keys compare
+    their parameters, a 5xx is replayed for the key's 24 hours, PaymentIntents are found by
+    their metadata. Driven by the stateful SDK-level fake."""
+
+    QUIET = "odoo.addons.omni_payment_methods.lib.stripe_api"
+
+    def _payments(self, invoice):
+        return invoice._get_reconciled_payments()
+
+    # --- 2. idempotency: the parameters are frozen with the key --- #
+
+    def test_resend_sends_the_first_parameters_unchanged(self):
+        """Stripe charged but the answer was lost and its search does not show the charge
+        yet: the next run re-sends the key with the parameters of the first request, although
+        the customer's default method changed meanwhile; Stripe answers with its first
+        result instead of a 400 idempotency_error."""
+        token = self._authorized_token()
+        invoice = self._invoice(amount=120.0)
+        with self._fake_stripe() as fake:
+            fake.script[token.stripe_payment_method] = "timeout_after_charge"
+            fake.searchable = False
+            with mute_logger(self.QUIET):
+                self._run_charges()
+            attempt = self._attempts(invoice)
+            new_default = self._authorized_token(last4="5555")
+            new_default.action_omni_set_default()
+            with freeze_time(self._later(60)):
+                self._run_charges()
+        self.assertEqual(len(fake.requests), 2)
+        self.assertEqual(fake.requests[1], fake.requests[0], "same key, same parameters")
+        self.assertEqual((attempt.state, attempt.token_id), ("done", token))
+        self.assertEqual(len(fake.charges), 1)
+        self.assertEqual(len(self._payments(invoice)), 1)
+        self.assertFalse(attempt.case_id)
+        self.assertEqual(attempt.request_params, fake.requests[0][1])
+
+    def test_same_key_with_other_parameters_is_refused_by_the_fake(self):
+        """The fake behaves as Stripe documents it (https://docs.stripe.com/idempotency)."""
+        fake = FakePaymentIntents()
+        params = {
+            "amount": 1000,
+            "currency": "usd",
+            "customer": "cus_1",
+            "payment_method": "pm_1",
+            "metadata": {"omni_reference": "INV-1"},
+        }
+        first = fake.create(params, options={"idempotency_key": "k1"})
+        self.assertEqual(fake.create(dict(params), options={"idempotency_key": "k1"}), first)
+        with self.assertRaises(stripe.IdempotencyError) as caught:
+            fake.create(dict(params, amount=900), options={"idempotency_key": "k1"})
+        self.assertEqual(caught.exception.http_status, 400)
+        self.assertEqual(len(fake.charges), 1)
