@@ -1,5 +1,6 @@
 # Copyright 2026 omni_payment_methods contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import copy
 import datetime
 import logging
 
@@ -152,6 +153,14 @@ class OmniChargeAttempt(models.Model):
         ondelete="set null",
     )
     idempotency_key = fields.Char(readonly=True, copy=False)
+    request_params = fields.Json(
+        string="Stripe Request",
+        readonly=True,
+        copy=False,
+        help="The parameters of the PaymentIntent, frozen with the idempotency key when the "
+        "charge is first sent: every re-send of the key sends them unchanged (Stripe refuses "
+        "a key reused with other parameters). What must change takes a new attempt.",
+    )
     stripe_payment_intent = fields.Char(string="Stripe PaymentIntent", readonly=True)
     first_sent_at = fields.Datetime(readonly=True)
     last_sent_at = fields.Datetime(readonly=True)
@@ -244,6 +253,15 @@ class OmniChargeAttempt(models.Model):
             return self.browse()
         if attempt.state != "not_sent":
             return attempt  # in progress or paid: nothing to send
+        if attempt.request_params:
+            # Sent before without a confirmed answer: the same charge again (same key, same
+            # parameters, same method and amount), whatever changed meanwhile.
+            if attempt._omni_window_open():
+                attempt._omni_send()
+            else:
+                attempt._omni_expire_unknown()
+            attempt._omni_charge_outcome()
+            return attempt
         token = token or invoice.commercial_partner_id._omni_default_token(invoice.company_id)
         reason, company_side = self._omni_check_chargeable(invoice, token, origin)
         if (
@@ -266,16 +284,6 @@ class OmniChargeAttempt(models.Model):
                     "failure_kind": dunning_lib.CONFIG,
                     "reason": reason,
                     "company_side": company_side,
-                }
-            )
-        elif not attempt._omni_window_open():
-            attempt.write(
-                {
-                    "state": "error",
-                    "reason": self.env._(
-                        "Stripe's answer to this charge was never received and its idempotency "
-                        "key has expired: check the payment in Stripe before charging again."
-                    ),
                 }
             )
         else:
@@ -461,6 +469,20 @@ class OmniChargeAttempt(models.Model):
             "method before charging again."
         )
 
+    def _omni_expire_unknown(self):
+        """The answer to this charge was never received and its idempotency key has expired:
+        re-sending it could charge twice."""
+        self.ensure_one()
+        self.write(
+            {
+                "state": "error",
+                "reason": self.env._(
+                    "Stripe's answer to this charge was never received and its idempotency "
+                    "key has expired: check the payment in Stripe before charging again."
+                ),
+            }
+        )
+
     def _omni_window_open(self):
         """An attempt sent before with an unknown outcome may only be re-sent while Stripe
         still remembers its idempotency key."""
@@ -471,16 +493,21 @@ class OmniChargeAttempt(models.Model):
 
     def _omni_send(self):
         """Create the transaction and send the PaymentIntent, in a savepoint: if Stripe cannot
-        be reached the transaction disappears and the attempt stays "Not sent"."""
+        be reached the transaction disappears and the attempt stays "Not sent".
+
+        The parameters are frozen at the first send (``request_params``) and every re-send
+        sends them unchanged with the same key.
+        """
         self.ensure_one()
         now = fields.Datetime.now()
-        self.write(
-            {
-                "first_sent_at": self.first_sent_at or now,
-                "last_sent_at": now,
-                "send_count": self.send_count + 1,
-            }
-        )
+        values = {
+            "first_sent_at": self.first_sent_at or now,
+            "last_sent_at": now,
+            "send_count": self.send_count + 1,
+        }
+        if not self.request_params:
+            values["request_params"] = self._omni_payment_intent_payload()
+        self.write(values)
         try:
             with self.env.cr.savepoint():
                 tx = self._omni_create_transaction()
@@ -533,22 +560,27 @@ class OmniChargeAttempt(models.Model):
 
     # === BUSINESS METHODS: STRIPE === #
 
-    def _omni_payment_intent_payload(self, tx):
-        """Parameters of the off-session PaymentIntent (hook for integrators: Connect,
-        statement descriptors, ...)."""
+    def _omni_payment_intent_payload(self):
+        """Parameters of the off-session PaymentIntent of this attempt (hook for integrators:
+        Connect, statement descriptors, ...). Called once, when the charge is first sent: the
+        result is frozen on the attempt with its idempotency key and re-sent unchanged.
+
+        :return: the parameters, JSON-serializable
+        :rtype: dict
+        """
         self.ensure_one()
-        token = tx.token_id
+        token = self.token_id
         payload = {
-            "amount": payment_utils.to_minor_currency_units(tx.amount, tx.currency_id),
-            "currency": tx.currency_id.name.lower(),
+            "amount": payment_utils.to_minor_currency_units(self.amount, self.currency_id),
+            "currency": self.currency_id.name.lower(),
             "customer": token.provider_ref,
             "payment_method": token.stripe_payment_method,
             "payment_method_types": [token.stripe_pm_type or "card"],
             "off_session": True,
             "confirm": True,
-            "description": tx.reference,
+            "description": self.reference,
             "metadata": {
-                "odoo_reference": tx.reference,
+                "odoo_reference": self.reference,
                 "odoo_invoice": self.invoice_id.name,
                 "omni_attempt": str(self.attempt_no),
             },
@@ -558,7 +590,8 @@ class OmniChargeAttempt(models.Model):
         return payload
 
     def _omni_create_payment_intent(self, tx):
-        """Send the PaymentIntent through the SDK with the attempt's idempotency key.
+        """Send the PaymentIntent through the SDK with the attempt's idempotency key and its
+        frozen parameters.
 
         Returns the PaymentIntent as a dict, or None when Stripe refused the request (the
         transaction is then in error). Raises ``OmniStripeNotSent`` when the outcome is not
@@ -568,7 +601,7 @@ class OmniChargeAttempt(models.Model):
         client = tx.provider_id._omni_stripe_client()
         try:
             intent = client.v1.payment_intents.create(
-                self._omni_payment_intent_payload(tx),
+                copy.deepcopy(self.request_params or self._omni_payment_intent_payload()),
                 options={"idempotency_key": self.idempotency_key},
             )
         except stripe.CardError as exc:
