@@ -593,3 +593,103 @@ class TestChargeAgainstStripeSemantics(ChargeCommon):
             fake.create(dict(params, amount=900), options={"idempotency_key": "k1"})
         self.assertEqual(caught.exception.http_status, 400)
         self.assertEqual(len(fake.charges), 1)
+
+    # --- 3. 5xx and timeouts: unknown, looked up in Stripe before deciding --- #
+
+    def test_server_error_after_charge_is_found_and_recorded_once(self):
+        token = self._authorized_token()
+        invoice = self._invoice()
+        with self._fake_stripe() as fake:
+            fake.script[token.stripe_payment_method] = "server_error"
+            with mute_logger(self.QUIET):
+                self._run_charges()
+            attempt = self._attempts(invoice)
+            self.assertEqual(attempt.state, "unknown")
+            tx = attempt.transaction_id
+            self.assertEqual(tx.state, "draft", "the transaction is kept")
+            self.assertFalse(attempt.case_id, "not the customer's failure")
+            self._run_charges()
+            self.assertEqual(len(fake.requests), 1, "the same run does not send again")
+            with freeze_time(self._later(60)):
+                self._run_charges()
+            self.assertIn(
+                ("search", f"metadata['omni_reference']:'{attempt.reference}'"), fake.lookups
+            )
+            self.assertEqual(len(fake.requests), 1, "found in Stripe: not sent again")
+            self.assertEqual((attempt.state, attempt.attempt_no), ("done", 1))
+            self.assertEqual(tx.state, "done")
+            self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+            # payment_stripe's webhook for the same PaymentIntent arrives as well.
+            intent = fake.intents[attempt.stripe_payment_intent]
+            compat.process_payment_data(
+                tx, {"reference": tx.reference, "payment_intent": dict(intent)}
+            )
+            with freeze_time(self._later(120)):
+                self._run_charges()
+        self.assertEqual(len(fake.charges), 1)
+        self.assertEqual(len(self._payments(invoice)), 1, "recorded once")
+        self.assertEqual(len(self._attempts(invoice)), 1)
+
+    def test_webhook_after_a_server_error_records_the_charge(self):
+        """payment_stripe's payment_intent.succeeded arrives before the next run: it finds
+        the transaction (kept) and the attempt (matched by its reference in the metadata)."""
+        token = self._authorized_token()
+        invoice = self._invoice()
+        with self._fake_stripe() as fake:
+            fake.script[token.stripe_payment_method] = "server_error"
+            with mute_logger(self.QUIET):
+                self._run_charges()
+            attempt = self._attempts(invoice)
+            (intent,) = fake.intents.values()
+            self.assertEqual(intent["metadata"]["omni_reference"], attempt.reference)
+            compat.process_payment_data(
+                self.env["payment.transaction"],
+                {"reference": attempt.reference, "payment_intent": dict(intent)},
+            )
+            self.assertEqual(attempt.state, "done")
+            self.assertEqual(attempt.stripe_payment_intent, intent["id"])
+            attempt.transaction_id._post_process()
+            with freeze_time(self._later(60)):
+                self._run_charges()
+        self.assertEqual(len(fake.requests), 1)
+        self.assertEqual(len(self._payments(invoice)), 1)
+
+    def test_server_error_without_charge_gets_a_new_key_after_24_hours(self):
+        """A 500 that charged nothing: within the key's 24 hours Stripe replays the 500 (the
+        attempt stays unknown, no dunning); after them, the lookup having found nothing, a new
+        attempt with a new key charges once."""
+        token = self._authorized_token()
+        invoice = self._invoice()
+        with self._fake_stripe() as fake:
+            fake.script[token.stripe_payment_method] = "server_error_uncharged"
+            with mute_logger(self.QUIET):
+                self._run_charges()
+                first = self._attempts(invoice)
+                self.assertEqual(first.state, "unknown")
+                fake.script[token.stripe_payment_method] = "succeed"
+                with freeze_time(self._later(60)):
+                    self._run_charges()
+            self.assertEqual(len(fake.requests), 2)
+            self.assertEqual(fake.requests[1], fake.requests[0], "same key, same parameters")
+            self.assertEqual(first.state, "unknown", "Stripe replays its 500 for the key")
+            self.assertFalse(first.case_id)
+            with freeze_time(self._later(60 * 25)):
+                self._run_charges()
+        attempts = self._attempts(invoice)
+        self.assertEqual(len(attempts), 2)
+        self.assertEqual(first.state, "error")
+        self.assertIn("nothing was charged", first.reason)
+        self.assertEqual(attempts[1].state, "done")
+        self.assertNotEqual(attempts[1].idempotency_key, first.idempotency_key)
+        self.assertEqual(len(fake.charges), 1)
+        self.assertFalse(self.customer.omni_dunning_case_ids)
+        self.assertEqual(len(self._payments(invoice)), 1)
+
+    def test_metadata_carries_the_attempt_reference(self):
+        token = self._authorized_token()
+        invoice = self._invoice()
+        with self._fake_stripe() as fake:
+            self._run_charges()
+        attempt = self._attempts(invoice)
+        self.assertEqual(fake.requests[0][1]["metadata"]["omni_reference"], attempt.reference)
+        self.assertEqual(fake.requests[0][1]["payment_method"], token.stripe_payment_method)
