@@ -528,8 +528,8 @@ class OmniBulkChargeLine(models.Model):
             failure = attempts.filtered(lambda a: a.state in ("failed", "error", "skipped"))
             if failure:
                 values.update(state="failed", reason=failure[-1:].reason)
-            elif "not_sent" in states:
-                not_sent = attempts.filtered(lambda a: a.state == "not_sent")[-1:]
+            elif states & {"not_sent", "unknown"}:
+                not_sent = attempts.filtered(lambda a: a.state in ("not_sent", "unknown"))[-1:]
                 values.update(
                     state="to_do",
                     reason=not_sent.reason,

@@ -21,6 +21,7 @@ _logger = logging.getLogger(__name__)
 
 ATTEMPT_STATES = [
     ("not_sent", "Not sent"),
+    ("unknown", "Outcome unknown"),
     ("processing", "Processing"),
     ("requires_action", "Authentication required"),
     ("done", "Paid"),
@@ -28,6 +29,9 @@ ATTEMPT_STATES = [
     ("error", "Error"),
     ("skipped", "Not charged"),
 ]
+# Sent, but Stripe's answer was lost (timeout) or a 5xx: the next run looks the PaymentIntent
+# up in Stripe before anything is sent again.
+UNKNOWN = "unknown"
 # States in which an attempt is over: the next charge of its invoice is a new attempt.
 FINAL_FAILURES = ("failed", "error", "skipped")
 # Stripe keeps idempotency keys for 24 hours: an attempt whose outcome is unknown is only
@@ -178,8 +182,9 @@ class OmniChargeAttempt(models.Model):
     @api.model
     def _omni_due_invoices(self, today, limit=None, lock=False):
         """Posted customer invoices due by ``today`` of customers in automatic mode that no
-        charge attempt has handled yet. An attempt left "Not sent" is taken again once
-        ``RESEND_DELAY`` has passed (the next run), not by the run that just sent it.
+        charge attempt has handled yet. An attempt left "Not sent" or "Outcome unknown" is taken
+        again once ``RESEND_DELAY`` has passed (the next run), not by the run that just sent
+        it.
 
         With ``lock``, the rows are locked (FOR NO KEY UPDATE SKIP LOCKED): two workers running
         the job at once never take the same invoice.
@@ -200,7 +205,8 @@ class OmniChargeAttempt(models.Model):
                     SELECT 1 FROM omni_charge_attempt a
                      WHERE a.invoice_id = m.id
                        AND a.origin NOT IN %(staff_origins)s
-                       AND (a.state != 'not_sent' OR a.last_sent_at >= %(resend_after)s)
+                       AND (a.state NOT IN ('not_sent', 'unknown')
+                            OR a.last_sent_at >= %(resend_after)s)
                )
                -- An invoice under a running plan of installments is charged by its plan.
                AND NOT EXISTS (
@@ -251,15 +257,21 @@ class OmniChargeAttempt(models.Model):
         except OmniAttemptTaken:
             _logger.info("invoice %s is being charged by another worker", invoice.name)
             return self.browse()
-        if attempt.state != "not_sent":
+        if attempt.state == UNKNOWN or (attempt.state == "not_sent" and attempt.outcome_unknown):
+            decision = attempt._omni_resolve_unknown()
+            if decision == "new":
+                # Nothing was charged and the key expired: a new attempt, a new key.
+                return self._omni_charge(
+                    invoice, origin=origin, token=token, amount=amount, installment=installment
+                )
+            if decision != "resend":
+                return attempt  # found in Stripe (recorded), or still unknown
+        elif attempt.state != "not_sent":
             return attempt  # in progress or paid: nothing to send
         if attempt.request_params:
             # Sent before without a confirmed answer: the same charge again (same key, same
             # parameters, same method and amount), whatever changed meanwhile.
-            if attempt._omni_window_open():
-                attempt._omni_send()
-            else:
-                attempt._omni_expire_unknown()
+            attempt._omni_send()
             attempt._omni_charge_outcome()
             return attempt
         token = token or invoice.commercial_partner_id._omni_default_token(invoice.company_id)
@@ -469,19 +481,50 @@ class OmniChargeAttempt(models.Model):
             "method before charging again."
         )
 
-    def _omni_expire_unknown(self):
-        """The answer to this charge was never received and its idempotency key has expired:
-        re-sending it could charge twice."""
+    def _omni_resolve_unknown(self):
+        """Decide on a charge whose answer was lost (timeout) or was a 5xx: Stripe replays a
+        5xx to every request with the same key for 24 hours, and a new key could charge
+        twice, so the PaymentIntent is looked up in Stripe first (by the attempt's reference
+        in its metadata).
+
+        Found: recorded through the transaction (paid, processing or declined), once.
+        Not found: re-sent with the same key and parameters while Stripe keeps the key;
+        after that, nothing was charged (the lookup proved it) and the attempt ends, not as
+        the customer's failure, for a new attempt with a new key.
+
+        :return: "resend", "new", or "" (recorded, or Stripe could not be asked)
+        :rtype: str
+        """
         self.ensure_one()
+        try:
+            intent = self._omni_find_payment_intent()
+        except OmniStripeNotSent as exc:
+            _category, message, _code = stripe_api.classify_error(exc.error)
+            self.reason = self.env._(
+                "Stripe could not be asked about this charge (%(message)s); the next run asks "
+                "again before sending anything.",
+                message=message,
+            )
+            return ""
+        if intent:
+            self._omni_apply_intent(intent)
+            return ""
+        if self._omni_window_open():
+            return "resend"
         self.write(
             {
                 "state": "error",
+                "outcome_unknown": False,
                 "reason": self.env._(
-                    "Stripe's answer to this charge was never received and its idempotency "
-                    "key has expired: check the payment in Stripe before charging again."
+                    "Stripe has no payment for this charge: nothing was charged. Its "
+                    "idempotency key has expired, so the invoice is charged again with a new "
+                    "one."
                 ),
             }
         )
+        if self.transaction_id.state == "draft":
+            self.transaction_id._set_canceled(state_message=self.reason)
+        return "new"
 
     def _omni_window_open(self):
         """An attempt sent before with an unknown outcome may only be re-sent while Stripe
@@ -507,11 +550,20 @@ class OmniChargeAttempt(models.Model):
         }
         if not self.request_params:
             values["request_params"] = self._omni_payment_intent_payload()
+        if self.state == UNKNOWN:
+            values["state"] = "not_sent"  # being sent again: its outcome is followed below
         self.write(values)
+        unknown = None
         try:
             with self.env.cr.savepoint():
-                tx = self._omni_create_transaction()
-                tx._omni_charge_with_token()
+                tx = self.transaction_id or self._omni_create_transaction()
+                try:
+                    tx._omni_charge_with_token()
+                except OmniStripeNotSent as exc:
+                    if not (exc.outcome_unknown or self.transaction_id):
+                        # Nothing reached Stripe: the new transaction goes with the savepoint.
+                        raise
+                    unknown = exc
                 tx.flush_recordset()
         except OmniStripeNotSent as exc:
             category, message, _code = stripe_api.classify_error(exc.error)
@@ -522,6 +574,24 @@ class OmniChargeAttempt(models.Model):
                     "reason": self.env._(
                         "Stripe did not confirm the charge (%(category)s: %(message)s); the "
                         "next run sends it again with the same idempotency key.",
+                        category=category,
+                        message=message,
+                    ),
+                }
+            )
+            return
+        if unknown:
+            # Stripe may have charged: the transaction is kept (payment_stripe's webhook finds
+            # it by its reference) and the next run looks the PaymentIntent up.
+            category, message, _code = stripe_api.classify_error(unknown.error)
+            self.write(
+                {
+                    "state": UNKNOWN,
+                    "outcome_unknown": True,
+                    "transaction_id": tx.id,
+                    "reason": self.env._(
+                        "Stripe did not answer this charge (%(category)s: %(message)s); the "
+                        "next run looks it up in Stripe before sending anything again.",
                         category=category,
                         message=message,
                     ),
@@ -580,6 +650,9 @@ class OmniChargeAttempt(models.Model):
             "confirm": True,
             "description": self.reference,
             "metadata": {
+                # The attempt's reference: how a charge whose answer was lost is found again
+                # (PaymentIntent search), and how its webhook is matched with the attempt.
+                "omni_reference": self.reference,
                 "odoo_reference": self.reference,
                 "odoo_invoice": self.invoice_id.name,
                 "omni_attempt": str(self.attempt_no),
@@ -640,6 +713,79 @@ class OmniChargeAttempt(models.Model):
             )
         return intent
 
+    def _omni_stripe_client(self):
+        self.ensure_one()
+        provider = self.transaction_id.provider_id or self.token_id.provider_id
+        return provider._omni_stripe_client()
+
+    def _omni_find_payment_intent(self):
+        """The PaymentIntent Stripe created for this attempt, found by the attempt's
+        reference in its metadata (``omni_reference``), or None.
+
+        Stripe's search (https://docs.stripe.com/search) is used where it is offered; where
+        it is not (accounts in India, localstripe), the customer's PaymentIntents are listed
+        and filtered. Search follows writes within a minute (an hour at worst): the lookup
+        runs at the next run, ``RESEND_DELAY`` later, and decides on a new key only after 24
+        hours.
+
+        :raise OmniStripeNotSent: when Stripe cannot be asked
+        """
+        self.ensure_one()
+        client = self._omni_stripe_client()
+        reference = self.reference.replace("\\", "\\\\").replace("'", "\\'")
+        try:
+            try:
+                result = client.v1.payment_intents.search(
+                    {"query": f"metadata['omni_reference']:'{reference}'", "limit": 10}
+                )
+            except stripe.InvalidRequestError:
+                customer = (self.request_params or {}).get("customer") or (
+                    self.token_id.provider_ref
+                )
+                result = client.v1.payment_intents.list({"customer": customer, "limit": 100})
+        except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as exc:
+            raise OmniStripeNotSent(exc, True) from exc
+        intents = [
+            intent
+            for intent in map(stripe_api.as_dict, result["data"])
+            if (intent.get("metadata") or {}).get("omni_reference") == self.reference
+        ]
+        # One PaymentIntent per key; should there be more, the one that charged counts.
+        intents.sort(
+            key=lambda intent: (
+                intent.get("status") not in ("succeeded", "processing"),
+                -(intent.get("created") or 0),
+            )
+        )
+        return intents[0] if intents else None
+
+    def _omni_apply_intent(self, intent):
+        """Record what Stripe says of this attempt's PaymentIntent (found by a lookup, or
+        confirmed later) through the attempt's transaction, as payment_stripe's webhook
+        would; a payment is post-processed at once (the invoice is reconciled). Applying the
+        same PaymentIntent again changes nothing (Odoo ignores a transaction's unchanged
+        state, and post-processes it once).
+
+        :param dict intent: the Stripe PaymentIntent
+        """
+        self.ensure_one()
+        tx = self.transaction_id
+        if not tx:
+            tx = self._omni_create_transaction()
+            self.transaction_id = tx
+        if not self.stripe_payment_intent:
+            self.stripe_payment_intent = intent.get("id")
+        error = intent.get("last_payment_error") or {}
+        if error and intent.get("status") == "requires_payment_method":
+            self._omni_record_decline(
+                error.get("decline_code") or error.get("code"),
+                error.get("code"),
+                error.get("message") or "",
+            )
+        tx._omni_process_stripe_intent(intent)
+        if tx.state == "done" and not tx.is_post_processed:
+            tx._post_process()
+
     def _omni_check_notification(self, tx, notification_data):
         """Refuse a notification about ``tx`` (this attempt's transaction) that does not
         match what the addon sent: the PaymentIntent it created (its id, recorded when Stripe
@@ -654,8 +800,13 @@ class OmniChargeAttempt(models.Model):
         intent = notification_data.get("payment_intent")
         if not isinstance(intent, dict):
             return
+        known = self.stripe_payment_intent or tx.provider_reference or None
+        metadata = intent.get("metadata") or {}
+        if not known and metadata.get("omni_reference") == self.reference:
+            # A charge whose answer was lost: Stripe's object names the attempt.
+            known = intent.get("id")
         expected = (
-            self.stripe_payment_intent or tx.provider_reference or None,
+            known,
             payment_utils.to_minor_currency_units(tx.amount, tx.currency_id),
             tx.currency_id.name.lower(),
         )
@@ -678,6 +829,8 @@ class OmniChargeAttempt(models.Model):
                     reference=self.reference,
                 )
             )
+        if not self.stripe_payment_intent:
+            self.stripe_payment_intent = known
 
     def _omni_record_decline(self, decline_code, code, message):
         self.ensure_one()

@@ -309,7 +309,7 @@ class OmniDunningCase(models.Model):
             attempts |= Attempt._omni_charge(invoice, origin=origin)
         if self._omni_check_resolved():
             return "paid"
-        if "not_sent" in attempts.mapped("state"):
+        if {"not_sent", "unknown"} & set(attempts.mapped("state")):
             return "not_sent"
         self.retry_requested_at = False
         if set(attempts.mapped("state")) <= {"processing", "requires_action", "done"}:

@@ -34,9 +34,9 @@ class PaymentTransaction(models.Model):
 
     def _omni_after_payment_data(self):
         """Keep the automatic charge attempt in step with its transaction (a bank debit
-        confirmed or failed later by a webhook). Called once Odoo applied the provider's
-        payment data to the transaction (models/payment_compat.py: 18.0's
-        ``_process_notification_data``, 19.0's ``_process``).
+        confirmed or failed later by a webhook, a charge whose answer was lost). Called once
+        Odoo applied the provider's payment data to the transaction (models/payment_compat.py:
+        18.0's ``_process_notification_data``, 19.0's ``_process``).
 
         Note: ``self.ensure_one()`` from the callers
         """
@@ -44,7 +44,9 @@ class PaymentTransaction(models.Model):
             attempt = self.omni_charge_attempt_id
             previous = attempt.state
             attempt._omni_update_from_transaction(self)
-            if previous == "processing" and attempt.state != previous:
+            # A debit confirmed later, or a charge whose answer was lost found by its
+            # webhook or by the next run's lookup: its outcome is acted on once.
+            if previous in ("processing", "unknown") and attempt.state != previous:
                 attempt._omni_charge_outcome()
 
     def _omni_after_stripe_tokenize(self, payment_data):

@@ -211,7 +211,7 @@ class OmniMakePaymentWizard(models.TransientModel):
         pending = Attempt.search(
             [
                 ("invoice_id", "in", self.invoice_ids.ids),
-                ("state", "in", ("not_sent", "processing", "requires_action")),
+                ("state", "in", ("not_sent", "unknown", "processing", "requires_action")),
             ],
             limit=1,
         )
