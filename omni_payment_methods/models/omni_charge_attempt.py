@@ -8,7 +8,7 @@ import psycopg2
 import stripe
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, float_compare, float_is_zero, mute_logger
 
 from odoo.addons.payment import utils as payment_utils
@@ -16,6 +16,8 @@ from odoo.addons.payment import utils as payment_utils
 from ..compat import orm as compat_orm
 from ..lib import dunning as dunning_lib
 from ..lib import stripe_api
+from .omni_payment_link import AUTHENTICATION_LINK_VALIDITY_DAYS
+from .res_partner import AUTHENTICATION_ROUTE
 
 _logger = logging.getLogger(__name__)
 
@@ -849,7 +851,14 @@ class OmniChargeAttempt(models.Model):
                 values.update(state="done", reason=False, failure_kind=False)
             elif tx.state == "pending":
                 values["state"] = "processing"
-            elif tx.state == "draft" and attempt.failure_kind == dunning_lib.AUTHENTICATION:
+            elif (
+                tx.state in ("draft", "error")
+                and attempt.failure_kind == dunning_lib.AUTHENTICATION
+            ):
+                # Off-session 3-D Secure: Stripe declines with 402 authentication_required
+                # (the transaction is in error, the PaymentIntent waits for a payment method;
+                # localstripe answers requires_action instead). The customer completes it on
+                # the page of the emailed link; a failed authentication there leaves it so.
                 values["state"] = "requires_action"
             elif tx.state in ("error", "cancel"):
                 values["state"] = (
@@ -876,6 +885,7 @@ class OmniChargeAttempt(models.Model):
         for attempt in self:
             token = attempt.token_id
             if attempt.state == "done":
+                attempt._omni_authentication_links()._omni_use()
                 if token:
                     token._omni_log(
                         self.env._(
@@ -887,7 +897,8 @@ class OmniChargeAttempt(models.Model):
                         event="charged",
                         channel=attempt._omni_audit_channel(),
                     )
-                attempt.case_id._omni_check_resolved()
+                if not attempt.case_id._omni_check_resolved():
+                    attempt.case_id._omni_stop_waiting()
             elif attempt.state in ("failed", "error", "skipped", "requires_action"):
                 if token and attempt.state in ("failed", "requires_action"):
                     token._omni_log(
@@ -908,6 +919,140 @@ class OmniChargeAttempt(models.Model):
                     continue
                 Case._omni_register_failure(attempt)
         self._omni_sync_bulk_lines()
+
+    # === AUTHENTICATION BY THE CUSTOMER (3-D Secure off-session) === #
+
+    def _omni_authentication_url(self):
+        """A new signed, expiring, single-use link to the page where the customer
+        authenticates and pays this attempt's charge (for the email asking for it)."""
+        self.ensure_one()
+        # sudo: links are issued by the company for its customer whoever sends the email
+        # (the charging job, dunning); the link model is not readable by users.
+        secret = (
+            self.env["omni.payment.link"]
+            .sudo()
+            ._omni_issue(
+                self.partner_id,
+                AUTHENTICATION_LINK_VALIDITY_DAYS,
+                company=self.company_id,
+                attempt=self,
+            )
+        )
+        return f"{self.get_base_url()}{AUTHENTICATION_ROUTE}/{secret}"
+
+    def _omni_authentication_links(self):
+        # sudo: the links of these attempts, whoever records the payment (webhook, job).
+        return self.env["omni.payment.link"].sudo().search([("attempt_id", "in", self.ids)])
+
+    @api.model
+    def _omni_authentication_link(self, payload):
+        """The link of ``payload`` to authenticate a payment, whatever its state (sudo;
+        empty when unknown, tampered with, or a link of another purpose)."""
+        # sudo: the link's secret is the visitor's only credential, for that payment only;
+        # checked by hash.
+        return self.env["omni.payment.link"].sudo()._omni_find(payload, purpose="authentication")
+
+    def _omni_authentication_page_values(self):
+        """What the page of the link shows: the invoice, the amount and the method."""
+        self.ensure_one()
+        provider = self.token_id.provider_id
+        return {
+            "attempt": self,
+            "invoice_name": self.invoice_id.name,
+            "amount": self._omni_amount_label(),
+            "method": self.token_id._omni_issuer_label() if self.token_id else "",
+            "company": self.company_id,
+            "stripe_js_url": provider._omni_stripe_js_url(),
+            "publishable_key": provider._omni_stripe_publishable_key(),
+        }
+
+    def _omni_authentication_paid_message(self):
+        self.ensure_one()
+        return self.env._(
+            "Thank you: %(amount)s for %(invoice)s is paid.",
+            amount=self._omni_amount_label(),
+            invoice=self.invoice_id.name,
+        )
+
+    def _omni_retrieve_payment_intent(self):
+        """This attempt's PaymentIntent as Stripe has it now.
+
+        :raise UserError: Stripe cannot be reached or does not know it
+        """
+        self.ensure_one()
+        try:
+            intent = self._omni_stripe_client().v1.payment_intents.retrieve(
+                self.stripe_payment_intent
+            )
+        except stripe.StripeError as exc:
+            _logger.warning("PaymentIntent of %s not retrieved: %s", self.reference, exc)
+            raise UserError(
+                self.env._("The payment service cannot be reached: try again in a moment.")
+            ) from exc
+        return stripe_api.as_dict(intent)
+
+    def _omni_authentication_start(self):
+        """What the customer's browser needs to authenticate this charge with Stripe.js
+        (``confirmCardPayment`` on the PaymentIntent Stripe declined off-session, with the
+        saved payment method).
+
+        :return: ``{client_secret, payment_method}``, or ``{done, message}`` when it is paid
+        :rtype: dict
+        :raise UserError: when there is nothing to authenticate any more
+        """
+        self.ensure_one()
+        if self.state == "done":
+            return {"done": True, "message": self._omni_authentication_paid_message()}
+        if self.state != "requires_action" or not self.stripe_payment_intent:
+            raise UserError(
+                self.env._("This payment cannot be completed online any more: contact us.")
+            )
+        intent = self._omni_retrieve_payment_intent()
+        if intent.get("status") in ("succeeded", "processing"):
+            self._omni_apply_intent(intent)
+            return {"done": True, "message": self._omni_authentication_paid_message()}
+        if intent.get("status") not in (
+            "requires_payment_method",
+            "requires_action",
+            "requires_confirmation",
+        ):
+            raise UserError(
+                self.env._("This payment cannot be completed online any more: contact us.")
+            )
+        return {
+            "client_secret": intent["client_secret"],
+            "payment_method": (self.request_params or {}).get("payment_method")
+            or self.token_id.stripe_payment_method,
+        }
+
+    def _omni_authentication_finish(self):
+        """The customer's browser is done with Stripe.js: check the PaymentIntent in Stripe
+        and record the payment (once: a second call, or payment_stripe's webhook, records
+        nothing more).
+
+        :return: the message for the customer
+        :rtype: str
+        :raise UserError: when the payment did not go through (the customer may try again)
+        """
+        self.ensure_one()
+        if self.state != "done":
+            if self.state != "requires_action" or not self.stripe_payment_intent:
+                raise UserError(
+                    self.env._("This payment cannot be completed online any more: contact us.")
+                )
+            intent = self._omni_retrieve_payment_intent()
+            if intent.get("status") not in ("succeeded", "processing"):
+                error = intent.get("last_payment_error") or {}
+                raise UserError(
+                    self.env._(
+                        "The payment was not completed (%(reason)s). You can try again.",
+                        reason=error.get("message") or intent.get("status"),
+                    )
+                )
+            self._omni_apply_intent(intent)
+        if self.state == "processing":
+            return self.env._("Thank you: the payment is being processed.")
+        return self._omni_authentication_paid_message()
 
     def _omni_sync_bulk_lines(self):
         """The bulk charge lines follow their attempts when Stripe settles them later (a bank

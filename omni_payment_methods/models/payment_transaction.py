@@ -44,9 +44,13 @@ class PaymentTransaction(models.Model):
             attempt = self.omni_charge_attempt_id
             previous = attempt.state
             attempt._omni_update_from_transaction(self)
-            # A debit confirmed later, or a charge whose answer was lost found by its
-            # webhook or by the next run's lookup: its outcome is acted on once.
-            if previous in ("processing", "unknown") and attempt.state != previous:
+            # A debit confirmed later, a charge whose answer was lost found by its webhook or
+            # by the next run's lookup, a payment the customer authenticated: its outcome is
+            # acted on once.
+            if (
+                previous in ("processing", "unknown", "requires_action")
+                and attempt.state != previous
+            ):
                 attempt._omni_charge_outcome()
 
     def _omni_after_stripe_tokenize(self, payment_data):

@@ -11,10 +11,14 @@ from .omni_dunning_level import STAGES
 from .omni_payment_link import LINK_VALIDITY_DAYS
 
 LINK_ROUTE = "/omni/payment_methods"
+# The page of an emailed link to authenticate a payment (3-D Secure off-session).
+AUTHENTICATION_ROUTE = "/omni/pay"
 # A link's secret in a text (an email's body): what the copy kept on the chatter loses.
-LINK_SECRET_RE = re.compile(re.escape(LINK_ROUTE) + r"/[A-Za-z0-9_-]+")
+LINK_SECRET_RE = re.compile(
+    rf"({re.escape(LINK_ROUTE)}|{re.escape(AUTHENTICATION_ROUTE)})/[A-Za-z0-9_-]+"
+)
 # What the chatter copy shows instead of the secret (opens the "invalid link" page).
-LINK_REDACTED = f"{LINK_ROUTE}/sent-by-email"
+LINK_REDACTED = "sent-by-email"
 
 # Text fields of a customer where people may paste a card number (notes, addresses, names
 # typed in the portal's account form, the invoice warning). Phone fields are guarded too,
@@ -308,7 +312,7 @@ class ResPartner(models.Model):
         chatter: the link is a credential that exists in the email sent only (the outgoing
         mail, which only administrators read and which is deleted once sent)."""
         body = message.body or ""
-        redacted = LINK_SECRET_RE.sub(LINK_REDACTED, body)
+        redacted = LINK_SECRET_RE.sub(lambda match: f"{match[1]}/{LINK_REDACTED}", body)
         if redacted != body:
             # sudo: the company's own message, rewritten whoever sent it; only the secret
             # of the link changes.

@@ -93,5 +93,10 @@ class TestPaymentAuthenticationPage(ChargeCommon, HttpCase):
                 response = self.url_open(bad)
                 self.assertEqual(response.status_code, 403)
                 self.assertNotIn(self.invoice.name, response.text)
-        response = self.url_open(f"{AUTH_ROUTE}/{methods_secret}/start", data={})
-        self.assertIn(response.status_code, (400, 403))
+        csrf = self._csrf(self.url_open(path))
+        for route in ("start", "finish"):
+            response = self.url_open(
+                f"{AUTH_ROUTE}/{methods_secret}/{route}", data={"csrf_token": csrf}
+            )
+            self.assertEqual(response.status_code, 403, route)
+        self.assertEqual(attempt.state, "requires_action")
