@@ -695,3 +695,45 @@ class TestChargeAgainstStripeSemantics(ChargeCommon):
         attempt = self._attempts(invoice)
         self.assertEqual(fake.requests[0][1]["metadata"]["omni_reference"], attempt.reference)
         self.assertEqual(fake.requests[0][1]["payment_method"], token.stripe_payment_method)
+
+    # --- 7. minimum charge amounts --- #
+
+    def test_charge_below_the_stripe_minimum_is_not_sent(self):
+        self._authorized_token()
+        # Stripe's minimum is 0.50 in USD and EUR (https://docs.stripe.com/currencies).
+        self.assertIn(self.company.currency_id.name, ("USD", "EUR"))
+        small = self._invoice(amount=0.49)
+        enough = self._invoice(amount=0.50)
+        with self._fake_stripe() as fake:
+            self._run_charges()
+        attempt = self._attempts(small)
+        self.assertEqual(attempt.state, "not_chargeable")
+        self.assertIn("minimum", attempt.reason)
+        self.assertFalse(attempt.case_id)
+        self.assertFalse(self.customer.omni_dunning_case_ids, "no dunning over cents")
+        self.assertEqual([params["amount"] for _key, params in fake.requests], [50])
+        self.assertEqual(self._attempts(enough).state, "done")
+        # The next runs do not try again.
+        with self._fake_stripe() as fake, freeze_time(self._later(60)):
+            self._run_charges()
+        self.assertFalse(fake.requests)
+        self.assertEqual(len(self._attempts(small)), 1)
+
+    def test_retry_of_a_residual_below_the_minimum_is_not_sent(self):
+        """A charge declined, then the customer paid all but a few cents by hand: the dunning
+        retry does not charge the residual."""
+        token = self._authorized_token()
+        invoice = self._invoice(amount=120.0)
+        with self._fake_stripe() as fake:
+            fake.script[token.stripe_payment_method] = ("decline", "insufficient_funds")
+            self._run_charges()
+            case = self._attempts(invoice).case_id
+            self.env["account.payment.register"].with_context(
+                active_model="account.move", active_ids=invoice.ids
+            ).create({"amount": 119.80})._create_payments()
+            fake.script[token.stripe_payment_method] = "succeed"
+            case._omni_retry("staff")
+        self.assertEqual(len(fake.requests), 1, "only the first charge was sent")
+        last = self._attempts(invoice)[-1]
+        self.assertEqual((last.attempt_no, last.state), (2, "not_chargeable"))
+        self.assertIn("minimum", last.reason)
