@@ -525,7 +525,9 @@ class OmniBulkChargeLine(models.Model):
                 "amount": sum(accepted.mapped("amount")),
                 "currency_id": accepted[:1].currency_id.id or line.currency_id.id,
             }
-            failure = attempts.filtered(lambda a: a.state in ("failed", "error", "skipped"))
+            failure = attempts.filtered(
+                lambda a: a.state in ("failed", "error", "skipped", "not_chargeable")
+            )
             if failure:
                 values.update(state="failed", reason=failure[-1:].reason)
             elif states & {"not_sent", "unknown"}:

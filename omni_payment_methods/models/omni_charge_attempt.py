@@ -15,7 +15,7 @@ from odoo.addons.payment import utils as payment_utils
 
 from ..compat import orm as compat_orm
 from ..lib import dunning as dunning_lib
-from ..lib import stripe_api
+from ..lib import stripe_api, stripe_minimums
 from .omni_payment_link import AUTHENTICATION_LINK_VALIDITY_DAYS
 from .res_partner import AUTHENTICATION_ROUTE
 
@@ -30,12 +30,13 @@ ATTEMPT_STATES = [
     ("failed", "Declined"),
     ("error", "Error"),
     ("skipped", "Not charged"),
+    ("not_chargeable", "Not chargeable"),
 ]
 # Sent, but Stripe's answer was lost (timeout) or a 5xx: the next run looks the PaymentIntent
 # up in Stripe before anything is sent again.
 UNKNOWN = "unknown"
 # States in which an attempt is over: the next charge of its invoice is a new attempt.
-FINAL_FAILURES = ("failed", "error", "skipped")
+FINAL_FAILURES = ("failed", "error", "skipped", "not_chargeable")
 # Stripe keeps idempotency keys for 24 hours: an attempt whose outcome is unknown is only
 # re-sent with its key within that window, with a margin.
 IDEMPOTENCY_WINDOW = datetime.timedelta(hours=23)
@@ -291,7 +292,17 @@ class OmniChargeAttempt(models.Model):
                 "currency_id": invoice.currency_id.id,
             }
         )
-        if reason:
+        if not reason and attempt._omni_below_minimum():
+            # Stripe would refuse it (amount_too_small): not sent, and not the customer's
+            # failure (no dunning over cents).
+            attempt.write(
+                {
+                    "state": "not_chargeable",
+                    "failure_kind": dunning_lib.CONFIG,
+                    "reason": attempt._omni_below_minimum_reason(),
+                }
+            )
+        elif reason:
             attempt.write(
                 {
                     "state": "skipped",
@@ -527,6 +538,23 @@ class OmniChargeAttempt(models.Model):
         if self.transaction_id.state == "draft":
             self.transaction_id._set_canceled(state_message=self.reason)
         return "new"
+
+    def _omni_below_minimum(self):
+        """The amount is below Stripe's minimum charge in its currency."""
+        self.ensure_one()
+        return stripe_minimums.is_below_minimum(self.amount, self.currency_id.name)
+
+    def _omni_below_minimum_reason(self):
+        self.ensure_one()
+        return self.env._(
+            "%(amount)s is below Stripe's minimum charge in %(currency)s (%(minimum)s): it is "
+            "not charged automatically. Collect it by other means.",
+            amount=self._omni_amount_label(),
+            currency=self.currency_id.name,
+            minimum=self.currency_id.format(
+                float(stripe_minimums.minimum_amount(self.currency_id.name))
+            ),
+        )
 
     def _omni_window_open(self):
         """An attempt sent before with an unknown outcome may only be re-sent while Stripe

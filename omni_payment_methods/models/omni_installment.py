@@ -20,7 +20,7 @@ INSTALLMENT_STATES = [
     ("cancelled", "Cancelled"),
 ]
 # Attempt states after which an installment failed (the dunning takes over).
-FAILED_ATTEMPT_STATES = ("failed", "error", "skipped", "requires_action")
+FAILED_ATTEMPT_STATES = ("failed", "error", "skipped", "not_chargeable", "requires_action")
 
 
 class OmniInstallment(models.Model):
