@@ -53,6 +53,7 @@
         "web.assets_frontend": [
             "omni_payment_methods/static/src/js/stripe_setup.js",
             "omni_payment_methods/static/src/js/portal_add_payment_method.js",
+            "omni_payment_methods/static/src/js/portal_authenticate_payment.js",
         ],
         "web.assets_backend": [
             "omni_payment_methods/static/src/js/staff_add_payment_method.js",

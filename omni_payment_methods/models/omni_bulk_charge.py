@@ -525,11 +525,13 @@ class OmniBulkChargeLine(models.Model):
                 "amount": sum(accepted.mapped("amount")),
                 "currency_id": accepted[:1].currency_id.id or line.currency_id.id,
             }
-            failure = attempts.filtered(lambda a: a.state in ("failed", "error", "skipped"))
+            failure = attempts.filtered(
+                lambda a: a.state in ("failed", "error", "skipped", "not_chargeable")
+            )
             if failure:
                 values.update(state="failed", reason=failure[-1:].reason)
-            elif "not_sent" in states:
-                not_sent = attempts.filtered(lambda a: a.state == "not_sent")[-1:]
+            elif states & {"not_sent", "unknown"}:
+                not_sent = attempts.filtered(lambda a: a.state in ("not_sent", "unknown"))[-1:]
                 values.update(
                     state="to_do",
                     reason=not_sent.reason,

@@ -1,5 +1,6 @@
 # Copyright 2026 omni_payment_methods contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import copy
 import datetime
 import logging
 
@@ -7,28 +8,35 @@ import psycopg2
 import stripe
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, float_compare, float_is_zero, mute_logger
 
 from odoo.addons.payment import utils as payment_utils
 
 from ..compat import orm as compat_orm
 from ..lib import dunning as dunning_lib
-from ..lib import stripe_api
+from ..lib import stripe_api, stripe_minimums
+from .omni_payment_link import AUTHENTICATION_LINK_VALIDITY_DAYS
+from .res_partner import AUTHENTICATION_ROUTE, LINK_PREVIEW, SEND_LINKS
 
 _logger = logging.getLogger(__name__)
 
 ATTEMPT_STATES = [
     ("not_sent", "Not sent"),
+    ("unknown", "Outcome unknown"),
     ("processing", "Processing"),
     ("requires_action", "Authentication required"),
     ("done", "Paid"),
     ("failed", "Declined"),
     ("error", "Error"),
     ("skipped", "Not charged"),
+    ("not_chargeable", "Not chargeable"),
 ]
+# Sent, but Stripe's answer was lost (timeout) or a 5xx: the next run looks the PaymentIntent
+# up in Stripe before anything is sent again.
+UNKNOWN = "unknown"
 # States in which an attempt is over: the next charge of its invoice is a new attempt.
-FINAL_FAILURES = ("failed", "error", "skipped")
+FINAL_FAILURES = ("failed", "error", "skipped", "not_chargeable")
 # Stripe keeps idempotency keys for 24 hours: an attempt whose outcome is unknown is only
 # re-sent with its key within that window, with a margin.
 IDEMPOTENCY_WINDOW = datetime.timedelta(hours=23)
@@ -163,6 +171,14 @@ class OmniChargeAttempt(models.Model):
         ondelete="set null",
     )
     idempotency_key = fields.Char(readonly=True, copy=False)
+    request_params = fields.Json(
+        string="Stripe Request",
+        readonly=True,
+        copy=False,
+        help="The parameters of the PaymentIntent, frozen with the idempotency key when the "
+        "charge is first sent: every re-send of the key sends them unchanged (Stripe refuses "
+        "a key reused with other parameters). What must change takes a new attempt.",
+    )
     stripe_payment_intent = fields.Char(string="Stripe PaymentIntent", readonly=True)
     first_sent_at = fields.Datetime(readonly=True)
     last_sent_at = fields.Datetime(readonly=True)
@@ -180,8 +196,9 @@ class OmniChargeAttempt(models.Model):
     @api.model
     def _omni_due_invoices(self, today, limit=None, lock=False):
         """Posted customer invoices due by ``today`` of customers in automatic mode that no
-        charge attempt has handled yet. An attempt left "Not sent" is taken again once
-        ``RESEND_DELAY`` has passed (the next run), not by the run that just sent it.
+        charge attempt has handled yet. An attempt left "Not sent" or "Outcome unknown" is taken
+        again once ``RESEND_DELAY`` has passed (the next run), not by the run that just sent
+        it.
 
         With ``lock``, the rows are locked (FOR NO KEY UPDATE SKIP LOCKED): two workers running
         the job at once never take the same invoice.
@@ -202,7 +219,8 @@ class OmniChargeAttempt(models.Model):
                     SELECT 1 FROM omni_charge_attempt a
                      WHERE a.invoice_id = m.id
                        AND a.origin NOT IN %(staff_origins)s
-                       AND (a.state != 'not_sent' OR a.last_sent_at >= %(resend_after)s)
+                       AND (a.state NOT IN ('not_sent', 'unknown')
+                            OR a.last_sent_at >= %(resend_after)s)
                )
                -- An invoice under a running plan of installments is charged by its plan.
                AND NOT EXISTS (
@@ -253,8 +271,23 @@ class OmniChargeAttempt(models.Model):
         except OmniAttemptTaken:
             _logger.info("invoice %s is being charged by another worker", invoice.name)
             return self.browse()
-        if attempt.state != "not_sent":
+        if attempt.state == UNKNOWN or (attempt.state == "not_sent" and attempt.outcome_unknown):
+            decision = attempt._omni_resolve_unknown()
+            if decision == "new":
+                # Nothing was charged and the key expired: a new attempt, a new key.
+                return self._omni_charge(
+                    invoice, origin=origin, token=token, amount=amount, installment=installment
+                )
+            if decision != "resend":
+                return attempt  # found in Stripe (recorded), or still unknown
+        elif attempt.state != "not_sent":
             return attempt  # in progress or paid: nothing to send
+        if attempt.request_params:
+            # Sent before without a confirmed answer: the same charge again (same key, same
+            # parameters, same method and amount), whatever changed meanwhile.
+            attempt._omni_send()
+            attempt._omni_charge_outcome()
+            return attempt
         token = token or invoice.commercial_partner_id._omni_default_token(invoice.company_id)
         reason, company_side = self._omni_check_chargeable(invoice, token, origin)
         if (
@@ -270,23 +303,23 @@ class OmniChargeAttempt(models.Model):
                 "currency_id": invoice.currency_id.id,
             }
         )
-        if reason:
+        if not reason and attempt._omni_below_minimum():
+            # Stripe would refuse it (amount_too_small): not sent, and not the customer's
+            # failure (no dunning over cents).
+            attempt.write(
+                {
+                    "state": "not_chargeable",
+                    "failure_kind": dunning_lib.CONFIG,
+                    "reason": attempt._omni_below_minimum_reason(),
+                }
+            )
+        elif reason:
             attempt.write(
                 {
                     "state": "skipped",
                     "failure_kind": dunning_lib.CONFIG,
                     "reason": reason,
                     "company_side": company_side,
-                }
-            )
-        elif not attempt._omni_window_open():
-            attempt.write(
-                {
-                    "state": "error",
-                    "reason": self.env._(
-                        "Stripe's answer to this charge was never received and its idempotency "
-                        "key has expired: check the payment in Stripe before charging again."
-                    ),
                 }
             )
         else:
@@ -478,6 +511,68 @@ class OmniChargeAttempt(models.Model):
             "method before charging again."
         )
 
+    def _omni_resolve_unknown(self):
+        """Decide on a charge whose answer was lost (timeout) or was a 5xx: Stripe replays a
+        5xx to every request with the same key for 24 hours, and a new key could charge
+        twice, so the PaymentIntent is looked up in Stripe first (by the attempt's reference
+        in its metadata).
+
+        Found: recorded through the transaction (paid, processing or declined), once.
+        Not found: re-sent with the same key and parameters while Stripe keeps the key;
+        after that, nothing was charged (the lookup proved it) and the attempt ends, not as
+        the customer's failure, for a new attempt with a new key.
+
+        :return: "resend", "new", or "" (recorded, or Stripe could not be asked)
+        :rtype: str
+        """
+        self.ensure_one()
+        try:
+            intent = self._omni_find_payment_intent()
+        except OmniStripeNotSent as exc:
+            _category, message, _code = stripe_api.classify_error(exc.error)
+            self.reason = self.env._(
+                "Stripe could not be asked about this charge (%(message)s); the next run asks "
+                "again before sending anything.",
+                message=message,
+            )
+            return ""
+        if intent:
+            self._omni_apply_intent(intent)
+            return ""
+        if self._omni_window_open():
+            return "resend"
+        self.write(
+            {
+                "state": "error",
+                "outcome_unknown": False,
+                "reason": self.env._(
+                    "Stripe has no payment for this charge: nothing was charged. Its "
+                    "idempotency key has expired, so the invoice is charged again with a new "
+                    "one."
+                ),
+            }
+        )
+        if self.transaction_id.state == "draft":
+            self.transaction_id._set_canceled(state_message=self.reason)
+        return "new"
+
+    def _omni_below_minimum(self):
+        """The amount is below Stripe's minimum charge in its currency."""
+        self.ensure_one()
+        return stripe_minimums.is_below_minimum(self.amount, self.currency_id.name)
+
+    def _omni_below_minimum_reason(self):
+        self.ensure_one()
+        return self.env._(
+            "%(amount)s is below Stripe's minimum charge in %(currency)s (%(minimum)s): it is "
+            "not charged automatically. Collect it by other means.",
+            amount=self._omni_amount_label(),
+            currency=self.currency_id.name,
+            minimum=self.currency_id.format(
+                float(stripe_minimums.minimum_amount(self.currency_id.name))
+            ),
+        )
+
     def _omni_window_open(self):
         """An attempt sent before with an unknown outcome may only be re-sent while Stripe
         still remembers its idempotency key."""
@@ -488,20 +583,34 @@ class OmniChargeAttempt(models.Model):
 
     def _omni_send(self):
         """Create the transaction and send the PaymentIntent, in a savepoint: if Stripe cannot
-        be reached the transaction disappears and the attempt stays "Not sent"."""
+        be reached the transaction disappears and the attempt stays "Not sent".
+
+        The parameters are frozen at the first send (``request_params``) and every re-send
+        sends them unchanged with the same key.
+        """
         self.ensure_one()
         now = fields.Datetime.now()
-        self.write(
-            {
-                "first_sent_at": self.first_sent_at or now,
-                "last_sent_at": now,
-                "send_count": self.send_count + 1,
-            }
-        )
+        values = {
+            "first_sent_at": self.first_sent_at or now,
+            "last_sent_at": now,
+            "send_count": self.send_count + 1,
+        }
+        if not self.request_params:
+            values["request_params"] = self._omni_payment_intent_payload()
+        if self.state == UNKNOWN:
+            values["state"] = "not_sent"  # being sent again: its outcome is followed below
+        self.write(values)
+        unknown = None
         try:
             with self.env.cr.savepoint():
-                tx = self._omni_create_transaction()
-                tx._omni_charge_with_token()
+                tx = self.transaction_id or self._omni_create_transaction()
+                try:
+                    tx._omni_charge_with_token()
+                except OmniStripeNotSent as exc:
+                    if not (exc.outcome_unknown or self.transaction_id):
+                        # Nothing reached Stripe: the new transaction goes with the savepoint.
+                        raise
+                    unknown = exc
                 tx.flush_recordset()
         except OmniStripeNotSent as exc:
             category, message, _code = stripe_api.classify_error(exc.error)
@@ -512,6 +621,24 @@ class OmniChargeAttempt(models.Model):
                     "reason": self.env._(
                         "Stripe did not confirm the charge (%(category)s: %(message)s); the "
                         "next run sends it again with the same idempotency key.",
+                        category=category,
+                        message=message,
+                    ),
+                }
+            )
+            return
+        if unknown:
+            # Stripe may have charged: the transaction is kept (payment_stripe's webhook finds
+            # it by its reference) and the next run looks the PaymentIntent up.
+            category, message, _code = stripe_api.classify_error(unknown.error)
+            self.write(
+                {
+                    "state": UNKNOWN,
+                    "outcome_unknown": True,
+                    "transaction_id": tx.id,
+                    "reason": self.env._(
+                        "Stripe did not answer this charge (%(category)s: %(message)s); the "
+                        "next run looks it up in Stripe before sending anything again.",
                         category=category,
                         message=message,
                     ),
@@ -550,22 +677,30 @@ class OmniChargeAttempt(models.Model):
 
     # === BUSINESS METHODS: STRIPE === #
 
-    def _omni_payment_intent_payload(self, tx):
-        """Parameters of the off-session PaymentIntent (hook for integrators: Connect,
-        statement descriptors, ...)."""
+    def _omni_payment_intent_payload(self):
+        """Parameters of the off-session PaymentIntent of this attempt (hook for integrators:
+        Connect, statement descriptors, ...). Called once, when the charge is first sent: the
+        result is frozen on the attempt with its idempotency key and re-sent unchanged.
+
+        :return: the parameters, JSON-serializable
+        :rtype: dict
+        """
         self.ensure_one()
-        token = tx.token_id
+        token = self.token_id
         payload = {
-            "amount": payment_utils.to_minor_currency_units(tx.amount, tx.currency_id),
-            "currency": tx.currency_id.name.lower(),
+            "amount": payment_utils.to_minor_currency_units(self.amount, self.currency_id),
+            "currency": self.currency_id.name.lower(),
             "customer": token.provider_ref,
             "payment_method": token.stripe_payment_method,
             "payment_method_types": [token._omni_stripe_pm_type()],
             "off_session": True,
             "confirm": True,
-            "description": tx.reference,
+            "description": self.reference,
             "metadata": {
-                "odoo_reference": tx.reference,
+                # The attempt's reference: how a charge whose answer was lost is found again
+                # (PaymentIntent search), and how its webhook is matched with the attempt.
+                "omni_reference": self.reference,
+                "odoo_reference": self.reference,
                 "odoo_invoice": self.invoice_id.name,
                 "omni_attempt": str(self.attempt_no),
             },
@@ -575,7 +710,8 @@ class OmniChargeAttempt(models.Model):
         return payload
 
     def _omni_create_payment_intent(self, tx):
-        """Send the PaymentIntent through the SDK with the attempt's idempotency key.
+        """Send the PaymentIntent through the SDK with the attempt's idempotency key and its
+        frozen parameters.
 
         Returns the PaymentIntent as a dict, or None when Stripe refused the request (the
         transaction is then in error). Raises ``OmniStripeNotSent`` when the outcome is not
@@ -585,7 +721,7 @@ class OmniChargeAttempt(models.Model):
         client = tx.provider_id._omni_stripe_client()
         try:
             intent = client.v1.payment_intents.create(
-                self._omni_payment_intent_payload(tx),
+                copy.deepcopy(self.request_params or self._omni_payment_intent_payload()),
                 options={"idempotency_key": self.idempotency_key},
             )
         except stripe.CardError as exc:
@@ -626,6 +762,79 @@ class OmniChargeAttempt(models.Model):
             self._omni_record_payment_failure(intent)
         return intent
 
+    def _omni_stripe_client(self):
+        self.ensure_one()
+        provider = self.transaction_id.provider_id or self.token_id.provider_id
+        return provider._omni_stripe_client()
+
+    def _omni_find_payment_intent(self):
+        """The PaymentIntent Stripe created for this attempt, found by the attempt's
+        reference in its metadata (``omni_reference``), or None.
+
+        Stripe's search (https://docs.stripe.com/search) is used where it is offered; where
+        it is not (accounts in India, localstripe), the customer's PaymentIntents are listed
+        and filtered. Search follows writes within a minute (an hour at worst): the lookup
+        runs at the next run, ``RESEND_DELAY`` later, and decides on a new key only after 24
+        hours.
+
+        :raise OmniStripeNotSent: when Stripe cannot be asked
+        """
+        self.ensure_one()
+        client = self._omni_stripe_client()
+        reference = self.reference.replace("\\", "\\\\").replace("'", "\\'")
+        try:
+            try:
+                result = client.v1.payment_intents.search(
+                    {"query": f"metadata['omni_reference']:'{reference}'", "limit": 10}
+                )
+            except stripe.InvalidRequestError:
+                customer = (self.request_params or {}).get("customer") or (
+                    self.token_id.provider_ref
+                )
+                result = client.v1.payment_intents.list({"customer": customer, "limit": 100})
+        except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as exc:
+            raise OmniStripeNotSent(exc, True) from exc
+        intents = [
+            intent
+            for intent in map(stripe_api.as_dict, result["data"])
+            if (intent.get("metadata") or {}).get("omni_reference") == self.reference
+        ]
+        # One PaymentIntent per key; should there be more, the one that charged counts.
+        intents.sort(
+            key=lambda intent: (
+                intent.get("status") not in ("succeeded", "processing"),
+                -(intent.get("created") or 0),
+            )
+        )
+        return intents[0] if intents else None
+
+    def _omni_apply_intent(self, intent):
+        """Record what Stripe says of this attempt's PaymentIntent (found by a lookup, or
+        confirmed later) through the attempt's transaction, as payment_stripe's webhook
+        would; a payment is post-processed at once (the invoice is reconciled). Applying the
+        same PaymentIntent again changes nothing (Odoo ignores a transaction's unchanged
+        state, and post-processes it once).
+
+        :param dict intent: the Stripe PaymentIntent
+        """
+        self.ensure_one()
+        tx = self.transaction_id
+        if not tx:
+            tx = self._omni_create_transaction()
+            self.transaction_id = tx
+        if not self.stripe_payment_intent:
+            self.stripe_payment_intent = intent.get("id")
+        error = intent.get("last_payment_error") or {}
+        if error and intent.get("status") == "requires_payment_method":
+            self._omni_record_decline(
+                error.get("decline_code") or error.get("code"),
+                error.get("code"),
+                error.get("message") or "",
+            )
+        tx._omni_process_stripe_intent(intent)
+        if tx.state == "done" and not tx.is_post_processed:
+            tx._post_process()
+
     def _omni_check_notification(self, tx, notification_data):
         """Refuse a notification about ``tx`` (this attempt's transaction) that does not
         match what the addon sent: the PaymentIntent it created (its id, recorded when Stripe
@@ -640,8 +849,13 @@ class OmniChargeAttempt(models.Model):
         intent = notification_data.get("payment_intent")
         if not isinstance(intent, dict):
             return
+        known = self.stripe_payment_intent or tx.provider_reference or None
+        metadata = intent.get("metadata") or {}
+        if not known and metadata.get("omni_reference") == self.reference:
+            # A charge whose answer was lost: Stripe's object names the attempt.
+            known = intent.get("id")
         expected = (
-            self.stripe_payment_intent or tx.provider_reference or None,
+            known,
             payment_utils.to_minor_currency_units(tx.amount, tx.currency_id),
             tx.currency_id.name.lower(),
         )
@@ -664,6 +878,8 @@ class OmniChargeAttempt(models.Model):
                     reference=self.reference,
                 )
             )
+        if not self.stripe_payment_intent:
+            self.stripe_payment_intent = known
 
     def _omni_record_decline(
         self,
@@ -724,7 +940,14 @@ class OmniChargeAttempt(models.Model):
                 values.update(state="done", reason=False, failure_kind=False)
             elif tx.state == "pending":
                 values["state"] = "processing"
-            elif tx.state == "draft" and attempt.failure_kind == dunning_lib.AUTHENTICATION:
+            elif (
+                tx.state in ("draft", "error")
+                and attempt.failure_kind == dunning_lib.AUTHENTICATION
+            ):
+                # Off-session 3-D Secure: Stripe declines with 402 authentication_required
+                # (the transaction is in error, the PaymentIntent waits for a payment method;
+                # localstripe answers requires_action instead). The customer completes it on
+                # the page of the emailed link; a failed authentication there leaves it so.
                 values["state"] = "requires_action"
             elif tx.state in ("error", "cancel"):
                 values["state"] = (
@@ -751,6 +974,7 @@ class OmniChargeAttempt(models.Model):
         for attempt in self:
             token = attempt.token_id
             if attempt.state == "done":
+                attempt._omni_authentication_links()._omni_use()
                 if token:
                     token._omni_log(
                         self.env._(
@@ -762,7 +986,8 @@ class OmniChargeAttempt(models.Model):
                         event="charged",
                         channel=attempt._omni_audit_channel(),
                     )
-                attempt.case_id._omni_check_resolved()
+                if not attempt.case_id._omni_check_resolved():
+                    attempt.case_id._omni_stop_waiting()
             elif attempt.state in ("failed", "error", "skipped", "requires_action"):
                 if token and attempt.state in ("failed", "requires_action"):
                     token._omni_log(
@@ -783,6 +1008,143 @@ class OmniChargeAttempt(models.Model):
                     continue
                 Case._omni_register_failure(attempt)
         self._omni_sync_bulk_lines()
+
+    # === AUTHENTICATION BY THE CUSTOMER (3-D Secure off-session) === #
+
+    def _omni_authentication_url(self):
+        """A new signed, expiring, single-use link to the page where the customer
+        authenticates and pays this attempt's charge (for the email asking for it). Issued
+        only when the email is sent (see res.partner's ``_omni_payment_methods_url``)."""
+        self.ensure_one()
+        if not self.env.context.get(SEND_LINKS):
+            return f"{self.get_base_url()}{AUTHENTICATION_ROUTE}/{LINK_PREVIEW}"
+        # sudo: links are issued by the company for its customer whoever sends the email
+        # (the charging job, dunning); the link model is not readable by users.
+        secret = (
+            self.env["omni.payment.link"]
+            .sudo()
+            ._omni_issue(
+                self.partner_id,
+                AUTHENTICATION_LINK_VALIDITY_DAYS,
+                company=self.company_id,
+                attempt=self,
+            )
+        )
+        return f"{self.get_base_url()}{AUTHENTICATION_ROUTE}/{secret}"
+
+    def _omni_authentication_links(self):
+        # sudo: the links of these attempts, whoever records the payment (webhook, job).
+        return self.env["omni.payment.link"].sudo().search([("attempt_id", "in", self.ids)])
+
+    @api.model
+    def _omni_authentication_link(self, payload):
+        """The link of ``payload`` to authenticate a payment, whatever its state (sudo;
+        empty when unknown, tampered with, or a link of another purpose)."""
+        # sudo: the link's secret is the visitor's only credential, for that payment only;
+        # checked by hash.
+        return self.env["omni.payment.link"].sudo()._omni_find(payload, purpose="authentication")
+
+    def _omni_authentication_page_values(self):
+        """What the page of the link shows: the invoice, the amount and the method."""
+        self.ensure_one()
+        provider = self.token_id.provider_id
+        return {
+            "attempt": self,
+            "invoice_name": self.invoice_id.name,
+            "amount": self._omni_amount_label(),
+            "method": self.token_id._omni_issuer_label() if self.token_id else "",
+            "company": self.company_id,
+            "stripe_js_url": provider._omni_stripe_js_url(),
+            "publishable_key": provider._omni_stripe_publishable_key(),
+        }
+
+    def _omni_authentication_paid_message(self):
+        self.ensure_one()
+        return self.env._(
+            "Thank you: %(amount)s for %(invoice)s is paid.",
+            amount=self._omni_amount_label(),
+            invoice=self.invoice_id.name,
+        )
+
+    def _omni_retrieve_payment_intent(self):
+        """This attempt's PaymentIntent as Stripe has it now.
+
+        :raise UserError: Stripe cannot be reached or does not know it
+        """
+        self.ensure_one()
+        try:
+            intent = self._omni_stripe_client().v1.payment_intents.retrieve(
+                self.stripe_payment_intent
+            )
+        except stripe.StripeError as exc:
+            _logger.warning("PaymentIntent of %s not retrieved: %s", self.reference, exc)
+            raise UserError(
+                self.env._("The payment service cannot be reached: try again in a moment.")
+            ) from exc
+        return stripe_api.as_dict(intent)
+
+    def _omni_authentication_start(self):
+        """What the customer's browser needs to authenticate this charge with Stripe.js
+        (``confirmCardPayment`` on the PaymentIntent Stripe declined off-session, with the
+        saved payment method).
+
+        :return: ``{client_secret, payment_method}``, or ``{done, message}`` when it is paid
+        :rtype: dict
+        :raise UserError: when there is nothing to authenticate any more
+        """
+        self.ensure_one()
+        if self.state == "done":
+            return {"done": True, "message": self._omni_authentication_paid_message()}
+        if self.state != "requires_action" or not self.stripe_payment_intent:
+            raise UserError(
+                self.env._("This payment cannot be completed online any more: contact us.")
+            )
+        intent = self._omni_retrieve_payment_intent()
+        if intent.get("status") in ("succeeded", "processing"):
+            self._omni_apply_intent(intent)
+            return {"done": True, "message": self._omni_authentication_paid_message()}
+        if intent.get("status") not in (
+            "requires_payment_method",
+            "requires_action",
+            "requires_confirmation",
+        ):
+            raise UserError(
+                self.env._("This payment cannot be completed online any more: contact us.")
+            )
+        return {
+            "client_secret": intent["client_secret"],
+            "payment_method": (self.request_params or {}).get("payment_method")
+            or self.token_id.stripe_payment_method,
+        }
+
+    def _omni_authentication_finish(self):
+        """The customer's browser is done with Stripe.js: check the PaymentIntent in Stripe
+        and record the payment (once: a second call, or payment_stripe's webhook, records
+        nothing more).
+
+        :return: the message for the customer
+        :rtype: str
+        :raise UserError: when the payment did not go through (the customer may try again)
+        """
+        self.ensure_one()
+        if self.state != "done":
+            if self.state != "requires_action" or not self.stripe_payment_intent:
+                raise UserError(
+                    self.env._("This payment cannot be completed online any more: contact us.")
+                )
+            intent = self._omni_retrieve_payment_intent()
+            if intent.get("status") not in ("succeeded", "processing"):
+                error = intent.get("last_payment_error") or {}
+                raise UserError(
+                    self.env._(
+                        "The payment was not completed (%(reason)s). You can try again.",
+                        reason=error.get("message") or intent.get("status"),
+                    )
+                )
+            self._omni_apply_intent(intent)
+        if self.state == "processing":
+            return self.env._("Thank you: the payment is being processed.")
+        return self._omni_authentication_paid_message()
 
     def _omni_sync_bulk_lines(self):
         """The bulk charge lines follow their attempts when Stripe settles them later (a bank

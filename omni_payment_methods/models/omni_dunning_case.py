@@ -135,6 +135,17 @@ class OmniDunningCase(models.Model):
         invoice = self._omni_open_invoices()[:1]
         return f"{invoice.get_base_url()}{invoice.get_portal_url()}" if invoice else False
 
+    def _omni_authentication_url(self):
+        """A new signed link to the page where the customer authenticates the charge the
+        bank held (3-D Secure), for the email asking for it; the invoice's portal page when
+        no charge waits for it."""
+        self.ensure_one()
+        waiting = (
+            self.last_attempt_id.filtered(lambda a: a.state == "requires_action")
+            or (self.attempt_ids.filtered(lambda a: a.state == "requires_action")[:1])
+        )
+        return waiting._omni_authentication_url() if waiting else self._omni_pay_url()
+
     def _omni_today(self):
         return fields.Date.context_today(self)
 
@@ -269,6 +280,13 @@ class OmniDunningCase(models.Model):
         if template:
             self._omni_send_template(template)
 
+    def _omni_stop_waiting(self):
+        """The customer completed the payments the bank held: the case goes on (it is
+        resolved by the payment itself when nothing else is due)."""
+        for case in self.filtered(lambda c: c.state == "waiting"):
+            if not case.attempt_ids.filtered(lambda a: a.state == "requires_action"):
+                case.state = "open"
+
     # === STAGE MACHINE === #
 
     def _omni_plan_levels(self):
@@ -366,7 +384,7 @@ class OmniDunningCase(models.Model):
                     break
         if self._omni_check_resolved():
             return "paid"
-        if "not_sent" in attempts.mapped("state"):
+        if {"not_sent", "unknown"} & set(attempts.mapped("state")):
             return "not_sent"
         self.retry_requested_at = False
         if set(attempts.mapped("state")) <= {"processing", "requires_action", "done"}:

@@ -20,7 +20,7 @@ INSTALLMENT_STATES = [
     ("cancelled", "Cancelled"),
 ]
 # Attempt states after which an installment failed (the dunning takes over).
-FAILED_ATTEMPT_STATES = ("failed", "error", "skipped", "requires_action")
+FAILED_ATTEMPT_STATES = ("failed", "error", "skipped", "not_chargeable", "requires_action")
 
 
 class OmniInstallment(models.Model):
@@ -275,7 +275,7 @@ class OmniInstallment(models.Model):
                AND NOT EXISTS (
                     SELECT 1 FROM omni_charge_attempt a
                      WHERE a.installment_id = i.id
-                       AND a.state = 'not_sent'
+                       AND a.state IN ('not_sent', 'unknown')
                        AND a.last_sent_at >= %(resend_after)s
                )
                AND NOT EXISTS (

@@ -6,6 +6,8 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import float_compare, format_date
 
+from ..lib import stripe_minimums
+
 PLAN_STATES = [
     ("running", "Running"),
     ("done", "Done"),
@@ -165,7 +167,8 @@ class OmniInstallmentPlan(models.Model):
             active = plan.installment_ids.filtered(lambda i: i.state != "cancelled").sorted(
                 lambda i: (i.sequence, i.id)
             )
-            for installment in active.filtered(lambda i: i.state == "scheduled"):
+            scheduled = active.filtered(lambda i: i.state == "scheduled")
+            for installment in scheduled:
                 if (
                     float_compare(installment.amount, 0.0, precision_rounding=currency.rounding)
                     <= 0
@@ -173,6 +176,7 @@ class OmniInstallmentPlan(models.Model):
                     raise ValidationError(
                         self.env._("Every installment must be greater than zero.")
                     )
+            self._omni_check_minimum_amounts(currency, [(i.sequence, i.amount) for i in scheduled])
             dates = active.mapped("date")
             if any(later <= earlier for earlier, later in zip(dates, dates[1:], strict=False)):
                 raise ValidationError(
@@ -190,6 +194,28 @@ class OmniInstallmentPlan(models.Model):
                         "balance of the invoices (%(balance)s).",
                         unpaid=currency.format(unpaid),
                         balance=currency.format(balance),
+                    )
+                )
+
+    @api.model
+    def _omni_check_minimum_amounts(self, currency, installments):
+        """Refuse installments Stripe would refuse to charge: below its minimum charge in
+        ``currency`` (lib/stripe_minimums.py).
+
+        :param installments: ``(number, amount)`` of each installment
+        :raise ValidationError: naming the first installment below the minimum
+        """
+        minimum = stripe_minimums.minimum_amount(currency.name)
+        for number, amount in installments:
+            if stripe_minimums.is_below_minimum(amount, currency.name):
+                raise ValidationError(
+                    self.env._(
+                        "Installment %(number)s (%(amount)s) is below Stripe's minimum charge "
+                        "in %(currency)s (%(minimum)s): use fewer installments.",
+                        number=number,
+                        amount=currency.format(amount),
+                        currency=currency.name,
+                        minimum=currency.format(float(minimum)),
                     )
                 )
 

@@ -10,6 +10,8 @@ from odoo.tools import SQL
 from ..compat import orm as compat_orm
 
 LINK_VALIDITY_DAYS = 30
+# The link to authenticate a payment the customer's bank held (3-D Secure off-session).
+AUTHENTICATION_LINK_VALIDITY_DAYS = 14
 
 
 def _digest(secret):
@@ -20,11 +22,13 @@ def _digest(secret):
     ("token_hash_uniq", "UNIQUE(token_hash)", "A link secret is used once only."),
 )
 class OmniPaymentLink(models.Model):
-    """A single-use link that lets a customer see and add payment methods without an account.
+    """A single-use link that lets a customer act without an account: see and add payment
+    methods (``purpose`` "methods"), or authenticate and pay the charge of an invoice that
+    the customer's bank held for 3-D Secure ("authentication", for one charge attempt).
 
     Only the SHA-256 of the random secret is stored: the database never holds a usable link.
-    The link is consumed when a method is successfully added through it; viewing the page
-    does not consume it.
+    The link is consumed when a method is successfully added through it (or when the charge
+    is paid); viewing the page does not consume it. A link serves its purpose only.
     """
 
     _name = "omni.payment.link"
@@ -45,6 +49,22 @@ class OmniPaymentLink(models.Model):
         readonly=True,
         index=True,
         help="The company that sent the link (record rules: its users only).",
+    )
+    purpose = fields.Selection(
+        selection=[
+            ("methods", "Payment methods"),
+            ("authentication", "Payment authentication"),
+        ],
+        required=True,
+        default="methods",
+        readonly=True,
+    )
+    attempt_id = fields.Many2one(
+        comodel_name="omni.charge.attempt",
+        string="Charge to Authenticate",
+        readonly=True,
+        index="btree_not_null",
+        ondelete="cascade",
     )
     token_hash = fields.Char(required=True, index=True, readonly=True, copy=False)
     expires_on = fields.Datetime(required=True, readonly=True)
@@ -69,14 +89,20 @@ class OmniPaymentLink(models.Model):
                 link.state = "valid"
 
     @api.model
-    def _omni_issue(self, partner, validity_days=LINK_VALIDITY_DAYS, company=None):
+    def _omni_issue(self, partner, validity_days=LINK_VALIDITY_DAYS, company=None, attempt=None):
         """Create a link for ``partner``'s commercial entity, sent by ``company``; return its
-        secret (for the URL)."""
+        secret (for the URL).
+
+        :param attempt: the ``omni.charge.attempt`` the customer must authenticate: the link
+            is then for that payment only (purpose "authentication")
+        """
         secret = secrets.token_urlsafe(32)
         self.create(
             {
                 "partner_id": partner.commercial_partner_id.id,
                 "company_id": (company or self.env.company).id,
+                "purpose": "authentication" if attempt else "methods",
+                "attempt_id": attempt.id if attempt else False,
                 "token_hash": _digest(secret),
                 "expires_on": fields.Datetime.now() + datetime.timedelta(days=validity_days),
             }
@@ -84,11 +110,14 @@ class OmniPaymentLink(models.Model):
         return secret
 
     @api.model
-    def _omni_find(self, secret):
-        """Return the link of ``secret`` whatever its state (empty if unknown)."""
+    def _omni_find(self, secret, purpose="methods"):
+        """Return the link of ``secret`` for ``purpose`` whatever its state (empty if unknown
+        or issued for another purpose)."""
         if not secret or not isinstance(secret, str) or len(secret) > 128:
             return self.browse()
-        return self.search([("token_hash", "=", _digest(secret))], limit=1)
+        return self.search(
+            [("token_hash", "=", _digest(secret)), ("purpose", "=", purpose)], limit=1
+        )
 
     def _omni_is_usable(self):
         self.ensure_one()
@@ -110,6 +139,10 @@ class OmniPaymentLink(models.Model):
         consumed = bool(self.env.cr.fetchone())
         self.invalidate_recordset(["used_on", "used_token_id"])
         return consumed
+
+    def _omni_use(self):
+        """Mark the links used (the payment they were sent for is made)."""
+        self.filtered(lambda link: not link.used_on).write({"used_on": fields.Datetime.now()})
 
     @api.autovacuum
     def _gc_expired_links(self):

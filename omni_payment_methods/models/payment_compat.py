@@ -21,10 +21,15 @@ requests to Stripe             provider ``_stripe_make_request``   provider
 charge a token                 ``_send_payment_request``           ``_charge_with_token``
                                (logs, checks the provider)         (logs, checks the
                                                                    provider, then sends)
+apply a PaymentIntent found    ``_handle_notification_data``       ``_process``
+                               (``_include_payment_intent_in_``    (``_include_payment_``
+                               ``notification_data``)              ``intent_in_payment_data``)
 =============================  ==================================  ========================
 """
 
 from odoo import models
+
+from odoo.addons.payment_stripe.controllers.main import StripeController
 
 from ..compat import ODOO_MAJOR
 
@@ -70,6 +75,13 @@ if ODOO_MAJOR >= 19:  # 19.0
             """Charge the transaction's token: 19.0's ``_charge_with_token``."""
             return self._charge_with_token()
 
+        def _omni_process_stripe_intent(self, intent):
+            """Apply a Stripe PaymentIntent to the transaction as payment_stripe's webhook
+            does: 19.0's ``_process``."""
+            payment_data = {"reference": self.reference}
+            StripeController._include_payment_intent_in_payment_data(intent, payment_data)
+            return self._process("stripe", payment_data)
+
 else:  # 18.0
 
     class PaymentProvider(models.Model):
@@ -111,3 +123,10 @@ else:  # 18.0
         def _omni_charge_with_token(self):
             """Charge the transaction's token: 18.0's ``_send_payment_request``."""
             return self._send_payment_request()
+
+        def _omni_process_stripe_intent(self, intent):
+            """Apply a Stripe PaymentIntent to the transaction as payment_stripe's webhook
+            does: 18.0's ``_handle_notification_data``."""
+            notification_data = {"reference": self.reference}
+            StripeController._include_payment_intent_in_notification_data(intent, notification_data)
+            return self._handle_notification_data("stripe", notification_data)

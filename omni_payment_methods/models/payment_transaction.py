@@ -34,9 +34,9 @@ class PaymentTransaction(models.Model):
 
     def _omni_after_payment_data(self, payment_data=None):
         """Keep the automatic charge attempt in step with its transaction (a bank debit
-        confirmed or failed later by a webhook). Called once Odoo applied the provider's
-        payment data to the transaction (models/payment_compat.py: 18.0's
-        ``_process_notification_data``, 19.0's ``_process``).
+        confirmed or failed later by a webhook, a charge whose answer was lost). Called once
+        Odoo applied the provider's payment data to the transaction (models/payment_compat.py:
+        18.0's ``_process_notification_data``, 19.0's ``_process``).
 
         A failure reported later (a bank debit returned) is classified from the return code
         in ``payment_data``: a closed account is a hard decline, insufficient funds a soft one.
@@ -52,7 +52,13 @@ class PaymentTransaction(models.Model):
             if previous == "processing" and self.state == "error" and isinstance(intent, dict):
                 attempt._omni_record_payment_failure(intent)
             attempt._omni_update_from_transaction(self)
-            if previous == "processing" and attempt.state != previous:
+            # A debit confirmed later, a charge whose answer was lost found by its webhook or
+            # by the next run's lookup, a payment the customer authenticated: its outcome is
+            # acted on once.
+            if (
+                previous in ("processing", "unknown", "requires_action")
+                and attempt.state != previous
+            ):
                 attempt._omni_charge_outcome()
 
     def _omni_after_stripe_tokenize(self, payment_data):

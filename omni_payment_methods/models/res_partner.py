@@ -12,13 +12,17 @@ from .omni_dunning_level import STAGES
 from .omni_payment_link import LINK_VALIDITY_DAYS
 
 LINK_ROUTE = "/omni/payment_methods"
+# The page of an emailed link to authenticate a payment (3-D Secure off-session).
+AUTHENTICATION_ROUTE = "/omni/pay"
 # A link's secret in a text (an email's body): what the copy kept on the chatter loses.
-LINK_SECRET_RE = re.compile(re.escape(LINK_ROUTE) + r"/[A-Za-z0-9_-]+")
+LINK_SECRET_RE = re.compile(
+    rf"({re.escape(LINK_ROUTE)}|{re.escape(AUTHENTICATION_ROUTE)})/[A-Za-z0-9_-]+"
+)
 # What the chatter copy shows instead of the secret (opens the "invalid link" page).
-LINK_REDACTED = f"{LINK_ROUTE}/sent-by-email"
-# What a rendering that sends nothing shows instead of a link (a template's preview, the
-# check Odoo 19.0 renders when a template is saved): no link is issued for it.
-LINK_PREVIEW = f"{LINK_ROUTE}/issued-when-sent"
+LINK_REDACTED = "sent-by-email"
+# What a rendering that sends nothing shows instead of a link's secret (a template's
+# preview, the check Odoo 19.0 renders when a template is saved): no link is issued for it.
+LINK_PREVIEW = "issued-when-sent"
 #: context key set by the code that sends an email: its rendering issues real links
 SEND_LINKS = "omni_send_links"
 
@@ -285,7 +289,7 @@ class ResPartner(models.Model):
         if not self.id:
             return False
         if not self.env.context.get(SEND_LINKS):
-            return f"{self.get_base_url()}{LINK_PREVIEW}"
+            return f"{self.get_base_url()}{LINK_ROUTE}/{LINK_PREVIEW}"
         # sudo: links are issued by the company for its customer whoever sends the email
         # (reminder cron, dunning, staff); the link model is not readable by users. Private
         # method: RPC cannot call it.
@@ -307,7 +311,7 @@ class ResPartner(models.Model):
         chatter: the link is a credential that exists in the email sent only (the outgoing
         mail, which only administrators read and which is deleted once sent)."""
         body = message.body or ""
-        redacted = LINK_SECRET_RE.sub(LINK_REDACTED, body)
+        redacted = LINK_SECRET_RE.sub(lambda match: f"{match[1]}/{LINK_REDACTED}", body)
         if redacted != body:
             # sudo: the company's own message, rewritten whoever sent it; only the secret
             # of the link changes.

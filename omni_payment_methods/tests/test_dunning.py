@@ -8,6 +8,7 @@ from freezegun import freeze_time
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
+from . import compat
 from .charge_common import ChargeCommon
 from .common import TODAY
 
@@ -28,16 +29,17 @@ def dunning_day_of(case, attempt):
 class TestDunningStages(ChargeCommon):
     """The default policy, walked with frozen time (day 1 = the day of the failed charge)."""
 
-    def _start(self, decline="insufficient_funds"):
-        """A customer whose default card declines on day 1; returns (token, invoice, fake)."""
+    def _start(self, decline="insufficient_funds", behaviour=None):
+        """A customer whose default card declines on day 1 (or does ``behaviour``, a script
+        of the fake Stripe)."""
         self.token = self._authorized_token()
         with freeze_time(DAY_1):
             self.invoice = self._invoice(due=DAY_1.date())
         self.fake_cm = self._fake_stripe()
         self.fake = self.fake_cm.__enter__()
         self.addCleanup(self.fake_cm.__exit__, None, None, None)
-        if decline:
-            self.fake.script[self.token.stripe_payment_method] = ("decline", decline)
+        if behaviour or decline:
+            self.fake.script[self.token.stripe_payment_method] = behaviour or ("decline", decline)
         with freeze_time(DAY_1):
             self._run_charges()
         self.case = self.customer.omni_dunning_case_ids
@@ -229,6 +231,53 @@ class TestDunningStages(ChargeCommon):
         self.assertEqual(attempts[-1].state, "done")
         self.assertEqual(self.case.state, "resolved")
         self.assertEqual(self.customer.omni_dunning_state, "active")
+
+    def test_off_session_authentication_waits_for_the_customer_then_resolves(self):
+        """Real Stripe answers an off-session charge that needs 3-D Secure with a 402
+        ``authentication_required`` (the PaymentIntent stays ``requires_payment_method``):
+        the case waits for the customer, who gets a signed link; no automatic retry, no
+        suspension; once the customer authenticated and paid, the case resolves."""
+        self._start(behaviour="authentication_required")
+        attempt = self._attempts(self.invoice)
+        self.assertEqual(
+            (attempt.state, attempt.failure_kind), ("requires_action", "authentication")
+        )
+        intent_id = attempt.stripe_payment_intent
+        self.assertEqual(self.fake.intents[intent_id]["status"], "requires_payment_method")
+        self.assertEqual(self.case.state, "waiting")
+        email = self._customer_emails()[-1]
+        self.assertIn("confirm your payment", email.subject)
+        self.assertIn("/omni/pay/", email.body)
+        for number in (4, 8, 15, 29):
+            self._run(day(number))
+            with freeze_time(day(number)):
+                self._run_charges()
+        self.assertEqual(len(self.fake.requests), 1, "no automatic retry while waiting")
+        self.assertEqual((self.case.state, self.case.level_id.id), ("waiting", False))
+        self.assertEqual(self.customer.omni_dunning_state, "active", "never suspended")
+        # The customer opens the link and confirms with Stripe.js on the same PaymentIntent.
+        with freeze_time(day(30)):
+            start = attempt._omni_authentication_start()
+            self.assertEqual(
+                (start["payment_method"], start["client_secret"]),
+                (
+                    self.token.stripe_payment_method,
+                    self.fake.intents[intent_id]["client_secret"],
+                ),
+            )
+            self.fake.authenticate(intent_id)
+            attempt._omni_authentication_finish()
+        self.assertEqual(attempt.state, "done")
+        self.assertIn(self.invoice.payment_state, ("paid", "in_payment"))
+        self.assertEqual(self.case.state, "resolved")
+        # payment_stripe's webhook arrives too, and a second "finish": recorded once.
+        tx = attempt.transaction_id
+        compat.process_payment_data(
+            tx, {"reference": tx.reference, "payment_intent": self.fake.intents[intent_id]}
+        )
+        attempt._omni_authentication_finish()
+        self.assertEqual(len(self.invoice._get_reconciled_payments()), 1)
+        self.assertEqual(len(self.fake.requests), 1)
 
     def test_pause_and_resume(self):
         self._start()

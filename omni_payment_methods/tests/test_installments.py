@@ -342,6 +342,26 @@ class TestInstallments(ChargeCommon):
             refused("already paid in installments")
             self.assertEqual(self._state(), after)
 
+    def test_split_below_the_stripe_minimum_is_refused(self):
+        """Stripe refuses charges below its minimum (0.50 in USD and EUR): a split that would
+        produce such an installment is refused, in the wizard and when editing a plan."""
+        self._authorized_token()
+        self.assertIn(self.company.currency_id.name, ("USD", "EUR"))
+        with freeze_time(day(1)):
+            invoice = self._invoice(amount=1.20)
+            before = self._state()
+            wizard = self._wizard(invoice, count=3)
+            self.assertEqual(wizard.installment_line_ids.mapped("amount"), [0.40, 0.40, 0.40])
+            with self._refused(ValidationError, "below Stripe's minimum"):
+                wizard.action_schedule_installments()
+            self.assertEqual(self._state(), before)
+            plan = self._schedule(invoice, count=2, first=date(2))
+            second = plan.installment_ids.sorted("sequence")[1]
+            with self._refused(ValidationError, "below Stripe's minimum"):
+                second.with_user(self.manager).write({"amount": 0.30})
+        self.assertEqual(second.amount, 0.60)
+        self.assertFalse(self.fake.requests)
+
     def test_unsupported_currency_is_refused(self):
         self._authorized_token()
         euro = self.env.ref("base.EUR")

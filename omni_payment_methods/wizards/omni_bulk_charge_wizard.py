@@ -164,7 +164,7 @@ class OmniBulkChargeWizard(models.TransientModel):
             for attempt in self.env["omni.charge.attempt"].search(
                 [
                     ("invoice_id", "in", [i.id for _p, group in groups for i in group]),
-                    ("state", "in", ("not_sent", "processing", "requires_action")),
+                    ("state", "in", ("not_sent", "unknown", "processing", "requires_action")),
                 ]
             )
         }

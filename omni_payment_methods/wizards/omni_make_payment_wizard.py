@@ -211,7 +211,7 @@ class OmniMakePaymentWizard(models.TransientModel):
         pending = Attempt.search(
             [
                 ("invoice_id", "in", self.invoice_ids.ids),
-                ("state", "in", ("not_sent", "processing", "requires_action")),
+                ("state", "in", ("not_sent", "unknown", "processing", "requires_action")),
             ],
             limit=1,
         )
@@ -318,6 +318,9 @@ class OmniMakePaymentWizard(models.TransientModel):
             raise ValidationError(self.env._("Split the payment into at least 2 installments."))
         if any(float_compare(line.amount, 0.0, precision_rounding=rounding) <= 0 for line in lines):
             raise ValidationError(self.env._("Every installment must be greater than zero."))
+        self.env["omni.installment.plan"]._omni_check_minimum_amounts(
+            currency, [(index + 1, line.amount) for index, line in enumerate(lines)]
+        )
         total = sum(lines.mapped("amount"))
         if not float_is_zero(total - self.amount, precision_rounding=rounding):
             raise ValidationError(
