@@ -21,6 +21,7 @@ FR_PO = I18N_DIR / "fr.po"
 # msgids whose French is the English text itself (numbers, URLs, names, words spelled alike).
 SAME_IN_FRENCH = {
     "60, 30, 7, 0",
+    "2, 4, 6, 8, 10, 12, 14",
     "https://api.stripe.com",
     "Contact",
     "Date",
