@@ -6,7 +6,7 @@ from odoo import http
 from odoo.exceptions import UserError
 from odoo.http import request
 
-from ..models.res_partner import AUTHENTICATION_ROUTE
+from ..const import AUTHENTICATION_ROUTE
 
 
 class OmniPaymentAuthentication(http.Controller):

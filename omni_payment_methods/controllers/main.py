@@ -8,7 +8,7 @@ from odoo.http import request
 
 from odoo.addons.payment_stripe.controllers.main import StripeController
 
-from ..models.omni_stripe_event import OMNI_WEBHOOK_EVENT_PREFIX, SETUP_EVENT_PREFIX
+from ..const import OMNI_WEBHOOK_EVENT_PREFIX, SETUP_EVENT_PREFIX
 
 _logger = logging.getLogger(__name__)
 

@@ -10,9 +10,9 @@ from odoo.http import request
 
 from odoo.addons.payment.controllers.portal import PaymentPortal
 
+from ..const import LINK_ROUTE
+from ..exceptions import OmniRateLimited
 from ..lib import stripe_api
-from ..models.omni_payment_setup import OmniRateLimited
-from ..models.res_partner import LINK_ROUTE
 
 _logger = logging.getLogger(__name__)
 
@@ -233,7 +233,7 @@ class OmniPaymentMethodsPortal(PaymentPortal):
     )
     def omni_staff_add_page(self, partner_id, **kwargs):
         """The form of the back-office dialog (shown in its iframe); managers only."""
-        if not request.env.user.has_group("omni_payment_methods.group_omni_payment_method_manager"):
+        if not request.env.user._omni_is_payment_manager():
             raise Forbidden()
         partner = request.env["res.partner"].browse(partner_id).exists()
         if not partner:
@@ -346,7 +346,7 @@ class OmniPaymentMethodsPortal(PaymentPortal):
                 raise Forbidden()
             return link_sudo.partner_id, link_sudo, Token._omni_consent_wording("link")
         if mode == "staff":
-            if not user.has_group("omni_payment_methods.group_omni_payment_method_manager"):
+            if not user._omni_is_payment_manager():
                 raise Forbidden()
             try:
                 partner = request.env["res.partner"].browse(int(partner_id)).exists()
@@ -469,9 +469,7 @@ class OmniPaymentMethodsPortal(PaymentPortal):
             request.env.user._is_public() or request.env.user != setup.user_id
         ):
             raise Forbidden()
-        if setup.channel == "staff" and not request.env.user.has_group(
-            "omni_payment_methods.group_omni_payment_method_manager"
-        ):
+        if setup.channel == "staff" and not request.env.user._omni_is_payment_manager():
             raise Forbidden()
         try:
             with request.env.cr.savepoint():

@@ -11,6 +11,7 @@ from . import payment_token
 from . import payment_transaction
 from . import res_config_settings
 from . import res_partner
+from . import res_users
 from . import omni_payment_link
 from . import omni_payment_setup
 from . import omni_pan_guard

@@ -6,7 +6,6 @@ from collections import Counter
 import psycopg2
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
 from ..compat import orm as compat_orm
@@ -21,7 +20,6 @@ LINE_STATES = [
     ("pending", "Pending"),
     ("skipped", "Skipped"),
 ]
-MANAGER_GROUP = "omni_payment_methods.group_omni_payment_method_manager"
 OPEN_INVOICE_DOMAIN = [
     ("move_type", "=", "out_invoice"),
     ("state", "=", "posted"),
@@ -176,10 +174,9 @@ class OmniBulkCharge(models.Model):
         }
 
     def _omni_check_manager(self):
-        if not self.env.user.has_group(MANAGER_GROUP):
-            raise AccessError(
-                self.env._("Only payment method managers can charge saved payment methods.")
-            )
+        self.env.user._omni_check_payment_manager(
+            self.env._("Only payment method managers can charge saved payment methods.")
+        )
 
     # === SCHEDULING === #
 

@@ -14,10 +14,10 @@ from odoo.tools import SQL, float_compare, float_is_zero, mute_logger
 from odoo.addons.payment import utils as payment_utils
 
 from ..compat import orm as compat_orm
+from ..const import AUTHENTICATION_ROUTE, LINK_PREVIEW, SEND_LINKS
 from ..lib import dunning as dunning_lib
 from ..lib import stripe_api, stripe_minimums
 from .omni_payment_link import AUTHENTICATION_LINK_VALIDITY_DAYS
-from .res_partner import AUTHENTICATION_ROUTE, LINK_PREVIEW, SEND_LINKS
 
 _logger = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ import datetime
 import logging
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import UserError
 from odoo.tools import SQL, float_compare
 
 from ..lib import dunning as dunning_lib
@@ -454,10 +454,9 @@ class OmniDunningCase(models.Model):
 
     def action_omni_retry_now(self):
         """Charge the open invoices again now (staff may override a hard decline)."""
-        if not self.env.user.has_group("omni_payment_methods.group_omni_payment_method_manager"):
-            raise AccessError(
-                self.env._("Only payment method managers can charge a saved payment method.")
-            )
+        self.env.user._omni_check_payment_manager(
+            self.env._("Only payment method managers can charge a saved payment method.")
+        )
         # The cases themselves: the record rules keep a manager to the companies they work
         # in (the ids come from the caller).
         self.check_access("write")

@@ -3,7 +3,7 @@
 from markupsafe import Markup, escape
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_compare, format_date
 
 from ..lib import stripe_minimums
@@ -319,10 +319,9 @@ class OmniInstallmentPlan(models.Model):
     # === ACTIONS === #
 
     def _omni_check_manager(self):
-        if not self.env.user.has_group("omni_payment_methods.group_omni_payment_method_manager"):
-            raise AccessError(
-                self.env._("Only payment method managers can change a schedule of installments.")
-            )
+        self.env.user._omni_check_payment_manager(
+            self.env._("Only payment method managers can change a schedule of installments.")
+        )
         # The plans themselves (the ids come from the caller): the record rules keep a
         # manager to the companies they work in, before any email is sent as superuser.
         self.check_access("write")

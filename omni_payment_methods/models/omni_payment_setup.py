@@ -12,6 +12,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, email_normalize, email_split
 
+from ..exceptions import OmniRateLimited
 from ..lib import expiry as expiry_lib
 from ..lib import pan as pan_lib
 from ..lib import stripe_api
@@ -69,10 +70,6 @@ ODOO_PAYMENT_METHODS = {
     "acss_debit": "omni_payment_methods.payment_method_acss_debit",
     "us_bank_account": "payment.payment_method_ach_direct_debit",
 }
-
-
-class OmniRateLimited(UserError):
-    """Too many attempts to add a payment method (card-testing protection)."""
 
 
 class OmniPaymentSetup(models.Model):

@@ -28,12 +28,7 @@ EVENT_DETACHED = "payment_method.detached"
 # (payment.provider._omni_stripe_request_payload adds them to the webhook payment_stripe
 # creates, in the names of its version) and processes them itself (controllers/main.py).
 OMNI_WEBHOOK_EVENTS = (EVENT_AUTOMATICALLY_UPDATED, EVENT_UPDATED, EVENT_DETACHED)
-# The webhook events of this prefix are handled by the addon, never by payment_stripe.
-OMNI_WEBHOOK_EVENT_PREFIX = "payment_method."
-# SetupIntent events: those of the addon's own SetupIntents (bank accounts awaiting
-# micro-deposit verification) are handled by the addon, the others by payment_stripe.
 # setup_intent.succeeded is in payment_stripe's subscription already.
-SETUP_EVENT_PREFIX = "setup_intent."
 OMNI_SETUP_EVENTS = ("setup_intent.setup_failed", "setup_intent.canceled")
 # Every event the addon asks the webhook endpoint for, by current name.
 OMNI_SUBSCRIBED_EVENTS = OMNI_WEBHOOK_EVENTS + OMNI_SETUP_EVENTS

@@ -11,16 +11,11 @@ from odoo.exceptions import UserError
 from odoo.addons.payment_stripe import const as stripe_const
 from odoo.addons.payment_stripe import utils as stripe_utils
 
+from ..const import DEV_API_BASE_ENV
 from ..lib import stripe_api, stripe_events
 from .omni_stripe_event import OMNI_SUBSCRIBED_EVENTS
 
 _logger = logging.getLogger(__name__)
-
-#: Environment variable of the Odoo server naming a Stripe-compatible development server
-#: (localstripe) that providers in test mode talk to instead of Stripe. A server-level
-#: setting (as the demo and the tests set it): nothing in the database, nothing an
-#: administrator can set from Odoo, and never used by a provider in production mode.
-DEV_API_BASE_ENV = "OMNI_STRIPE_API_BASE"
 
 
 class PaymentProvider(models.Model):

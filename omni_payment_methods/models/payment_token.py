@@ -1147,13 +1147,12 @@ class PaymentToken(models.Model):
 
     @api.model
     def _omni_api_check_manager(self):
-        if not self.env.user.has_group("omni_payment_methods.group_omni_payment_method_manager"):
-            raise AccessError(
-                self.env._(
-                    "Only the payment methods managers may change a customer's payment "
-                    "methods (group 'Saved Payment Methods / Manager')."
-                )
+        self.env.user._omni_check_payment_manager(
+            self.env._(
+                "Only the payment methods managers may change a customer's payment "
+                "methods (group 'Saved Payment Methods / Manager')."
             )
+        )
 
     def _omni_api_token(self):
         """The one live method the caller named, readable by the caller, or a clear error."""

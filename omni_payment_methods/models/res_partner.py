@@ -8,23 +8,20 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from ..compat import POST_WITHOUT_FOLLOWING
+from ..const import (
+    AUTHENTICATION_ROUTE,
+    LINK_PREVIEW,
+    LINK_REDACTED,
+    LINK_ROUTE,
+    SEND_LINKS,
+)
 from .omni_dunning_level import STAGES
 from .omni_payment_link import LINK_VALIDITY_DAYS
 
-LINK_ROUTE = "/omni/payment_methods"
-# The page of an emailed link to authenticate a payment (3-D Secure off-session).
-AUTHENTICATION_ROUTE = "/omni/pay"
 # A link's secret in a text (an email's body): what the copy kept on the chatter loses.
 LINK_SECRET_RE = re.compile(
     rf"({re.escape(LINK_ROUTE)}|{re.escape(AUTHENTICATION_ROUTE)})/[A-Za-z0-9_-]+"
 )
-# What the chatter copy shows instead of the secret (opens the "invalid link" page).
-LINK_REDACTED = "sent-by-email"
-# What a rendering that sends nothing shows instead of a link's secret (a template's
-# preview, the check Odoo 19.0 renders when a template is saved): no link is issued for it.
-LINK_PREVIEW = "issued-when-sent"
-#: context key set by the code that sends an email: its rendering issues real links
-SEND_LINKS = "omni_send_links"
 
 # Text fields of a customer where people may paste a card number (notes, addresses, names
 # typed in the portal's account form, the invoice warning). Phone fields are guarded too,
@@ -49,7 +46,6 @@ PAN_GUARDED_FIELDS = (
 )
 PAN_PHONE_FIELDS = ("phone", "mobile")
 
-MANAGER_GROUP = "omni_payment_methods.group_omni_payment_method_manager"
 # Fields that decide whether and how a customer is charged: only payment method managers
 # change them (the external API's omni_api_set_payment_mode says so too).
 MANAGER_FIELDS = ("omni_payment_mode", "omni_dunning_policy_id")
@@ -259,7 +255,7 @@ class ResPartner(models.Model):
                         field=self._fields[name].string,
                     )
                 )
-        if self.env.user.has_group(MANAGER_GROUP):
+        if self.env.user._omni_is_payment_manager():
             return
         for name in MANAGER_FIELDS:
             if name in vals and not unchanged(name, vals[name]):

@@ -15,8 +15,8 @@ from odoo.tools import file_path
 
 from odoo.addons.payment_stripe.tests.common import StripeCommon
 
+from ..const import DEV_API_BASE_ENV
 from ..lib import stripe_api
-from ..models.payment_provider import DEV_API_BASE_ENV
 from . import compat
 
 LOCALSTRIPE_URL = os.environ.get("OMNI_LOCALSTRIPE_URL")

@@ -1,9 +1,9 @@
 # Copyright 2026 omni_payment_methods contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import Command, api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import UserError
 
-from ..models.omni_bulk_charge import MANAGER_GROUP, OPEN_INVOICE_DOMAIN
+from ..models.omni_bulk_charge import OPEN_INVOICE_DOMAIN
 
 # Customers named in an error message, at most.
 NAMES_SHOWN = 5
@@ -87,10 +87,9 @@ class OmniBulkChargeWizard(models.TransientModel):
     # === CHECKS === #
 
     def _omni_check_manager(self):
-        if not self.env.user.has_group(MANAGER_GROUP):
-            raise AccessError(
-                self.env._("Only payment method managers can charge saved payment methods.")
-            )
+        self.env.user._omni_check_payment_manager(
+            self.env._("Only payment method managers can charge saved payment methods.")
+        )
 
     @api.model
     def _omni_check_invoices(self, invoices):

@@ -231,10 +231,9 @@ class OmniMakePaymentWizard(models.TransientModel):
         """Charge the chosen method: one PaymentIntent per invoice, oldest first, until the
         amount is used up. The receipts go to the invoices' and the customer's chatter."""
         self.ensure_one()
-        if not self.env.user.has_group("omni_payment_methods.group_omni_payment_method_manager"):
-            raise AccessError(
-                self.env._("Only payment method managers can charge a saved payment method.")
-            )
+        self.env.user._omni_check_payment_manager(
+            self.env._("Only payment method managers can charge a saved payment method.")
+        )
         self._omni_check()
         # sudo: the manager's right to charge was checked above; the charging engine reads
         # the provider's configuration and creates the transaction, which only payment
@@ -355,10 +354,9 @@ class OmniMakePaymentWizard(models.TransientModel):
         customer's chatter and email it to the customer. An installment dated today is
         charged at once by the job."""
         self.ensure_one()
-        if not self.env.user.has_group("omni_payment_methods.group_omni_payment_method_manager"):
-            raise AccessError(
-                self.env._("Only payment method managers can charge a saved payment method.")
-            )
+        self.env.user._omni_check_payment_manager(
+            self.env._("Only payment method managers can charge a saved payment method.")
+        )
         self._omni_check_installments()
         invoices = self.invoice_ids.sorted(lambda m: (m.invoice_date_due or m.date, m.id))
         lines = self.installment_line_ids.sorted(lambda line: (line.sequence, line.id))
