@@ -322,7 +322,7 @@ class OmniPaymentSetup(models.Model):
                 ),
                 {"idempotency_key": setup._omni_key("setup_intent")},
             )
-        except Exception as exc:  # noqa: BLE001 - every SDK error becomes a user message
+        except stripe.StripeError as exc:  # every SDK error becomes a user message
             raise provider._omni_stripe_user_error(exc) from exc
         setup.write({"stripe_customer_ref": customer_ref, "setup_intent_ref": intent["id"]})
         return setup, intent["client_secret"], handle
@@ -468,7 +468,7 @@ class OmniPaymentSetup(models.Model):
                 setup.provider_id._omni_stripe_client().v1.setup_intents.cancel(
                     setup.setup_intent_ref, {}, {"idempotency_key": setup._omni_key("cancel")}
                 )
-            except Exception as exc:  # noqa: BLE001 - already succeeded/canceled or unreachable
+            except stripe.StripeError as exc:  # already succeeded/canceled or unreachable
                 _logger.info("SetupIntent %s not canceled: %s", setup.setup_intent_ref, exc)
 
     def _omni_abandon(self):
@@ -517,7 +517,7 @@ class OmniPaymentSetup(models.Model):
         client = provider._omni_stripe_client()
         try:
             intent = stripe_api.as_dict(client.v1.setup_intents.retrieve(self.setup_intent_ref))
-        except Exception as exc:  # noqa: BLE001 - every SDK error becomes a user message
+        except stripe.StripeError as exc:  # every SDK error becomes a user message
             raise provider._omni_stripe_user_error(exc) from exc
         next_action = intent.get("next_action") or {}
         awaiting = (
@@ -542,7 +542,7 @@ class OmniPaymentSetup(models.Model):
             intent_customer = intent_customer.get("id")
         try:
             pm = stripe_api.as_dict(client.v1.payment_methods.retrieve(pm_ref))
-        except Exception as exc:  # noqa: BLE001 - every SDK error becomes a user message
+        except stripe.StripeError as exc:  # every SDK error becomes a user message
             raise provider._omni_stripe_user_error(exc) from exc
         owner = stripe_api.customer_id_of(pm)
         if (intent_customer and intent_customer != self.stripe_customer_ref) or (
@@ -575,7 +575,7 @@ class OmniPaymentSetup(models.Model):
                         {"idempotency_key": self._omni_key("attach")},
                     )
                 )
-            except Exception as exc:  # noqa: BLE001 - every SDK error becomes a user message
+            except stripe.StripeError as exc:  # every SDK error becomes a user message
                 raise provider._omni_stripe_user_error(exc) from exc
         mandate = None
         mandate_ref = intent.get("mandate")
@@ -584,7 +584,7 @@ class OmniPaymentSetup(models.Model):
         elif mandate_ref:
             try:
                 mandate = stripe_api.as_dict(client.v1.mandates.retrieve(mandate_ref))
-            except Exception as exc:  # noqa: BLE001 - the mandate id alone is enough to charge
+            except stripe.StripeError as exc:  # the mandate id alone is enough to charge
                 _logger.warning("mandate %s not read from Stripe: %s", mandate_ref, exc)
                 mandate = {"id": mandate_ref}
         try:
@@ -901,5 +901,5 @@ class OmniPaymentSetup(models.Model):
             client.v1.payment_methods.detach(
                 pm_ref, {}, {"idempotency_key": self._omni_key("detach")}
             )
-        except Exception as exc:  # noqa: BLE001 - best effort: the method is not kept anyway
+        except stripe.StripeError as exc:  # best effort: the method is not kept anyway
             _logger.info("payment method %s not detached: %s", pm_ref, exc)

@@ -3,6 +3,7 @@
 import logging
 
 import psycopg2
+import stripe
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -565,7 +566,7 @@ class PaymentToken(models.Model):
             client.v1.payment_methods.detach(
                 self.stripe_payment_method, {}, {"idempotency_key": key}
             )
-        except Exception as exc:  # noqa: BLE001 - classified below, re-raised otherwise
+        except stripe.StripeError as exc:  # classified below, re-raised otherwise
             category, message, _decline = stripe_api.classify_error(exc)
             already_gone = category == stripe_api.ERROR_NOT_FOUND or (
                 category == stripe_api.ERROR_INVALID and "not attached" in message.lower()
@@ -607,7 +608,7 @@ class PaymentToken(models.Model):
         )
         try:
             return call(client, key)
-        except Exception as exc:  # noqa: BLE001 - every SDK error becomes a user message
+        except stripe.StripeError as exc:  # every SDK error becomes a user message
             raise self.provider_id._omni_stripe_user_error(exc) from exc
 
     def _omni_fetch_stripe_payment_method(self):
