@@ -332,19 +332,18 @@ class OmniPaymentMethodsPortal(PaymentPortal):
     def _omni_setup_partner(self, mode, link=None, partner_id=None, consent=None):
         """Who the new method is for, from the caller's credential; raise Forbidden.
 
-        :return: (contact the token is saved for, link record or None, consent text)
+        :return: (contact the token is saved for, link record or None)
         """
         user = request.env.user
-        Token = request.env["payment.token"]
         if mode == "portal":
             if user._is_public():
                 raise Forbidden()
-            return user.partner_id, None, Token._omni_consent_wording("portal")
+            return user.partner_id, None
         if mode == "link":
             link_sudo = request.env["res.partner"]._omni_link_from_payload(link)
             if not link_sudo or not link_sudo._omni_is_usable():
                 raise Forbidden()
-            return link_sudo.partner_id, link_sudo, Token._omni_consent_wording("link")
+            return link_sudo.partner_id, link_sudo
         if mode == "staff":
             if not user._omni_is_payment_manager():
                 raise Forbidden()
@@ -359,7 +358,7 @@ class OmniPaymentMethodsPortal(PaymentPortal):
                 raise UserError(
                     request.env._("Confirm that the customer agreed to save this payment method.")
                 )
-            return partner.commercial_partner_id, None, Token._omni_consent_wording("staff")
+            return partner.commercial_partner_id, None
         raise NotFound()
 
     @http.route(f"{SETUP_ROUTE}/start", type="http", auth="public", methods=["POST"])
@@ -386,32 +385,10 @@ class OmniPaymentMethodsPortal(PaymentPortal):
         # sudo: attempts are the company's log; the caller's credential is checked first.
         Setup = request.env["omni.payment.setup"].sudo()
         try:
-            partner, link_sudo, consent_text = self._omni_setup_partner(
+            partner, link_sudo = self._omni_setup_partner(
                 mode, link=link, partner_id=partner_id, consent=consent
             )
-            if method_type not in stripe_api.SETUP_TYPES:
-                raise UserError(request.env._("This kind of payment method cannot be saved."))
-            is_card = method_type == "card"
-            if not (holder_name or "").strip():
-                if is_card:
-                    raise UserError(request.env._("Enter the cardholder's name."))
-                raise UserError(request.env._("Enter the account holder's name."))
-            # sudo: countries are public data.
-            country = (
-                country_id
-                and request.env["res.country"]
-                .sudo()
-                .browse(int(country_id) if str(country_id).isdigit() else 0)
-                .exists()
-            )
-            if not country and is_card:
-                raise UserError(request.env._("Choose the country of the card."))
-            if not is_card:
-                # The customer accepts the debit mandate of the scheme, whatever the channel
-                # (staff read it to the customer on the phone).
-                consent_text = request.env["payment.token"]._omni_mandate_wording(
-                    method_type, partner.commercial_partner_id.company_id or request.env.company
-                )
+            Setup._omni_check_form(method_type, holder_name, country_id)
             with request.env.cr.savepoint():
                 setup, client_secret, handle = Setup._omni_start(
                     partner.sudo(),  # sudo: the partner was authorized above
@@ -419,7 +396,6 @@ class OmniPaymentMethodsPortal(PaymentPortal):
                     ip_address=ip_address,
                     link=link_sudo,
                     nickname=nickname,
-                    consent_text=consent_text,
                     method_type=method_type,
                 )
         except OmniRateLimited as exc:

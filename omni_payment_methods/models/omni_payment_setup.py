@@ -260,6 +260,43 @@ class OmniPaymentSetup(models.Model):
     # === FLOW === #
 
     @api.model
+    def _omni_check_form(self, method_type, holder_name, country_id=None):
+        """Check what the add form sends besides Stripe's element: the kind of method, the
+        holder's name, the card's country; return the country (empty for a bank account).
+
+        :raise UserError: with what to correct
+        """
+        if method_type not in stripe_api.SETUP_TYPES:
+            raise UserError(self.env._("This kind of payment method cannot be saved."))
+        is_card = method_type == "card"
+        if not (holder_name or "").strip():
+            if is_card:
+                raise UserError(self.env._("Enter the cardholder's name."))
+            raise UserError(self.env._("Enter the account holder's name."))
+        # sudo: countries are public data.
+        country = (
+            self.env["res.country"]
+            .sudo()
+            .browse(int(country_id) if str(country_id or "").isdigit() else 0)
+            .exists()
+        )
+        if not country and is_card:
+            raise UserError(self.env._("Choose the country of the card."))
+        return country if is_card else self.env["res.country"]
+
+    @api.model
+    def _omni_consent_text(self, commercial, channel, method_type):
+        """What the person adding a method accepts: for a bank account the scheme's debit
+        mandate, whatever the channel (staff read it to the customer on the phone); for a
+        card the wording of the channel."""
+        Token = self.env["payment.token"]
+        if method_type != "card":
+            return Token._omni_mandate_wording(
+                method_type, commercial.company_id or self.env.company
+            )
+        return Token._omni_consent_wording(channel)
+
+    @api.model
     def _omni_start(
         self,
         partner,
@@ -295,6 +332,7 @@ class OmniPaymentSetup(models.Model):
                 )
             )
         self._omni_check_rate(commercial, ip_address)
+        extra.setdefault("consent_text", self._omni_consent_text(commercial, channel, method_type))
         handle = secrets.token_urlsafe(24)
         setup = self.create(
             {
