@@ -927,9 +927,13 @@ class OmniChargeAttempt(models.Model):
         its latest charge's failure code (a bank debit returned days later)."""
         self.ensure_one()
         failure = dunning_lib.payment_failure(intent)
-        message = failure.pop("message")
         self._omni_record_decline(
-            failure.pop("decline_code"), failure.pop("code"), message, **failure
+            failure["decline_code"],
+            failure["code"],
+            failure["message"],
+            advice_code=failure["advice_code"],
+            network_advice_code=failure["network_advice_code"],
+            failure_code=failure["failure_code"],
         )
 
     def _omni_update_from_transaction(self, tx):
