@@ -21,6 +21,7 @@ from . import mail_activity
 from . import omni_bulk_charge
 from . import omni_installment_plan
 from . import omni_installment
+from . import account_move
 from . import ir_cron_compat
 from . import res_groups_compat
 from . import payment_compat

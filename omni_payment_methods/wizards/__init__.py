@@ -1,4 +1,5 @@
 from . import payment_token_delete_wizard
 from . import omni_make_payment_wizard
+from . import omni_make_payment_installment_line
 from . import omni_bulk_charge_wizard
 from . import account_payment_register_compat

@@ -391,17 +391,3 @@ class OmniMakePaymentWizard(models.TransientModel):
             "views": [(False, "form")],
             "target": "current",
         }
-
-
-class OmniMakePaymentInstallmentLine(models.TransientModel):
-    _name = "omni.make.payment.installment.line"
-    _description = "Installment to schedule"
-    _order = "sequence, id"
-
-    wizard_id = fields.Many2one(
-        comodel_name="omni.make.payment.wizard", required=True, ondelete="cascade"
-    )
-    sequence = fields.Integer(default=1)
-    currency_id = fields.Many2one(related="wizard_id.currency_id")
-    date = fields.Date(required=True)
-    amount = fields.Monetary(currency_field="currency_id")
