@@ -6,6 +6,7 @@ from . import test_delete_rules
 from . import test_card_number_guard
 from . import test_security
 from . import test_import_authorization
+from . import test_read_side_effects
 from . import test_security_rpc
 from . import test_webhooks
 from . import test_translations_fr
