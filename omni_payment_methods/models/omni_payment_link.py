@@ -72,16 +72,26 @@ class OmniPaymentLink(models.Model):
     def _omni_issue(self, partner, validity_days=LINK_VALIDITY_DAYS, company=None):
         """Create a link for ``partner``'s commercial entity, sent by ``company``; return its
         secret (for the URL)."""
-        secret = secrets.token_urlsafe(32)
+        return self._omni_issue_many([(partner, company)], validity_days)[0]
+
+    @api.model
+    def _omni_issue_many(self, requests, validity_days=LINK_VALIDITY_DAYS):
+        """``_omni_issue`` for each ``(partner, company)`` of ``requests``, in one insert;
+        return the secrets in the same order."""
+        issued = [secrets.token_urlsafe(32) for _request in requests]
+        expires_on = fields.Datetime.now() + datetime.timedelta(days=validity_days)
         self.create(
-            {
-                "partner_id": partner.commercial_partner_id.id,
-                "company_id": (company or self.env.company).id,
-                "token_hash": _digest(secret),
-                "expires_on": fields.Datetime.now() + datetime.timedelta(days=validity_days),
-            }
+            [
+                {
+                    "partner_id": partner.commercial_partner_id.id,
+                    "company_id": (company or self.env.company).id,
+                    "token_hash": _digest(secret),
+                    "expires_on": expires_on,
+                }
+                for (partner, company), secret in zip(requests, issued, strict=True)
+            ]
         )
-        return secret
+        return issued
 
     @api.model
     def _omni_find(self, secret):

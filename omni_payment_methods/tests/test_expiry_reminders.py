@@ -156,7 +156,7 @@ class TestExpiryReminders(ReminderCommon):
     def test_one_failing_card_does_not_stop_the_batch(self):
         bad = self._card()
         good = self._card(self.other_customer, last4="1117", brand="discover")
-        original = type(bad)._omni_post_expiry_reminder
+        original = type(bad)._omni_expiry_reminder_email
 
         def post(token, template, rendered=None):
             if token == bad:
@@ -164,7 +164,7 @@ class TestExpiryReminders(ReminderCommon):
             return original(token, template, rendered)
 
         with (
-            patch.object(type(bad), "_omni_post_expiry_reminder", post),
+            patch.object(type(bad), "_omni_expiry_reminder_email", post),
             mute_logger("odoo.addons.omni_payment_methods.models.payment_token"),
         ):
             self._run("2026-12-02")
@@ -179,7 +179,7 @@ class TestExpiryReminders(ReminderCommon):
             for i in range(6)
         ]
         calls = []
-        original = type(cards[0])._omni_post_expiry_reminder
+        original = type(cards[0])._omni_expiry_reminder_email
 
         def post(token, template, rendered=None):
             calls.append(token)
@@ -191,7 +191,7 @@ class TestExpiryReminders(ReminderCommon):
         with (
             self.assertRaises(KeyboardInterrupt),
             self.env.cr.savepoint(),
-            patch.object(type(cards[0]), "_omni_post_expiry_reminder", post),
+            patch.object(type(cards[0]), "_omni_expiry_reminder_email", post),
         ):
             self._run("2026-12-02")
         self.env.invalidate_all()
