@@ -352,6 +352,57 @@ class TestBulkCharge(CronBackendMixin, BulkChargeCommon):
 
 
 @tagged("post_install", "-at_install")
+class TestBulkChargePreviewQueries(CronBackendMixin, BulkChargeCommon):
+    """The preview (who is charged, who is skipped and why) costs the same queries for 5
+    customers or 50: nothing is looked up customer by customer."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.customers = {}
+        cls.invoices = {}
+        for size in (5, 50):
+            partners = cls.env["res.partner"]
+            invoices = cls.env["account.move"]
+            for i in range(size):
+                # every kind of line: charged, no method, not authorized, nothing open
+                kind = i % 5
+                partner, _token, moves = cls._customer(
+                    f"Preview {size}-{i}",
+                    method=None if kind == 1 else "card",
+                    authorized=kind != 2,
+                    invoices=() if kind == 3 else (100.0 + i,),
+                )
+                partners |= partner
+                invoices |= moves
+            cls.customers[size] = partners
+            cls.invoices[size] = invoices
+
+    def _preview_queries(self, records):
+        self.env.flush_all()
+        self.env.invalidate_all()
+        before = self.env.cr.sql_log_count
+        wizard = self._wizard(records)
+        lines = [(line.partner_id.name, line.skip, line.reason) for line in wizard.line_ids]
+        totals = (wizard.charge_count, wizard.skip_count, wizard.amount_total)
+        self.env.flush_all()
+        return self.env.cr.sql_log_count - before, totals, lines
+
+    def test_preview_queries_do_not_depend_on_the_number_of_customers(self):
+        self._wizard(self.customers[5])  # compiles and caches what any first call does
+        for source in ("customers", "invoices"):
+            with self.subTest(source=source):
+                records = self.customers if source == "customers" else self.invoices
+                few, few_totals, few_lines = self._preview_queries(records[5])
+                many, many_totals, many_lines = self._preview_queries(records[50])
+                expected = (2, 3) if source == "customers" else (2, 2)
+                self.assertEqual(few_totals[:2], expected)
+                self.assertEqual(many_totals[:2], tuple(10 * n for n in expected))
+                self.assertEqual(len(many_lines), 50 if source == "customers" else 40)
+                self.assertEqual(many, few, f"queries of the preview of 50 {source} vs 5")
+
+
+@tagged("post_install", "-at_install")
 class TestBulkChargeQueueJob(BulkChargeCommon):
     """With the OCA queue_job module installed, each batch is a job."""
 
