@@ -3,6 +3,7 @@
 
     ODOO_HOME=/path/to/odoo-18 PYTHON=/path/to/python $PYTHON bench/bulk_charge.py \
         [--customers 5000]
+    $PYTHON bench/bulk_charge.py --preview 5000,50000     # the preview alone, no Stripe
 
 Standalone: it starts a throwaway PostgreSQL and localstripe (127.0.0.1), installs the addon,
 creates the data, runs the bulk charge, writes bench/results/bulk_charge.json and
@@ -37,6 +38,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import benchlib  # noqa: E402
+import bulk_preview  # noqa: E402
 import charges  # noqa: E402
 from benchlib import say  # noqa: E402
 from charges import StripeClock  # noqa: E402
@@ -175,10 +177,42 @@ and reconciliation, audit trail, line bookkeeping) is the part this bench tracks
     return path
 
 
+def preview_only(args) -> int:
+    sizes = [int(size) for size in args.preview.split(",") if size.strip()]
+    with benchlib.Cluster() as cluster:
+        results = bulk_preview.run(
+            cluster, sizes, runs=args.runs, profile_to=Path(args.profile) if args.profile else None
+        )
+        data = {"machine": benchlib.machine_info(cluster), "runs": args.runs, "preview": results}
+        benchlib.write_json(f"{args.out}.json", data)
+        path = benchlib.RESULTS / f"{args.out}.md"
+        bulk_preview.write_markdown(data, path)
+        say(f"wrote {path.relative_to(benchlib.REPO)}")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--customers", type=int, default=5000)
+    parser.add_argument(
+        "--preview",
+        metavar="SIZES",
+        help="only the preview (no Stripe): the wizard opened on each number of customers "
+        "of SIZES (comma-separated, e.g. 5000,50000); results in "
+        "results/bulk_charge_preview.json and .md (see bulk_preview.py)",
+    )
+    parser.add_argument("--runs", type=int, default=3, help="timed runs per preview measure")
+    parser.add_argument(
+        "--profile",
+        metavar="PATH",
+        help="with --preview: write a cProfile of one open per size to PATH-<size>.txt",
+    )
+    parser.add_argument(
+        "--out", default="bulk_charge_preview", help="result name of --preview (no extension)"
+    )
     args = parser.parse_args()
+    if args.preview:
+        return preview_only(args)
     with benchlib.Cluster() as cluster:
         localstripe = omnictl.LocalStripe(cluster.session).start(dict(os.environ))
         db = cluster.create_db("bulk_charge")

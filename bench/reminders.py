@@ -22,15 +22,11 @@ Standalone, it starts a throwaway PostgreSQL, installs the addon, generates the 
   same one card at a time (as the addon renders) on a sample.
 - Edge case: a first batch in which no email can be sent (200 customers without email
   address) while more reminders are due: the job must go on.
-- Variants of the addon's behaviour applied in this process only (``candidate_fixes``):
-  one template rendering per card, as is, and ``message_post`` without subscribing the
-  author, on identical databases.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime
 import sys
 import time
@@ -177,11 +173,12 @@ PROFILE_TARGETS = {
     "_omni_due_tokens": "due-card queries (batch + remaining count)",
     "_omni_replacements": "defaults of the batch's customers",
     "_omni_reminder_skip_reason": "skip checks",
-    "_omni_create_log": "reminder log rows",
+    "_omni_create_logs": "reminder log rows (one insert)",
+    "_omni_issue_links": "the links (one insert)",
     "_generate_template": "mail.template rendering",
-    "message_post": "message_post on the customer",
-    "_notify_thread_by_email": "  of which: the email (mail.mail + layout)",
-    "_message_create": "  of which: the mail.message",
+    "_omni_customer_email": "email layout, per email",
+    "_omni_email_customers": "chatter messages, emails, notifications (one create each)",
+    "_omni_link_messages": "log rows linked to their messages (one update)",
 }
 
 
@@ -268,80 +265,6 @@ def odoo_baseline(cluster, db: str, ids: list[int], batch_size: int = BATCH, sam
     return result
 
 
-@contextlib.contextmanager
-def candidate_fixes(*, nosubscribe=False, one_by_one=False):
-    """Change the addon's behaviour in this process only (its files are not touched):
-
-    - ``nosubscribe``: ``message_post`` with ``mail_create_nosubscribe=True``, so that the
-      author (the company's partner for the cron, the user for Notify) is not made a
-      follower of every customer reminded;
-    - ``one_by_one``: no batch rendering (``_omni_render_reminders`` returns nothing), so
-      each card's template is rendered on its own, as before commit e30ea9d.
-    """
-    from odoo.addons.omni_payment_methods.models.payment_token import (  # noqa: PLC0415
-        PaymentToken,
-    )
-
-    orig_post = PaymentToken._omni_post_expiry_reminder
-    orig_render = getattr(PaymentToken, "_omni_render_reminders", None)
-
-    def post(self, template, *args, **kwargs):
-        if nosubscribe:
-            self = self.with_context(mail_create_nosubscribe=True)  # noqa: PLW0642
-        return orig_post(self, template, *args, **kwargs)
-
-    def render(self, template, tokens):
-        return {}
-
-    PaymentToken._omni_post_expiry_reminder = post
-    if one_by_one and orig_render:
-        PaymentToken._omni_render_reminders = render
-    try:
-        yield
-    finally:
-        PaymentToken._omni_post_expiry_reminder = orig_post
-        if orig_render:
-            PaymentToken._omni_render_reminders = orig_render
-
-
-FIX_VARIANTS = (
-    ("one render per card (as before e30ea9d)", {"one_by_one": True}),
-    ("as is", {}),
-    ("as is + mail_create_nosubscribe", {"nosubscribe": True}),
-)
-
-
-def fix_variants(cluster, today: datetime.date, tokens: int = 20_000, due: int = 1000) -> list:
-    """The same job on identical databases, as is and with candidate fixes applied."""
-    results = []
-    for index, (label, fixes) in enumerate(FIX_VARIANTS):
-        db = cluster.create_db(f"bench_rem_fix{index}")
-        generate_mod.generate(cluster, db, tokens, due_today=due, today=today, quiet=True)
-        warm_up(cluster, db, today)
-        with candidate_fixes(**fixes):
-            loop = cron_loop(cluster, db)
-        states = reminder_states(cluster, db)
-        results.append(
-            {
-                "variant": label,
-                "tokens": tokens,
-                "due": due,
-                "processed": loop["processed"],
-                "ms_per_reminder": loop["ms_per_reminder"],
-                "queries_per_reminder": loop["queries_per_reminder"],
-                "queries_per_reminder_by_kind": loop["queries_per_reminder_by_kind"],
-                "customers_followed_by_company": states["customers_followed_by_company"],
-                "sent": states.get("sent", 0),
-            }
-        )
-        say(
-            f"  {label}: {loop['ms_per_reminder']:.2f} ms and {loop['queries_per_reminder']} "
-            f"queries per reminder; customers followed by the company: "
-            f"{states['customers_followed_by_company']:,}"
-        )
-    return results
-
-
 def edge_case_no_email_batch(cluster, today: datetime.date) -> dict:
     """A first batch where nothing can be sent, with more reminders due after it."""
     db = cluster.create_db("bench_rem_edge")
@@ -423,25 +346,36 @@ def scenario(
     return result
 
 
-def run(cluster, today: datetime.date | None = None, volume=(100_000, 10_000), scaling_due=400):
+PARTS = ("volume", "scaling", "edge")
+
+
+def run(
+    cluster,
+    today: datetime.date | None = None,
+    volume=(100_000, 10_000),
+    scaling_due=400,
+    parts=PARTS,
+):
+    """Run the measures of ``parts`` (the volume run always: it gives the ratio)."""
     today = today or datetime.date.today()
     say("reminder job: volume run, Odoo's own cost for the same emails")
     volume_result = scenario(
         cluster, "bench_rem_volume", volume[0], volume[1], today, baseline=True
     )
-    say(f"reminder job: scaling with the number of cards ({scaling_due} due each)")
-    scaling = [
-        scenario(cluster, f"bench_rem_{tokens}", tokens, scaling_due, today)
-        for tokens in (1_000, 10_000, 100_000)
-    ]
-    say("reminder job: edge case, a first batch where nothing can be sent")
-    edge = edge_case_no_email_batch(cluster, today)
-    say(
-        f"  batches run: {edge['batches_run']}; reminders still due today after the job: "
-        f"{edge['due_left_after_the_run']}"
-    )
-    say("reminder job: variants applied in-process (the addon's files are untouched)")
-    fixes = fix_variants(cluster, today)
+    scaling = edge = None
+    if "scaling" in parts:
+        say(f"reminder job: scaling with the number of cards ({scaling_due} due each)")
+        scaling = [
+            scenario(cluster, f"bench_rem_{tokens}", tokens, scaling_due, today)
+            for tokens in (1_000, 10_000, 100_000)
+        ]
+    if "edge" in parts:
+        say("reminder job: edge case, a first batch where nothing can be sent")
+        edge = edge_case_no_email_batch(cluster, today)
+        say(
+            f"  batches run: {edge['batches_run']}; reminders still due today after the job: "
+            f"{edge['due_left_after_the_run']}"
+        )
     job, base = volume_result["job"], volume_result["odoo_baseline"]
     return {
         "today": today.isoformat(),
@@ -449,7 +383,6 @@ def run(cluster, today: datetime.date | None = None, volume=(100_000, 10_000), s
         "volume": volume_result,
         "scaling": scaling,
         "edge_case_no_email_batch": edge,
-        "candidate_fixes": fixes,
         "overhead": {
             "addon_ms_per_reminder": job["ms_per_reminder"],
             "odoo_batched_ms_per_email": base["batched"]["ms_per_email"],
@@ -470,11 +403,23 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--tokens", type=int, default=100_000, help="cards of the volume run")
     parser.add_argument("--due", type=int, default=10_000, help="reminders due in that run")
+    parser.add_argument(
+        "--parts",
+        default=",".join(PARTS),
+        help="comma-separated measures to run besides the volume run (default: all of "
+        f"{', '.join(PARTS[1:])}); e.g. --parts volume for the ratio alone",
+    )
+    parser.add_argument(
+        "--out",
+        default="reminders.json",
+        help="result file under bench/results/ (default reminders.json)",
+    )
     args = parser.parse_args()
+    parts = tuple(p.strip() for p in args.parts.split(",") if p.strip())
     with benchlib.Cluster() as cluster:
-        result = run(cluster, volume=(args.tokens, args.due))
+        result = run(cluster, volume=(args.tokens, args.due), parts=parts)
         benchlib.write_json(
-            "reminders.json", {"machine": benchlib.machine_info(cluster), "reminders": result}
+            args.out, {"machine": benchlib.machine_info(cluster), "reminders": result}
         )
     return 0
 

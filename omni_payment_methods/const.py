@@ -18,6 +18,9 @@ LINK_REDACTED = "sent-by-email"
 LINK_PREVIEW = "issued-when-sent"
 #: context key set by the code that sends an email: its rendering issues real links
 SEND_LINKS = "omni_send_links"
+#: context key: links issued beforehand for the emails being rendered ({record id: secret}),
+#: so that a batch of emails issues its links in one insert
+ISSUED_LINKS = "omni_issued_links"
 
 # Stripe
 #: environment variable of the Odoo server naming a Stripe-compatible development server

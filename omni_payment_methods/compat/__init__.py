@@ -17,6 +17,8 @@ which series it serves; when 18.0 support ends, the 18.0 branches go and nothing
   ``_tokenize``, ``_send_api_request`` and ``_charge_with_token``).
 - ``wizards/account_payment_register_compat.py``: Register Payment lists the customer's
   saved methods in sudo, as 18.0 did (19.0 checks read access on the assignment).
+- ``compat/mail.py``: the layout of emails written in batch (the expiry reminders), as
+  each series' ``mail.template.send_mail_batch`` renders it.
 - ``compat/__init__.py`` (here): ``POST_WITHOUT_FOLLOWING``, the context of the
   customer emails so that whoever triggers one does not follow the customer.
 - ``tests/compat.py``: what the tests drive or patch differently (payment entry points,

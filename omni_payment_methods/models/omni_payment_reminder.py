@@ -3,9 +3,11 @@
 import datetime
 import logging
 
+import psycopg2
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, mute_logger
 
 from ..lib import reminders as reminders_lib
 
@@ -177,8 +179,16 @@ class OmniPaymentReminder(models.Model):
         return sent
 
     @api.model
-    def _omni_create_log(self, token, stage, state, reason=False, origin="cron", message=None):
-        return self.create(
+    def _omni_create_logs(self, entries, reasons=None, origin="cron"):
+        """Log the reminder of each ``(token, stage, state)`` of ``entries``, in one insert;
+        return ``{token: log}``.
+
+        A scheduled stage is logged once per card (unique index): when another worker
+        logged some of these cards meanwhile, the insert fails and the cards are logged one
+        by one, those of the other worker left out (it sends their reminders).
+        """
+        reasons = reasons or {}
+        values = [
             {
                 "token_id": token.id,
                 "commercial_partner_id": token.commercial_partner_id.id,
@@ -186,12 +196,42 @@ class OmniPaymentReminder(models.Model):
                 "stage": stage,
                 "expiry_date": token.expiry_date,
                 "state": state,
-                "reason": reason,
+                "reason": reasons.get(token) or False,
                 "origin": origin,
                 "user_id": self.env.user.id if origin == "manual" else False,
-                "mail_message_id": message.id if message else False,
             }
+            for token, stage, state in entries
+        ]
+        tokens = [token for token, _stage, _state in entries]
+        try:
+            with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+                return dict(zip(tokens, self.create(values), strict=True))
+        except psycopg2.errors.UniqueViolation:
+            _logger.info("reminders of this batch logged meanwhile by another worker")
+        logs = {}
+        for token, vals in zip(tokens, values, strict=True):
+            try:
+                with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+                    logs[token] = self.create(vals)
+            except psycopg2.errors.UniqueViolation:
+                _logger.info("reminder of token %s already sent by another worker", token.id)
+        return logs
+
+    @api.model
+    def _omni_link_messages(self, message_of_log):
+        """Set the message of each log (``{log id: message id}``) in one update."""
+        if not message_of_log:
+            return
+        self.flush_model(["mail_message_id"])
+        self.env.cr.execute(
+            SQL(
+                "UPDATE omni_payment_reminder r SET mail_message_id = m.message_id "
+                "FROM unnest(%s::int[], %s::int[]) AS m(id, message_id) WHERE r.id = m.id",
+                list(message_of_log),
+                list(message_of_log.values()),
+            )
         )
+        self.browse(list(message_of_log)).invalidate_recordset(["mail_message_id"])
 
     def action_open_token(self):
         self.ensure_one()

@@ -2,16 +2,16 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import logging
 
-import psycopg2
 import stripe
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import SQL
+from odoo.tools import SQL, frozendict
 from odoo.tools.sql import create_index
 
 from odoo.addons.payment_stripe import const as stripe_const
 
+from ..const import ISSUED_LINKS, SEND_LINKS
 from ..lib import expiry as expiry_lib
 from ..lib import pan as pan_lib
 from ..lib import reminders as reminders_lib
@@ -982,9 +982,14 @@ class PaymentToken(models.Model):
     def _omni_update_url(self):
         """A new single-use link to the customer's payment methods, for the email being
         rendered (the expiry reminder calls it): a method, not a field, so that reading a
-        method never issues a link."""
+        method never issues a link. The reminder job issues the links of a batch
+        beforehand (context ``omni_issued_links``)."""
         self.ensure_one()
-        return self.commercial_partner_id._omni_payment_methods_url(company=self.company_id)
+        partner = self.commercial_partner_id
+        issued = self.env.context.get(SEND_LINKS) and self.env.context.get(ISSUED_LINKS)
+        if issued and self.id in issued:
+            return partner._omni_link_url(issued[self.id])
+        return partner._omni_payment_methods_url(company=self.company_id)
 
     def _omni_reminder_recipient(self):
         self.ensure_one()
@@ -993,9 +998,10 @@ class PaymentToken(models.Model):
     def _omni_send_expiry_reminders(self, stages=None, today=None, origin="cron"):
         """Send (or log as skipped) the expiry reminder of each card; return those sent.
 
-        Each card is isolated in a savepoint: a card that fails is logged as failed and the
-        others go on. The log row is written before the email, and a scheduled stage has a
-        unique index, so a second worker that reaches the same card sends nothing.
+        In batch: the log rows first (a scheduled stage has a unique index, so a second
+        worker that reaches the same card sends nothing), then the links and the rendering
+        of the emails, then the emails and their chatter copies. A card whose email cannot
+        be rendered is logged as failed and the others go on.
         """
         today = today or fields.Date.context_today(self)
         stages = stages or {}
@@ -1003,29 +1009,49 @@ class PaymentToken(models.Model):
         template = self.env.ref("omni_payment_methods.mail_template_card_expiry")
         defaults = self._omni_replacements(today)
         reasons = {token: token._omni_reminder_skip_reason(defaults, today) for token in self}
-        rendered = self._omni_render_reminders(
-            template, self.filtered(lambda token: not reasons[token])
+        logs = Reminder._omni_create_logs(
+            [
+                (token, stages.get(token.id), "skipped" if reasons[token] else "sent")
+                for token in self
+            ],
+            reasons={token: reason for token, reason in reasons.items() if reason},
+            origin=origin,
         )
-        sent = self.browse()
-        for token in self:
-            stage = stages.get(token.id)
+        to_send = self.filtered(lambda token: not reasons[token] and token in logs)
+        template = self._omni_issue_links(template, to_send)
+        rendered = self._omni_render_reminders(template, to_send)
+        emails, failed = [], {}
+        for token in to_send:
             try:
-                with self.env.cr.savepoint():
-                    if reasons[token]:
-                        Reminder._omni_create_log(token, stage, "skipped", reasons[token], origin)
-                        continue
-                    log = Reminder._omni_create_log(token, stage, "sent", origin=origin)
-                    log.mail_message_id = token._omni_post_expiry_reminder(
-                        template, rendered.get(token.id)
-                    )
-                    sent |= token
-            except psycopg2.errors.UniqueViolation:
-                _logger.info("reminder of token %s already sent by another worker", token.id)
+                emails.append(token._omni_expiry_reminder_email(template, rendered.get(token.id)))
             except Exception as exc:  # noqa: BLE001 - one card never stops the batch
                 _logger.exception("expiry reminder of token %s failed", token.id)
-                with self.env.cr.savepoint():
-                    Reminder._omni_create_log(token, stage, "failed", str(exc)[:200], origin)
+                failed[token] = str(exc)[:200]
+        messages = self.env["res.partner"]._omni_email_customers(emails)
+        sent = self.browse([email["token_id"] for email in emails])
+        Reminder._omni_link_messages(
+            {logs[token].id: message.id for token, message in zip(sent, messages, strict=True)}
+        )
+        for token, reason in failed.items():
+            logs[token].write({"state": "failed", "reason": reason})
         return sent
+
+    @api.model
+    def _omni_issue_links(self, template, tokens):
+        """``template`` rendering for ``tokens`` with their links issued beforehand, in one
+        insert (each email's ``_omni_update_url`` then takes its own)."""
+        if not tokens:
+            return template
+        # sudo: links are issued by the company for its customer whoever sends the email;
+        # the link model is not readable by users.
+        issued = (
+            self.env["omni.payment.link"]
+            .sudo()
+            ._omni_issue_many([(token.commercial_partner_id, token.company_id) for token in tokens])
+        )
+        return template.with_context(
+            **{ISSUED_LINKS: frozendict(zip(tokens.ids, issued, strict=True))}
+        )
 
     @api.model
     def _omni_render_reminders(self, template, tokens):
@@ -1047,18 +1073,21 @@ class PaymentToken(models.Model):
             _logger.warning("batch rendering of expiry reminders failed", exc_info=True)
             return {}
 
-    def _omni_post_expiry_reminder(self, template, rendered=None):
-        """Email the reminder and log it on the customer's chatter; return the message."""
+    def _omni_expiry_reminder_email(self, template, rendered=None):
+        """The reminder email of this card (``res.partner._omni_customer_email`` values):
+        rendered alone when the batch rendering gave nothing."""
         self.ensure_one()
         if rendered is None:
-            rendered = (
-                self.env["res.partner"]
-                ._omni_sending(template)
-                ._generate_template([self.id], REMINDER_RENDER_FIELDS)[self.id]
-            )
-        return self.commercial_partner_id._omni_email_customer(
+            with self.env.cr.savepoint():
+                rendered = (
+                    self.env["res.partner"]
+                    ._omni_sending(template)
+                    ._generate_template([self.id], REMINDER_RENDER_FIELDS)[self.id]
+                )
+        email = self.commercial_partner_id._omni_customer_email(
             rendered, self._omni_reminder_recipient(), self.company_id
         )
+        return dict(email, token_id=self.id)
 
     def action_omni_notify(self):
         """Send the expiry reminder of the selected cards now (Notify / bulk action).

@@ -4,10 +4,12 @@ import re
 
 from markupsafe import Markup
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools.misc import clean_context
 
 from ..compat import POST_WITHOUT_FOLLOWING
+from ..compat import mail as compat_mail
 from ..const import (
     AUTHENTICATION_ROUTE,
     LINK_PREVIEW,
@@ -22,6 +24,8 @@ from .omni_payment_link import LINK_VALIDITY_DAYS
 LINK_SECRET_RE = re.compile(
     rf"({re.escape(LINK_ROUTE)}|{re.escape(AUTHENTICATION_ROUTE)})/[A-Za-z0-9_-]+"
 )
+# The layout of the emails to customers.
+EMAIL_LAYOUT = "mail.mail_notification_light"
 
 # Text fields of a customer where people may paste a card number (notes, addresses, names
 # typed in the portal's account form, the invoice warning). Phone fields are guarded too,
@@ -294,6 +298,11 @@ class ResPartner(models.Model):
             .sudo()
             ._omni_issue(self, validity_days, company=company or self.env.company)
         )
+        return self._omni_link_url(secret)
+
+    def _omni_link_url(self, secret):
+        """The URL of the link of ``secret`` (issued for this customer)."""
+        self.ensure_one()
         return f"{self.get_base_url()}{LINK_ROUTE}/{secret}"
 
     @api.model
@@ -302,12 +311,18 @@ class ResPartner(models.Model):
         return template.with_context(**{SEND_LINKS: True})
 
     @api.model
+    def _omni_redact_links(self, text):
+        """``text`` with the secrets of the links in it replaced (the link then opens the
+        "no longer valid" page)."""
+        return LINK_SECRET_RE.sub(lambda match: f"{match[1]}/{LINK_REDACTED}", text)
+
+    @api.model
     def _omni_forget_links(self, message):
         """Take the links' secrets out of ``message``, the copy of an email kept on the
         chatter: the link is a credential that exists in the email sent only (the outgoing
         mail, which only administrators read and which is deleted once sent)."""
         body = message.body or ""
-        redacted = LINK_SECRET_RE.sub(lambda match: f"{match[1]}/{LINK_REDACTED}", body)
+        redacted = self._omni_redact_links(body)
         if redacted != body:
             # sudo: the company's own message, rewritten whoever sent it; only the secret
             # of the link changes.
@@ -500,20 +515,111 @@ class ResPartner(models.Model):
         chatter; return the message. ``rendered``: a template's rendered subject,
         body_html and email_from."""
         self.ensure_one()
+        email = self._omni_customer_email(rendered, recipient, company)
+        return self._omni_email_customers([email])
+
+    def _omni_customer_email(self, rendered, recipient, company):
+        """The email of ``_omni_email_customers`` to ``recipient``, about this customer, on
+        behalf of ``company``: its outgoing body is rendered here, in the recipient's
+        language (the part of an email that can fail on its own)."""
+        self.ensure_one()
+        body = rendered.get("body_html") or Markup()
+        return {
+            "customer": self,
+            "recipient": recipient,
+            "company": company,
+            "subject": rendered.get("subject") or False,
+            "email_from": rendered.get("email_from") or company.partner_id.email_formatted,
+            "body": body,
+            # sudo: the company's layout, whoever sends (a job, staff).
+            "body_html": compat_mail.render_layout(
+                EMAIL_LAYOUT, body, self.sudo(), company, recipient.lang
+            ),
+        }
+
+    @api.model
+    def _omni_email_customers(self, emails):
+        """Send ``emails`` (``_omni_customer_email`` values) in batch; return their chatter
+        messages, in the same order.
+
+        What ``message_post`` does for one comment to one recipient, written for all the
+        emails at once: a message on the customer's chatter (its copy of the email, the
+        links' secrets taken out, see ``_omni_forget_links``), the outgoing email to the
+        recipient (the layout and the working links; queued, not sent inline) and its
+        notification. Only the recipient is notified (not the customer's followers: the
+        email carries the customer's own link), and nobody is subscribed.
+        """
+        messages = self.env["mail.message"]
+        if not emails:
+            return messages
         # sudo: the company writes to its customer, whoever triggers it (a job, staff).
-        # Queued, not sent inline; and posting must not make the author follow the customer.
-        customer = self.sudo().with_context(mail_notify_force_send=False, **POST_WITHOUT_FOLLOWING)
-        message = customer.message_post(
-            body=rendered.get("body_html") or "",
-            subject=rendered.get("subject"),
-            email_from=rendered.get("email_from") or None,
-            author_id=company.partner_id.id,
-            partner_ids=recipient.ids,
-            message_type="comment",
-            subtype_xmlid="mail.mt_comment",
-            email_layout_xmlid="mail.mail_notification_light",
+        customers = self.browse(dict.fromkeys(email["customer"].id for email in emails)).sudo()
+        alias_domains = customers._mail_get_alias_domains(default_company=self.env.company)
+        companies = customers._mail_get_companies(default=self.env.company)
+        reply_to = {}
+        for email_from in {email["email_from"] for email in emails}:
+            reply_to[email_from] = customers._notify_get_reply_to(default=email_from)
+        subtype_id = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment")
+        messages = (
+            self.env["mail.message"]
+            .sudo()
+            .with_context(clean_context(self.env.context))
+            .create(
+                [
+                    {
+                        "model": self._name,
+                        "res_id": email["customer"].id,
+                        "record_name": email["customer"].display_name,
+                        "record_alias_domain_id": alias_domains[email["customer"].id].id,
+                        "record_company_id": companies[email["customer"].id].id,
+                        "author_id": email["company"].partner_id.id,
+                        "email_from": email["email_from"],
+                        "reply_to": reply_to[email["email_from"]][email["customer"].id],
+                        "subject": email["subject"],
+                        "body": Markup(  # noqa: S704 - only the link's secret changed
+                            self._omni_redact_links(email["body"])
+                        ),
+                        "message_type": "comment",
+                        "subtype_id": subtype_id,
+                        "partner_ids": [Command.link(email["recipient"].id)],
+                        "email_layout_xmlid": EMAIL_LAYOUT,
+                    }
+                    for email in emails
+                ]
+            )
         )
-        return self._omni_forget_links(message)
+        mails = (
+            self.env["mail.mail"]
+            .sudo()
+            .create(
+                [
+                    {
+                        "mail_message_id": message.id,
+                        "body_html": email["body_html"],
+                        "recipient_ids": [Command.link(email["recipient"].id)],
+                        "references": message.message_id,
+                        "is_notification": True,
+                        "auto_delete": True,
+                    }
+                    for message, email in zip(messages, emails, strict=True)
+                ]
+            )
+        )
+        self.env["mail.notification"].sudo().create(
+            [
+                {
+                    "mail_message_id": message.id,
+                    "mail_mail_id": mail.id,
+                    "res_partner_id": email["recipient"].id,
+                    "author_id": message.author_id.id,
+                    "notification_type": "email",
+                    "notification_status": "ready",
+                    "is_read": True,
+                }
+                for message, mail, email in zip(messages, mails, emails, strict=True)
+            ]
+        )
+        return messages.sudo(False)
 
     def _omni_log_dunning(self, body):
         """A note on the customer's chatter."""

@@ -352,6 +352,60 @@ class TestBulkCharge(CronBackendMixin, BulkChargeCommon):
 
 
 @tagged("post_install", "-at_install")
+class TestBulkChargePreviewQueries(CronBackendMixin, BulkChargeCommon):
+    """The preview (who is charged, who is skipped and why) costs the same queries for 5
+    customers or 50: nothing is looked up customer by customer."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.customers = {}
+        cls.invoices = {}
+        for size in (5, 50):
+            partners = cls.env["res.partner"]
+            invoices = cls.env["account.move"]
+            for i in range(size):
+                # every kind of line: charged, no method, not authorized, nothing open
+                kind = i % 5
+                partner, _token, moves = cls._customer(
+                    f"Preview {size}-{i}",
+                    method=None if kind == 1 else "card",
+                    authorized=kind != 2,
+                    invoices=() if kind == 3 else (100.0 + i,),
+                )
+                partners |= partner
+                invoices |= moves
+            cls.customers[size] = partners
+            cls.invoices[size] = invoices
+
+    def _preview_queries(self, records):
+        """Queries of the preview of ``records``, the data it reads not in the cache."""
+        self.env.flush_all()
+        for model in ("res.partner", "account.move", "payment.token", "omni.charge.attempt"):
+            self.env[model].invalidate_model()
+        before = self.env.cr.sql_log_count
+        wizard = self._wizard(records)
+        queries = self.env.cr.sql_log_count - before
+        lines = [(line.partner_id.name, line.skip, line.reason) for line in wizard.line_ids]
+        totals = (wizard.charge_count, wizard.skip_count, wizard.amount_total)
+        return queries, totals, lines
+
+    def test_preview_queries_do_not_depend_on_the_number_of_customers(self):
+        for source in ("customers", "invoices"):
+            with self.subTest(source=source):
+                records = self.customers if source == "customers" else self.invoices
+                # a first call fills the caches any first call fills (access rules, ...)
+                self._preview_queries(records[5])
+                few, few_totals, few_lines = self._preview_queries(records[5])
+                many, many_totals, many_lines = self._preview_queries(records[50])
+                expected = (2, 3) if source == "customers" else (2, 2)
+                self.assertEqual(few_totals[:2], expected)
+                self.assertEqual(many_totals[:2], tuple(10 * n for n in expected))
+                self.assertEqual(len(many_lines), 50 if source == "customers" else 40)
+                self.assertEqual(many, few, f"queries of the preview of 50 {source} vs 5")
+
+
+@tagged("post_install", "-at_install")
 class TestBulkChargeQueueJob(BulkChargeCommon):
     """With the OCA queue_job module installed, each batch is a job."""
 

@@ -156,7 +156,7 @@ class TestExpiryReminders(ReminderCommon):
     def test_one_failing_card_does_not_stop_the_batch(self):
         bad = self._card()
         good = self._card(self.other_customer, last4="1117", brand="discover")
-        original = type(bad)._omni_post_expiry_reminder
+        original = type(bad)._omni_expiry_reminder_email
 
         def post(token, template, rendered=None):
             if token == bad:
@@ -164,7 +164,7 @@ class TestExpiryReminders(ReminderCommon):
             return original(token, template, rendered)
 
         with (
-            patch.object(type(bad), "_omni_post_expiry_reminder", post),
+            patch.object(type(bad), "_omni_expiry_reminder_email", post),
             mute_logger("odoo.addons.omni_payment_methods.models.payment_token"),
         ):
             self._run("2026-12-02")
@@ -179,7 +179,7 @@ class TestExpiryReminders(ReminderCommon):
             for i in range(6)
         ]
         calls = []
-        original = type(cards[0])._omni_post_expiry_reminder
+        original = type(cards[0])._omni_expiry_reminder_email
 
         def post(token, template, rendered=None):
             calls.append(token)
@@ -191,7 +191,7 @@ class TestExpiryReminders(ReminderCommon):
         with (
             self.assertRaises(KeyboardInterrupt),
             self.env.cr.savepoint(),
-            patch.object(type(cards[0]), "_omni_post_expiry_reminder", post),
+            patch.object(type(cards[0]), "_omni_expiry_reminder_email", post),
         ):
             self._run("2026-12-02")
         self.env.invalidate_all()
@@ -258,6 +258,33 @@ class TestExpiryReminders(ReminderCommon):
         self.assertEqual(self.Reminder._omni_offsets(), (60, 30, 7))
         with self.assertRaisesRegex(ValidationError, "whole numbers of days"):
             self.env["res.config.settings"].create({"omni_reminder_offsets": "sixty"})
+
+    def _customers_with_cards(self, count, month, year=2027):
+        partners = self.env["res.partner"].create(
+            [{"name": f"Q{month}-{i}", "email": f"q{month}-{i}@x.org"} for i in range(count)]
+        )
+        return [self._card(partner, month=month, year=year) for partner in partners]
+
+    def _job_queries(self, day):
+        self.env.flush_all()
+        self.env.invalidate_all()
+        before = self.env.cr.sql_log_count
+        self._run(day)
+        self.env.flush_all()
+        return self.env.cr.sql_log_count - before
+
+    def test_a_batch_costs_the_same_queries_for_2_or_8_reminders(self):
+        """The job writes its reminders in batch: its queries do not grow with the cards."""
+        self._customers_with_cards(1, month=12, year=2026)  # due 2026-11-01: a first run
+        few = self._customers_with_cards(2, month=1)  # due 2026-12-02 (60 days)
+        many = self._customers_with_cards(8, month=2)  # due 2026-12-30
+        self._job_queries("2026-11-01")
+        queries_few = self._job_queries("2026-12-02")
+        queries_many = self._job_queries("2026-12-30")
+        for card in few + many:
+            self.assertEqual(self._logs(card).state, "sent")
+            self.assertEqual(len(self._reminder_messages(card.partner_id)), 1)
+        self.assertEqual(queries_many, queries_few, "queries of 8 reminders vs 2")
 
     def test_mail_in_customer_language(self):
         self.env["res.lang"]._activate_lang("fr_FR")

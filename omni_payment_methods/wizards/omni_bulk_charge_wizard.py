@@ -1,5 +1,7 @@
 # Copyright 2026 omni_payment_methods contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from collections import defaultdict
+
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
@@ -7,6 +9,17 @@ from ..models.omni_bulk_charge import OPEN_INVOICE_DOMAIN
 
 # Customers named in an error message, at most.
 NAMES_SHOWN = 5
+# What the preview reads of each open invoice, customer and default method.
+INVOICE_FIELDS = ["commercial_partner_id", "company_id", "currency_id", "amount_residual", "name"]
+CUSTOMER_FIELDS = ["name", "omni_payment_mode"]
+TOKEN_FIELDS = [
+    "commercial_partner_id",
+    "company_id",
+    "active",
+    "omni_authorized",
+    "provider_id",
+    "payment_method_id",
+]
 
 
 class OmniBulkChargeWizard(models.TransientModel):
@@ -78,10 +91,14 @@ class OmniBulkChargeWizard(models.TransientModel):
             charged = wizard.line_ids.filtered(lambda line: not line.skip)
             wizard.charge_count = len(charged)
             wizard.skip_count = len(wizard.line_ids) - len(charged)
+            # one conversion per currency, not per customer
+            by_currency = defaultdict(float)
+            for line in charged:
+                by_currency[line.currency_id] += line.amount
             date = fields.Date.context_today(wizard)
             wizard.amount_total = sum(
-                line.currency_id._convert(line.amount, wizard.currency_id, wizard.company_id, date)
-                for line in charged
+                currency._convert(amount, wizard.currency_id, wizard.company_id, date)
+                for currency, amount in by_currency.items()
             )
 
     # === CHECKS === #
@@ -137,14 +154,16 @@ class OmniBulkChargeWizard(models.TransientModel):
     @api.model
     def _omni_prepare_lines(self, company, partners, invoices):
         """One value dict per customer: the invoices (selected ones, else none: the open
-        balance), the open amount, and why the customer is skipped (or "")."""
+        balance), the open amount, and why the customer is skipped (or "").
+
+        A constant number of queries whatever the number of customers: the open invoices,
+        the default methods, the unsettled charges and the hard declines are each read in
+        one search, and the checks of each customer read the records prefetched by them.
+        """
         Move = self.env["account.move"]
         if invoices:
-            invoices = invoices.filtered_domain(OPEN_INVOICE_DOMAIN)
-            groups = [
-                (partner, invoices.filtered(lambda m, p=partner: m.commercial_partner_id == p))
-                for partner in invoices.commercial_partner_id
-            ]
+            open_invoices = invoices.filtered_domain(OPEN_INVOICE_DOMAIN)
+            customers = open_invoices.commercial_partner_id
         else:
             open_invoices = Move.search(
                 [
@@ -153,26 +172,52 @@ class OmniBulkChargeWizard(models.TransientModel):
                     ("company_id", "=", company.id),
                 ]
             )
-            by_partner = {}
-            for invoice in open_invoices:
-                by_partner.setdefault(invoice.commercial_partner_id.id, Move)
-                by_partner[invoice.commercial_partner_id.id] |= invoice
-            groups = [(partner, by_partner.get(partner.id, Move)) for partner in partners]
-        unsettled = {
-            attempt.invoice_id: attempt
-            for attempt in self.env["omni.charge.attempt"].search(
+            customers = partners
+        # What the checks read, for every record in one query each (reading a field record
+        # by record would fetch it 1,000 records at a time, scanning the prefetch set of all
+        # the records each time).
+        open_invoices.fetch(INVOICE_FIELDS)
+        customers.fetch(CUSTOMER_FIELDS)
+        invoice_ids = defaultdict(list)
+        for invoice in open_invoices:
+            invoice_ids[invoice.commercial_partner_id.id].append(invoice.id)
+        # sudo: the charging engine's lookup of the methods, whatever the caller's access to
+        # tokens (as res.partner._omni_default_token).
+        defaults = (
+            self.env["payment.token"]
+            .sudo()
+            .search(
                 [
-                    ("invoice_id", "in", [i.id for _p, group in groups for i in group]),
+                    ("commercial_partner_id", "in", customers.ids),
+                    ("is_default", "=", True),
+                    ("company_id", "=", company.id),
+                ]
+            )
+        )
+        defaults.fetch(TOKEN_FIELDS)
+        tokens = {}
+        for token in defaults:
+            tokens.setdefault(token.commercial_partner_id.id, token)
+        unsettled = set(
+            self.env["omni.charge.attempt"]
+            .search(
+                [
+                    ("invoice_id", "in", open_invoices.ids),
                     ("state", "in", ("not_sent", "unknown", "processing", "requires_action")),
                 ]
             )
-        }
-        hard_declined = self.env["omni.charge.attempt"]._omni_hard_declined_partners(
-            partners | invoices.commercial_partner_id, company
+            .invoice_id.ids
+        )
+        hard_declined = set(
+            self.env["omni.charge.attempt"]._omni_hard_declined_partners(customers, company).ids
         )
         lines = []
-        for partner, group in groups:
-            reason = self._omni_skip_reason(company, partner, group, unsettled, hard_declined)
+        for partner in customers:
+            group = Move.browse(invoice_ids[partner.id]).with_prefetch(open_invoices._prefetch_ids)
+            token = tokens.get(partner.id, self.env["payment.token"].sudo())
+            reason = self._omni_skip_reason(
+                company, partner, group, unsettled, hard_declined, token
+            )
             lines.append(
                 {
                     "partner_id": partner.id,
@@ -187,10 +232,12 @@ class OmniBulkChargeWizard(models.TransientModel):
         return lines
 
     @api.model
-    def _omni_skip_reason(self, company, partner, invoices, unsettled, hard_declined):
+    def _omni_skip_reason(self, company, partner, invoices, unsettled, hard_declined, token):
+        """Why ``partner`` is skipped (or ""): ``unsettled``, the ids of the invoices with a
+        charge not settled yet; ``hard_declined``, the ids of the customers whose dunning
+        stopped on a hard decline; ``token``, the customer's default method."""
         if not invoices:
             return self.env._("Nothing open in %(company)s.", company=company.name)
-        token = partner._omni_default_token(company)
         if not token:
             return self.env._(
                 "The customer has no default payment method in %(company)s.",
@@ -205,9 +252,9 @@ class OmniBulkChargeWizard(models.TransientModel):
             )
             if reason:
                 return reason
-            if partner in hard_declined:
+            if partner.id in hard_declined:
                 return Attempt._omni_hard_decline_reason()
-            if invoice in unsettled:
+            if invoice.id in unsettled:
                 return self.env._(
                     "A charge of %(invoice)s is not settled yet: wait for Stripe's answer.",
                     invoice=invoice.name,
