@@ -560,33 +560,33 @@ class ResPartner(models.Model):
         for email_from in {email["email_from"] for email in emails}:
             reply_to[email_from] = customers._notify_get_reply_to(default=email_from)
         subtype_id = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment")
-        messages = (
-            self.env["mail.message"]
-            .sudo()
-            .with_context(clean_context(self.env.context))
-            .create(
-                [
-                    {
-                        "model": self._name,
-                        "res_id": email["customer"].id,
-                        "record_name": email["customer"].display_name,
-                        "record_alias_domain_id": alias_domains[email["customer"].id].id,
-                        "record_company_id": companies[email["customer"].id].id,
-                        "author_id": email["company"].partner_id.id,
-                        "email_from": email["email_from"],
-                        "reply_to": reply_to[email["email_from"]][email["customer"].id],
-                        "subject": email["subject"],
-                        "body": Markup(  # noqa: S704 - only the link's secret changed
-                            self._omni_redact_links(email["body"])
-                        ),
-                        "message_type": "comment",
-                        "subtype_id": subtype_id,
-                        "partner_ids": [Command.link(email["recipient"].id)],
-                        "email_layout_xmlid": EMAIL_LAYOUT,
-                    }
-                    for email in emails
-                ]
-            )
+        # The caller's context without its default_* keys (they are for the caller's own
+        # records, as message_post does): replaced, not merged.
+        Message = self.env["mail.message"].with_env(
+            self.env(context=clean_context(self.env.context))
+        )
+        messages = Message.sudo().create(
+            [
+                {
+                    "model": self._name,
+                    "res_id": email["customer"].id,
+                    "record_name": email["customer"].display_name,
+                    "record_alias_domain_id": alias_domains[email["customer"].id].id,
+                    "record_company_id": companies[email["customer"].id].id,
+                    "author_id": email["company"].partner_id.id,
+                    "email_from": email["email_from"],
+                    "reply_to": reply_to[email["email_from"]][email["customer"].id],
+                    "subject": email["subject"],
+                    "body": Markup(  # noqa: S704 - only the link's secret changed
+                        self._omni_redact_links(email["body"])
+                    ),
+                    "message_type": "comment",
+                    "subtype_id": subtype_id,
+                    "partner_ids": [Command.link(email["recipient"].id)],
+                    "email_layout_xmlid": EMAIL_LAYOUT,
+                }
+                for email in emails
+            ]
         )
         mails = (
             self.env["mail.mail"]
