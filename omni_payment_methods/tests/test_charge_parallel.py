@@ -237,16 +237,23 @@ class TestTwoWorkerProcesses(TransactionCase):
             cards.append((customer["id"], pm["id"]))
         with db_connect(dbname).cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
-            provider = env["payment.provider"].create(
+            # The database's Stripe provider, in test mode on localstripe (through the ORM,
+            # as an administrator enables it: its journal gets its payment method line).
+            provider = env.ref("payment.payment_provider_stripe")
+            saved = {
+                name: provider[name]
+                for name in ("state", "stripe_secret_key", "stripe_publishable_key")
+            }
+            provider.write(
                 {
-                    "name": "Omni two workers",
-                    "code": "stripe",
+                    "state": "test",
                     "stripe_secret_key": LOCALSTRIPE_KEY,
                     "stripe_publishable_key": "pk_test_workers",
                 }
             )
-            cr.execute("UPDATE payment_provider SET state = 'test' WHERE id = %s", [provider.id])
-            provider.invalidate_recordset(["state"])
+            # Its journal's payment method line, set up here once: Odoo creates it the first
+            # time the journal is read, which two workers would otherwise both do.
+            self.assertTrue(provider.journal_id)
             partners = env["res.partner"].create(
                 [
                     {"name": f"Process customer {i}", "omni_payment_mode": "automatic"}
@@ -283,7 +290,6 @@ class TestTwoWorkerProcesses(TransactionCase):
             )
             invoices.action_post()
             invoice_ids, partner_ids, token_ids = invoices.ids, partners.ids, tokens.ids
-            provider_id = provider.id
             cr.commit()  # pylint: disable=invalid-commit
         try:
             rcfile = getattr(config, "rcfile", None) or config.get("config")
@@ -329,15 +335,24 @@ class TestTwoWorkerProcesses(TransactionCase):
             self.assertEqual(sum(payment_states.get(s, 0) for s in ("paid", "in_payment")), 20)
             # Stripe's side: one PaymentIntent per invoice, none twice.
             in_stripe = []
-            for customer_id, _pm in cards:
-                listed = client.v1.payment_intents.list({"customer": customer_id, "limit": 100})
+            params = {"limit": 100}
+            while True:
+                listed = client.v1.payment_intents.list(params)
                 in_stripe += [
-                    intent["metadata"]["omni_reference"]
+                    reference
                     for intent in listed["data"]
-                    if intent["metadata"].get("omni_reference") in references
+                    if (reference := (intent.to_dict().get("metadata") or {}).get("omni_reference"))
+                    in references
                 ]
+                if not listed["has_more"] or not listed["data"]:
+                    break
+                params = {"limit": 100, "starting_after": listed["data"][-1]["id"]}
             self.assertEqual(sorted(in_stripe), sorted(references))
         finally:
             TestConcurrentChargeRuns._cleanup_committed(
-                dbname, invoice_ids, partner_ids, token_ids, provider_id
+                dbname, invoice_ids, partner_ids, token_ids, None
             )
+            with db_connect(dbname).cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                env.ref("payment.payment_provider_stripe").write(saved)
+                cr.commit()  # pylint: disable=invalid-commit
