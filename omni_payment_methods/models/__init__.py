@@ -23,3 +23,4 @@ from . import omni_installment
 from . import ir_cron_compat
 from . import res_groups_compat
 from . import payment_compat
+from . import omni_stripe_pacing
