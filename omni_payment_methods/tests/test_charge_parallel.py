@@ -356,3 +356,29 @@ class TestTwoWorkerProcesses(TransactionCase):
                 env = api.Environment(cr, SUPERUSER_ID, {})
                 env.ref("payment.payment_provider_stripe").write(saved)
                 cr.commit()  # pylint: disable=invalid-commit
+
+
+@tagged("post_install", "-at_install")
+class TestChargingOnQueueJob(ChargeCommon):
+    """With OCA queue_job installed, the due invoices are charged by jobs on the channel
+    root.omni_charge (its capacity is the parallelism)."""
+
+    def test_due_invoices_charged_by_jobs_on_the_channel(self):
+        if not self.Attempt._omni_queue_job_available():
+            self.skipTest("queue_job is not installed: the scheduled action and its lanes charge")
+        from odoo.addons.queue_job.tests.common import trap_jobs  # noqa: PLC0415
+
+        self._authorized_token()
+        invoice = self._invoice()
+        with self._fake_stripe() as fake, trap_jobs() as trap:
+            self._run_charges()
+            self.assertFalse(self._attempts(invoice), "the job enqueues, it does not charge")
+            trap.assert_jobs_count(1)
+            trap.assert_enqueued_job(
+                self.Attempt._omni_job_charge_batch,
+                args=(0, 50),
+                properties={"channel": "root.omni_charge", "identity_key": "omni_charge_due:0"},
+            )
+            trap.perform_enqueued_jobs()
+        self.assertEqual(self._attempts(invoice).state, "done")
+        self.assertEqual(len(fake.charges), 1)
