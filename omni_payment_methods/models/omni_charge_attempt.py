@@ -1362,21 +1362,36 @@ class OmniChargeAttempt(models.Model):
         pool = _pool(size)
         Pacing = self.env["omni.stripe.pacing"]
         futures = {}
+        unsent = self.browse()
         for provider, attempts in self.grouped(
             lambda attempt: attempt.token_id.provider_id
         ).items():
-            client = provider._omni_stripe_client()
+            try:
+                client = provider._omni_stripe_client()
+            except UserError:
+                # No key, not Stripe: each attempt goes through the path of a charge sent
+                # alone, which records why.
+                unsent |= attempts
+                continue
             requests = [
                 (attempt, copy.deepcopy(attempt.request_params), attempt.idempotency_key)
                 for attempt in attempts
             ]
             while requests:
-                granted, wait = Pacing._omni_take(provider, len(requests))
+                try:
+                    granted, wait = Pacing._omni_take(provider, len(requests))
+                except psycopg2.Error:
+                    # The bucket could not be taken (the database refused the short
+                    # transaction): these requests go unpaced rather than not at all.
+                    _logger.warning("Stripe pacing unavailable", exc_info=True)
+                    granted, wait = len(requests), 0.0
                 for attempt, params, key in requests[:granted]:
                     futures[pool.submit(send_payment_intent, client, params, key)] = attempt
                 requests = requests[granted:]
                 if requests:
                     time.sleep(wait)
+        for attempt in unsent:
+            yield attempt, None
         for future in concurrent.futures.as_completed(futures):
             yield futures[future], future
 
@@ -1386,7 +1401,8 @@ class OmniChargeAttempt(models.Model):
         hook (``_omni_request_payment_intent``) instead of sending the request again."""
         self.ensure_one()
         answers = _PREFETCHED.__dict__.setdefault("answers", {})
-        answers[self.id] = future
+        if future is not None:
+            answers[self.id] = future
         try:
             yield
         finally:

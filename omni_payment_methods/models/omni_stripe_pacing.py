@@ -50,6 +50,10 @@ class OmniStripePacing(models.Model):
         """
         rate = self._omni_rate(provider)
         with self.env.registry.cursor() as cr:
+            # Read committed, not Odoo's repeatable read: the row lock below must be followed
+            # by the latest committed bucket (another worker's), not this snapshot's, which
+            # would fail with a serialization error instead.
+            cr.execute(SQL("SET TRANSACTION ISOLATION LEVEL READ COMMITTED"))
             cr.execute(
                 SQL(
                     "INSERT INTO omni_stripe_pacing (provider_id) VALUES (%s) "
