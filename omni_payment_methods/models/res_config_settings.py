@@ -100,8 +100,8 @@ class ResConfigSettings(models.TransientModel):
         config_parameter=RATE_PARAM,
         default=0,
         help="Ceiling of the charging requests per second to each Stripe account, shared by "
-        "all workers and servers (0: 80 % of Stripe's limit, i.e. 80 in live mode, 20 in test "
-        "mode).",
+        "all workers and servers (0: four fifths of Stripe's limit, i.e. 80 in live mode, 20 "
+        "in test mode).",
     )
 
     omni_unconfirmed_import_count = fields.Integer(
