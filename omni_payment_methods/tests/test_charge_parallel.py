@@ -14,6 +14,7 @@ import stripe
 from freezegun import freeze_time
 
 from odoo import SUPERUSER_ID, api
+from odoo.exceptions import ValidationError
 from odoo.sql_db import db_connect
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import config
@@ -178,7 +179,7 @@ class TestChargingLanes(ChargeCommon):
         )
 
     def test_lanes_set_to_zero_refused(self):
-        with self.assertRaises(Exception):  # noqa: B017 - ValidationError of the setting
+        with self.assertRaises(ValidationError):
             self.env["res.config.settings"].create({"omni_charge_lanes": 0}).execute()
 
 
