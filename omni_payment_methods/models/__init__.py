@@ -25,3 +25,4 @@ from . import account_move
 from . import ir_cron_compat
 from . import res_groups_compat
 from . import payment_compat
+from . import omni_stripe_pacing

@@ -29,3 +29,18 @@ class IrCron(models.Model):
                 self._commit_progress(done, remaining=remaining)
         else:  # 18.0
             self._notify_progress(done=done, remaining=remaining)
+
+    @api.model
+    def _omni_commit_progress(self):
+        """Commit what a job did so far, inside a cron run only (19.0's ``_commit_progress``
+        without a count; 18.0 has no such API, the same commit is done here): a batch that
+        charges through Stripe keeps each charge's outcome once recorded, and holds Odoo's
+        locks (the payment journal's sequence, the claimed invoices) for one charge, not
+        for the whole batch. Outside a cron run (tests, a button), nothing is committed.
+        """
+        if not self.env.context.get("ir_cron_progress_id"):
+            return
+        if ODOO_MAJOR >= 19:  # 19.0
+            self._commit_progress(0)
+        else:  # 18.0: what 19.0's _commit_progress does, for a job of the cron runner
+            self.env.cr.commit()  # pylint: disable=invalid-commit

@@ -1,8 +1,12 @@
 # Copyright 2026 omni_payment_methods contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import concurrent.futures
+import contextlib
 import copy
 import datetime
 import logging
+import threading
+import time
 
 import psycopg2
 import stripe
@@ -16,6 +20,7 @@ from odoo.addons.payment import utils as payment_utils
 from ..compat import orm as compat_orm
 from ..const import AUTHENTICATION_ROUTE, LINK_PREVIEW, SEND_LINKS
 from ..lib import dunning as dunning_lib
+from ..lib import pacing as pacing_lib
 from ..lib import stripe_api, stripe_minimums
 from .omni_payment_link import AUTHENTICATION_LINK_VALIDITY_DAYS
 
@@ -59,6 +64,64 @@ HARD_DECLINE_GUARDED_ORIGINS = ("auto", "bulk", "installment")
 # Attempts per invoice are numbered: attempt N of invoice I always sends the key derived from
 # (I, N), however many times it is re-sent.
 KEY_SCOPE = "omni_charge"
+
+
+# The charging job's scale-out settings (Settings > Saved Payment Methods).
+LANES_PARAM = "omni_payment_methods.charge_lanes"
+CONCURRENCY_PARAM = "omni_payment_methods.charge_concurrency"
+DEFAULT_LANES = 1
+MAX_LANES = 32
+DEFAULT_CONCURRENCY = 8
+MAX_CONCURRENCY = 64
+MAIN_CRON = "omni_payment_methods.ir_cron_charge_due_invoices"
+LANE_CODE = "model._cron_charge_due_invoices(lane=%d)"
+LANE_XMLID = "ir_cron_charge_due_invoices_lane_%d"
+# With queue_job: the channel of the charging jobs (its capacity is the parallelism), and
+# at most this many chains of jobs at once.
+QUEUE_CHANNEL = "root.omni_charge"
+MAX_QUEUE_CHAINS = 64
+
+# The answers a batch received for its attempts (attempt id: future), handed to the
+# transaction's request hook of each attempt in turn; per thread (one per worker thread).
+_PREFETCHED = threading.local()
+# Thread pools sending a batch's requests, per size, for the life of the process: their
+# threads keep their HTTP keep-alive connections to Stripe (the SDK's session per thread).
+_POOLS = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def send_payment_intent(client, params, key):
+    """Send a PaymentIntent through the SDK with its idempotency key, waiting out Stripe's
+    rate limit (429: ``Retry-After``, else a backoff) and sending it again with the same
+    key: a 429 is never a decline. No database access: called from the batch's threads.
+
+    :return: the PaymentIntent (SDK object)
+    :raise stripe.StripeError: any other error, or the last 429 after
+        ``pacing.MAX_RATE_LIMITED_TRIES``
+    """
+    tries = 0
+    while True:
+        try:
+            return client.v1.payment_intents.create(
+                copy.deepcopy(params), options={"idempotency_key": key}
+            )
+        except stripe.RateLimitError as exc:
+            if tries + 1 >= pacing_lib.MAX_RATE_LIMITED_TRIES:
+                raise
+            wait = pacing_lib.retry_wait(getattr(exc, "headers", None), tries)
+            _logger.info("Stripe rate limit (429): request %s sent again in %.1f s", key, wait)
+            time.sleep(wait)
+            tries += 1
+
+
+def _pool(size):
+    with _POOLS_LOCK:
+        pool = _POOLS.get(size)
+        if pool is None:
+            pool = _POOLS[size] = concurrent.futures.ThreadPoolExecutor(
+                max_workers=size, thread_name_prefix="omni_stripe"
+            )
+        return pool
 
 
 class OmniStripeNotSent(Exception):
@@ -262,6 +325,27 @@ class OmniChargeAttempt(models.Model):
         :param installment: the ``omni.installment`` this charge pays (its attempts are
             linked to it), or None
         """
+        attempt, send = self._omni_charge_prepare(
+            invoice, origin=origin, token=token, amount=amount, installment=installment
+        )
+        if send:
+            attempt._omni_send()
+            attempt._omni_charge_outcome()
+        return attempt
+
+    @api.model
+    def _omni_charge_prepare(
+        self, invoice, origin="auto", token=None, amount=None, installment=None
+    ):
+        """Everything of ``_omni_charge`` up to sending the PaymentIntent: the attempt (new,
+        or the last one not sent), the checks, an unknown outcome looked up in Stripe.
+
+        :return: ``(attempt, send)``: ``send`` is True when the attempt's PaymentIntent is
+            to be sent (``_omni_send``, then ``_omni_charge_outcome``); False when there is
+            nothing to send (skipped, not chargeable, paid, in progress, found in Stripe,
+            taken by another worker: an empty attempt)
+        :rtype: tuple
+        """
         invoice.ensure_one()
         # The records follow the engine's environment (the job's, or a checked sudo).
         invoice = invoice.with_env(self.env)
@@ -270,24 +354,22 @@ class OmniChargeAttempt(models.Model):
             attempt = self._omni_next_attempt(invoice, origin, installment=installment)
         except OmniAttemptTaken:
             _logger.info("invoice %s is being charged by another worker", invoice.name)
-            return self.browse()
+            return self.browse(), False
         if attempt.state == UNKNOWN or (attempt.state == "not_sent" and attempt.outcome_unknown):
             decision = attempt._omni_resolve_unknown()
             if decision == "new":
                 # Nothing was charged and the key expired: a new attempt, a new key.
-                return self._omni_charge(
+                return self._omni_charge_prepare(
                     invoice, origin=origin, token=token, amount=amount, installment=installment
                 )
             if decision != "resend":
-                return attempt  # found in Stripe (recorded), or still unknown
+                return attempt, False  # found in Stripe (recorded), or still unknown
         elif attempt.state != "not_sent":
-            return attempt  # in progress or paid: nothing to send
+            return attempt, False  # in progress or paid: nothing to send
         if attempt.request_params:
             # Sent before without a confirmed answer: the same charge again (same key, same
             # parameters, same method and amount), whatever changed meanwhile.
-            attempt._omni_send()
-            attempt._omni_charge_outcome()
-            return attempt
+            return attempt, True
         token = token or invoice.commercial_partner_id._omni_default_token(invoice.company_id)
         reason, company_side = self._omni_check_chargeable(invoice, token, origin)
         if (
@@ -323,9 +405,9 @@ class OmniChargeAttempt(models.Model):
                 }
             )
         else:
-            attempt._omni_send()
+            return attempt, True
         attempt._omni_charge_outcome()
-        return attempt
+        return attempt, False
 
     @api.model
     def _omni_charge_invoices(
@@ -589,17 +671,30 @@ class OmniChargeAttempt(models.Model):
         sends them unchanged with the same key.
         """
         self.ensure_one()
+        self._omni_mark_sent()
+        self._omni_send_marked()
+
+    def _omni_mark_sent(self):
+        """Record that the PaymentIntent is being sent (when, how many times) and freeze its
+        parameters with the key. A batch marks its attempts before sending them all at once:
+        an attempt marked in the last ``RESEND_DELAY`` is not taken by another worker."""
         now = fields.Datetime.now()
-        values = {
-            "first_sent_at": self.first_sent_at or now,
-            "last_sent_at": now,
-            "send_count": self.send_count + 1,
-        }
-        if not self.request_params:
-            values["request_params"] = self._omni_payment_intent_payload()
-        if self.state == UNKNOWN:
-            values["state"] = "not_sent"  # being sent again: its outcome is followed below
-        self.write(values)
+        for attempt in self:
+            values = {
+                "first_sent_at": attempt.first_sent_at or now,
+                "last_sent_at": now,
+                "send_count": attempt.send_count + 1,
+            }
+            if not attempt.request_params:
+                values["request_params"] = attempt._omni_payment_intent_payload()
+            if attempt.state == UNKNOWN:
+                values["state"] = "not_sent"  # being sent again: its outcome is followed
+            attempt.write(values)
+
+    def _omni_send_marked(self):
+        """The transaction and the PaymentIntent of an attempt marked as sent
+        (``_omni_mark_sent``), and what Stripe answered."""
+        self.ensure_one()
         unknown = None
         try:
             with self.env.cr.savepoint():
@@ -718,12 +813,8 @@ class OmniChargeAttempt(models.Model):
         known (unreachable, timeout, 5xx, rate limit).
         """
         self.ensure_one()
-        client = tx.provider_id._omni_stripe_client()
         try:
-            intent = client.v1.payment_intents.create(
-                copy.deepcopy(self.request_params or self._omni_payment_intent_payload()),
-                options={"idempotency_key": self.idempotency_key},
-            )
+            intent = self._omni_request_payment_intent(tx)
         except stripe.CardError as exc:
             error = exc.error
             decline_code = getattr(error, "decline_code", None) if error else None
@@ -761,6 +852,24 @@ class OmniChargeAttempt(models.Model):
         elif error:
             self._omni_record_payment_failure(intent)
         return intent
+
+    def _omni_request_payment_intent(self, tx):
+        """The SDK's answer to this attempt's PaymentIntent request: the one a batch already
+        received (sent concurrently with the batch's other requests, ``_omni_send_batch``),
+        else the request sent now.
+
+        :return: the PaymentIntent (SDK object)
+        :raise stripe.StripeError: what the SDK raised
+        """
+        future = getattr(_PREFETCHED, "answers", {}).pop(self.id, None)
+        if future is not None:
+            return future.result()
+        client = tx.provider_id._omni_stripe_client()
+        return send_payment_intent(
+            client,
+            self.request_params or self._omni_payment_intent_payload(),
+            self.idempotency_key,
+        )
 
     def _omni_stripe_client(self):
         self.ensure_one()
@@ -1184,32 +1293,275 @@ class OmniChargeAttempt(models.Model):
         self.ensure_one()
         return self.currency_id.format(self.amount)
 
-    # === CRON === #
+    # === BATCHES: REQUESTS SENT CONCURRENTLY, PACED PER STRIPE ACCOUNT === #
 
     @api.model
-    def _cron_charge_due_invoices(self, batch_size=50):
-        """Charge the due invoices of customers in automatic mode, a bounded batch per call.
+    def _omni_charge_batch(self, invoices):
+        """Charge ``invoices`` (claimed by the caller) automatically, overlapping Stripe's
+        latency:
 
-        Each invoice is charged in its own savepoint: a failure is recorded on its attempt and
-        the batch goes on. The invoices of the batch are locked (SKIP LOCKED) so that a second
-        worker takes other invoices.
+        1. each invoice's attempt is prepared in the database (``_omni_charge_prepare``:
+           checks, an unknown outcome looked up), in its own savepoint;
+        2. the attempts to send are marked as sent with their frozen parameters (committed
+           inside a cron run: another worker leaves them alone), then their PaymentIntents
+           are sent at once from a small pool of threads that only talk HTTP through the
+           SDK (no cursor, no environment), paced per Stripe account
+           (``omni.stripe.pacing``);
+        3. each answer, as it arrives, goes through the same path as a charge sent alone
+           (the transaction, payment_stripe's request hook, Odoo's post-processing,
+           ``_omni_charge_outcome``), in the main thread, one savepoint per invoice,
+           committed one by one inside a cron run.
+
+        The idempotency key of each attempt is what guarantees nothing is charged twice: a
+        batch that dies after sending is sent again later with the same keys.
+
+        :return: the attempts of the batch
         """
-        today = fields.Date.context_today(self)
-        invoices = self._omni_due_invoices(today, limit=batch_size, lock=True)
+        attempts = self.browse()
+        to_send = self.browse()
         for invoice in invoices:
             try:
                 with self.env.cr.savepoint():
-                    self._omni_charge(invoice)
+                    attempt, send = self._omni_charge_prepare(invoice)
+                attempts |= attempt
+                if send:
+                    to_send |= attempt
             except psycopg2.OperationalError:
-                # A concurrent update (another worker, a user): the whole batch rolls back
-                # and runs again; the charges already sent are re-sent with the same keys,
-                # so Stripe answers with their first result instead of charging again.
-                raise
+                raise  # a concurrent update: the batch runs again (nothing sent yet)
             except Exception:
                 _logger.exception("automatic charge of invoice %s failed", invoice.name)
                 with self.env.cr.savepoint(flush=False):
                     self._omni_record_crash(invoice)
+        if not to_send:
+            return attempts
+        to_send._omni_mark_sent()
+        self.env.flush_all()
+        Cron = self.env["ir.cron"]
+        Cron._omni_commit_progress()
+        for attempt, future in to_send._omni_send_batch():
+            try:
+                with self.env.cr.savepoint(), attempt._omni_answer(future):
+                    attempt._omni_send_marked()
+                    attempt._omni_charge_outcome()
+            except psycopg2.OperationalError:
+                # A concurrent update: what is not committed rolls back and runs again;
+                # the requests are sent again with the same keys (Stripe answers with their
+                # first result instead of charging again).
+                raise
+            except Exception:
+                _logger.exception("automatic charge of invoice %s failed", attempt.invoice_id.name)
+                with self.env.cr.savepoint(flush=False):
+                    self._omni_record_crash(attempt.invoice_id)
+            Cron._omni_commit_progress()
+        return attempts
+
+    def _omni_send_batch(self):
+        """Send the PaymentIntents of these attempts (marked as sent) concurrently, paced
+        per Stripe account; yield ``(attempt, future)`` as the answers arrive.
+
+        Only the SDK call runs in the threads; the clients, parameters and keys are read
+        here first, in the main thread.
+        """
+        size = self._omni_concurrency()
+        pool = _pool(size)
+        Pacing = self.env["omni.stripe.pacing"]
+        futures = {}
+        unsent = self.browse()
+        for provider, attempts in self.grouped(
+            lambda attempt: attempt.token_id.provider_id
+        ).items():
+            try:
+                client = provider._omni_stripe_client()
+            except UserError:
+                # No key, not Stripe: each attempt goes through the path of a charge sent
+                # alone, which records why.
+                unsent |= attempts
+                continue
+            requests = [
+                (attempt, copy.deepcopy(attempt.request_params), attempt.idempotency_key)
+                for attempt in attempts
+            ]
+            while requests:
+                try:
+                    granted, wait = Pacing._omni_take(provider, len(requests))
+                except psycopg2.Error:
+                    # The bucket could not be taken (the database refused the short
+                    # transaction): these requests go unpaced rather than not at all.
+                    _logger.warning("Stripe pacing unavailable", exc_info=True)
+                    granted, wait = len(requests), 0.0
+                for attempt, params, key in requests[:granted]:
+                    futures[pool.submit(send_payment_intent, client, params, key)] = attempt
+                requests = requests[granted:]
+                if requests:
+                    time.sleep(wait)
+        for attempt in unsent:
+            yield attempt, None
+        for future in concurrent.futures.as_completed(futures):
+            yield futures[future], future
+
+    @contextlib.contextmanager
+    def _omni_answer(self, future):
+        """Hand ``future`` (the SDK's answer for this attempt) to the transaction's request
+        hook (``_omni_request_payment_intent``) instead of sending the request again."""
+        self.ensure_one()
+        answers = _PREFETCHED.__dict__.setdefault("answers", {})
+        if future is not None:
+            answers[self.id] = future
+        try:
+            yield
+        finally:
+            answers.pop(self.id, None)
+
+    @api.model
+    def _omni_concurrency(self):
+        """Requests to Stripe a worker sends at once (Settings)."""
+        # sudo: a technical setting read by the charging job, whoever runs it.
+        value = self.env["ir.config_parameter"].sudo().get_param(CONCURRENCY_PARAM)
+        try:
+            value = int(value) if value else DEFAULT_CONCURRENCY
+        except ValueError:
+            value = DEFAULT_CONCURRENCY
+        return max(1, min(value, MAX_CONCURRENCY))
+
+    # === LANES (parallel scheduled actions) AND QUEUE_JOB === #
+
+    @api.model
+    def _omni_lane_crons(self):
+        """The extra lanes of the charging job (active or archived), by lane number."""
+        crons = (
+            self.env["ir.cron"]
+            .sudo()  # sudo: scheduled actions are administrators' records
+            .with_context(active_test=False)
+            .search([("code", "like", "_cron_charge_due_invoices(lane=")])
+        )
+        lanes = {}
+        for cron in crons:
+            for number in range(2, MAX_LANES + 1):
+                if (cron.code or "").strip() == LANE_CODE % number:
+                    lanes[number] = cron
+        return lanes
+
+    @api.model
+    def _omni_set_lanes(self, count):
+        """Run the charging job in ``count`` lanes: the main scheduled action and
+        ``count - 1`` copies of it running the same method, which Odoo runs in parallel
+        (different scheduled actions run at once in several cron threads and servers). Each
+        batch claims its invoices with SKIP LOCKED: no invoice is taken by two lanes. Lanes
+        beyond ``count`` are archived, not deleted."""
+        main = self.env.ref(MAIN_CRON, raise_if_not_found=False)
+        if not main:
+            return
+        # sudo: scheduled actions are administrators' records; called from the settings.
+        main = main.sudo()
+        lanes = self._omni_lane_crons()
+        for number in range(2, max(count, max(lanes, default=1)) + 1):
+            cron = lanes.get(number)
+            if number > count:
+                if cron and cron.active:
+                    cron.active = False
+                continue
+            values = {
+                "active": main.active,
+                "interval_number": main.interval_number,
+                "interval_type": main.interval_type,
+                "nextcall": main.nextcall,
+                "user_id": main.user_id.id,
+                "priority": main.priority,
+            }
+            if cron:
+                cron.write(values)
+                continue
+            cron = main.create(
+                dict(
+                    values,
+                    name=self.env._("%(name)s (lane %(lane)s)", name=main.name, lane=number),
+                    model_id=main.model_id.id,
+                    state="code",
+                    code=LANE_CODE % number,
+                )
+            )
+            self.env["ir.model.data"].sudo()._update_xmlids(
+                [
+                    {
+                        "xml_id": f"omni_payment_methods.{LANE_XMLID % number}",
+                        "record": cron,
+                        "noupdate": True,
+                    }
+                ]
+            )
+
+    @api.model
+    def _omni_trigger_lanes(self):
+        """Wake the other active lanes up (a run of the main lane with more work than one
+        batch): they start at once instead of at their next call."""
+        for cron in self._omni_lane_crons().values():
+            if cron.active:
+                cron._trigger()
+
+    @api.model
+    def _omni_queue_job_available(self):
+        return self.env["omni.bulk.charge"]._omni_queue_job_available()
+
+    @api.model
+    def _omni_enqueue_charge_jobs(self, due, batch_size):
+        """With queue_job: ``due`` invoices are charged by chains of jobs on the channel
+        ``root.omni_charge`` (its capacity, in the queue_job configuration of every server,
+        is the parallelism). One chain per batch of due invoices, at most
+        ``MAX_QUEUE_CHAINS``; a job charges one batch and enqueues the next job of its chain
+        while work remains. The identity key of each chain keeps a cron run from doubling
+        the chains already queued."""
+        chains = min(MAX_QUEUE_CHAINS, -(-due // batch_size))
+        for chain in range(chains):
+            self._omni_enqueue_charge_job(chain, batch_size)
+        return chains
+
+    @api.model
+    def _omni_enqueue_charge_job(self, chain, batch_size):
+        self.with_delay(
+            channel=QUEUE_CHANNEL,
+            identity_key=f"omni_charge_due:{chain}",
+            description=self.env._("Charge due invoices (chain %(chain)s)", chain=chain),
+        )._omni_job_charge_batch(chain, batch_size)
+
+    @api.model
+    def _omni_job_charge_batch(self, chain, batch_size):
+        """queue_job job: charge one batch of due invoices (claimed with SKIP LOCKED, as the
+        lanes do), then the next job of the chain while invoices are due."""
+        today = fields.Date.context_today(self)
+        invoices = self._omni_due_invoices(today, limit=batch_size, lock=True)
+        self._omni_charge_batch(invoices)
+        if len(invoices) == batch_size:
+            self._omni_enqueue_charge_job(chain, batch_size)
+        return self.env._("%(count)s invoice(s) charged.", count=len(invoices))
+
+    # === CRON === #
+
+    @api.model
+    def _cron_charge_due_invoices(self, batch_size=50, lane=None):
+        """Charge the due invoices of customers in automatic mode, a bounded batch per call.
+
+        Each invoice is charged in its own savepoint: a failure is recorded on its attempt and
+        the batch goes on. The invoices of the batch are locked (SKIP LOCKED) so that another
+        lane or worker takes other invoices; the batch's Stripe requests are sent at once
+        (``_omni_charge_batch``).
+
+        With queue_job installed, the job only enqueues the charging jobs
+        (``_omni_enqueue_charge_jobs``).
+
+        :param int lane: the lane running it (None: the main scheduled action)
+        """
+        today = fields.Date.context_today(self)
+        if self._omni_queue_job_available():
+            due = len(self._omni_due_invoices(today))
+            if due and not lane:
+                self._omni_enqueue_charge_jobs(due, batch_size)
+            self.env["ir.cron"]._omni_report_progress(done=0, remaining=0)
+            return self.env["account.move"]
+        invoices = self._omni_due_invoices(today, limit=batch_size, lock=True)
+        self._omni_charge_batch(invoices)
         remaining = len(self._omni_due_invoices(today)) if len(invoices) == batch_size else 0
+        if remaining > batch_size and not lane and self.env.context.get("ir_cron_progress_id"):
+            self._omni_trigger_lanes()
         self.env["ir.cron"]._omni_report_progress(done=len(invoices), remaining=remaining)
         return invoices
 

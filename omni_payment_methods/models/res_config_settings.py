@@ -4,6 +4,14 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..lib import reminders as reminders_lib
+from .omni_charge_attempt import (
+    CONCURRENCY_PARAM,
+    DEFAULT_CONCURRENCY,
+    DEFAULT_LANES,
+    LANES_PARAM,
+    MAX_CONCURRENCY,
+    MAX_LANES,
+)
 from .omni_pan_guard import PAN_GUARD_PARAM
 from .omni_payment_reminder import OFFSETS_PARAM
 from .omni_payment_setup import (
@@ -15,6 +23,7 @@ from .omni_payment_setup import (
     SETUP_MAX_ATTEMPTS_PARAM,
     SETUP_WINDOW_PARAM,
 )
+from .omni_stripe_pacing import RATE_PARAM
 
 #: the global rule that keeps every user but payment method viewers to their own
 #: commercial entity's saved methods (security/payment_token_rules.xml)
@@ -72,6 +81,29 @@ class ResConfigSettings(models.TransientModel):
         "(Invoicing's billing users, Sales' salesmen) see them too, as without this addon.",
     )
 
+    omni_charge_lanes = fields.Integer(
+        string="Charging Lanes",
+        config_parameter=LANES_PARAM,
+        default=DEFAULT_LANES,
+        help="Scheduled actions charging due invoices in parallel (each takes other "
+        "invoices). Odoo runs as many at once as it has cron threads over all its servers.",
+    )
+    omni_charge_concurrency = fields.Integer(
+        string="Stripe Requests at Once per Worker",
+        config_parameter=CONCURRENCY_PARAM,
+        default=DEFAULT_CONCURRENCY,
+        help="Charges of a batch whose requests are sent to Stripe at the same time, so that "
+        "a worker does not wait for each answer in turn.",
+    )
+    omni_stripe_requests_per_second = fields.Integer(
+        string="Stripe Requests per Second",
+        config_parameter=RATE_PARAM,
+        default=0,
+        help="Ceiling of the charging requests per second to each Stripe account, shared by "
+        "all workers and servers (0: four fifths of Stripe's limit, i.e. 80 in live mode, 20 "
+        "in test mode).",
+    )
+
     omni_unconfirmed_import_count = fields.Integer(
         string="Methods Saved Before the Install Without Authorization",
         compute="_compute_omni_unconfirmed_import_count",
@@ -123,6 +155,24 @@ class ResConfigSettings(models.TransientModel):
                     )
                 ) from exc
 
+    @api.constrains("omni_charge_lanes", "omni_charge_concurrency")
+    def _check_omni_charging_scale(self):
+        for settings in self:
+            if not 1 <= settings.omni_charge_lanes <= MAX_LANES:
+                raise ValidationError(
+                    self.env._(
+                        "Charging lanes: from 1 to %(max)s.",
+                        max=MAX_LANES,
+                    )
+                )
+            if not 1 <= settings.omni_charge_concurrency <= MAX_CONCURRENCY:
+                raise ValidationError(
+                    self.env._(
+                        "Stripe requests at once per worker: from 1 to %(max)s.",
+                        max=MAX_CONCURRENCY,
+                    )
+                )
+
     def set_values(self):
         # Store the offsets in their canonical form ("60, 30, 7, 0").
         for settings in self:
@@ -130,6 +180,8 @@ class ResConfigSettings(models.TransientModel):
                 reminders_lib.parse_offsets(settings.omni_reminder_offsets)
             )
         res = super().set_values()
+        # The lanes are scheduled actions: created, woken or archived to match the setting.
+        self.env["omni.charge.attempt"]._omni_set_lanes(self[:1].omni_charge_lanes)
         # Stored as "1"/"0" rather than through ``config_parameter``: an absent parameter
         # means on (the default), which a boolean config parameter cannot express.
         self.env["ir.config_parameter"].sudo().set_param(  # sudo: settings are admin-only

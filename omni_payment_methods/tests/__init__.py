@@ -30,3 +30,4 @@ from . import test_browser_e2e_charging
 from . import test_clock
 from . import test_migration
 from . import test_payment_authentication
+from . import test_charge_parallel
