@@ -23,7 +23,7 @@ class OmniStripePacing(models.Model):
 
     # The provider's id, not a foreign key: the bucket is taken in a transaction of its own,
     # which does not see a provider the caller's transaction created and did not commit.
-    provider_id = fields.Integer(string="Provider", required=True, readonly=True)
+    provider_id = fields.Integer(required=True, readonly=True)
     tokens = fields.Float(readonly=True)
     stamp = fields.Float(readonly=True, help="Seconds since the epoch.")
 
