@@ -19,12 +19,11 @@ class OmniPaymentAuthentication(http.Controller):
     """
 
     @staticmethod
-    def _omni_usable_link(payload):
-        """The link of ``payload`` (sudo) if it can still be used, else an empty record."""
+    def _omni_link(payload):
+        """The authentication link of ``payload`` (sudo) whatever its state, and whether it
+        can still be used."""
         link = request.env["omni.charge.attempt"]._omni_authentication_link(payload)
-        if link and link._omni_is_usable() and link.attempt_id:
-            return link
-        return link.browse()
+        return link, bool(link and link._omni_is_usable() and link.attempt_id)
 
     @http.route(
         f"{AUTHENTICATION_ROUTE}/<string:payload>",
@@ -35,12 +34,11 @@ class OmniPaymentAuthentication(http.Controller):
         sitemap=False,
     )
     def omni_authentication_page(self, payload, **kwargs):
-        link = self._omni_usable_link(payload)
-        if not link:
-            known = request.env["omni.charge.attempt"]._omni_authentication_link(payload)
+        link, usable = self._omni_link(payload)
+        if not usable:
             return request.render(
                 "omni_payment_methods.payment_authentication_invalid",
-                {"reason": known.state if known else "invalid"},
+                {"reason": link.state if link else "invalid"},
                 status=403,
             )
         values = link.attempt_id._omni_authentication_page_values()
@@ -56,8 +54,8 @@ class OmniPaymentAuthentication(http.Controller):
     def omni_authentication_start(self, payload, **kwargs):
         """JSON: ``{client_secret, payment_method}`` for Stripe.js, ``{done, message}`` or
         ``{error}``."""
-        link = self._omni_usable_link(payload)
-        if not link:
+        link, usable = self._omni_link(payload)
+        if not usable:
             raise Forbidden()
         try:
             values = link.attempt_id._omni_authentication_start()
@@ -74,12 +72,9 @@ class OmniPaymentAuthentication(http.Controller):
     def omni_authentication_finish(self, payload, **kwargs):
         """JSON: ``{message}`` once the payment is recorded, or ``{error}``. A link already
         used for this payment answers with the same message."""
-        link = self._omni_usable_link(payload)
-        if not link:
-            known = request.env["omni.charge.attempt"]._omni_authentication_link(payload)
-            if not (known and known.state == "used" and known.attempt_id.state == "done"):
-                raise Forbidden()
-            link = known
+        link, usable = self._omni_link(payload)
+        if not usable and not (link and link.state == "used" and link.attempt_id.state == "done"):
+            raise Forbidden()
         try:
             with request.env.cr.savepoint():
                 message = link.attempt_id._omni_authentication_finish()
