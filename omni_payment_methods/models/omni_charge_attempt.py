@@ -84,10 +84,6 @@ MAX_QUEUE_CHAINS = 64
 # The answers a batch received for its attempts (attempt id: future), handed to the
 # transaction's request hook of each attempt in turn; per thread (one per worker thread).
 _PREFETCHED = threading.local()
-# Thread pools sending a batch's requests, per size, for the life of the process: their
-# threads keep their HTTP keep-alive connections to Stripe (the SDK's session per thread).
-_POOLS = {}
-_POOLS_LOCK = threading.Lock()
 
 
 def send_payment_intent(client, params, key):
@@ -112,16 +108,6 @@ def send_payment_intent(client, params, key):
             _logger.info("Stripe rate limit (429): request %s sent again in %.1f s", key, wait)
             time.sleep(wait)
             tries += 1
-
-
-def _pool(size):
-    with _POOLS_LOCK:
-        pool = _POOLS.get(size)
-        if pool is None:
-            pool = _POOLS[size] = concurrent.futures.ThreadPoolExecutor(
-                max_workers=size, thread_name_prefix="omni_stripe"
-            )
-        return pool
 
 
 class OmniStripeNotSent(Exception):
@@ -1362,8 +1348,14 @@ class OmniChargeAttempt(models.Model):
         Only the SDK call runs in the threads; the clients, parameters and keys are read
         here first, in the main thread.
         """
-        size = self._omni_concurrency()
-        pool = _pool(size)
+        # A pool per batch, shut down when the batch's answers are all in: no idle thread
+        # outlives the batch (a server's shutdown joins every thread it finds).
+        with concurrent.futures.ThreadPoolExecutor(
+            max_workers=self._omni_concurrency(), thread_name_prefix="omni_stripe"
+        ) as pool:
+            yield from self._omni_send_batch_with(pool)
+
+    def _omni_send_batch_with(self, pool):
         Pacing = self.env["omni.stripe.pacing"]
         futures = {}
         unsent = self.browse()
