@@ -39,8 +39,14 @@ REPO = Path(__file__).resolve().parent.parent
 CACHE = REPO / ".omni" / "odoo"
 TEST_REQUIREMENTS = REPO / "requirements-test.txt"
 SUPPORTED_SERIES = ("18.0", "19.0")
-# OCA addons the tests install beside the addon (PyPI wheels of the same series).
-OCA_TEST_ADDONS = ("odoo-addon-queue-job",)
+# OCA addons the tests install beside the addon: PyPI wheels of the same series. queue_job
+# 18.0.3.1.3 and later import ``odoo.tests.common.SETATTR_SOURCES`` in their test helpers, which
+# 18.0 gained after the nightly of 2025-04-21 (the archive of ../shared/odoo): 18.0 takes the
+# last release before.
+OCA_TEST_ADDONS = {
+    "18.0": ("odoo-addon-queue-job>=18.0,<18.0.3.1.3",),
+    "19.0": ("odoo-addon-queue-job==19.0.*",),
+}
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar.bz2", ".zip")
 RELEASE_VERSION = re.compile(r"^version_info\s*=\s*\(\s*(?:'saas~)?(\d+)[',]\s*(\d+)", re.M)
 
@@ -222,6 +228,7 @@ def interpreter(tree: Path, series: str) -> Path:
         requirements,
         TEST_REQUIREMENTS.read_text(encoding="utf-8"),
         series,
+        *OCA_TEST_ADDONS[series],
         sys.version,
         sys.executable,
     ):
@@ -247,8 +254,7 @@ def interpreter(tree: Path, series: str) -> Path:
     pinned.write_text(requirements)
     _pip(python, "--no-build-isolation", "-r", str(pinned), log=log)
     _pip(python, "-r", str(TEST_REQUIREMENTS), log=log)
-    addons = [f"{name}=={series}.*" for name in OCA_TEST_ADDONS]
-    _pip(python, "--no-deps", *addons, log=log)
+    _pip(python, "--no-deps", *OCA_TEST_ADDONS[series], log=log)
     ready.write_text(f"{tree}\n")
     return python
 

@@ -645,11 +645,44 @@ def missing_module_files(odoo: Odoo, name: str, seen: set | None = None) -> list
 def optional_modules(odoo: Odoo) -> dict[str, list[str]]:
     """Modules the addon works with when they are present (tested then): OCA queue_job.
     ``{name: what is missing to install it}``, empty when it installs."""
-    return {
-        name: missing_module_files(odoo, name)
-        for name in OPTIONAL_MODULES
-        if any((p / name / "__manifest__.py").is_file() for p in odoo.addons_path)
-    }
+    found = {}
+    for name in OPTIONAL_MODULES:
+        if any((p / name / "__manifest__.py").is_file() for p in odoo.addons_path):
+            found[name] = missing_module_files(odoo, name)
+            if found[name] and stand_in_data_files(odoo, name, found[name]):
+                found[name] = missing_module_files(odoo, name)
+    return found
+
+
+def stand_in_data_files(odoo: Odoo, name: str, missing: list[str]) -> bool:
+    """Empty stand-ins for the data files that an optional module's Odoo dependencies lack in a
+    trimmed tree that ODOO_SOURCE unpacked into the cache (never in a tree the user points
+    at). The trimmed archives of ../shared/odoo keep ``base_sparse_field``, which queue_job
+    needs for its Python (the ``serialized`` field type), without its two data files: an
+    access rule for its own test model and a field on the form of ``ir.model.fields``,
+    neither of which queue_job uses. An empty file in their place lets queue_job install, so
+    that its path is tested. False when something else is missing (a whole module, a file of
+    ``name`` itself): nothing is written then."""
+    if any(entry.startswith("module ") or entry.startswith(f"{name}/") for entry in missing):
+        return False
+    files = []
+    for entry in missing:
+        module, data = entry.split("/", 1)
+        root = next(p / module for p in odoo.addons_path if (p / module).is_dir())
+        if not root.resolve().is_relative_to(odoo_source.CACHE.resolve()):
+            return False
+        if not (data.endswith(".xml") or data.endswith("/ir.model.access.csv")):
+            return False
+        files.append(root / data)
+    header = "id,name,model_id:id,group_id:id,perm_read,perm_write,perm_create,perm_unlink"
+    for path in files:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("<odoo/>\n" if path.suffix == ".xml" else header + "\n")
+    say(
+        f"{name}: empty stand-ins for the data files the trimmed Odoo tree lacks: "
+        + ", ".join(missing)
+    )
+    return True
 
 
 def find_odoo() -> Odoo | None:

@@ -212,7 +212,12 @@ class FakeClient:
 
 
 class ChargeCommon(OmniCommon):
-    """Invoices of the main company, a customer in automatic mode, and a Stripe fake."""
+    """Invoices of the main company, a customer in automatic mode, and a Stripe fake.
+
+    Whatever modules the database has, the charging jobs run through the scheduled actions;
+    the classes that test the queue_job path set ``charge_on_queue_job``."""
+
+    charge_on_queue_job = False
 
     @classmethod
     def setUpClass(cls):
@@ -229,6 +234,12 @@ class ChargeCommon(OmniCommon):
         # one (it creates and reconciles the payment).
         self.enable_post_process_patcher = False
         super().setUp()
+        if not self.charge_on_queue_job:
+            patcher = patch.object(
+                self.registry["omni.bulk.charge"], "_omni_queue_job_available", lambda self: False
+            )
+            patcher.start()
+            self.addCleanup(patcher.stop)
 
     @classmethod
     def _invoice(cls, partner=None, amount=120.0, due=None, currency=None, post=True):

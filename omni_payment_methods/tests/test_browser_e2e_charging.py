@@ -12,14 +12,13 @@ from odoo.tools import mute_logger
 
 from .charge_common import LocalStripeChargeCommon
 from .test_browser_e2e import BrowserE2EMixin, expect
-from .test_bulk_charge import CronBackendMixin
 
 # localstripe attaches this card, then declines it when it is charged.
 DECLINED_AT_CHARGE = "4000000000000341"
 
 
 @tagged("post_install", "-at_install", "omni_browser")
-class TestBrowserE2ECharging(BrowserE2EMixin, CronBackendMixin, LocalStripeChargeCommon, HttpCase):
+class TestBrowserE2ECharging(BrowserE2EMixin, LocalStripeChargeCommon, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()

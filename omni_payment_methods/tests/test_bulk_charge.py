@@ -72,20 +72,8 @@ class BulkChargeCommon(ChargeCommon):
         )
 
 
-class CronBackendMixin:
-    """Whatever modules the database has, these tests use the scheduled action."""
-
-    def setUp(self):
-        super().setUp()
-        patcher = patch.object(
-            self.registry["omni.bulk.charge"], "_omni_queue_job_available", lambda self: False
-        )
-        patcher.start()
-        self.addCleanup(patcher.stop)
-
-
 @tagged("post_install", "-at_install")
-class TestBulkCharge(CronBackendMixin, BulkChargeCommon):
+class TestBulkCharge(BulkChargeCommon):
     """Charge many customers' saved methods at once, in the background."""
 
     def test_mixed_outcomes_from_a_customer_selection(self):
@@ -352,7 +340,7 @@ class TestBulkCharge(CronBackendMixin, BulkChargeCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestBulkChargePreviewQueries(CronBackendMixin, BulkChargeCommon):
+class TestBulkChargePreviewQueries(BulkChargeCommon):
     """The preview (who is charged, who is skipped and why) costs the same queries for 5
     customers or 50: nothing is looked up customer by customer."""
 
@@ -409,6 +397,8 @@ class TestBulkChargePreviewQueries(CronBackendMixin, BulkChargeCommon):
 class TestBulkChargeQueueJob(BulkChargeCommon):
     """With the OCA queue_job module installed, each batch is a job."""
 
+    charge_on_queue_job = True
+
     def setUp(self):
         super().setUp()
         if not self.Run._omni_queue_job_available():
@@ -441,7 +431,7 @@ class TestBulkChargeQueueJob(BulkChargeCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestBulkChargeLocalStripe(CronBackendMixin, LocalStripeChargeCommon, BulkChargeCommon):
+class TestBulkChargeLocalStripe(LocalStripeChargeCommon, BulkChargeCommon):
     """The real Stripe path (SDK over HTTP) against localstripe."""
 
     def test_bulk_charge_through_localstripe(self):

@@ -190,6 +190,9 @@ config.parse_config(["-c", sys.argv[1], "-d", sys.argv[2], "--no-http"])
 from odoo import SUPERUSER_ID, api
 from odoo.modules.registry import Registry
 registry = Registry(sys.argv[2])
+# The scheduled action's path, with or without queue_job installed (the jobs' path is
+# TestChargingOnQueueJob's).
+registry["omni.bulk.charge"]._omni_queue_job_available = lambda self: False
 with registry.cursor() as cr:
     env = api.Environment(cr, SUPERUSER_ID, {})
     cron_id = env.ref(sys.argv[3]).id
@@ -369,6 +372,8 @@ class TestTwoWorkerProcesses(TransactionCase):
 class TestChargingOnQueueJob(ChargeCommon):
     """With OCA queue_job installed, the due invoices are charged by jobs on the channel
     root.omni_charge (its capacity is the parallelism)."""
+
+    charge_on_queue_job = True
 
     def test_due_invoices_charged_by_jobs_on_the_channel(self):
         if not self.Attempt._omni_queue_job_available():
