@@ -191,6 +191,15 @@ def source_tree(source: str, wanted: str | None) -> Path:
     return tree
 
 
+def is_unpacked(path: Path) -> bool:
+    """``path`` lies in a tree this module unpacked from an archive (``src-<sha256>/`` with its
+    ``ready`` marker), not in a checkout or a tree the user pointed at."""
+    return any(
+        parent.name.startswith("src-") and (parent / "ready").is_file()
+        for parent in Path(path).resolve().parents
+    )
+
+
 def _odoo_requirements(tree: Path) -> str:
     """Odoo's requirements.txt as pip can install it on this interpreter.
 

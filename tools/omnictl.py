@@ -669,7 +669,7 @@ def stand_in_data_files(odoo: Odoo, name: str, missing: list[str]) -> bool:
     for entry in missing:
         module, data = entry.split("/", 1)
         root = next(p / module for p in odoo.addons_path if (p / module).is_dir())
-        if not root.resolve().is_relative_to(odoo_source.CACHE.resolve()):
+        if not odoo_source.is_unpacked(root):
             return False
         if not (data.endswith(".xml") or data.endswith("/ir.model.access.csv")):
             return False

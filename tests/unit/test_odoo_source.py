@@ -126,3 +126,15 @@ def test_an_archive_member_outside_the_tree_is_refused(odoo_source, tmp_path):
     with pytest.raises(odoo_source.SourceError, match="outside the tree"):
         odoo_source.source_tree(str(archive), None)
     assert not (tmp_path / "cache" / "escaped.txt").exists()
+
+
+def test_is_unpacked_only_for_trees_it_unpacked(odoo_source, tmp_path):
+    unpacked = tmp_path / "cache" / "src-0123456789abcdef"
+    module = unpacked / "odoo" / "addons" / "base_sparse_field"
+    module.mkdir(parents=True)
+    assert not odoo_source.is_unpacked(module)  # no ready marker: not finished
+    (unpacked / "ready").write_text(f"{unpacked}\n")
+    assert odoo_source.is_unpacked(module)
+    checkout = tmp_path / "odoo" / "addons" / "base_sparse_field"
+    checkout.mkdir(parents=True)
+    assert not odoo_source.is_unpacked(checkout)
