@@ -47,6 +47,15 @@ OCA_TEST_ADDONS = {
     "18.0": ("odoo-addon-queue-job>=18.0,<18.0.3.1.3",),
     "19.0": ("odoo-addon-queue-job==19.0.*",),
 }
+# The requirements of installed distributions, except Odoo and Odoo addons (argv: their specs).
+OCA_REQUIREMENTS = (
+    "import importlib.metadata as m, re, sys\n"
+    "for spec in sys.argv[1:]:\n"
+    "    name = re.split(r'[=<>!~; ]', spec, maxsplit=1)[0]\n"
+    "    for req in m.requires(name) or ():\n"
+    "        if not re.match(r'odoo([-_]|\\b)', req, re.I):\n"
+    "            print(req.replace(' ', ''))\n"
+)
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar.bz2", ".zip")
 RELEASE_VERSION = re.compile(r"^version_info\s*=\s*\(\s*(?:'saas~)?(\d+)[',]\s*(\d+)", re.M)
 
@@ -263,7 +272,16 @@ def interpreter(tree: Path, series: str) -> Path:
     pinned.write_text(requirements)
     _pip(python, "--no-build-isolation", "-r", str(pinned), log=log)
     _pip(python, "-r", str(TEST_REQUIREMENTS), log=log)
+    # --no-deps (their Odoo is the tree's, not a package), then their other requirements.
     _pip(python, "--no-deps", *OCA_TEST_ADDONS[series], log=log)
+    requires = subprocess.run(
+        [python, "-c", OCA_REQUIREMENTS, *OCA_TEST_ADDONS[series]],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    if requires:
+        _pip(python, *requires, log=log)
     ready.write_text(f"{tree}\n")
     return python
 
