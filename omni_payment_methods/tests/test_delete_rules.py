@@ -45,6 +45,21 @@ class TestDeleteRules(OmniCommon):
         self.env.invalidate_all()
         self.assertTrue(other.active)
 
+    def test_archiving_when_stripe_is_unreachable_changes_nothing(self):
+        """Archiving by any path (RPC ``write``, the list's Archive action) detaches the method
+        in Stripe first: Stripe unreachable, the method stays."""
+        self._omni_token(self.customer)
+        other = self._omni_token(self.customer, last4="4444")
+        self.env.flush_all()
+        for archive in (lambda: other.write({"active": False}), other.action_archive):
+            with (
+                self.assertRaisesRegex(UserError, "Stripe could not be reached"),
+                self.env.cr.savepoint(),
+            ):
+                archive()
+            self.env.invalidate_all()
+            self.assertTrue(other.active)
+
     def test_delete_other_provider_method_archives_without_stripe(self):
         token = self._omni_token(self.customer, provider_id=self.dummy_provider.id)
         tx = self._create_transaction(
@@ -77,6 +92,34 @@ class TestDeleteRulesLocalStripe(LocalStripeMixin, OmniCommon):
         self.assertTrue(wizard.is_last)
         wizard.action_confirm()
         self.assertFalse(default.active)
+
+    def _attached(self, token):
+        listed = self.client.v1.payment_methods.list(
+            {"customer": token.provider_ref, "type": "card"}
+        )
+        return token.stripe_payment_method in [pm["id"] for pm in listed["data"]]
+
+    def test_archiving_through_write_detaches_in_stripe(self):
+        """A manager archiving a method over RPC (``write``) or from the list (Archive)
+        detaches it in Stripe as the Delete button does: no method stays chargeable in
+        Stripe once Odoo shows it deleted."""
+        self._stripe_token(self.customer)
+        by_write = self._stripe_token(self.customer, number="5555555555554444")
+        by_action = self._stripe_token(self.customer, number="4000056655665556")
+        self.assertTrue(self._attached(by_write))
+        by_write.write({"active": False})
+        by_action.action_archive()
+        self.assertFalse(by_write.active or by_action.active)
+        self.assertFalse(self._attached(by_write), "detached in Stripe")
+        self.assertFalse(self._attached(by_action), "detached in Stripe")
+
+    def test_provider_switch_keeps_the_methods_in_stripe(self):
+        """Odoo archives a provider's tokens when its state changes (test/enabled/disabled):
+        the customers' methods stay attached in Stripe, as before the addon."""
+        token = self._stripe_token(self.customer)
+        self.stripe.state = "disabled"
+        self.assertFalse(token.active)
+        self.assertTrue(self._attached(token))
 
     def test_already_detached_in_stripe_still_deletes(self):
         self._stripe_token(self.customer)
