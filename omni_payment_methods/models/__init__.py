@@ -6,6 +6,7 @@ from . import omni_dunning_level
 from . import omni_dunning_policy
 from . import omni_payment_reminder
 from . import omni_stripe_event
+from . import payment_method
 from . import payment_provider
 from . import payment_token
 from . import payment_transaction

@@ -924,7 +924,8 @@ class OmniPaymentSetup(models.Model):
             }
         )
         if token.active:
-            token._omni_system_write({"active": False})
+            # Stripe failed the verification: nothing to detach there.
+            token.with_context(omni_keep_in_stripe=True)._omni_system_write({"active": False})
             token._omni_log(
                 self.env._(
                     "%(method)s could not be verified (micro-deposits): it was removed.",

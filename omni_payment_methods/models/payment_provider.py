@@ -21,6 +21,14 @@ _logger = logging.getLogger(__name__)
 class PaymentProvider(models.Model):
     _inherit = "payment.provider"
 
+    def _archive_linked_tokens(self):
+        """Override of `payment`: the tokens Odoo archives when the provider's state changes
+        stay attached in Stripe (``payment.token._handle_archiving``): the customers' methods
+        are not deleted at Stripe because the provider was switched in Odoo."""
+        return super(
+            PaymentProvider, self.with_context(omni_keep_in_stripe=True)
+        )._archive_linked_tokens()
+
     def _omni_stripe_request_payload(self, method, endpoint, payload):
         """The payload of a request payment_stripe sends to Stripe, with the addon's
         additions: the webhook that "Generate your webhook" creates also asks for the events

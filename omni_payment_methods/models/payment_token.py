@@ -555,11 +555,25 @@ class PaymentToken(models.Model):
         self.check_access("write")
         self._omni_check_deletable()
         label = self._omni_issuer_label()
-        if self.provider_code == "stripe" and self.stripe_payment_method:
-            self._omni_stripe_call("detach", self._omni_stripe_detach)
-        self.write({"active": False})
+        self.write({"active": False})  # detached in Stripe first (_handle_archiving)
         self._omni_log(self.env._("%(method)s deleted.", method=label), event="deleted")
         return label
+
+    def _handle_archiving(self):
+        """Override of `payment`: a Stripe method archived in Odoo is detached in Stripe
+        first, whatever the path (the Delete button, ``write`` over RPC, the list's Archive
+        action): Odoo never shows as deleted a method that Stripe can still charge. Stripe
+        unreachable: a translated error, and nothing is archived.
+
+        Not when Odoo archives the tokens of a provider whose state changes or of a payment
+        method it deactivates, nor when Stripe itself reported the method gone: context
+        ``omni_keep_in_stripe``."""
+        super()._handle_archiving()
+        if self.env.context.get("omni_keep_in_stripe"):
+            return
+        for token in self:
+            if token.provider_code == "stripe" and token.stripe_payment_method:
+                token._omni_stripe_call("detach", token._omni_stripe_detach)
 
     def _omni_stripe_detach(self, client, key):
         try:
@@ -678,7 +692,9 @@ class PaymentToken(models.Model):
             return False
         was_default = self.is_default
         label = self._omni_issuer_label()
-        self._omni_system_write({"active": False, "stripe_state_at": state_at})
+        self.with_context(omni_keep_in_stripe=True)._omni_system_write(
+            {"active": False, "stripe_state_at": state_at}
+        )
         self._omni_log(
             self.env._("%(method)s was removed in Stripe.", method=label),
             event="deleted",

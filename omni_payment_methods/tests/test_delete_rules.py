@@ -121,6 +121,13 @@ class TestDeleteRulesLocalStripe(LocalStripeMixin, OmniCommon):
         self.assertFalse(token.active)
         self.assertTrue(self._attached(token))
 
+    def test_payment_method_archived_keeps_the_methods_in_stripe(self):
+        """Odoo archives the tokens of a payment method it deactivates: they stay in Stripe."""
+        token = self._stripe_token(self.customer)
+        self.card_method.active = False
+        self.assertFalse(token.active)
+        self.assertTrue(self._attached(token))
+
     def test_already_detached_in_stripe_still_deletes(self):
         self._stripe_token(self.customer)
         other = self._stripe_token(self.customer, number="5555555555554444")
