@@ -51,6 +51,29 @@ class BrowserE2EMixin:
                 raise AssertionError(f"playwright or Chromium ({CHROMIUM}) is missing in CI")
             raise unittest.SkipTest("playwright or Chromium is missing")
         super().setUpClass()
+        cls._generate_asset_bundles()
+
+    # The bundles the pages load (the portal's and the back office's, with the test assets).
+    ASSET_BUNDLES = (
+        "web.assets_frontend",
+        "web.assets_frontend_minimal",
+        "web.assets_frontend_lazy",
+        "web.__assets_tests_call__",
+        "web.assets_web",
+        "web.assets_web_print",
+        "web.assets_tests",
+    )
+
+    @classmethod
+    def _generate_asset_bundles(cls):
+        """Compile the asset bundles before any page opens. A page compiling one (tens of
+        seconds on a loaded machine) holds the test cursor, and the page's other requests
+        give up waiting for it after Odoo's 20 s: the web client then never starts."""
+        QWeb = cls.env["ir.qweb"]
+        for name in cls.ASSET_BUNDLES:
+            bundle = QWeb._get_asset_bundle(name)
+            bundle.css()
+            bundle.js()
 
     @contextlib.contextmanager
     def _db(self):
