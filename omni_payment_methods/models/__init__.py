@@ -1,4 +1,5 @@
 from . import omni_pan_guarded
+from . import omni_batch_mixin
 from . import account_partial_reconcile
 from . import omni_charge_attempt
 from . import omni_dunning_case

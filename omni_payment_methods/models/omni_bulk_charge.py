@@ -3,8 +3,6 @@
 import logging
 from collections import Counter
 
-import psycopg2
-
 from odoo import api, fields, models
 from odoo.tools import SQL
 
@@ -31,7 +29,7 @@ OPEN_INVOICE_DOMAIN = [
 class OmniBulkCharge(models.Model):
     _name = "omni.bulk.charge"
     _description = "Bulk Charge of Saved Payment Methods"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "omni.batch.mixin"]
     _order = "id desc"
 
     name = fields.Char(required=True, readonly=True, copy=False, default="/")
@@ -306,26 +304,22 @@ class OmniBulkCharge(models.Model):
         if not running or running[0][0] != "running":
             return self.env["omni.bulk.charge.line"]
         lines = self._omni_ready_lines(limit=self.batch_size or 50, lock=True)
-        for line in lines:
-            try:
-                with self.env.cr.savepoint():
-                    line._omni_charge()
-            except psycopg2.OperationalError:
-                # A concurrent update: the whole batch rolls back and runs again; charges
-                # already sent are re-sent with the same keys (no double charge).
-                raise
-            except Exception:
-                _logger.exception("bulk charge of %s failed", line.partner_id.display_name)
-                with self.env.cr.savepoint(flush=False):
-                    line.write(
-                        {
-                            "retry_after": fields.Datetime.now() + RESEND_DELAY,
-                            "reason": self.env._(
-                                "Unexpected error while charging: see the server log. The "
-                                "next batch tries again."
-                            ),
-                        }
-                    )
+
+        def crashed(line, error):
+            _logger.exception("bulk charge of %s failed", line.partner_id.display_name)
+            line.write(
+                {
+                    "retry_after": fields.Datetime.now() + RESEND_DELAY,
+                    "reason": self.env._(
+                        "Unexpected error while charging: see the server log. The "
+                        "next batch tries again."
+                    ),
+                }
+            )
+
+        # A concurrent update rolls the whole batch back and it runs again; charges already
+        # sent are re-sent with the same keys (no double charge).
+        self._omni_batch_each(lines, lambda line: line._omni_charge(), on_crash=crashed)
         if not self._omni_lines_left():
             self._omni_finish()
         return lines

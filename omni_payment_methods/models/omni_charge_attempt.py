@@ -133,6 +133,7 @@ class OmniAttemptTaken(Exception):
 )
 class OmniChargeAttempt(models.Model):
     _name = "omni.charge.attempt"
+    _inherit = ["omni.batch.mixin"]
     _description = "Automatic Charge Attempt"
     _order = "id desc"
     _rec_name = "reference"
@@ -1303,42 +1304,37 @@ class OmniChargeAttempt(models.Model):
 
         :return: the attempts of the batch
         """
-        attempts = self.browse()
-        to_send = self.browse()
-        for invoice in invoices:
-            try:
-                with self.env.cr.savepoint():
-                    attempt, send = self._omni_charge_prepare(invoice)
-                attempts |= attempt
-                if send:
-                    to_send |= attempt
-            except psycopg2.OperationalError:
-                raise  # a concurrent update: the batch runs again (nothing sent yet)
-            except Exception:
-                _logger.exception("automatic charge of invoice %s failed", invoice.name)
-                with self.env.cr.savepoint(flush=False):
-                    self._omni_record_crash(invoice)
+
+        def crashed(invoice, error):
+            _logger.exception("automatic charge of invoice %s failed", invoice.name)
+            self._omni_record_crash(invoice)
+
+        def apply(answer):
+            attempt, future = answer
+            with attempt._omni_answer(future):
+                attempt._omni_send_marked()
+                attempt._omni_charge_outcome()
+
+        # A concurrent update (OperationalError) propagates from either phase: what is not
+        # committed rolls back and runs again; the requests are sent again with the same
+        # keys (Stripe answers with their first result instead of charging again).
+        attempts = to_send = self.browse()
+        prepared = self._omni_batch_each(invoices, self._omni_charge_prepare, on_crash=crashed)
+        for attempt, send in prepared.results:
+            attempts |= attempt
+            if send:
+                to_send |= attempt
         if not to_send:
             return attempts
         to_send._omni_mark_sent()
         self.env.flush_all()
-        Cron = self.env["ir.cron"]
-        Cron._omni_commit_progress()
-        for attempt, future in to_send._omni_send_batch():
-            try:
-                with self.env.cr.savepoint(), attempt._omni_answer(future):
-                    attempt._omni_send_marked()
-                    attempt._omni_charge_outcome()
-            except psycopg2.OperationalError:
-                # A concurrent update: what is not committed rolls back and runs again;
-                # the requests are sent again with the same keys (Stripe answers with their
-                # first result instead of charging again).
-                raise
-            except Exception:
-                _logger.exception("automatic charge of invoice %s failed", attempt.invoice_id.name)
-                with self.env.cr.savepoint(flush=False):
-                    self._omni_record_crash(attempt.invoice_id)
-            Cron._omni_commit_progress()
+        self.env["ir.cron"]._omni_commit_progress()
+        self._omni_batch_each(
+            to_send._omni_send_batch(),
+            apply,
+            on_crash=lambda answer, error: crashed(answer[0].invoice_id, error),
+            commit=True,
+        )
         return attempts
 
     def _omni_send_batch(self):
@@ -1549,13 +1545,19 @@ class OmniChargeAttempt(models.Model):
                 self._omni_enqueue_charge_jobs(due, batch_size)
             self.env["ir.cron"]._omni_report_progress(done=0, remaining=0)
             return self.env["account.move"]
-        invoices = self._omni_due_invoices(today, limit=batch_size, lock=True)
-        self._omni_charge_batch(invoices)
-        remaining = len(self._omni_due_invoices(today)) if len(invoices) == batch_size else 0
-        if remaining > batch_size and not lane and self.env.context.get("ir_cron_progress_id"):
-            self._omni_trigger_lanes()
-        self.env["ir.cron"]._omni_report_progress(done=len(invoices), remaining=remaining)
-        return invoices
+
+        def remaining():
+            due = len(self._omni_due_invoices(today))
+            if due > batch_size and not lane and self.env.context.get("ir_cron_progress_id"):
+                self._omni_trigger_lanes()
+            return due
+
+        return self._omni_batch_run(
+            lambda limit: self._omni_due_invoices(today, limit=limit, lock=True),
+            remaining,
+            batch_size,
+            process_batch=self._omni_charge_batch,
+        ).batch
 
     @api.model
     def _omni_record_crash(self, invoice):

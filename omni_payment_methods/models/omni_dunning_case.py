@@ -22,6 +22,7 @@ OPEN_STATES = ("open", "waiting", "paused")
 
 class OmniDunningCase(models.Model):
     _name = "omni.dunning.case"
+    _inherit = ["omni.batch.mixin"]
     _description = "Dunning"
     _order = "state, started_on, id"
     _rec_name = "partner_id"
@@ -544,16 +545,16 @@ class OmniDunningCase(models.Model):
         """Resolve paid cases, retry where a new method was set, advance the others; each
         case in its own savepoint, a bounded batch per call."""
         today = self._omni_today()
-        cases = self._omni_cases_to_run(today, limit=batch_size, lock=True)
-        for case in cases:
-            try:
-                with self.env.cr.savepoint():
-                    case._omni_run()
-            except Exception:
-                _logger.exception("dunning of %s failed", case.partner_id.display_name)
-                # Looked at today all the same: one failing case must not loop the job.
-                with self.env.cr.savepoint(flush=False):
-                    case.last_run_at = fields.Datetime.now()
-        remaining = len(self._omni_cases_to_run(today)) if len(cases) == batch_size else 0
-        self.env["ir.cron"]._omni_report_progress(done=len(cases), remaining=remaining)
-        return cases
+
+        def crashed(case, error):
+            _logger.exception("dunning of %s failed", case.partner_id.display_name)
+            # Looked at today all the same: one failing case must not loop the job.
+            case.last_run_at = fields.Datetime.now()
+
+        return self._omni_batch_run(
+            lambda limit: self._omni_cases_to_run(today, limit=limit, lock=True),
+            lambda: len(self._omni_cases_to_run(today)),
+            batch_size,
+            process=lambda case: case._omni_run(),
+            on_crash=crashed,
+        ).batch

@@ -2,8 +2,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import logging
 
-import psycopg2
-
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, float_compare, format_date
@@ -25,6 +23,7 @@ FAILED_ATTEMPT_STATES = ("failed", "error", "skipped", "not_chargeable", "requir
 
 class OmniInstallment(models.Model):
     _name = "omni.installment"
+    _inherit = ["omni.batch.mixin"]
     _description = "Installment"
     _order = "date, sequence, id"
 
@@ -307,20 +306,14 @@ class OmniInstallment(models.Model):
         savepoint (a failure is recorded on its attempt and the batch goes on). Locked rows
         (another worker) are skipped."""
         today = fields.Date.context_today(self)
-        installments = self._omni_due_installments(today, limit=batch_size, lock=True)
-        for installment in installments:
-            try:
-                with self.env.cr.savepoint():
-                    installment._omni_charge_installment()
-            except psycopg2.OperationalError:
-                # A concurrent update: the batch rolls back and runs again; the charges
-                # already sent are re-sent with the same keys (Stripe answers with their
-                # first result instead of charging again).
-                raise
-            except Exception:
-                _logger.exception("installment %s failed", installment.display_name)
-        remaining = (
-            len(self._omni_due_installments(today)) if len(installments) == batch_size else 0
-        )
-        self.env["ir.cron"]._omni_report_progress(done=len(installments), remaining=remaining)
-        return installments
+
+        def crashed(installment, error):
+            _logger.exception("installment %s failed", installment.display_name)
+
+        return self._omni_batch_run(
+            lambda limit: self._omni_due_installments(today, limit=limit, lock=True),
+            lambda: len(self._omni_due_installments(today)),
+            batch_size,
+            process=lambda installment: installment._omni_charge_installment(),
+            on_crash=crashed,
+        ).batch

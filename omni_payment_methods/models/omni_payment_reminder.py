@@ -21,6 +21,7 @@ class OmniPaymentReminder(models.Model):
     """One expiry reminder of one card: sent, skipped or failed, never twice per stage."""
 
     _name = "omni.payment.reminder"
+    _inherit = ["omni.batch.mixin"]
     _description = "Payment Method Expiry Reminder"
     _order = "sent_on desc, id desc"
     _rec_name = "token_id"
@@ -166,17 +167,19 @@ class OmniPaymentReminder(models.Model):
         progress, which the next run sends (it was never committed, so never sent).
         """
         today = fields.Date.context_today(self)
-        rows = self._omni_due_tokens(today, limit=batch_size)
-        tokens = self.env["payment.token"].browse([token_id for token_id, _stage in rows])
-        stages = dict(rows)
-        sent = tokens._omni_send_expiry_reminders(stages=stages, today=today)
-        remaining = (
-            self._omni_due_tokens(today, lock=False, count=True) if len(rows) == batch_size else 0
-        )
+
+        def send(rows):
+            tokens = self.env["payment.token"].browse([token_id for token_id, _stage in rows])
+            return tokens._omni_send_expiry_reminders(stages=dict(rows), today=today)
+
         # Progress counts every card handled (sent, skipped or failed): a batch that only
         # skipped cards reported as done=0 would make the cron framework stop for the day.
-        self.env["ir.cron"]._omni_report_progress(done=len(rows), remaining=remaining)
-        return sent
+        return self._omni_batch_run(
+            lambda limit: self._omni_due_tokens(today, limit=limit),
+            lambda: self._omni_due_tokens(today, lock=False, count=True),
+            batch_size,
+            process_batch=send,
+        ).results
 
     @api.model
     def _omni_create_logs(self, entries, reasons=None, origin="cron"):

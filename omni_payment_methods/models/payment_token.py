@@ -12,6 +12,7 @@ from odoo.tools.sql import create_index
 from odoo.addons.payment_stripe import const as stripe_const
 
 from ..const import ISSUED_LINKS, SEND_LINKS
+from ..exceptions import OmniBatchStop
 from ..lib import expiry as expiry_lib
 from ..lib import pan as pan_lib
 from ..lib import reminders as reminders_lib
@@ -84,7 +85,8 @@ CHANNELS = [
 
 
 class PaymentToken(models.Model):
-    _inherit = "payment.token"
+    _name = "payment.token"
+    _inherit = ["payment.token", "omni.batch.mixin"]
 
     commercial_partner_id = fields.Many2one(
         comodel_name="res.partner",
@@ -783,31 +785,28 @@ class PaymentToken(models.Model):
         the run without marking anything: the next run starts again from the same methods.
         Only an answer about the method itself (unknown, invalid) marks it 'to synchronize'.
         """
-        tokens = self.search(
-            self._omni_stale_domain(max_age_days),
-            limit=batch_size,
-            order="stripe_synced_on asc nulls first, id",
-        )
-        done = 0
-        for token in tokens:
-            try:
-                with self.env.cr.savepoint():
-                    token._omni_sync_details()
-            except UserError as exc:
-                category = stripe_api.classify_error(exc.__cause__)[0] if exc.__cause__ else None
-                if category not in TOKEN_ERRORS:
-                    _logger.warning("Stripe unavailable, synchronization stopped: %s", exc)
-                    break
-                token._omni_system_write(
-                    {"stripe_sync_state": "pending", "stripe_synced_on": fields.Datetime.now()}
-                )
-            done += 1
-        else:
-            remaining = self.search_count(self._omni_stale_domain(max_age_days))
-            self.env["ir.cron"]._omni_report_progress(done=done, remaining=remaining)
-            return done
-        self.env["ir.cron"]._omni_report_progress(done=done, remaining=0)
-        return done
+
+        def crashed(token, error):
+            category = stripe_api.classify_error(error.__cause__)[0] if error.__cause__ else None
+            if category not in TOKEN_ERRORS:
+                _logger.warning("Stripe unavailable, synchronization stopped: %s", error)
+                raise OmniBatchStop(str(error))
+            token._omni_system_write(
+                {"stripe_sync_state": "pending", "stripe_synced_on": fields.Datetime.now()}
+            )
+
+        return self._omni_batch_run(
+            lambda limit: self.search(
+                self._omni_stale_domain(max_age_days),
+                limit=limit,
+                order="stripe_synced_on asc nulls first, id",
+            ),
+            lambda: self.search_count(self._omni_stale_domain(max_age_days)),
+            batch_size,
+            process=lambda token: token._omni_sync_details(),
+            on_crash=crashed,
+            errors=(UserError,),
+        ).done
 
     def action_omni_sync_all_stripe(self):
         """Queue the synchronization of every stale Stripe method (runs in the background)."""

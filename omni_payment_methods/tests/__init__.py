@@ -31,3 +31,4 @@ from . import test_clock
 from . import test_migration
 from . import test_payment_authentication
 from . import test_charge_parallel
+from . import test_batch_job
