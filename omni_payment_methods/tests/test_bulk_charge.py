@@ -489,7 +489,7 @@ class TestBulkChargePreviewQueries(BulkChargeCommon):
                 self.assertEqual(few_totals[:2], expected)
                 self.assertEqual(many_totals[:2], tuple(10 * n for n in expected))
                 self.assertEqual(len(many_lines), 50 if source == "customers" else 40)
-                self.assertEqual([length for length, _r in many_full], many_totals[:2])
+                self.assertEqual(tuple(length for length, _r in many_full), many_totals[:2])
                 self.assertFalse(any(many_full[0][1]), "no reason for the customers charged")
                 self.assertTrue(all(many_full[1][1]), "a reason for each customer skipped")
                 self.assertEqual(many[0], few[0], f"queries of the preview of 50 {source} vs 5")
@@ -503,6 +503,18 @@ class TestBulkChargePreviewQueries(BulkChargeCommon):
         self.assertEqual(len(wizard.line_ids), 8)
         self.assertEqual((wizard.charge_count, wizard.skip_count), (20, 30))
         self.assertEqual((len(wizard.charge_line_ids), len(wizard.skip_line_ids)), (4, 4))
+        # what the web client gets when the form opens (its onchange)
+        records = self.customers[50]
+        Wizard = self.Wizard.with_user(self.manager).with_context(
+            active_model=records._name, active_ids=records.ids
+        )
+        line_spec = {"fields": {"partner_id": {}, "skip": {}, "reason": {}}}
+        spec = {"charge_count": {}, "charge_line_ids": line_spec, "skip_line_ids": line_spec}
+        with patch.object(omni_bulk_charge_wizard, "PREVIEW_LINES", 4):
+            values = Wizard.onchange({}, [], spec)["value"]
+        self.assertEqual(values["charge_count"], 20)
+        self.assertEqual(len(values["charge_line_ids"]), 4)
+        self.assertEqual(len(values["skip_line_ids"]), 4)
 
 
 @tagged("post_install", "-at_install")
