@@ -34,18 +34,30 @@ class OmniBulkChargePreview(models.Model):
     def _table_query(self):
         # preview_data: {"reasons": [text, ...], "lines": [[customer, invoices, amount,
         # currency, reason index or null], ...]} (omni.bulk.charge.wizard)
+        # The wizard's JSON is read once (a materialized CTE): read row by row, a large
+        # value would be decompressed again for each customer.
         return SQL(
             """
+            WITH preview AS MATERIALIZED (
+                SELECT w.preview_data->'lines' AS lines, w.preview_data->'reasons' AS reasons
+                  FROM omni_bulk_charge_wizard w
+                 WHERE w.id = %(wizard)s AND w.create_uid = %(uid)s
+            ), reason AS MATERIALIZED (
+                SELECT r.text, r.n - 1 AS index
+                  FROM preview
+                 CROSS JOIN LATERAL jsonb_array_elements_text(preview.reasons)
+                       WITH ORDINALITY AS r(text, n)
+            )
             SELECT (line->>0)::int AS id,
                    (line->>0)::int AS partner_id,
                    (line->>1)::int AS invoice_count,
                    (line->>2)::numeric AS amount,
                    (line->>3)::int AS currency_id,
                    (line->>4) IS NOT NULL AS skip,
-                   w.preview_data->'reasons'->>((line->>4)::int) AS reason
-              FROM omni_bulk_charge_wizard w
-             CROSS JOIN LATERAL jsonb_array_elements(w.preview_data->'lines') AS line
-             WHERE w.id = %(wizard)s AND w.create_uid = %(uid)s
+                   reason.text AS reason
+              FROM preview
+             CROSS JOIN LATERAL jsonb_array_elements(preview.lines) AS line
+              LEFT JOIN reason ON reason.index = (line->>4)::int
             """,
             wizard=int(self.env.context.get(WIZARD_KEY) or 0),
             uid=self.env.uid,

@@ -26,6 +26,7 @@ TOKEN_FIELDS = [
     "company_id",
     "active",
     "omni_authorized",
+    "omni_awaiting_verification",
     "provider_id",
     "payment_method_id",
 ]
