@@ -11,7 +11,11 @@ method manager, each on a new cursor (rolled back), one warm-up and ``runs`` tim
   ``onchange`` (default values: the preview's lines, counts and total), with the form
   view's fields as the specification;
 - ``create``: the wizard created on the selection (``default_get`` + ``create``, as the
-  tests and ``Start`` do), its counts and total read.
+  tests and ``Start`` do), its counts and total read;
+- ``lists``: the wizard's full lists opened (its two buttons): the first page (80) of the
+  customers to charge and of those skipped, with their count, as the list view reads them;
+- ``start``: *Start* on a created wizard (the preview made again, the run and its lines
+  created).
 
 Time (median, p95) and SQL queries of each.
 """
@@ -26,25 +30,31 @@ from benchlib import say
 MANAGER_GROUP = "omni_payment_methods.group_omni_payment_method_manager"
 NO_CARD_EVERY = 5
 
+_LINE_SPEC = {
+    "fields": {
+        "partner_id": {"fields": {"display_name": {}}},
+        "invoice_count": {},
+        "amount": {},
+        "currency_id": {"fields": {}},
+        "skip": {},
+        "reason": {},
+    },
+    "limit": 40,
+}
+# The fields of the wizard's form view (omni_bulk_charge_wizard_view_form), as the web client
+# asks for them.
 FORM_SPEC = {
     "charge_count": {},
+    "skip_count": {},
+    "skip_summary": {},
     "amount_total": {},
+    "amount_summary": {},
     "currency_id": {"fields": {}},
     "company_id": {"fields": {"display_name": {}}},
-    "skip_count": {},
     "source": {},
     "batch_size": {},
-    "line_ids": {
-        "fields": {
-            "partner_id": {"fields": {"display_name": {}}},
-            "invoice_count": {},
-            "amount": {},
-            "currency_id": {"fields": {}},
-            "skip": {},
-            "reason": {},
-        },
-        "limit": 40,
-    },
+    "charge_line_ids": _LINE_SPEC,
+    "skip_line_ids": _LINE_SPEC,
 }
 
 
@@ -184,23 +194,28 @@ def _partner_ids(cluster, db: str) -> list[int]:
         return [row[0] for row in env.cr.fetchall()]
 
 
+LIST_SPEC = {"partner_id": {"fields": {"display_name": {}}}, "amount": {}, "reason": {}}
+
+
 def _measure(cluster, db: str, partner_ids: list[int], how: str) -> tuple[float, int, dict]:
     with cluster.env(db, commit=False) as root:
         env = root(user=root.ref("base.user_admin").id)
         context = {"active_model": "res.partner", "active_ids": partner_ids}
         Wizard = env["omni.bulk.charge.wizard"].with_context(**context)
+        wizard = Wizard.create({}) if how in ("lists", "start") else None
+        env.flush_all()
         started = time.perf_counter()
         with benchlib.capture_queries() as log:
             if how == "open":
                 result = Wizard.onchange({}, [], FORM_SPEC)["value"]
-                lines = result["line_ids"]
+                lines = result["charge_line_ids"] + result["skip_line_ids"]
                 preview = {
                     "charge_count": result["charge_count"],
                     "skip_count": result["skip_count"],
                     "amount_total": result["amount_total"],
                     "lines_returned": len(lines),
                 }
-            else:
+            elif how == "create":
                 wizard = Wizard.create({})
                 preview = {
                     "charge_count": wizard.charge_count,
@@ -208,6 +223,20 @@ def _measure(cluster, db: str, partner_ids: list[int], how: str) -> tuple[float,
                     "amount_total": wizard.amount_total,
                 }
                 env.flush_all()
+            elif how == "lists":
+                lengths = []
+                for action in (wizard.action_view_to_charge(), wizard.action_view_skipped()):
+                    page = (
+                        env[action["res_model"]]
+                        .with_context(**action["context"])
+                        .web_search_read(action["domain"], LIST_SPEC, limit=80)
+                    )
+                    lengths.append(page["length"])
+                preview = {"charge_count": lengths[0], "skip_count": lengths[1]}
+            else:
+                run = env["omni.bulk.charge"].browse(wizard.action_start()["res_id"])
+                env.flush_all()
+                preview = {"charge_count": run.to_do_count, "skip_count": run.skipped_count}
         seconds = time.perf_counter() - started
     return seconds, log.count, preview
 
@@ -215,7 +244,7 @@ def _measure(cluster, db: str, partner_ids: list[int], how: str) -> tuple[float,
 def measure(cluster, db: str, runs: int) -> dict:
     partner_ids = _partner_ids(cluster, db)
     result = {"customers": len(partner_ids)}
-    for how in ("open", "create"):
+    for how in ("open", "create", "lists", "start"):
         _measure(cluster, db, partner_ids[:50], how)  # warm-up: caches, compiled code
         times, queries, preview = [], set(), None
         for _run in range(runs):
@@ -264,13 +293,27 @@ def run(cluster, sizes, runs: int = 3, profile_to=None) -> list[dict]:
     return results
 
 
+HEADER = (
+    "| Customers | Open (onchange) | Queries | Wizard created | Queries | Full lists | Queries "
+    "| Start | Queries | Charged / skipped |\n|---|---|---|---|---|---|---|---|---|---|"
+)
+
+
 def write_markdown(data: dict, path) -> None:
     machine = data["machine"]
+
+    def cell(r, how):
+        if how not in r:
+            return "- | -"
+        m = r[how]
+        return (
+            f"{m['median_ms'] / 1000:.2f} s ({m['p95_ms'] / 1000:.2f}) | "
+            f"{', '.join(map(str, m['queries']))}"
+        )
+
     rows = "\n".join(
-        f"| {r['customers']:,} | {r['open']['median_ms'] / 1000:.2f} s "
-        f"({r['open']['p95_ms'] / 1000:.2f}) | {', '.join(map(str, r['open']['queries']))} | "
-        f"{r['create']['median_ms'] / 1000:.2f} s ({r['create']['p95_ms'] / 1000:.2f}) | "
-        f"{', '.join(map(str, r['create']['queries']))} | "
+        f"| {r['customers']:,} | {cell(r, 'open')} | {cell(r, 'create')} | "
+        f"{cell(r, 'lists')} | {cell(r, 'start')} | "
         f"{r['open']['preview']['charge_count']:,} / {r['open']['preview']['skip_count']:,} |"
         for r in data["preview"]
     )
@@ -285,13 +328,14 @@ start {machine.get("loadavg_1_5_15_at_start")}; addon {machine.get("addon_commit
 Odoo {machine.get("odoo")}. Median of {data["runs"]} runs (p95 in brackets), each on a new
 cursor after a warm-up.
 
-| Customers | Open (onchange) | Queries | Wizard created | Queries | Charged / skipped |
-|---|---|---|---|---|---|
+{HEADER}
 {rows}
 
 Each customer has one open invoice; one in {NO_CARD_EVERY} has no payment method (skipped
 with its reason). "Open" is the call the web client makes when the wizard opens (the form's
-onchange: the lines, counts and total); "Wizard created" is ``default_get`` + ``create``
-(what the tests and *Start* do), the counts and total read.
+onchange: the summary and the first lines of each list); "Wizard created" is
+``default_get`` + ``create`` (what the tests and *Start* do), the counts and total read;
+"Full lists" is the first page of the two lists the wizard's buttons open, with their counts;
+"Start" is *Start* on a created wizard (preview made again, run and lines created).
 """
     )

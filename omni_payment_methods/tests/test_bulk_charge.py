@@ -10,6 +10,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
+from ..wizards import omni_bulk_charge_wizard
 from . import compat
 from .charge_common import ChargeCommon, LocalStripeChargeCommon
 from .common import TODAY
@@ -178,6 +179,79 @@ class TestBulkCharge(BulkChargeCommon):
         self.assertIn("settled", run.message_ids[:1].body)
         tx._post_process()  # what Odoo's post-processing cron does next
         self.assertIn(sepa_invoice.payment_state, ("paid", "in_payment"))
+
+    def test_preview_is_a_summary_with_the_full_lists_a_click_away(self):
+        """The wizard shows counts, totals per currency, the skipped customers per reason
+        and the first lines of each list; the full lists open as a list of the preview
+        (read in SQL); the run charges exactly the customers listed to charge."""
+        euro = self.env.ref("base.EUR")
+        euro.active = True
+        to_charge = self.env["res.partner"]
+        for index in range(3):
+            to_charge |= self._customer(f"Summary Co {index}", invoices=(10.0 * (index + 1),))[0]
+        euro_customer = self._customer("Summary Euro Co", invoices=())[0]
+        self._invoice(euro_customer, amount=70, currency=euro)
+        to_charge |= euro_customer
+        no_method = self._customer("Summary No Method A", method=None)[0]
+        no_method |= self._customer("Summary No Method B", method=None)[0]
+        unauthorized = self._customer("Summary Unauthorized Co", authorized=False)[0]
+        skipped = no_method | unauthorized
+
+        with patch.object(omni_bulk_charge_wizard, "PREVIEW_LINES", 2, create=True):
+            wizard = self._wizard(to_charge | skipped)
+        self.assertEqual((wizard.charge_count, wizard.skip_count), (4, 3))
+        self.assertEqual(len(wizard.line_ids), 4, "the first 2 lines of each list")
+        # the first lines of each list only
+        self.assertEqual(len(wizard.charge_line_ids), 2)
+        self.assertEqual(len(wizard.skip_line_ids), 2)
+        self.assertFalse(any(wizard.charge_line_ids.mapped("skip")))
+        self.assertTrue(all(wizard.skip_line_ids.mapped("skip")))
+        self.assertLessEqual(wizard.charge_line_ids.partner_id, to_charge)
+        self.assertLessEqual(wizard.skip_line_ids.partner_id, skipped)
+        # totals per currency, and the skipped customers per reason
+        company_currency = self.company.currency_id
+        self.assertIn(company_currency.format(60), wizard.amount_summary)
+        self.assertIn(euro.format(70), wizard.amount_summary)
+        self.assertIn("no default payment method", wizard.skip_summary)
+        self.assertIn("×2", wizard.skip_summary)
+        self.assertIn("no recorded authorization", wizard.skip_summary)
+
+        # the full lists, with the reasons
+        rows = {}
+        for name in ("action_view_to_charge", "action_view_skipped"):
+            action = getattr(wizard, name)()
+            self.assertEqual(action["res_model"], "omni.bulk.charge.preview")
+            Preview = self.env[action["res_model"]].with_user(self.manager)
+            rows[name] = Preview.with_context(**action["context"]).search(action["domain"])
+            # another manager does not see this preview
+            other = new_test_user(
+                self.env,
+                login=f"omni_bulk_other_{name}",
+                groups="omni_payment_methods.group_omni_payment_method_manager",
+            )
+            other_rows = Preview.with_user(other).with_context(**action["context"])
+            self.assertFalse(other_rows.search(action["domain"]))
+        charge_rows, skip_rows = rows["action_view_to_charge"], rows["action_view_skipped"]
+        self.assertEqual(charge_rows.partner_id, to_charge)
+        self.assertEqual(skip_rows.partner_id, skipped)
+        self.assertFalse(any(charge_rows.mapped("reason")))
+        reasons = {row.partner_id: row.reason for row in skip_rows}
+        self.assertIn("no recorded authorization", reasons[unauthorized])
+        self.assertIn("no default payment method", reasons[no_method[1]])
+        euro_row = charge_rows.filtered(lambda row: row.partner_id == euro_customer)
+        self.assertEqual((euro_row.amount, euro_row.currency_id), (70, euro))
+        self.assertEqual(euro_row.invoice_count, 1)
+
+        # Start: the run's lines are the lists of the preview
+        with patch.object(type(self.env["ir.cron"]), "_trigger"):
+            run = self.Run.browse(wizard.action_start()["res_id"])
+        lines = run.line_ids
+        self.assertEqual(lines.filtered(lambda line: line.state == "to_do").partner_id, to_charge)
+        self.assertEqual(lines.filtered(lambda line: line.state == "skipped").partner_id, skipped)
+        self.assertEqual({line.partner_id: line.reason for line in lines if line.reason}, reasons)
+        euro_line = lines.filtered(lambda line: line.partner_id == euro_customer)
+        self.assertEqual((euro_line.amount_open, euro_line.currency_id), (70, euro))
+        self.assertEqual(lines.company_id, run.company_id)
 
     def test_invoice_selection_charges_only_the_selected_invoices(self):
         first, _t, (inv_a, inv_b, inv_c) = self._customer(
@@ -366,17 +440,42 @@ class TestBulkChargePreviewQueries(BulkChargeCommon):
             cls.customers[size] = partners
             cls.invoices[size] = invoices
 
-    def _preview_queries(self, records):
-        """Queries of the preview of ``records``, the data it reads not in the cache."""
+    def _invalidate(self):
         self.env.flush_all()
         for model in ("res.partner", "account.move", "payment.token", "omni.charge.attempt"):
             self.env[model].invalidate_model()
+
+    def _preview_queries(self, records):
+        """Queries of the preview of ``records``, the data it reads not in the cache; then
+        of starting the run, and of reading its full lists."""
+        self._invalidate()
         before = self.env.cr.sql_log_count
         wizard = self._wizard(records)
         queries = self.env.cr.sql_log_count - before
         lines = [(line.partner_id.name, line.skip, line.reason) for line in wizard.line_ids]
         totals = (wizard.charge_count, wizard.skip_count, wizard.amount_total)
-        return queries, totals, lines
+        # Start
+        self._invalidate()
+        before = self.env.cr.sql_log_count
+        with patch.object(type(self.env["ir.cron"]), "_trigger"):
+            run = self.Run.browse(wizard.action_start()["res_id"])
+        start_queries = self.env.cr.sql_log_count - before
+        self.assertEqual(len(run.line_ids), len(records.commercial_partner_id))
+        # the full lists, as the list view reads them (a page of 80, the count)
+        self._invalidate()
+        before = self.env.cr.sql_log_count
+        full = []
+        for action in (wizard.action_view_to_charge(), wizard.action_view_skipped()):
+            Preview = self.env[action["res_model"]].with_user(self.manager)
+            Preview = Preview.with_context(**action["context"])
+            page = Preview.web_search_read(
+                action["domain"],
+                {"partner_id": {"fields": {"display_name": {}}}, "amount": {}, "reason": {}},
+                limit=80,
+            )
+            full.append((page["length"], [row["reason"] for row in page["records"]]))
+        list_queries = self.env.cr.sql_log_count - before
+        return (queries, list_queries, start_queries), totals, lines, full
 
     def test_preview_queries_do_not_depend_on_the_number_of_customers(self):
         for source in ("customers", "invoices"):
@@ -384,13 +483,38 @@ class TestBulkChargePreviewQueries(BulkChargeCommon):
                 records = self.customers if source == "customers" else self.invoices
                 # a first call fills the caches any first call fills (access rules, ...)
                 self._preview_queries(records[5])
-                few, few_totals, few_lines = self._preview_queries(records[5])
-                many, many_totals, many_lines = self._preview_queries(records[50])
+                few, few_totals, _few_lines, _few_full = self._preview_queries(records[5])
+                many, many_totals, many_lines, many_full = self._preview_queries(records[50])
                 expected = (2, 3) if source == "customers" else (2, 2)
                 self.assertEqual(few_totals[:2], expected)
                 self.assertEqual(many_totals[:2], tuple(10 * n for n in expected))
                 self.assertEqual(len(many_lines), 50 if source == "customers" else 40)
-                self.assertEqual(many, few, f"queries of the preview of 50 {source} vs 5")
+                self.assertEqual(tuple(length for length, _r in many_full), many_totals[:2])
+                self.assertFalse(any(many_full[0][1]), "no reason for the customers charged")
+                self.assertTrue(all(many_full[1][1]), "a reason for each customer skipped")
+                self.assertEqual(many[0], few[0], f"queries of the preview of 50 {source} vs 5")
+                self.assertEqual(many[2], few[2], f"queries of Start, 50 {source} vs 5")
+                self.assertEqual(many[1], few[1], f"queries of the full lists, 50 {source} vs 5")
+
+    def test_preview_sends_the_first_lines_only(self):
+        """The form gets the first lines of each list, however many customers."""
+        with patch.object(omni_bulk_charge_wizard, "PREVIEW_LINES", 4, create=True):
+            wizard = self._wizard(self.customers[50])
+        self.assertEqual(len(wizard.line_ids), 8)
+        self.assertEqual((wizard.charge_count, wizard.skip_count), (20, 30))
+        self.assertEqual((len(wizard.charge_line_ids), len(wizard.skip_line_ids)), (4, 4))
+        # what the web client gets when the form opens (its onchange)
+        records = self.customers[50]
+        Wizard = self.Wizard.with_user(self.manager).with_context(
+            active_model=records._name, active_ids=records.ids
+        )
+        line_spec = {"fields": {"partner_id": {}, "skip": {}, "reason": {}}}
+        spec = {"charge_count": {}, "charge_line_ids": line_spec, "skip_line_ids": line_spec}
+        with patch.object(omni_bulk_charge_wizard, "PREVIEW_LINES", 4):
+            values = Wizard.onchange({}, [], spec)["value"]
+        self.assertEqual(values["charge_count"], 20)
+        self.assertEqual(len(values["charge_line_ids"]), 4)
+        self.assertEqual(len(values["skip_line_ids"]), 4)
 
 
 @tagged("post_install", "-at_install")

@@ -1,14 +1,23 @@
 # Copyright 2026 omni_payment_methods contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from collections import defaultdict
+from collections import Counter, defaultdict
+
+from markupsafe import Markup
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL, split_every
 
 from ..models.omni_bulk_charge import OPEN_INVOICE_DOMAIN
 
 # Customers named in an error message, at most.
 NAMES_SHOWN = 5
+# Lines of each list (to charge, skipped) the form shows; the full lists open from it.
+PREVIEW_LINES = 80
+# Reasons of the skipped customers listed in the summary, at most (most frequent first).
+REASONS_SHOWN = 8
+# Run lines inserted per SQL query when the run starts.
+INSERT_BATCH = 5000
 # What the preview reads of each open invoice, customer and default method.
 INVOICE_FIELDS = ["commercial_partner_id", "company_id", "currency_id", "amount_residual", "name"]
 CUSTOMER_FIELDS = ["name", "omni_payment_mode"]
@@ -17,6 +26,7 @@ TOKEN_FIELDS = [
     "company_id",
     "active",
     "omni_authorized",
+    "omni_awaiting_verification",
     "provider_id",
     "payment_method_id",
 ]
@@ -46,12 +56,48 @@ class OmniBulkChargeWizard(models.TransientModel):
         comodel_name="account.move", string="Selected Invoices", readonly=True
     )
     line_ids = fields.One2many(
-        comodel_name="omni.bulk.charge.wizard.line", inverse_name="wizard_id", readonly=True
+        comodel_name="omni.bulk.charge.wizard.line",
+        inverse_name="wizard_id",
+        readonly=True,
+        help="The first lines of each list (to charge, skipped); the full lists open from "
+        "the wizard.",
     )
-    charge_count = fields.Integer(string="Customers to Charge", compute="_compute_totals")
-    skip_count = fields.Integer(string="Customers Skipped", compute="_compute_totals")
+    charge_line_ids = fields.One2many(
+        comodel_name="omni.bulk.charge.wizard.line",
+        inverse_name="wizard_id",
+        string="First Customers to Charge",
+        domain=[("skip", "=", False)],
+        readonly=True,
+    )
+    skip_line_ids = fields.One2many(
+        comodel_name="omni.bulk.charge.wizard.line",
+        inverse_name="wizard_id",
+        string="First Customers Skipped",
+        domain=[("skip", "=", True)],
+        readonly=True,
+    )
+    charge_count = fields.Integer(string="To Charge", readonly=True)
+    skip_count = fields.Integer(string="Skipped", readonly=True)
     amount_total = fields.Monetary(
-        string="Total to Charge", compute="_compute_totals", currency_field="currency_id"
+        string="Total to Charge",
+        currency_field="currency_id",
+        readonly=True,
+        help="The open amounts to charge, converted to the company's currency at today's rate.",
+    )
+    amount_summary = fields.Char(
+        string="Amounts to Charge",
+        readonly=True,
+        help="The open amounts to charge, per currency.",
+    )
+    skip_summary = fields.Html(
+        string="Why Skipped",
+        readonly=True,
+        help="The skipped customers counted per reason.",
+    )
+    preview_data = fields.Json(
+        readonly=True,
+        help="Technical: every customer of the preview (to charge or skipped, and why), read "
+        "in SQL by the full lists (omni.bulk.charge.preview).",
     )
     batch_size = fields.Integer(default=50, help="Customers charged per transaction.")
 
@@ -79,27 +125,90 @@ class OmniBulkChargeWizard(models.TransientModel):
         company = self.env["res.company"].browse(values.get("company_id")) or self.env.company
         prepared = self._omni_prepare_lines(company, partners, invoices)
         self._omni_check_something_to_charge(prepared)
-        values["line_ids"] = [
-            Command.create(dict(line, invoice_ids=[Command.set(line["invoice_ids"])]))
-            for line in prepared
-        ]
+        values.update(self._omni_summary_values(company, prepared))
         return values
 
-    @api.depends("line_ids.skip", "line_ids.amount")
-    def _compute_totals(self):
-        for wizard in self:
-            charged = wizard.line_ids.filtered(lambda line: not line.skip)
-            wizard.charge_count = len(charged)
-            wizard.skip_count = len(wizard.line_ids) - len(charged)
-            # one conversion per currency, not per customer
-            by_currency = defaultdict(float)
-            for line in charged:
-                by_currency[line.currency_id] += line.amount
-            date = fields.Date.context_today(wizard)
-            wizard.amount_total = sum(
-                currency._convert(amount, wizard.currency_id, wizard.company_id, date)
-                for currency, amount in by_currency.items()
+    @api.model
+    def _omni_summary_values(self, company, prepared):
+        """The wizard's values for the preview ``prepared`` (``_omni_prepare_lines``): the
+        counts, the totals per currency, the skipped customers per reason, the first
+        ``PREVIEW_LINES`` lines of each list (the only records the form gets), and every
+        customer in ``preview_data`` for the full lists.
+
+        :param company: the company charging (``res.company``)
+        :param list prepared: one dict per customer, as ``_omni_prepare_lines`` returns
+        :return: the values of the wizard's summary fields
+        :rtype: dict
+        """
+        charged = [line for line in prepared if not line["skip"]]
+        skipped = [line for line in prepared if line["skip"]]
+        by_currency = defaultdict(float)
+        for line in charged:
+            by_currency[line["currency_id"]] += line["amount"]
+        Currency = self.env["res.currency"]
+        date = fields.Date.context_today(self)
+        currencies = Currency.browse(sorted(by_currency))
+        # one conversion per currency, not per customer
+        amount_total = sum(
+            currency._convert(by_currency[currency.id], company.currency_id, company, date)
+            for currency in currencies
+        )
+        reasons = Counter(line["reason"] for line in skipped)
+        reason_index = {reason: index for index, reason in enumerate(reasons)}
+        return {
+            "charge_count": len(charged),
+            "skip_count": len(skipped),
+            "amount_total": amount_total,
+            "amount_summary": " + ".join(
+                currency.format(by_currency[currency.id]) for currency in currencies
+            ),
+            "skip_summary": self._omni_skip_summary(reasons),
+            # the fields of the form (line_ids holds both once the wizard is saved)
+            "charge_line_ids": [self._omni_line_command(line) for line in charged[:PREVIEW_LINES]],
+            "skip_line_ids": [self._omni_line_command(line) for line in skipped[:PREVIEW_LINES]],
+            "preview_data": {
+                "reasons": list(reasons),
+                # [customer, invoices, open amount, currency, reason (index) or None]
+                "lines": [
+                    [
+                        line["partner_id"],
+                        line["invoice_count"],
+                        line["amount"],
+                        line["currency_id"],
+                        reason_index[line["reason"]] if line["skip"] else None,
+                    ]
+                    for line in prepared
+                ],
+            },
+        }
+
+    @api.model
+    def _omni_line_command(self, line):
+        return Command.create(dict(line, invoice_ids=[Command.set(line["invoice_ids"])]))
+
+    @api.model
+    def _omni_skip_summary(self, reasons):
+        """The skipped customers per reason, most frequent first: an HTML list.
+
+        :param collections.Counter reasons: customers skipped per reason
+        :rtype: markupsafe.Markup
+        """
+        if not reasons:
+            return False
+        items = [
+            Markup("<li>%s <span class='text-muted'>×%s</span></li>") % (reason, count)
+            for reason, count in reasons.most_common(REASONS_SHOWN)
+        ]
+        others = sum(count for _reason, count in reasons.most_common()[REASONS_SHOWN:])
+        if others:
+            items.append(
+                Markup("<li>%s</li>")
+                % self.env._(
+                    "%(count)s more customer(s), for other reasons (see the full list).",
+                    count=others,
+                )
             )
+        return Markup("<ul class='mb-0'>%s</ul>") % Markup().join(items)
 
     # === CHECKS === #
 
@@ -281,21 +390,9 @@ class OmniBulkChargeWizard(models.TransientModel):
                 "source": self.source,
                 "batch_size": max(self.batch_size, 1),
                 "backend": backend,
-                "line_ids": [
-                    Command.create(
-                        {
-                            "partner_id": line["partner_id"],
-                            "invoice_ids": [Command.set(line["invoice_ids"])],
-                            "amount_open": line["amount"],
-                            "currency_id": line["currency_id"],
-                            "state": "skipped" if line["skip"] else "to_do",
-                            "reason": line["reason"] or False,
-                        }
-                    )
-                    for line in prepared
-                ],
             }
         )
+        self._omni_insert_run_lines(run, prepared)
         run.message_post(
             body=self.env._(
                 "Started by %(user)s: %(count)s customer(s) to charge, %(skipped)s skipped.",
@@ -314,6 +411,93 @@ class OmniBulkChargeWizard(models.TransientModel):
             # Not the wizard's id as the run's active_id (the web client's default): it
             # would be in the URL after the customer list and read as a customer's on reload.
             "context": {"active_id": False},
+        }
+
+    @api.model
+    def _omni_insert_run_lines(self, run, prepared):
+        """The lines of ``run``, one per customer of ``prepared``, inserted in SQL by batches
+        of ``INSERT_BATCH`` (with the selected invoices of each), not created one record at a
+        time: a run of 50,000 customers starts in seconds.
+
+        :param run: the new run (``omni.bulk.charge``)
+        :param list prepared: one dict per customer, as ``_omni_prepare_lines`` returns
+        """
+        Line = self.env["omni.bulk.charge.line"]
+        run.flush_recordset()
+        now = fields.Datetime.now()
+        for batch in split_every(INSERT_BATCH, prepared, list):
+            rows = self.env.execute_query(
+                SQL(
+                    """
+                    INSERT INTO omni_bulk_charge_line (
+                        run_id, company_id, partner_id, state, reason, amount_open,
+                        currency_id, create_uid, create_date, write_uid, write_date
+                    )
+                    SELECT %(run)s, %(company)s, line.partner_id, line.state, line.reason,
+                           line.amount_open, line.currency_id, %(uid)s, %(now)s, %(uid)s,
+                           %(now)s
+                      FROM unnest(
+                               %(partners)s::int[], %(states)s::varchar[],
+                               %(reasons)s::varchar[], %(amounts)s::numeric[],
+                               %(currencies)s::int[]
+                           ) WITH ORDINALITY
+                           AS line(partner_id, state, reason, amount_open, currency_id, n)
+                     ORDER BY line.n
+                    RETURNING id, partner_id
+                    """,
+                    run=run.id,
+                    company=run.company_id.id,
+                    uid=self.env.uid,
+                    now=now,
+                    partners=[line["partner_id"] for line in batch],
+                    states=["skipped" if line["skip"] else "to_do" for line in batch],
+                    reasons=[line["reason"] or None for line in batch],
+                    amounts=[line["amount"] for line in batch],
+                    currencies=[line["currency_id"] for line in batch],
+                )
+            )
+            line_ids = dict((partner_id, line_id) for line_id, partner_id in rows)
+            pairs = [
+                (line_ids[line["partner_id"]], invoice_id)
+                for line in batch
+                for invoice_id in line["invoice_ids"]
+            ]
+            if pairs:
+                self.env.execute_query(
+                    SQL(
+                        """
+                        INSERT INTO omni_bulk_charge_line_invoice_rel (line_id, invoice_id)
+                        SELECT * FROM unnest(%s::int[], %s::int[])
+                        """,
+                        [line_id for line_id, _invoice in pairs],
+                        [invoice_id for _line, invoice_id in pairs],
+                    )
+                )
+        # the ORM's cache knows nothing of the rows inserted
+        Line.invalidate_model()
+        run.invalidate_recordset(["line_ids"])
+
+    # === FULL LISTS === #
+
+    def action_view_to_charge(self):
+        """Every customer to charge (the form shows the first ones)."""
+        return self._omni_preview_action(self.env._("Customers to Charge"), [("skip", "=", False)])
+
+    def action_view_skipped(self):
+        """Every customer skipped, with the reason (the form shows the first ones)."""
+        return self._omni_preview_action(self.env._("Customers Skipped"), [("skip", "=", True)])
+
+    def _omni_preview_action(self, name, domain):
+        self.ensure_one()
+        self._omni_check_manager()
+        return {
+            "type": "ir.actions.act_window",
+            "name": name,
+            "res_model": "omni.bulk.charge.preview",
+            "view_mode": "list",
+            "views": [(False, "list")],
+            "domain": domain,
+            "context": {"omni_bulk_charge_wizard_id": self.id, "create": False},
         }
 
 
