@@ -272,7 +272,6 @@ class Session:
         self.command = command
         self._cleanups: list[tuple[str, object]] = []
         self._closed = False
-        self.failed = False
         HARNESS_DIR.mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(PermissionError):
             HARNESS_DIR.chmod(0o1777 if os.geteuid() == 0 else 0o755)
@@ -284,7 +283,6 @@ class Session:
             "started": time.strftime("%Y-%m-%d %H:%M:%S"),
             "pids": {},
             "pgdata": None,
-            "pg_bin": None,
         }
         self.save()
         LOG_DIR.mkdir(parents=True, exist_ok=True)
@@ -443,7 +441,6 @@ class Postgres:
             for path in (self.session.work, self.root, self.socket_dir):
                 os.chown(path, pw.pw_uid, pw.pw_gid)
         self.session.state["pgdata"] = str(self.data)
-        self.session.state["pg_bin"] = str(self.bin)
         self.session.save()
         self.session.on_close("PostgreSQL", self.stop)
 
@@ -875,7 +872,7 @@ COMPANY_COUNTRY = (
 CLEAR_COMPANY_COUNTRY = "env.ref('base.main_company').country_id = False\nenv.cr.commit()\n"
 
 
-def _odoo_shell(session: Session, odoo: Odoo, conf: Path, db: str, code: str) -> str:
+def _odoo_shell(odoo: Odoo, conf: Path, db: str, code: str) -> str:
     result = subprocess.run(
         [*odoo.command, "shell", "-c", str(conf), "-d", db, "--no-http", "--log-level=warn"],
         input=code,
@@ -897,7 +894,7 @@ def install_with_demo(session: Session, odoo: Odoo, conf: Path, db: str, modules
     manifest only), the company's country is cleared: accounting then takes the generic
     chart of accounts, as in a database without demo data."""
     odoo_install(session, odoo, conf, db, "base", demo=True, step="install-base")
-    out = _odoo_shell(session, odoo, conf, db, COMPANY_COUNTRY)
+    out = _odoo_shell(odoo, conf, db, COMPANY_COUNTRY)
     code = next((ln.split("=", 1)[1] for ln in out.splitlines() if ln.startswith("COUNTRY=")), "")
     localization = f"l10n_{code}"
     if code and any((p / localization).is_dir() for p in odoo.addons_path):
@@ -907,7 +904,7 @@ def install_with_demo(session: Session, odoo: Odoo, conf: Path, db: str, modules
                 f"{localization} (the demo company's country) cannot be installed from this "
                 f"Odoo ({', '.join(missing[:3])} missing): the demo company gets no country"
             )
-            _odoo_shell(session, odoo, conf, db, CLEAR_COMPANY_COUNTRY)
+            _odoo_shell(odoo, conf, db, CLEAR_COMPANY_COUNTRY)
     odoo_install(session, odoo, conf, db, modules, demo=True)
 
 
@@ -1080,6 +1077,8 @@ def demo_cache_save(pg: Postgres, cache: Path, db: str, data_dir: Path) -> None:
 
 
 def cmd_run(args) -> int:
+    if not DEMO_SETUP_SCRIPT.is_file():
+        raise HarnessError(f"{DEMO_SETUP_SCRIPT} is missing")
     pip_deps()
     odoo = require_odoo()
     secret = os.environ.get("STRIPE_SECRET_KEY", "").strip()
@@ -1901,11 +1900,6 @@ def cmd_stop_leftovers(args) -> int:
 # --------------------------------------------------------------------------- main
 
 
-def ensure_demo_setup_placeholder() -> None:
-    if not DEMO_SETUP_SCRIPT.exists():
-        raise HarnessError(f"{DEMO_SETUP_SCRIPT} is missing")
-
-
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     extra: list[str] = []
@@ -1972,12 +1966,7 @@ def main(argv: list[str] | None = None) -> int:
         "stop-leftovers": cmd_stop_leftovers,
     }
 
-    def command():
-        if args.command == "run":
-            ensure_demo_setup_placeholder()
-        return handlers[args.command](args)
-
-    return run_guarded(command, "omnictl")
+    return run_guarded(lambda: handlers[args.command](args), "omnictl")
 
 
 if __name__ == "__main__":
