@@ -3,6 +3,7 @@ ci, each skipped when already satisfied (so that every command can run it first)
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -79,17 +80,37 @@ def pip_deps() -> None:
         raise HarnessError(f"pip install -r {REQUIREMENTS} failed (exit code {rc})")
 
 
-def npm_deps() -> None:
-    """``npm ci`` (prettier and its XML plugin, package-lock.json) when node_modules is
-    missing or older than the lock file."""
+def npm_installed() -> bool:
+    """node_modules holds what package-lock.json pins: the same version of every package as
+    npm's record of what it installed (node_modules/.package-lock.json). By content, not by
+    date: a fresh checkout's lock file is newer than a node_modules that matches it."""
     installed = NODE_MODULES / ".package-lock.json"  # written by npm ci / npm install
-    if (
-        PRETTIER.exists()
-        and installed.is_file()
-        and installed.stat().st_mtime >= PACKAGE_LOCK.stat().st_mtime
-    ):
+    if not PRETTIER.exists() or not installed.is_file():
+        return False
+    try:
+        wanted = json.loads(PACKAGE_LOCK.read_text())["packages"]
+        present = json.loads(installed.read_text())["packages"]
+    except (OSError, ValueError, KeyError):
+        return False
+    return all(
+        present.get(path, {}).get("version") == entry.get("version")
+        for path, entry in wanted.items()
+        if path  # "" is the project itself
+    )
+
+
+def npm_deps() -> None:
+    """``npm ci`` (prettier and its XML plugin, package-lock.json) unless node_modules already
+    holds what the lock file pins. npm ci empties node_modules first: a node_modules that is a
+    symbolic link (a worktree sharing another checkout's) is never reinstalled through."""
+    if npm_installed():
         say(f"deps: {PACKAGE_LOCK.name} already installed in {display(NODE_MODULES)}")
         return
+    if NODE_MODULES.is_symlink():
+        raise HarnessError(
+            f"{display(NODE_MODULES)} is a link to {NODE_MODULES.resolve()}, which does not hold "
+            f"what {PACKAGE_LOCK.name} pins: run `npm ci` there, or remove the link"
+        )
     npm = shutil.which("npm")
     if npm is None or shutil.which("node") is None:
         raise HarnessError(
