@@ -32,13 +32,13 @@ from .common import (
     warn,
 )
 from .deps import pip_deps
-from .install import install_with_demo, write_odoo_conf
+from .install import click_odoo, install_with_demo, write_odoo_conf
 from .localstripe import LOCALSTRIPE_PUBLISHABLE_KEY, LOCALSTRIPE_SECRET_KEY, LocalStripe
 from .odoo import Odoo, require_odoo
-from .postgres import Postgres, pg_client
+from .postgres import Postgres
 from .session import Session, stop_leftovers
 
-# `make run` keeps the freshly installed demo database here (a pg_dump and its filestore),
+# `make run` keeps the freshly installed demo database here (click-odoo-backupdb's folder),
 # keyed by the addon's sources, the Odoo version and the day, and restores it next time.
 DEMO_CACHE_DIR = REPO / ".omni" / "demo-cache"
 DEMO_SETUP_SCRIPT = REPO / "tools" / "demo_setup.py"
@@ -59,60 +59,58 @@ def demo_cache_key(odoo: Odoo) -> str:
     return digest.hexdigest()[:16]
 
 
-def demo_cache_restore(pg: Postgres, cache: Path, db: str, data_dir: Path) -> bool:
-    """Create ``db`` from the cached dump and filestore; False (and no database) if the cache
-    is incomplete or the restore fails."""
-    dump, filestore = cache / "db.dump", cache / "filestore"
-    if not (cache / "complete").is_file() or not dump.is_file():
+def _with_pg_tools(odoo: Odoo, pg: Postgres) -> dict:
+    """Odoo's environment with the cluster's own binaries first on PATH: click-odoo-backupdb
+    and click-odoo-restoredb run pg_dump and pg_restore by name."""
+    env = odoo.env()
+    env["PATH"] = f"{pg.bin}:{env.get('PATH', '')}"
+    return env
+
+
+def demo_cache_restore(
+    session: Session, odoo: Odoo, pg: Postgres, conf: Path, cache: Path, db: str
+) -> bool:
+    """Create ``db`` from the cached backup (click-odoo-restoredb: the database and its
+    filestore); False (and no database) if the cache is incomplete or the restore fails."""
+    backup = cache / "backup"
+    if not (cache / "complete").is_file() or not backup.is_dir():
         return False
     started = time.monotonic()
-    env = {**os.environ, "LC_ALL": "C", "LANG": "C"}
-    created = subprocess.run(
-        pg_client(pg, "createdb", "-T", "template0", db), env=env, capture_output=True, check=False
+    # click-odoo-restoredb moves the filestore out of the backup folder: it gets a copy
+    restored = session.work / "demo-backup"
+    shutil.copytree(backup, restored)
+    log = LOG_DIR / "run-restoredb.log"
+    env = _with_pg_tools(odoo, pg)
+    rc = click_odoo(
+        session, odoo, "click-odoo-restoredb", "-c", str(conf), db, str(restored), log=log, env=env
     )
-    restored = None
-    if not created.returncode:
-        with dump.open("rb") as stdin:
-            restored = subprocess.run(
-                pg_client(pg, "pg_restore", "--no-owner", "--exit-on-error", "-d", db),
-                env=env,
-                stdin=stdin,
-                capture_output=True,
-                check=False,
-            )
-    if created.returncode or restored.returncode:
-        errors = (restored or created).stderr.decode(errors="replace").strip()
-        warn(f"the cached demo database could not be restored ({errors[-300:]}): installing")
-        subprocess.run(pg_client(pg, "dropdb", "--if-exists", db), env=env, check=False)
+    shutil.rmtree(restored, ignore_errors=True)
+    if rc:
+        warn(f"the cached demo database could not be restored ({tail(log, 5)}): installing")
+        args = ("-c", str(conf), "--if-exists", db)
+        click_odoo(session, odoo, "click-odoo-dropdb", *args, log=log.with_suffix(".drop.log"))
         return False
-    target = data_dir / "filestore" / db
-    if filestore.is_dir():
-        shutil.copytree(filestore, target)
     say(f"restored the installed demo database from the cache in {time.monotonic() - started:.0f}s")
     return True
 
 
-def demo_cache_save(pg: Postgres, cache: Path, db: str, data_dir: Path) -> None:
-    """Keep a dump and the filestore of the freshly installed ``db`` (only this key)."""
+def demo_cache_save(
+    session: Session, odoo: Odoo, pg: Postgres, conf: Path, cache: Path, db: str
+) -> None:
+    """Keep a backup folder (click-odoo-backupdb: pg_dump and the filestore) of the freshly
+    installed ``db``, for this key only."""
     with contextlib.suppress(OSError):
         shutil.rmtree(DEMO_CACHE_DIR)
     cache.mkdir(parents=True)
-    env = {**os.environ, "LC_ALL": "C", "LANG": "C"}
-    with (cache / "db.dump").open("wb") as stdout:
-        dumped = subprocess.run(
-            pg_client(pg, "pg_dump", "-Fc", "-Z", "1", db),
-            env=env,
-            stdout=stdout,
-            stderr=subprocess.PIPE,
-            check=False,
-        )
-    if dumped.returncode:
-        warn(f"demo cache not saved: {dumped.stderr.decode(errors='replace').strip()[-300:]}")
+    log = LOG_DIR / "run-backupdb.log"
+    args = ("-c", str(conf), "--format", "folder", db, str(cache / "backup"))
+    rc = click_odoo(
+        session, odoo, "click-odoo-backupdb", *args, log=log, env=_with_pg_tools(odoo, pg)
+    )
+    if rc:
+        warn(f"demo cache not saved ({rc}): {tail(log, 5)}")
         shutil.rmtree(cache, ignore_errors=True)
         return
-    filestore = data_dir / "filestore" / db
-    if filestore.is_dir():
-        shutil.copytree(filestore, cache / "filestore")
     (cache / "complete").write_text(f"{datetime.datetime.now().isoformat()}\n")
     say(f"kept the installed demo database for the next runs today: {display(cache)}")
 
@@ -147,12 +145,11 @@ def cmd_run(args) -> int:
     conf = write_odoo_conf(
         session, odoo, pg, name="run", db_name=db, http_port=http_port, demo=True, cron_threads=1
     )
-    data_dir = session.work / "odoo-data"
     cache = DEMO_CACHE_DIR / demo_cache_key(odoo)
-    if args.no_cache or not demo_cache_restore(pg, cache, db, data_dir):
+    if args.no_cache or not demo_cache_restore(session, odoo, pg, conf, cache, db):
         install_with_demo(session, odoo, conf, db, ADDON)
         if not args.no_cache:
-            demo_cache_save(pg, cache, db, data_dir)
+            demo_cache_save(session, odoo, pg, conf, cache, db)
 
     setup_log = LOG_DIR / "run-demo-setup.log"
     say(f"configuring the demo with {display(DEMO_SETUP_SCRIPT)}; log: {display(setup_log)}")

@@ -7,15 +7,12 @@ from __future__ import annotations
 import ast
 import re
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import odoo_source
 
 from .common import ADDON, LOG_DIR, REPO, HarnessError, display, free_port, say, tail
-from .deps import REQUIREMENTS, pip_deps
-from .install import odoo_install, write_odoo_conf
+from .deps import pip_deps
+from .install import click_odoo, odoo_install, write_odoo_conf
 from .odoo import require_odoo
 from .postgres import Postgres
 from .session import Session, stop_leftovers
@@ -30,9 +27,6 @@ def cmd_i18n(_args=None) -> int:
     purged), on a throwaway install; then list what is left to translate."""
     pip_deps()
     odoo = require_odoo()
-    makepot = Path(sys.executable).parent / "click-odoo-makepot"
-    if not makepot.is_file():
-        raise HarnessError(f"{makepot} not found: click-odoo-contrib is in {REQUIREMENTS.name}")
     if shutil.which("msgmerge") is None:
         raise HarnessError("msgmerge not found: install GNU gettext (Debian package gettext)")
     stop_leftovers(quiet=True)
@@ -45,7 +39,6 @@ def cmd_i18n(_args=None) -> int:
     odoo_install(session, odoo, conf, db, ADDON, demo=False)
     log = LOG_DIR / "i18n-makepot.log"
     cmd = [
-        str(makepot),
         "-c",
         str(conf),
         "-d",
@@ -58,7 +51,7 @@ def cmd_i18n(_args=None) -> int:
         "--purge-old-translations",
     ]
     say(f"click-odoo-makepot {ADDON}; log: {display(log)}")
-    rc = session.run("click-odoo-makepot", cmd, env=odoo.env(), log=log, stdin=subprocess.DEVNULL)
+    rc = click_odoo(session, odoo, "click-odoo-makepot", *cmd, log=log)
     session.close()
     if rc:
         raise HarnessError(f"click-odoo-makepot failed ({rc}):\n{tail(log)}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import secrets
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -177,3 +178,25 @@ def install_with_demo(session: Session, odoo: Odoo, conf: Path, db: str, modules
             )
             _odoo_shell(odoo, conf, db, CLEAR_COMPANY_COUNTRY)
     odoo_install(session, odoo, conf, db, modules, demo=True)
+
+
+def click_odoo(
+    session: Session, odoo: Odoo, tool: str, *args: str, log: Path, env: dict | None = None
+) -> int:
+    """Run one of OCA's click-odoo-contrib commands (requirements-test.txt) in Odoo's
+    interpreter, its output in ``log``; return its exit code."""
+    path = Path(sys.executable).parent / tool
+    if not path.is_file():
+        raise HarnessError(f"{path} not found: click-odoo-contrib is in requirements-test.txt")
+    return session.run(
+        tool, [str(path), *args], env=env or odoo.env(), log=log, stdin=subprocess.DEVNULL
+    )
+
+
+def copy_database(session: Session, odoo: Odoo, conf: Path, source: str, target: str) -> None:
+    """``target`` as a copy of the installed ``source``, database and filestore
+    (click-odoo-copydb): one install serves the addon's suites and Odoo's."""
+    log = LOG_DIR / f"{session.command}-copydb.log"
+    rc = click_odoo(session, odoo, "click-odoo-copydb", "-c", str(conf), source, target, log=log)
+    if rc:
+        raise HarnessError(f"click-odoo-copydb {source} {target} failed ({rc}):\n{tail(log)}")

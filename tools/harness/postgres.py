@@ -160,22 +160,3 @@ class Postgres:
         with contextlib.suppress(OSError):
             shutil.copyfile(self.log, LOG_DIR / f"{self.session.command}-postgres.log")
         self.session.record_pid("postgres", None)
-
-
-def pg_client(pg: Postgres, tool: str, *args: str) -> list[str]:
-    """A PostgreSQL client command on the throwaway cluster's socket (trust auth)."""
-    return [str(pg.bin / tool), "-h", str(pg.socket_dir), "-U", PG_USER, *args]
-
-
-def clone_database(pg: Postgres, source: str, target: str, data_dir: Path) -> None:
-    """``target`` as a copy of the installed ``source`` (database and filestore): one install
-    serves the addon's suites and Odoo's."""
-    env = {**os.environ, "LC_ALL": "C", "LANG": "C"}
-    result = subprocess.run(
-        pg_client(pg, "createdb", "-T", source, target), env=env, capture_output=True, check=False
-    )
-    if result.returncode:
-        raise HarnessError(f"createdb -T {source} {target}: {result.stderr.decode().strip()}")
-    filestore = data_dir / "filestore" / source
-    if filestore.is_dir():
-        shutil.copytree(filestore, data_dir / "filestore" / target)

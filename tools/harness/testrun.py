@@ -12,11 +12,11 @@ from pathlib import Path
 
 from .common import ADDON, LOG_DIR, REPO, HarnessError, display, free_port, say, warn
 from .deps import cmd_deps, pip_deps
-from .install import odoo_install, write_odoo_conf
+from .install import copy_database, odoo_install, write_odoo_conf
 from .lint import finish_linters, start_linters
 from .localstripe import LOCALSTRIPE_SECRET_KEY, LocalStripe
 from .odoo import OPTIONAL_MODULES, optional_modules, require_odoo
-from .postgres import Postgres, clone_database
+from .postgres import Postgres
 from .report import junit_counts, report_test_run
 from .session import Session, stop_leftovers
 from .suites import run_odoo_suites
@@ -111,7 +111,7 @@ def cmd_test(args) -> int:
                 http_port=free_port(),
                 demo=False,
             )
-            clone_database(pg, db, suites_db, session.work / "odoo-data")
+            copy_database(session, odoo, conf, db, suites_db)
         env = odoo.env()
         paths = ["tests", f"{ADDON}/tests"]
         cmd = [

@@ -1,6 +1,7 @@
 """``make uninstall-check``: install the addon with demo data, upgrade it (every stored
 value must be kept: tools/upgrade_check.py takes the snapshots in ``odoo-bin shell``),
-uninstall it (nothing may be left), then run Odoo's payment suites on that database."""
+uninstall it with OCA's click-odoo-uninstall (nothing may be left: tools/upgrade_check.py
+lists what is), then run Odoo's payment suites on that database."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 
 from .common import ADDON, LOG_DIR, REPO, HarnessError, banner, display, free_port, say, tail
 from .deps import pip_deps
-from .install import install_problems, install_with_demo, write_odoo_conf
+from .install import click_odoo, install_problems, install_with_demo, write_odoo_conf
 from .odoo import Odoo, require_odoo
 from .postgres import Postgres
 from .session import Session, stop_leftovers
@@ -94,8 +95,13 @@ def cmd_uninstall_check(args) -> int:
     for text in (differences + problems)[:20]:
         print(f"    {text}", flush=True)
 
-    say(f"uninstalling {ADDON}")
-    left = _shell_step(session, odoo, conf, db, "uninstall")
+    log = LOG_DIR / "uninstall-check-uninstall.log"
+    say(f"uninstalling {ADDON} (click-odoo-uninstall); log: {display(log)}")
+    args_ = ("-c", str(conf), "-d", db, "-m", ADDON)
+    rc = click_odoo(session, odoo, "click-odoo-uninstall", *args_, log=log)
+    if rc:
+        raise HarnessError(f"click-odoo-uninstall failed ({rc}):\n{tail(log)}")
+    left = _shell_step(session, odoo, conf, db, "leftovers")
     leftovers = {key: value for key, value in left.items() if key != "state" and value}
     uninstall_ok = left["state"] == "uninstalled" and not leftovers
     ok = ok and uninstall_ok
