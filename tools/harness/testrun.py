@@ -1,0 +1,151 @@
+"""``make test``: the linters, PostgreSQL, localstripe and one install of the addon, then
+every test in one pytest run (pytest-odoo runs the addon's Odoo suites on that database),
+then Odoo's own payment suites on a copy of it (OCA's click-odoo-copydb). The project's own
+is the order and the single install shared by both."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from .common import ADDON, LOG_DIR, REPO, HarnessError, display, free_port, say, warn
+from .deps import cmd_deps, pip_deps
+from .install import copy_database, odoo_install, write_odoo_conf
+from .lint import finish_linters, start_linters
+from .localstripe import LOCALSTRIPE_SECRET_KEY, LocalStripe
+from .odoo import OPTIONAL_MODULES, optional_modules, require_odoo
+from .postgres import Postgres
+from .report import junit_counts, report_test_run
+from .session import Session, stop_leftovers
+from .suites import run_odoo_suites
+
+# pytest options whose value is the next argument (so it is not mistaken for a path)
+_PYTEST_VALUE_OPTIONS = {
+    "-k",
+    "-m",
+    "-p",
+    "-o",
+    "-c",
+    "-W",
+    "-n",
+    "-r",
+    "--deselect",
+    "--ignore",
+    "--ignore-glob",
+    "--maxfail",
+    "--tb",
+    "--durations",
+    "--rootdir",
+    "--basetemp",
+    "--junitxml",
+    "--log-level",
+    "--confcutdir",
+    "--import-mode",
+    "--capture",
+    "--override-ini",
+}
+
+
+def _has_path_args(extra: list[str]) -> bool:
+    previous = ""
+    for arg in extra:
+        path = arg.split("::", 1)[0]
+        is_value = arg.startswith("-") or previous in _PYTEST_VALUE_OPTIONS
+        if not is_value and ((REPO / path).exists() or Path(path).exists()):
+            return True
+        previous = arg
+    return False
+
+
+def cmd_test(args) -> int:
+    if args.no_lint:
+        pip_deps()
+    else:
+        cmd_deps()
+    odoo = None if args.no_odoo else require_odoo()
+    if args.no_odoo and os.environ.get("CI"):
+        raise HarnessError("CI runs every test: --no-odoo (make test-quick) is not for CI")
+    stop_leftovers(quiet=True)
+    session = Session("test")
+    # The linters run side by side with the servers' start and the addon's installation;
+    # their results come before pytest's.
+    running = [] if args.no_lint else start_linters(session)
+    pg = Postgres(session).start()
+    stripe = LocalStripe(session).start(dict(os.environ))
+    extra = list(args.pytest_args)
+    pytest_log = LOG_DIR / "test-odoo.log"
+    # Odoo's own suites run with the whole suite, not when pytest is given paths to run.
+    own_suites = odoo is not None and not args.no_odoo_suites and not _has_path_args(extra)
+
+    if odoo:
+        db = "omni_test"
+        conf = write_odoo_conf(
+            session, odoo, pg, name="test", db_name=db, http_port=free_port(), demo=False
+        )
+        found = optional_modules(odoo)
+        optional = [name for name, missing in found.items() if not missing]
+        odoo_install(session, odoo, conf, db, ",".join([ADDON, *optional]), demo=False)
+        for name in OPTIONAL_MODULES:
+            if name in optional:
+                say(f"{name} installed with the addon: its tests run")
+            elif name in found:
+                warn(
+                    f"{name} cannot be installed in this Odoo, its tests are skipped: missing "
+                    + ", ".join(found[name][:5])
+                )
+            else:
+                say(
+                    f"{name} not on the addons path: its tests are skipped "
+                    "(ODOO_EXTRA_ADDONS=/path/to/OCA/queue to run them)"
+                )
+        if own_suites:
+            suites_db = "omni_suites"
+            suites_conf = write_odoo_conf(
+                session,
+                odoo,
+                pg,
+                name="suites",
+                db_name=suites_db,
+                http_port=free_port(),
+                demo=False,
+            )
+            copy_database(session, odoo, conf, db, suites_db)
+        env = odoo.env()
+        paths = ["tests", f"{ADDON}/tests"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pytest",
+            f"--odoo-database={db}",
+            f"--odoo-config={conf}",
+            "--odoo-http",
+            "--odoo-log-level=info",
+            f"--odoo-extra=logfile={pytest_log}",
+        ]
+    else:
+        env = dict(os.environ)
+        paths = ["tests"]
+        cmd = [sys.executable, "-m", "pytest", "-p", "no:odoo"]
+    env["OMNI_LOCALSTRIPE_URL"] = stripe.url
+    env["OMNI_LOCALSTRIPE_SECRET_KEY"] = LOCALSTRIPE_SECRET_KEY
+    junit = session.work / "pytest-junit.xml"
+    if not any(arg.startswith("--junitxml") for arg in extra):
+        cmd.append(f"--junitxml={junit}")
+    if not _has_path_args(extra):
+        cmd.extend(p for p in paths if (REPO / p).is_dir())
+    cmd.extend(extra)
+    lint_failed = finish_linters(running) if running else []
+    say("pytest: " + " ".join(cmd[1:]))
+    if odoo:
+        say(f"Odoo's log during the tests: {display(pytest_log)}")
+    rc = session.run("pytest", cmd, env=env, stdin=subprocess.DEVNULL)
+    # pytest exits 5 when it collected nothing: that is a failure here too.
+    suites = (
+        run_odoo_suites(session, odoo, suites_conf, suites_db, args.tags) if own_suites else None
+    )
+    plain = junit_counts(junit, "tests.")
+    addon_tests = junit_counts(junit, f"{ADDON}.") if odoo else None
+    session.close()
+    return report_test_run(odoo, (plain, addon_tests), rc, (running, lint_failed), suites)
