@@ -188,7 +188,7 @@ class TestAutomaticChargeRules(ChargeCommon):
         Partner = self.env["res.partner"]
         no_method = Partner.create({"name": "No method", "omni_payment_mode": "automatic"})
         archived = Partner.create({"name": "Archived", "omni_payment_mode": "automatic"})
-        self._authorized_token(archived).action_archive()
+        self._authorized_token(archived).with_context(omni_keep_in_stripe=True).action_archive()
         unauthorized = Partner.create({"name": "Unauthorized", "omni_payment_mode": "automatic"})
         self._omni_token(unauthorized)
         other_currency = Partner.create({"name": "Rupees", "omni_payment_mode": "automatic"})
