@@ -518,6 +518,188 @@ class TestBulkChargePreviewQueries(BulkChargeCommon):
 
 
 @tagged("post_install", "-at_install")
+class TestBulkChargePreviewMatchesEngine(BulkChargeCommon):
+    """The preview decides on rows read in bulk; for each customer, its decision (charged or
+    skipped, and the reason) is the one of the per-customer engine check: the customer's
+    default method as the engine finds it, then each open invoice checked by the engine
+    (``_omni_skip_reason``, ``omni.charge.attempt._omni_check_chargeable``)."""
+
+    UNSETTLED = ("not_sent", "unknown", "processing", "requires_action")
+
+    def _engine_reason(self, company, partner, invoices):
+        Attempt = self.Attempt.with_user(self.manager)
+        unsettled = set(
+            Attempt.search(
+                [("invoice_id", "in", invoices.ids), ("state", "in", self.UNSETTLED)]
+            ).invoice_id.ids
+        )
+        hard_declined = set(Attempt._omni_hard_declined_partners(partner, company).ids)
+        token = partner._omni_default_token(company)
+        return self.Wizard.with_user(self.manager)._omni_skip_reason(
+            company, partner, invoices, unsettled, hard_declined, token
+        )
+
+    def _population(self):
+        """Customers covering every reason a bulk charge can skip one, and some charged."""
+        euro = self.env.ref("base.EUR")
+        euro.active = True
+        # A second Stripe provider that accepts the company's currency only.
+        # (the keys are not copied on 19.0; nothing reaches Stripe here: _fake_stripe)
+        keys = {"stripe_secret_key": "sk_test_omni", "stripe_publishable_key": "pk_test_omni"}
+        narrow = self.stripe.copy({"name": "Stripe (company currency only)", **keys})
+        narrow.write(
+            {"state": "test", "available_currency_ids": [Command.set(self.company.currency_id.ids)]}
+        )
+        off = self.stripe.copy({"name": "Stripe (switched off)", **keys})
+        off.state = "test"
+        customers = {}
+        customers["charged"] = self._customer("Engine Charged", invoices=(10.0, 20.0))[0]
+        manual = self._customer("Engine Manual Mode")[0]
+        manual.omni_payment_mode = "manual"
+        customers["manual"] = manual
+        customers["nothing_open"] = self._customer("Engine Nothing Open", invoices=())[0]
+        customers["no_method"] = self._customer("Engine No Method", method=None)[0]
+        archived, archived_token, _i = self._customer("Engine Archived Only")
+        # archived (in SQL: archiving in the ORM detaches the method in Stripe)
+        self.env.cr.execute(
+            "UPDATE payment_token SET active = false WHERE id = %s", [archived_token.id]
+        )
+        archived_token.invalidate_recordset(["active"])
+        customers["archived"] = archived
+        customers["unauthorized"] = self._customer("Engine Unauthorized", authorized=False)[0]
+        waiting = self._customer("Engine Awaiting Verification", method=None)[0]
+        token = self._omni_token(
+            waiting,
+            method_kind="bank",
+            stripe_pm_type="us_bank_account",
+            omni_awaiting_verification=True,
+        )
+        token._omni_record_authorization()
+        customers["awaiting"] = waiting
+        # a provider disabled behind the method's back (disabling it in the ORM would have
+        # archived the method)
+        disabled = self._customer("Engine Provider Off", method=None)[0]
+        self._omni_token(disabled, provider_id=off.id)._omni_record_authorization()
+        customers["provider"] = disabled
+        wrong = self._customer("Engine Wrong Currency", method=None, invoices=())[0]
+        self._omni_token(wrong, provider_id=narrow.id)._omni_record_authorization()
+        self._invoice(wrong, amount=30, currency=euro)
+        customers["currency"] = wrong
+        # the second invoice only is in a currency the provider refuses
+        mixed = self._customer("Engine Mixed Currencies", method=None, invoices=(15.0,))[0]
+        self._omni_token(mixed, provider_id=narrow.id)._omni_record_authorization()
+        self._invoice(mixed, amount=25, currency=euro)
+        customers["mixed"] = mixed
+        other = self.env["res.company"].create({"name": "Omni Engine Other Co"})
+        elsewhere = self._customer("Engine Method Elsewhere", method=None)[0]
+        self._omni_token(elsewhere).sudo().company_id = other
+        customers["elsewhere"] = elsewhere
+        lost, lost_token, lost_invoices = self._customer("Engine Lost Card", invoices=(60, 40))
+        waiting_bank, bank_token, bank_invoices = self._customer(
+            "Engine Debit Processing", method="sepa", invoices=(35, 45)
+        )
+        (lost | waiting_bank).omni_payment_mode = "automatic"
+        with self._fake_stripe() as fake:
+            fake.script[lost_token.stripe_payment_method] = ("decline", "lost_card")
+            fake.script[bank_token.stripe_payment_method] = "processing"
+            self.Attempt._omni_charge(lost_invoices[0])
+            self.Attempt._omni_charge(bank_invoices[1])
+        off.env.cr.execute("UPDATE payment_provider SET state = 'disabled' WHERE id = %s", [off.id])
+        off.invalidate_recordset(["state"])
+        self.assertTrue(lost.omni_dunning_case_ids.hard_decline)
+        self.assertEqual(self._attempts(bank_invoices[1]).state, "processing")
+        customers["hard_decline"] = lost
+        customers["unsettled"] = waiting_bank
+        return customers
+
+    def test_preview_decides_as_the_engine_for_each_customer(self):
+        customers = self._population()
+        partners = self.env["res.partner"].union(*customers.values())
+        company = self.company
+        Move = self.env["account.move"]
+        open_domain = [
+            ("move_type", "=", "out_invoice"),
+            ("state", "=", "posted"),
+            ("payment_state", "in", ("not_paid", "partial")),
+            ("amount_residual", ">", 0),
+        ]
+        selected = Move.search([("partner_id", "in", partners.ids)], order="id desc")
+        Wizard = self.Wizard.with_user(self.manager)
+        for source in ("customers", "invoices"):
+            with self.subTest(source=source):
+                if source == "customers":
+                    prepared = Wizard._omni_prepare_lines(
+                        company, partners.with_user(self.manager), Move
+                    )
+                else:
+                    prepared = Wizard._omni_prepare_lines(
+                        company, self.env["res.partner"], selected.with_user(self.manager)
+                    )
+                lines = {line["partner_id"]: line for line in prepared}
+                expected_partners = (
+                    partners
+                    if source == "customers"
+                    else (selected.filtered_domain(open_domain).commercial_partner_id)
+                )
+                self.assertEqual(list(lines), expected_partners.ids, "the engine's order")
+                for partner in expected_partners:
+                    if source == "customers":
+                        invoices = Move.search(
+                            [
+                                *open_domain,
+                                ("commercial_partner_id", "=", partner.id),
+                                ("company_id", "=", company.id),
+                            ]
+                        )
+                    else:
+                        invoices = selected.filtered_domain(open_domain).filtered(
+                            lambda move, partner=partner: move.commercial_partner_id == partner
+                        )
+                    line = lines[partner.id]
+                    self.assertEqual(
+                        line["reason"],
+                        self._engine_reason(company, partner, invoices),
+                        f"{partner.name} ({source})",
+                    )
+                    self.assertEqual(line["skip"], bool(line["reason"]))
+                    self.assertEqual(line["invoice_count"], len(invoices))
+                    self.assertAlmostEqual(line["amount"], sum(invoices.mapped("amount_residual")))
+                    self.assertEqual(
+                        line["currency_id"], (invoices.currency_id[:1] or company.currency_id).id
+                    )
+                    self.assertEqual(
+                        line["invoice_ids"], invoices.ids if source == "invoices" else []
+                    )
+                reasons = {
+                    name: lines[partner.id]["reason"]
+                    for name, partner in customers.items()
+                    if partner.id in lines
+                }
+                # the population covers every reason a bulk charge can skip a customer for
+                expected = {
+                    "charged": "",
+                    "manual": "",
+                    "no_method": "no default payment method",
+                    "archived": "no default payment method",
+                    "elsewhere": "no default payment method",
+                    "unauthorized": "no recorded authorization",
+                    "awaiting": "awaiting verification",
+                    "provider": "cannot charge (disabled or not Stripe)",
+                    "currency": "which Stripe (company currency only) does not accept",
+                    "mixed": "which Stripe (company currency only) does not accept",
+                    "hard_decline": "declined for good",
+                    "unsettled": "is not settled yet",
+                }
+                if source == "customers":
+                    expected["nothing_open"] = "Nothing open in"
+                for name, text in expected.items():
+                    if text:
+                        self.assertIn(text, reasons[name], name)
+                    else:
+                        self.assertEqual(reasons[name], "", name)
+
+
+@tagged("post_install", "-at_install")
 class TestBulkChargeQueueJob(BulkChargeCommon):
     """With the OCA queue_job module installed, each batch is a job."""
 
