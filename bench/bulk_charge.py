@@ -44,7 +44,7 @@ from benchlib import say  # noqa: E402
 from charges import StripeClock  # noqa: E402
 
 omnictl = benchlib.omnictl
-CRON = "omni_payment_methods.ir_cron_omni_bulk_charge"
+CRON = "omni_payment_charging.ir_cron_omni_bulk_charge"
 MANAGER_GROUP = "omni_payment_methods.group_omni_payment_method_manager"
 BATCH = 50
 

@@ -42,7 +42,7 @@ import benchlib  # noqa: E402
 from benchlib import say  # noqa: E402
 
 omnictl = benchlib.omnictl
-CRON = "omni_payment_methods.ir_cron_charge_due_invoices"
+CRON = "omni_payment_charging.ir_cron_charge_due_invoices"
 BATCH = 50
 STRIPE_CARDS = 50
 CREATE_CHUNK = 500

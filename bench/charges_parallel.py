@@ -56,9 +56,9 @@ import charges  # noqa: E402  (prepare: customers, cards, due invoices)
 from benchlib import say  # noqa: E402
 
 omnictl = benchlib.omnictl
-CRON = "omni_payment_methods.ir_cron_charge_due_invoices"
-CONCURRENCY_PARAM = "omni_payment_methods.charge_concurrency"
-RATE_PARAM = "omni_payment_methods.stripe_requests_per_second"
+CRON = "omni_payment_charging.ir_cron_charge_due_invoices"
+CONCURRENCY_PARAM = "omni_payment_charging.charge_concurrency"
+RATE_PARAM = "omni_payment_charging.stripe_requests_per_second"
 
 
 # --------------------------------------------------------------------------- latency proxy

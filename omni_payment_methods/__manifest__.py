@@ -5,7 +5,7 @@
     "summary": "Customers' saved Stripe cards and bank debits: defaults, expiry, audit, "
     "access control",
     # no series: Odoo 18.0 and 19.0 both read it as <series>.1.0.1 (adapt_version)
-    "version": "1.0.1",
+    "version": "1.1.0",
     "category": "Accounting/Payment Providers",
     "website": "https://github.com/omni-payment-methods/omni_payment_methods",
     "author": "omni_payment_methods contributors",
@@ -16,6 +16,7 @@
         "portal",
         "mail",
         "contacts",
+        "omni_pan_base",
     ],
     "external_dependencies": {"python": ["stripe"]},
     "data": [
@@ -24,8 +25,6 @@
         "security/payment_token_rules.xml",
         "security/omni_payment_methods_rules.xml",
         "data/mail_template_data.xml",
-        "data/mail_template_dunning_data.xml",
-        "data/omni_dunning_policy_data.xml",
         "data/ir_cron_data.xml",
         "views/payment_token_views.xml",
         "views/res_partner_views.xml",
@@ -34,31 +33,20 @@
         "views/res_config_settings_views.xml",
         "views/portal_templates.xml",
         "views/omni_stripe_event_views.xml",
-        "views/omni_dunning_views.xml",
-        "wizards/omni_make_payment_wizard_views.xml",
-        "views/res_partner_dunning_views.xml",
         "views/omni_payment_audit_views.xml",
         "wizards/payment_token_delete_wizard_views.xml",
-        "views/omni_charge_attempt_failed_views.xml",
-        "views/omni_bulk_charge_views.xml",
-        "views/omni_installment_views.xml",
         "views/omni_payment_methods_menus.xml",
         "views/omni_payment_setup_views.xml",
         "data/payment_method_data.xml",
-        "data/omni_bulk_charge_data.xml",
-        "wizards/omni_bulk_charge_wizard_views.xml",
-        "data/mail_template_installment_data.xml",
     ],
     "assets": {
         "web.assets_frontend": [
             "omni_payment_methods/static/src/js/stripe_setup.js",
             "omni_payment_methods/static/src/js/portal_add_payment_method.js",
-            "omni_payment_methods/static/src/js/portal_authenticate_payment.js",
         ],
         "web.assets_backend": [
             "omni_payment_methods/static/src/js/staff_add_payment_method.js",
             "omni_payment_methods/static/src/xml/staff_add_payment_method.xml",
-            "omni_payment_methods/static/src/js/bulk_charge_progress.js",
         ],
     },
     "demo": [

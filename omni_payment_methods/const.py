@@ -9,8 +9,6 @@ MANAGER_GROUP = "omni_payment_methods.group_omni_payment_method_manager"
 # Emailed links (omni.payment.link)
 #: the page of a link to the customer's payment methods
 LINK_ROUTE = "/omni/payment_methods"
-#: the page of a link to authenticate a payment (3-D Secure off-session)
-AUTHENTICATION_ROUTE = "/omni/pay"
 #: what the chatter copy of an email shows instead of a link's secret (an "invalid link")
 LINK_REDACTED = "sent-by-email"
 #: what a rendering that sends nothing shows instead of a link's secret (a template's

@@ -1,8 +1,8 @@
 """Shared fixtures of the tests that run without Odoo.
 
-- ``omni_payment_methods/lib`` is loaded as the standalone package ``omni_pm_lib`` (the
-  addon's ``__init__.py`` imports ``odoo``, its ``lib`` does not): tests write
-  ``from omni_pm_lib import pan``.
+- the ``lib`` folders of the addons are loaded as one standalone package ``omni_pm_lib``
+  (an addon's ``__init__.py`` imports ``odoo``, its ``lib`` does not): tests write
+  ``from omni_pm_lib import pan`` whichever addon the module belongs to.
 - ``localstripe_url``: a localstripe server for the ``contract`` tests, the one named by
   ``OMNI_LOCALSTRIPE_URL`` or else one started for the session by
   ``tools/localstripe_server.py`` on 127.0.0.1 (in memory, stopped at the end).
@@ -24,7 +24,7 @@ import pytest
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
-LIB_DIR = ROOT / "omni_payment_methods" / "lib"
+LIB_DIRS = sorted(path.parent for path in ROOT.glob("omni_*/lib/__init__.py"))
 DATA_DIR = Path(__file__).resolve().parent / "data"
 LOCALSTRIPE_SERVER = ROOT / "tools" / "localstripe_server.py"
 LIB_PACKAGE = "omni_pm_lib"
@@ -35,7 +35,9 @@ def _load_lib():
     if LIB_PACKAGE in sys.modules:
         return sys.modules[LIB_PACKAGE]
     spec = importlib.util.spec_from_file_location(
-        LIB_PACKAGE, LIB_DIR / "__init__.py", submodule_search_locations=[str(LIB_DIR)]
+        LIB_PACKAGE,
+        ROOT / "omni_payment_methods" / "lib" / "__init__.py",
+        submodule_search_locations=[str(path) for path in LIB_DIRS],
     )
     module = importlib.util.module_from_spec(spec)
     sys.modules[LIB_PACKAGE] = module

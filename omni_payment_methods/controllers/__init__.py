@@ -1,3 +1,2 @@
-from . import portal
 from . import main
-from . import authentication
+from . import portal

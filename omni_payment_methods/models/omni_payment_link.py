@@ -10,8 +10,6 @@ from odoo.tools import SQL
 from ..compat import orm as compat_orm
 
 LINK_VALIDITY_DAYS = 30
-# The link to authenticate a payment the customer's bank held (3-D Secure off-session).
-AUTHENTICATION_LINK_VALIDITY_DAYS = 14
 
 
 def _digest(secret):
@@ -23,8 +21,8 @@ def _digest(secret):
 )
 class OmniPaymentLink(models.Model):
     """A single-use link that lets a customer act without an account: see and add payment
-    methods (``purpose`` "methods"), or authenticate and pay the charge of an invoice that
-    the customer's bank held for 3-D Secure ("authentication", for one charge attempt).
+    methods (``purpose`` "methods"). Other modules add purposes (``selection_add``) with the
+    fields their links need, given to ``_omni_issue(values=...)``.
 
     Only the SHA-256 of the random secret is stored: the database never holds a usable link.
     The link is consumed when a method is successfully added through it (or when the charge
@@ -51,20 +49,10 @@ class OmniPaymentLink(models.Model):
         help="The company that sent the link (record rules: its users only).",
     )
     purpose = fields.Selection(
-        selection=[
-            ("methods", "Payment methods"),
-            ("authentication", "Payment authentication"),
-        ],
+        selection=[("methods", "Payment methods")],
         required=True,
         default="methods",
         readonly=True,
-    )
-    attempt_id = fields.Many2one(
-        comodel_name="omni.charge.attempt",
-        string="Charge to Authenticate",
-        readonly=True,
-        index="btree_not_null",
-        ondelete="cascade",
     )
     token_hash = fields.Char(required=True, index=True, readonly=True, copy=False)
     expires_on = fields.Datetime(required=True, readonly=True)
@@ -89,17 +77,16 @@ class OmniPaymentLink(models.Model):
                 link.state = "valid"
 
     @api.model
-    def _omni_issue(self, partner, validity_days=LINK_VALIDITY_DAYS, company=None, attempt=None):
+    def _omni_issue(self, partner, validity_days=LINK_VALIDITY_DAYS, company=None, values=None):
         """Create a link for ``partner``'s commercial entity, sent by ``company``; return its
         secret (for the URL).
 
-        :param attempt: the ``omni.charge.attempt`` the customer must authenticate: the link
-            is then for that payment only (purpose "authentication")
+        :param values: more values of the link (another ``purpose`` and its fields)
         """
-        return self._omni_issue_many([(partner, company)], validity_days, attempt=attempt)[0]
+        return self._omni_issue_many([(partner, company)], validity_days, values=values)[0]
 
     @api.model
-    def _omni_issue_many(self, requests, validity_days=LINK_VALIDITY_DAYS, attempt=None):
+    def _omni_issue_many(self, requests, validity_days=LINK_VALIDITY_DAYS, values=None):
         """``_omni_issue`` for each ``(partner, company)`` of ``requests``, in one insert;
         return the secrets in the same order."""
         issued = [secrets.token_urlsafe(32) for _request in requests]
@@ -109,10 +96,10 @@ class OmniPaymentLink(models.Model):
                 {
                     "partner_id": partner.commercial_partner_id.id,
                     "company_id": (company or self.env.company).id,
-                    "purpose": "authentication" if attempt else "methods",
-                    "attempt_id": attempt.id if attempt else False,
+                    "purpose": "methods",
                     "token_hash": _digest(secret),
                     "expires_on": expires_on,
+                    **(values or {}),
                 }
                 for (partner, company), secret in zip(requests, issued, strict=True)
             ]

@@ -12,9 +12,10 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, email_normalize, email_split
 
+from odoo.addons.omni_pan_base.lib import pan as pan_lib
+
 from ..exceptions import OmniRateLimited
 from ..lib import expiry as expiry_lib
-from ..lib import pan as pan_lib
 from ..lib import stripe_api
 from .payment_token import CHANNELS, CONSENT_VERSION
 

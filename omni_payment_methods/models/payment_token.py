@@ -9,12 +9,12 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, frozendict
 from odoo.tools.sql import create_index
 
+from odoo.addons.omni_pan_base.lib import pan as pan_lib
 from odoo.addons.payment_stripe import const as stripe_const
 
 from ..const import ISSUED_LINKS, SEND_LINKS
 from ..exceptions import OmniBatchStop
 from ..lib import expiry as expiry_lib
-from ..lib import pan as pan_lib
 from ..lib import reminders as reminders_lib
 from ..lib import stripe_api
 

@@ -4,15 +4,6 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..lib import reminders as reminders_lib
-from .omni_charge_attempt import (
-    CONCURRENCY_PARAM,
-    DEFAULT_CONCURRENCY,
-    DEFAULT_LANES,
-    LANES_PARAM,
-    MAX_CONCURRENCY,
-    MAX_LANES,
-)
-from .omni_pan_guard import PAN_GUARD_PARAM
 from .omni_payment_reminder import OFFSETS_PARAM
 from .omni_payment_setup import (
     DEFAULT_MAX_METHODS,
@@ -23,7 +14,6 @@ from .omni_payment_setup import (
     SETUP_MAX_ATTEMPTS_PARAM,
     SETUP_WINDOW_PARAM,
 )
-from .omni_stripe_pacing import RATE_PARAM
 
 #: the global rule that keeps every user but payment method viewers to their own
 #: commercial entity's saved methods (security/payment_token_rules.xml)
@@ -66,11 +56,11 @@ class ResConfigSettings(models.TransientModel):
         default=DEFAULT_SETUP_WINDOW_MINUTES,
     )
 
-    omni_pan_guard = fields.Boolean(
+    module_omni_pan_guard = fields.Boolean(
         string="Mask card numbers in messages and notes",
-        default=True,
-        help="Card numbers written in chatter messages, received emails and customer notes "
-        "are stored with their first 6 and last 4 digits only, and the author is told why.",
+        help="Installs the Card Number Guard: card numbers written in chatter messages, "
+        "received emails, activities and customer notes are stored with their first 6 and "
+        "last 4 digits only, and the author is told why.",
     )
 
     omni_restrict_token_access = fields.Boolean(
@@ -79,29 +69,6 @@ class ResConfigSettings(models.TransientModel):
         help="On: only the Payment Method Viewer and Manager groups see other customers' "
         "saved methods. Off: the groups of other modules that see every saved method "
         "(Invoicing's billing users, Sales' salesmen) see them too, as without this addon.",
-    )
-
-    omni_charge_lanes = fields.Integer(
-        string="Charging Lanes",
-        config_parameter=LANES_PARAM,
-        default=DEFAULT_LANES,
-        help="Scheduled actions charging due invoices in parallel (each takes other "
-        "invoices). Odoo runs as many at once as it has cron threads over all its servers.",
-    )
-    omni_charge_concurrency = fields.Integer(
-        string="Stripe Requests at Once per Worker",
-        config_parameter=CONCURRENCY_PARAM,
-        default=DEFAULT_CONCURRENCY,
-        help="Charges of a batch whose requests are sent to Stripe at the same time, so that "
-        "a worker does not wait for each answer in turn.",
-    )
-    omni_stripe_requests_per_second = fields.Integer(
-        string="Stripe Requests per Second",
-        config_parameter=RATE_PARAM,
-        default=0,
-        help="Ceiling of the charging requests per second to each Stripe account, shared by "
-        "all workers and servers (0: four fifths of Stripe's limit, i.e. 80 in live mode, 20 "
-        "in test mode).",
     )
 
     omni_unconfirmed_import_count = fields.Integer(
@@ -127,7 +94,6 @@ class ResConfigSettings(models.TransientModel):
     @api.model
     def get_values(self):
         res = super().get_values()
-        res["omni_pan_guard"] = self.env["omni.pan.guard"]._omni_enabled()
         rule = self._omni_restrict_rule()
         res["omni_restrict_token_access"] = bool(rule.active)
         return res
@@ -155,24 +121,6 @@ class ResConfigSettings(models.TransientModel):
                     )
                 ) from exc
 
-    @api.constrains("omni_charge_lanes", "omni_charge_concurrency")
-    def _check_omni_charging_scale(self):
-        for settings in self:
-            if not 1 <= settings.omni_charge_lanes <= MAX_LANES:
-                raise ValidationError(
-                    self.env._(
-                        "Charging lanes: from 1 to %(max)s.",
-                        max=MAX_LANES,
-                    )
-                )
-            if not 1 <= settings.omni_charge_concurrency <= MAX_CONCURRENCY:
-                raise ValidationError(
-                    self.env._(
-                        "Stripe requests at once per worker: from 1 to %(max)s.",
-                        max=MAX_CONCURRENCY,
-                    )
-                )
-
     def set_values(self):
         # Store the offsets in their canonical form ("60, 30, 7, 0").
         for settings in self:
@@ -180,13 +128,6 @@ class ResConfigSettings(models.TransientModel):
                 reminders_lib.parse_offsets(settings.omni_reminder_offsets)
             )
         res = super().set_values()
-        # The lanes are scheduled actions: created, woken or archived to match the setting.
-        self.env["omni.charge.attempt"]._omni_set_lanes(self[:1].omni_charge_lanes)
-        # Stored as "1"/"0" rather than through ``config_parameter``: an absent parameter
-        # means on (the default), which a boolean config parameter cannot express.
-        self.env["ir.config_parameter"].sudo().set_param(  # sudo: settings are admin-only
-            PAN_GUARD_PARAM, "1" if self[:1].omni_pan_guard else "0"
-        )
         # The rule itself is switched: its state is the setting (no parameter to disagree).
         rule = self._omni_restrict_rule()
         if rule and rule.active != self[:1].omni_restrict_token_access:

@@ -1,6 +1,1 @@
 from . import payment_token_delete_wizard
-from . import omni_make_payment_wizard
-from . import omni_make_payment_installment_line
-from . import omni_bulk_charge_wizard
-from . import account_payment_register_compat
-from . import omni_bulk_charge_preview

@@ -6,7 +6,10 @@ Before, templates read the computed fields ``omni_update_url`` / ``omni_pay_url`
 minted a link whenever they were read) or a link put in the rendering context; those fields
 are gone. The templates are ``noupdate``, so an upgrade keeps the old bodies, which would
 no longer render. The templates of this module that still use the old names are reloaded
-from the module's data files (only those: other templates keep what staff changed).
+from the modules' data files (only those: other templates keep what staff changed).
+
+Since 1.1.0 the dunning and installment templates belong to omni_payment_charging (the
+1.1.0 pre-migration, which runs before this script, moved their xml ids there).
 """
 
 import io
@@ -21,19 +24,23 @@ from odoo.tools.convert import convert_xml_import
 
 _logger = logging.getLogger(__name__)
 
-MODULE = "omni_payment_methods"
-TEMPLATE_FILES = (
-    "data/mail_template_data.xml",
-    "data/mail_template_dunning_data.xml",
-    "data/mail_template_installment_data.xml",
-)
+#: the data files of the templates, by the module that holds them
+TEMPLATE_FILES = {
+    "omni_payment_methods": ("data/mail_template_data.xml",),
+    "omni_payment_charging": (
+        "data/mail_template_dunning_data.xml",
+        "data/mail_template_installment_data.xml",
+    ),
+}
 STALE = re.compile(r"object\.omni_update_url\b|object\.omni_pay_url\b|omni_link_url")
 
 
 def stale_templates(env):
-    """xml ids (names) of this module's templates whose body or subject, in any language,
+    """xml ids (names) of the modules' templates whose body or subject, in any language,
     still uses the removed link fields."""
-    data = env["ir.model.data"].search([("module", "=", MODULE), ("model", "=", "mail.template")])
+    data = env["ir.model.data"].search(
+        [("module", "in", list(TEMPLATE_FILES)), ("model", "=", "mail.template")]
+    )
     names = set()
     for xmlid in data:
         env.cr.execute(
@@ -52,8 +59,10 @@ def stale_templates(env):
 def reload_templates(env, names):
     """Load the ``<record>`` of each template named in ``names`` from the data files, as at
     install (their noupdate flag kept)."""
-    for filename in TEMPLATE_FILES:
-        with file_open(f"{MODULE}/{filename}", "rb") as handle:
+    for module, filename in (
+        (module, filename) for module, files in TEMPLATE_FILES.items() for filename in files
+    ):
+        with file_open(f"{module}/{filename}", "rb") as handle:
             tree = etree.parse(handle)
         for record in list(tree.iter("record")):
             if record.get("id") not in names:
@@ -62,7 +71,7 @@ def reload_templates(env, names):
             continue
         document = io.BytesIO(etree.tostring(tree))
         document.name = filename  # convert_xml_import names the file in its messages
-        convert_xml_import(env, MODULE, document, {}, mode="init", noupdate=True)
+        convert_xml_import(env, module, document, {}, mode="init", noupdate=True)
 
 
 def migrate(cr, version):

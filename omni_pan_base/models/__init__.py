@@ -1,0 +1,2 @@
+from . import omni_pan_guard
+from . import omni_pan_guarded

@@ -1,0 +1,2 @@
+from .hooks import uninstall_hook
+from . import models

@@ -1,0 +1,1533 @@
+# Copyright 2026 omni_payment_methods contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import concurrent.futures
+import contextlib
+import copy
+import datetime
+import logging
+import threading
+import time
+
+import psycopg2
+import stripe
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL, float_compare, float_is_zero, mute_logger
+
+from odoo.addons.omni_payment_methods.compat import orm as compat_orm
+from odoo.addons.omni_payment_methods.const import LINK_PREVIEW, SEND_LINKS
+from odoo.addons.omni_payment_methods.lib import stripe_api
+from odoo.addons.payment import utils as payment_utils
+
+from ..const import AUTHENTICATION_ROUTE
+from ..lib import dunning as dunning_lib
+from ..lib import pacing as pacing_lib
+from ..lib import stripe_minimums
+from .omni_payment_link import AUTHENTICATION_LINK_VALIDITY_DAYS
+
+_logger = logging.getLogger(__name__)
+
+ATTEMPT_STATES = [
+    ("not_sent", "Not sent"),
+    ("unknown", "Outcome unknown"),
+    ("processing", "Processing"),
+    ("requires_action", "Authentication required"),
+    ("done", "Paid"),
+    ("failed", "Declined"),
+    ("error", "Error"),
+    ("skipped", "Not charged"),
+    ("not_chargeable", "Not chargeable"),
+]
+# Sent, but Stripe's answer was lost (timeout) or a 5xx: the next run looks the PaymentIntent
+# up in Stripe before anything is sent again.
+UNKNOWN = "unknown"
+# States in which an attempt is over: the next charge of its invoice is a new attempt.
+FINAL_FAILURES = ("failed", "error", "skipped", "not_chargeable")
+# Stripe keeps idempotency keys for 24 hours: an attempt whose outcome is unknown is only
+# re-sent with its key within that window, with a margin.
+IDEMPOTENCY_WINDOW = datetime.timedelta(hours=23)
+
+# A charge Stripe did not confirm is sent again by a later run, not by the run that sent it.
+RESEND_DELAY = datetime.timedelta(minutes=10)
+
+# Charges started by staff (a payment taken with the customer, a bulk charge, a schedule of
+# installments): the customer's payment mode does not apply, and they are not the automatic
+# charge of the invoice (a failed one does not stop the automatic charging of the invoice).
+STAFF_ORIGINS = ("payment", "bulk", "installment")
+# Charges whose failure staff see at once (the result of the wizard, the bulk summary): no
+# dunning is started for them.
+NO_DUNNING_ORIGINS = ("payment", "bulk")
+# Charges that wait for a new payment method after a hard decline (lost or stolen card,
+# closed account): the card networks penalize retrying those. Staff taking a payment with
+# the customer and a manager's "Retry now" decide for themselves.
+HARD_DECLINE_GUARDED_ORIGINS = ("auto", "bulk", "installment")
+
+# Attempts per invoice are numbered: attempt N of invoice I always sends the key derived from
+# (I, N), however many times it is re-sent.
+KEY_SCOPE = "omni_charge"
+
+
+# The charging job's scale-out settings (Settings > Saved Payment Methods).
+LANES_PARAM = "omni_payment_charging.charge_lanes"
+CONCURRENCY_PARAM = "omni_payment_charging.charge_concurrency"
+DEFAULT_LANES = 1
+MAX_LANES = 32
+DEFAULT_CONCURRENCY = 8
+MAX_CONCURRENCY = 64
+MAIN_CRON = "omni_payment_charging.ir_cron_charge_due_invoices"
+LANE_CODE = "model._cron_charge_due_invoices(lane=%d)"
+LANE_XMLID = "ir_cron_charge_due_invoices_lane_%d"
+# The answers a batch received for its attempts (attempt id: future), handed to the
+# transaction's request hook of each attempt in turn; per thread (one per worker thread).
+_PREFETCHED = threading.local()
+
+
+def send_payment_intent(client, params, key):
+    """Send a PaymentIntent through the SDK with its idempotency key, waiting out Stripe's
+    rate limit (429: ``Retry-After``, else a backoff) and sending it again with the same
+    key: a 429 is never a decline. No database access: called from the batch's threads.
+
+    :return: the PaymentIntent (SDK object)
+    :raise stripe.StripeError: any other error, or the last 429 after
+        ``pacing.MAX_RATE_LIMITED_TRIES``
+    """
+    tries = 0
+    while True:
+        try:
+            return client.v1.payment_intents.create(
+                copy.deepcopy(params), options={"idempotency_key": key}
+            )
+        except stripe.RateLimitError as exc:
+            if tries + 1 >= pacing_lib.MAX_RATE_LIMITED_TRIES:
+                raise
+            wait = pacing_lib.retry_wait(getattr(exc, "headers", None), tries)
+            _logger.info("Stripe rate limit (429): request %s sent again in %.1f s", key, wait)
+            time.sleep(wait)
+            tries += 1
+
+
+class OmniStripeNotSent(Exception):
+    """Stripe could not be reached, timed out or failed (5xx): the charge was not confirmed."""
+
+    def __init__(self, error, outcome_unknown):
+        super().__init__(str(error))
+        self.error = error
+        self.outcome_unknown = outcome_unknown
+
+
+class OmniAttemptTaken(Exception):
+    """Another worker created this attempt first."""
+
+
+@compat_orm.sql_constraints(
+    (
+        "invoice_attempt_uniq",
+        "UNIQUE(invoice_id, attempt_no)",
+        "An invoice has one charge attempt per number.",
+    ),
+    ("idempotency_key_uniq", "UNIQUE(idempotency_key)", "Idempotency keys are unique."),
+)
+class OmniChargeAttempt(models.Model):
+    _name = "omni.charge.attempt"
+    _inherit = ["omni.batch.mixin"]
+    _description = "Automatic Charge Attempt"
+    _order = "id desc"
+    _rec_name = "reference"
+
+    reference = fields.Char(required=True, readonly=True, index=True)
+    invoice_id = fields.Many2one(
+        comodel_name="account.move",
+        required=True,
+        readonly=True,
+        index=True,
+        ondelete="cascade",
+    )
+    invoice_payment_state = fields.Selection(
+        related="invoice_id.payment_state", string="Invoice Payment Status"
+    )
+    partner_id = fields.Many2one(
+        comodel_name="res.partner",
+        string="Customer",
+        required=True,
+        readonly=True,
+        index=True,
+    )
+    company_id = fields.Many2one(comodel_name="res.company", required=True, readonly=True)
+    currency_id = fields.Many2one(comodel_name="res.currency", required=True, readonly=True)
+    amount = fields.Monetary(readonly=True)
+    attempt_no = fields.Integer(string="Attempt", required=True, readonly=True, default=1)
+    origin = fields.Selection(
+        selection=[
+            ("auto", "Automatic charge"),
+            ("retry", "Dunning retry"),
+            ("method", "New payment method"),
+            ("staff", "Retry by staff"),
+            ("payment", "Payment taken by staff"),
+            ("bulk", "Bulk charge"),
+            ("installment", "Installment"),
+        ],
+        required=True,
+        readonly=True,
+        default="auto",
+    )
+    token_id = fields.Many2one(
+        comodel_name="payment.token", string="Payment Method", readonly=True, index="btree_not_null"
+    )
+    transaction_id = fields.Many2one(
+        comodel_name="payment.transaction", readonly=True, index="btree_not_null"
+    )
+    case_id = fields.Many2one(
+        comodel_name="omni.dunning.case", string="Dunning", readonly=True, index="btree_not_null"
+    )
+    state = fields.Selection(
+        selection=ATTEMPT_STATES, required=True, readonly=True, default="not_sent", index=True
+    )
+    failure_kind = fields.Selection(
+        selection=[
+            (dunning_lib.HARD, "Hard decline"),
+            (dunning_lib.SOFT, "Soft decline"),
+            (dunning_lib.RETRY_LATER, "Decline: retry later"),
+            (dunning_lib.AUTHENTICATION, "Authentication required"),
+            (dunning_lib.CONFIG, "Not chargeable"),
+        ],
+        readonly=True,
+    )
+    decline_code = fields.Char(readonly=True)
+    advice_code = fields.Char(
+        readonly=True,
+        help="Stripe's advice on the decline: do_not_try_again, try_again_later, "
+        "confirm_card_data.",
+    )
+    network_advice_code = fields.Char(
+        readonly=True,
+        help="The card network's advice on the decline (Mastercard's Merchant Advice Code, "
+        "Visa's decline category).",
+    )
+    reason = fields.Char(readonly=True)
+    company_side = fields.Boolean(
+        string="Company Action Needed",
+        readonly=True,
+        help="The charge was not sent for a reason the company must fix (provider, currency, "
+        "company): the customer is not emailed, staff get an activity.",
+    )
+    installment_id = fields.Many2one(
+        comodel_name="omni.installment",
+        readonly=True,
+        index="btree_not_null",
+        ondelete="set null",
+    )
+    idempotency_key = fields.Char(readonly=True, copy=False)
+    request_params = fields.Json(
+        string="Stripe Request",
+        readonly=True,
+        copy=False,
+        help="The parameters of the PaymentIntent, frozen with the idempotency key when the "
+        "charge is first sent: every re-send of the key sends them unchanged (Stripe refuses "
+        "a key reused with other parameters). What must change takes a new attempt.",
+    )
+    stripe_payment_intent = fields.Char(string="Stripe PaymentIntent", readonly=True)
+    first_sent_at = fields.Datetime(readonly=True)
+    last_sent_at = fields.Datetime(readonly=True)
+    send_count = fields.Integer(
+        readonly=True, help="How many times the request was sent (always with the same key)."
+    )
+    outcome_unknown = fields.Boolean(
+        readonly=True,
+        help="Stripe timed out or failed after the request was sent: the next run re-sends it "
+        "with the same idempotency key, so Stripe answers with the first result.",
+    )
+
+    # === BUSINESS METHODS: SELECTION === #
+
+    @api.model
+    def _omni_due_invoices(self, today, limit=None, lock=False):
+        """Posted customer invoices due by ``today`` of customers in automatic mode that no
+        charge attempt has handled yet. An attempt left "Not sent" or "Outcome unknown" is taken
+        again once ``RESEND_DELAY`` has passed (the next run), not by the run that just sent
+        it.
+
+        With ``lock``, the rows are locked (FOR NO KEY UPDATE SKIP LOCKED): two workers running
+        the job at once never take the same invoice.
+        """
+        query = SQL(
+            """
+            SELECT m.id
+              FROM account_move m
+              JOIN res_partner p ON p.id = m.commercial_partner_id
+             WHERE m.move_type = 'out_invoice'
+               AND m.state = 'posted'
+               AND m.payment_state IN ('not_paid', 'partial')
+               AND m.amount_residual > 0
+               AND m.invoice_date_due <= %(today)s
+               AND m.company_id IN %(companies)s
+               AND p.omni_payment_mode = 'automatic'
+               AND NOT EXISTS (
+                    SELECT 1 FROM omni_charge_attempt a
+                     WHERE a.invoice_id = m.id
+                       AND a.origin NOT IN %(staff_origins)s
+                       AND (a.state NOT IN ('not_sent', 'unknown')
+                            OR a.last_sent_at >= %(resend_after)s)
+               )
+               -- An invoice under a running plan of installments is charged by its plan.
+               AND NOT EXISTS (
+                    SELECT 1 FROM omni_installment_plan_invoice_rel r
+                      JOIN omni_installment_plan pl ON pl.id = r.plan_id
+                     WHERE r.move_id = m.id AND pl.state = 'running'
+               )
+             ORDER BY m.invoice_date_due, m.id
+             %(limit)s
+             %(lock)s
+            """,
+            today=today,
+            resend_after=fields.Datetime.now() - RESEND_DELAY,
+            staff_origins=STAFF_ORIGINS,
+            companies=tuple(self.env.companies.ids),
+            limit=SQL("LIMIT %s", limit) if limit else SQL(),
+            lock=SQL("FOR NO KEY UPDATE OF m SKIP LOCKED") if lock else SQL(),
+        )
+        self.env["account.move"].flush_model(
+            ["move_type", "state", "payment_state", "amount_residual", "invoice_date_due"]
+        )
+        self.flush_model(["state", "invoice_id", "last_sent_at"])
+        self.env["res.partner"].flush_model(["omni_payment_mode"])
+        self.env["omni.installment.plan"].flush_model(["state", "invoice_ids"])
+        return self.env["account.move"].browse(row[0] for row in self.env.execute_query(query))
+
+    # === BUSINESS METHODS: CHARGING === #
+
+    @api.model
+    def _omni_charge(self, invoice, origin="auto", token=None, amount=None, installment=None):
+        """Charge ``amount`` (default: the open amount) of ``invoice`` with ``token``
+        (default: the customer's default method), off-session, through a
+        ``payment.transaction``.
+
+        Returns the attempt. Never raises for a Stripe outcome: declines, errors and an
+        unreachable Stripe are recorded on the attempt (and open or update the customer's
+        dunning case).
+
+        :param installment: the ``omni.installment`` this charge pays (its attempts are
+            linked to it), or None
+        """
+        attempt, send = self._omni_charge_prepare(
+            invoice, origin=origin, token=token, amount=amount, installment=installment
+        )
+        if send:
+            attempt._omni_send()
+            attempt._omni_charge_outcome()
+        return attempt
+
+    @api.model
+    def _omni_charge_prepare(
+        self, invoice, origin="auto", token=None, amount=None, installment=None
+    ):
+        """Everything of ``_omni_charge`` up to sending the PaymentIntent: the attempt (new,
+        or the last one not sent), the checks, an unknown outcome looked up in Stripe.
+
+        :return: ``(attempt, send)``: ``send`` is True when the attempt's PaymentIntent is
+            to be sent (``_omni_send``, then ``_omni_charge_outcome``); False when there is
+            nothing to send (skipped, not chargeable, paid, in progress, found in Stripe,
+            taken by another worker: an empty attempt)
+        :rtype: tuple
+        """
+        invoice.ensure_one()
+        # The records follow the engine's environment (the job's, or a checked sudo).
+        invoice = invoice.with_env(self.env)
+        token = token.with_env(self.env) if token else token
+        try:
+            attempt = self._omni_next_attempt(invoice, origin, installment=installment)
+        except OmniAttemptTaken:
+            _logger.info("invoice %s is being charged by another worker", invoice.name)
+            return self.browse(), False
+        if attempt.state == UNKNOWN or (attempt.state == "not_sent" and attempt.outcome_unknown):
+            decision = attempt._omni_resolve_unknown()
+            if decision == "new":
+                # Nothing was charged and the key expired: a new attempt, a new key.
+                return self._omni_charge_prepare(
+                    invoice, origin=origin, token=token, amount=amount, installment=installment
+                )
+            if decision != "resend":
+                return attempt, False  # found in Stripe (recorded), or still unknown
+        elif attempt.state != "not_sent":
+            return attempt, False  # in progress or paid: nothing to send
+        if attempt.request_params:
+            # Sent before without a confirmed answer: the same charge again (same key, same
+            # parameters, same method and amount), whatever changed meanwhile.
+            return attempt, True
+        token = token or invoice.commercial_partner_id._omni_default_token(invoice.company_id)
+        reason, company_side = self._omni_check_chargeable(invoice, token, origin)
+        if (
+            not reason
+            and origin in HARD_DECLINE_GUARDED_ORIGINS
+            and self._omni_hard_declined(invoice)
+        ):
+            reason = self._omni_hard_decline_reason()
+        attempt.write(
+            {
+                "token_id": token.id if token else False,
+                "amount": amount or invoice.amount_residual,
+                "currency_id": invoice.currency_id.id,
+            }
+        )
+        if not reason and attempt._omni_below_minimum():
+            # Stripe would refuse it (amount_too_small): not sent, and not the customer's
+            # failure (no dunning over cents).
+            attempt.write(
+                {
+                    "state": "not_chargeable",
+                    "failure_kind": dunning_lib.CONFIG,
+                    "reason": attempt._omni_below_minimum_reason(),
+                }
+            )
+        elif reason:
+            attempt.write(
+                {
+                    "state": "skipped",
+                    "failure_kind": dunning_lib.CONFIG,
+                    "reason": reason,
+                    "company_side": company_side,
+                }
+            )
+        else:
+            return attempt, True
+        attempt._omni_charge_outcome()
+        return attempt, False
+
+    @api.model
+    def _omni_charge_invoices(
+        self, invoices, token, amount=None, origin="payment", installment=None
+    ):
+        """Charge ``amount`` (default: their open amount) of ``invoices`` with ``token``: one
+        PaymentIntent per invoice, the oldest due first, until the amount is used up. Stops at
+        the first charge that does not go through (the method failed: it is not tried on the
+        next invoices).
+
+        Returns the attempts. The shared engine of "Make a payment", bulk charges and
+        installments.
+        """
+        currency = invoices[:1].currency_id
+        rounding = currency.rounding if currency else 0.01
+        remaining = sum(invoices.mapped("amount_residual")) if amount is None else amount
+        attempts = self.browse()
+        invoices = invoices.sorted(lambda m: (m.invoice_date_due or m.date, m.id))
+        for invoice in invoices:
+            if float_compare(remaining, 0.0, precision_rounding=rounding) <= 0:
+                break
+            if float_is_zero(invoice.amount_residual, precision_rounding=rounding):
+                continue
+            part = min(invoice.amount_residual, remaining)
+            attempt = self._omni_charge(
+                invoice, origin=origin, token=token, amount=part, installment=installment
+            )
+            attempts |= attempt
+            if attempt.state in ("done", "processing"):
+                remaining -= part
+            else:
+                break
+        return attempts
+
+    @api.model
+    def _omni_next_attempt(self, invoice, origin, installment=None):
+        """The attempt to send for ``invoice``: the last one when it was not sent (same number,
+        same key), else a new one (linked to ``installment`` when it charges one)."""
+        last = self.search([("invoice_id", "=", invoice.id)], order="attempt_no desc", limit=1)
+        # A paid attempt whose payment is recorded on the invoice is over too when the
+        # invoice is charged again (a partial payment, the next installment): the new charge
+        # is a new attempt with its own key. Paid but not recorded yet: nothing to send.
+        over = last.state in FINAL_FAILURES or (
+            last.state == "done" and last.transaction_id.is_post_processed
+        )
+        if last and not over:
+            return last
+        number = last.attempt_no + 1 if last else 1
+        reference = f"{invoice.name}-omni{number}"
+        values = {
+            "reference": reference,
+            "invoice_id": invoice.id,
+            "partner_id": invoice.commercial_partner_id.id,
+            "company_id": invoice.company_id.id,
+            "currency_id": invoice.currency_id.id,
+            "amount": invoice.amount_residual,
+            "attempt_no": number,
+            "origin": origin,
+            "idempotency_key": stripe_api.idempotency_key(
+                self.env["ir.config_parameter"].sudo().get_param("database.uuid"),
+                KEY_SCOPE,
+                invoice.id,
+                number,
+            ),
+        }
+        # The unique (invoice, number) index is the arbiter between workers: a worker whose
+        # snapshot predates another's commit sees no attempt, and its insert fails here
+        # before anything is sent.
+        if installment and invoice in installment.plan_id.invoice_ids:
+            # Charged for an installment (an argument of the engine, never the context).
+            values["installment_id"] = installment.id
+        try:
+            with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+                return self.create(values)
+        except psycopg2.errors.UniqueViolation as exc:
+            raise OmniAttemptTaken(invoice.id) from exc
+
+    @api.model
+    def _omni_check_chargeable(self, invoice, token, origin="auto"):
+        """Why ``invoice`` cannot be charged with ``token``: ``(reason, company_side)``, or
+        ``("", False)`` when it can.
+
+        ``company_side`` is True when the company must act (provider, currency, company,
+        payment mode), False when the customer must (no method, archived, not authorized).
+        """
+        partner = invoice.commercial_partner_id
+        if partner.omni_payment_mode != "automatic" and origin not in STAFF_ORIGINS:
+            return self.env._("The customer pays manually (bank transfer)."), True
+        if not token:
+            archived = (
+                self.env["payment.token"]
+                .with_context(active_test=False)
+                .search_count(
+                    [
+                        ("commercial_partner_id", "=", partner.id),
+                        ("active", "=", False),
+                        ("company_id", "=", invoice.company_id.id),
+                    ],
+                    limit=1,
+                )
+            )
+            if archived:
+                return self.env._(
+                    "The customer's payment method was deleted (archived) and there is no "
+                    "default payment method."
+                ), False
+            return self.env._("The customer has no default payment method."), False
+        if token.commercial_partner_id != partner:
+            # Whoever asks (a wizard, an integration, a bulk run): a customer's invoice is
+            # never charged to another customer's method.
+            return self.env._(
+                "%(method)s belongs to another customer than the invoice (%(customer)s).",
+                method=token._omni_issuer_label(),
+                customer=partner.display_name,
+            ), True
+        if not token.active:
+            return self.env._(
+                "%(method)s is archived: it cannot be charged.", method=token._omni_issuer_label()
+            ), False
+        if token.omni_awaiting_verification:
+            return self.env._(
+                "%(method)s is awaiting verification (micro-deposits): it cannot be charged "
+                "before the customer confirms them.",
+                method=token._omni_issuer_label(),
+            ), False
+        if not token.omni_authorized:
+            return self.env._(
+                "%(method)s has no recorded authorization for automatic charges.",
+                method=token._omni_issuer_label(),
+            ), False
+        if token.company_id != invoice.company_id:
+            return self.env._(
+                "%(method)s belongs to another company.", method=token._omni_issuer_label()
+            ), True
+        provider = token.provider_id
+        if provider.code != "stripe" or provider.state == "disabled":
+            return self.env._(
+                "The payment provider %(provider)s of %(method)s cannot charge (disabled or not "
+                "Stripe).",
+                provider=provider.name,
+                method=token._omni_issuer_label(),
+            ), True
+        currencies = provider.available_currency_ids
+        supported = token.payment_method_id.supported_currency_ids
+        if (currencies and invoice.currency_id not in currencies) or (
+            supported and invoice.currency_id not in supported
+        ):
+            return self.env._(
+                "The invoice is in %(currency)s, which %(provider)s does not accept for "
+                "%(method)s.",
+                currency=invoice.currency_id.name,
+                provider=provider.name,
+                method=token._omni_issuer_label(),
+            ), True
+        return "", False
+
+    @api.model
+    def _omni_hard_declined(self, invoice):
+        """The customer's open dunning stopped on a hard decline (lost card, closed account):
+        the same method is not charged again for new invoices either."""
+        return bool(
+            self._omni_hard_declined_partners(invoice.commercial_partner_id, invoice.company_id)
+        )
+
+    @api.model
+    def _omni_hard_declined_partners(self, partners, company):
+        """Those of ``partners`` (commercial entities) whose open dunning in ``company``
+        stopped on a hard decline, in one query."""
+        cases = self.env["omni.dunning.case"].search(
+            [
+                ("partner_id", "in", partners.ids),
+                ("company_id", "=", company.id),
+                ("state", "!=", "resolved"),
+                ("hard_decline", "=", True),
+            ]
+        )
+        return cases.partner_id
+
+    @api.model
+    def _omni_hard_decline_reason(self):
+        return self.env._(
+            "A charge of this customer was declined for good: waiting for a new payment "
+            "method before charging again."
+        )
+
+    def _omni_resolve_unknown(self):
+        """Decide on a charge whose answer was lost (timeout) or was a 5xx: Stripe replays a
+        5xx to every request with the same key for 24 hours, and a new key could charge
+        twice, so the PaymentIntent is looked up in Stripe first (by the attempt's reference
+        in its metadata).
+
+        Found: recorded through the transaction (paid, processing or declined), once.
+        Not found: re-sent with the same key and parameters while Stripe keeps the key;
+        after that, nothing was charged (the lookup proved it) and the attempt ends, not as
+        the customer's failure, for a new attempt with a new key.
+
+        :return: "resend", "new", or "" (recorded, or Stripe could not be asked)
+        :rtype: str
+        """
+        self.ensure_one()
+        try:
+            intent = self._omni_find_payment_intent()
+        except OmniStripeNotSent as exc:
+            _category, message, _code = stripe_api.classify_error(exc.error)
+            self.reason = self.env._(
+                "Stripe could not be asked about this charge (%(message)s); the next run asks "
+                "again before sending anything.",
+                message=message,
+            )
+            return ""
+        if intent:
+            self._omni_apply_intent(intent)
+            return ""
+        if self._omni_window_open():
+            return "resend"
+        self.write(
+            {
+                "state": "error",
+                "outcome_unknown": False,
+                "reason": self.env._(
+                    "Stripe has no payment for this charge: nothing was charged. Its "
+                    "idempotency key has expired, so the invoice is charged again with a new "
+                    "one."
+                ),
+            }
+        )
+        if self.transaction_id.state == "draft":
+            self.transaction_id._set_canceled(state_message=self.reason)
+        return "new"
+
+    def _omni_below_minimum(self):
+        """The amount is below Stripe's minimum charge in its currency."""
+        self.ensure_one()
+        return stripe_minimums.is_below_minimum(self.amount, self.currency_id.name)
+
+    def _omni_below_minimum_reason(self):
+        self.ensure_one()
+        return self.env._(
+            "%(amount)s is below Stripe's minimum charge in %(currency)s (%(minimum)s): it is "
+            "not charged automatically. Collect it by other means.",
+            amount=self._omni_amount_label(),
+            currency=self.currency_id.name,
+            minimum=self.currency_id.format(
+                float(stripe_minimums.minimum_amount(self.currency_id.name))
+            ),
+        )
+
+    def _omni_window_open(self):
+        """An attempt sent before with an unknown outcome may only be re-sent while Stripe
+        still remembers its idempotency key."""
+        self.ensure_one()
+        if not self.outcome_unknown or not self.first_sent_at:
+            return True
+        return fields.Datetime.now() - self.first_sent_at < IDEMPOTENCY_WINDOW
+
+    def _omni_send(self):
+        """Create the transaction and send the PaymentIntent, in a savepoint: if Stripe cannot
+        be reached the transaction disappears and the attempt stays "Not sent".
+
+        The parameters are frozen at the first send (``request_params``) and every re-send
+        sends them unchanged with the same key.
+        """
+        self.ensure_one()
+        self._omni_mark_sent()
+        self._omni_send_marked()
+
+    def _omni_mark_sent(self):
+        """Record that the PaymentIntent is being sent (when, how many times) and freeze its
+        parameters with the key. A batch marks its attempts before sending them all at once:
+        an attempt marked in the last ``RESEND_DELAY`` is not taken by another worker."""
+        now = fields.Datetime.now()
+        for attempt in self:
+            values = {
+                "first_sent_at": attempt.first_sent_at or now,
+                "last_sent_at": now,
+                "send_count": attempt.send_count + 1,
+            }
+            if not attempt.request_params:
+                values["request_params"] = attempt._omni_payment_intent_payload()
+            if attempt.state == UNKNOWN:
+                values["state"] = "not_sent"  # being sent again: its outcome is followed
+            attempt.write(values)
+
+    def _omni_send_marked(self):
+        """The transaction and the PaymentIntent of an attempt marked as sent
+        (``_omni_mark_sent``), and what Stripe answered."""
+        self.ensure_one()
+        unknown = None
+        try:
+            with self.env.cr.savepoint():
+                tx = self.transaction_id or self._omni_create_transaction()
+                try:
+                    tx._omni_charge_with_token()
+                except OmniStripeNotSent as exc:
+                    if not (exc.outcome_unknown or self.transaction_id):
+                        # Nothing reached Stripe: the new transaction goes with the savepoint.
+                        raise
+                    unknown = exc
+                tx.flush_recordset()
+        except OmniStripeNotSent as exc:
+            category, message, _code = stripe_api.classify_error(exc.error)
+            self.write(
+                {
+                    "state": "not_sent",
+                    "outcome_unknown": self.outcome_unknown or exc.outcome_unknown,
+                    "reason": self.env._(
+                        "Stripe did not confirm the charge (%(category)s: %(message)s); the "
+                        "next run sends it again with the same idempotency key.",
+                        category=category,
+                        message=message,
+                    ),
+                }
+            )
+            return
+        if unknown:
+            # Stripe may have charged: the transaction is kept (payment_stripe's webhook finds
+            # it by its reference) and the next run looks the PaymentIntent up.
+            category, message, _code = stripe_api.classify_error(unknown.error)
+            self.write(
+                {
+                    "state": UNKNOWN,
+                    "outcome_unknown": True,
+                    "transaction_id": tx.id,
+                    "reason": self.env._(
+                        "Stripe did not answer this charge (%(category)s: %(message)s); the "
+                        "next run looks it up in Stripe before sending anything again.",
+                        category=category,
+                        message=message,
+                    ),
+                }
+            )
+            return
+        self._omni_update_from_transaction(tx)
+        if tx.state == "done" and not tx.is_post_processed:
+            # Odoo's post-processing creates the account.payment and reconciles the invoice.
+            tx._post_process()
+
+    def _omni_create_transaction(self):
+        self.ensure_one()
+        invoice = self.invoice_id
+        token = self.token_id
+        # sudo: the job (or a manager's "Retry now") creates the transaction for the customer;
+        # payment.transaction is restricted to the payment administrators.
+        return (
+            self.env["payment.transaction"]
+            .sudo()
+            .create(
+                {
+                    "provider_id": token.provider_id.id,
+                    "payment_method_id": token.payment_method_id.id,
+                    "reference": self.reference,
+                    "amount": self.amount,
+                    "currency_id": invoice.currency_id.id,
+                    "partner_id": invoice.partner_id.id,
+                    "token_id": token.id,
+                    "operation": "offline",
+                    "invoice_ids": [Command.set(invoice.ids)],
+                    "omni_charge_attempt_id": self.id,
+                }
+            )
+        )
+
+    # === BUSINESS METHODS: STRIPE === #
+
+    def _omni_payment_intent_payload(self):
+        """Parameters of the off-session PaymentIntent of this attempt (hook for integrators:
+        Connect, statement descriptors, ...). Called once, when the charge is first sent: the
+        result is frozen on the attempt with its idempotency key and re-sent unchanged.
+
+        :return: the parameters, JSON-serializable
+        :rtype: dict
+        """
+        self.ensure_one()
+        token = self.token_id
+        payload = {
+            "amount": payment_utils.to_minor_currency_units(self.amount, self.currency_id),
+            "currency": self.currency_id.name.lower(),
+            "customer": token.provider_ref,
+            "payment_method": token.stripe_payment_method,
+            "payment_method_types": [token._omni_stripe_pm_type()],
+            "off_session": True,
+            "confirm": True,
+            "description": self.reference,
+            "metadata": {
+                # The attempt's reference: how a charge whose answer was lost is found again
+                # (PaymentIntent search), and how its webhook is matched with the attempt.
+                "omni_reference": self.reference,
+                "odoo_reference": self.reference,
+                "odoo_invoice": self.invoice_id.name,
+                "omni_attempt": str(self.attempt_no),
+            },
+        }
+        if token.stripe_mandate:
+            payload["mandate"] = token.stripe_mandate
+        return payload
+
+    def _omni_create_payment_intent(self, tx):
+        """Send the PaymentIntent through the SDK with the attempt's idempotency key and its
+        frozen parameters.
+
+        Returns the PaymentIntent as a dict, or None when Stripe refused the request (the
+        transaction is then in error). Raises ``OmniStripeNotSent`` when the outcome is not
+        known (unreachable, timeout, 5xx, rate limit).
+        """
+        self.ensure_one()
+        try:
+            intent = self._omni_request_payment_intent(tx)
+        except stripe.CardError as exc:
+            error = exc.error
+            decline_code = getattr(error, "decline_code", None) if error else None
+            code = getattr(exc, "code", None)
+            message = getattr(exc, "user_message", None) or str(exc)
+            self._omni_record_decline(
+                decline_code or code,
+                code,
+                message,
+                advice_code=getattr(error, "advice_code", None) if error else None,
+                network_advice_code=getattr(error, "network_advice_code", None) if error else None,
+            )
+            tx._set_error(self.env._("Stripe: %(message)s", message=message))
+            intent = getattr(error, "payment_intent", None) if error else None
+            intent = stripe_api.as_dict(intent) if intent else None
+            if intent and intent.get("id"):
+                self.stripe_payment_intent = intent["id"]
+            return intent
+        except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
+            category, _message, _code = stripe_api.classify_error(exc)
+            raise OmniStripeNotSent(exc, category == stripe_api.ERROR_TIMEOUT) from exc
+        except stripe.APIError as exc:  # 5xx: Stripe may have charged
+            raise OmniStripeNotSent(exc, True) from exc
+        except stripe.StripeError as exc:
+            _category, message, _code = stripe_api.classify_error(exc)
+            self.write({"reason": message, "failure_kind": dunning_lib.CONFIG})
+            tx._set_error(self.env._("Stripe refused the charge: %(message)s", message=message))
+            return None
+        intent = stripe_api.as_dict(intent)
+        # Recorded at once: the notifications about this charge are matched with it.
+        self.stripe_payment_intent = intent.get("id")
+        error = intent.get("last_payment_error") or {}
+        if intent.get("status") == "requires_action":
+            self._omni_record_decline("authentication_required", None, "")
+        elif error:
+            self._omni_record_payment_failure(intent)
+        return intent
+
+    def _omni_request_payment_intent(self, tx):
+        """The SDK's answer to this attempt's PaymentIntent request: the one a batch already
+        received (sent concurrently with the batch's other requests, ``_omni_send_batch``),
+        else the request sent now.
+
+        :return: the PaymentIntent (SDK object)
+        :raise stripe.StripeError: what the SDK raised
+        """
+        future = getattr(_PREFETCHED, "answers", {}).pop(self.id, None)
+        if future is not None:
+            return future.result()
+        client = tx.provider_id._omni_stripe_client()
+        return send_payment_intent(
+            client,
+            self.request_params or self._omni_payment_intent_payload(),
+            self.idempotency_key,
+        )
+
+    def _omni_stripe_client(self):
+        self.ensure_one()
+        provider = self.transaction_id.provider_id or self.token_id.provider_id
+        return provider._omni_stripe_client()
+
+    def _omni_find_payment_intent(self):
+        """The PaymentIntent Stripe created for this attempt, found by the attempt's
+        reference in its metadata (``omni_reference``), or None.
+
+        Stripe's search (https://docs.stripe.com/search) is used where it is offered; where
+        it is not (accounts in India, localstripe), the customer's PaymentIntents are listed
+        and filtered. Search follows writes within a minute (an hour at worst): the lookup
+        runs at the next run, ``RESEND_DELAY`` later, and decides on a new key only after 24
+        hours.
+
+        :raise OmniStripeNotSent: when Stripe cannot be asked
+        """
+        self.ensure_one()
+        client = self._omni_stripe_client()
+        reference = self.reference.replace("\\", "\\\\").replace("'", "\\'")
+        try:
+            try:
+                result = client.v1.payment_intents.search(
+                    {"query": f"metadata['omni_reference']:'{reference}'", "limit": 10}
+                )
+            except stripe.InvalidRequestError:
+                customer = (self.request_params or {}).get("customer") or (
+                    self.token_id.provider_ref
+                )
+                result = client.v1.payment_intents.list({"customer": customer, "limit": 100})
+        except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as exc:
+            raise OmniStripeNotSent(exc, True) from exc
+        intents = [
+            intent
+            for intent in map(stripe_api.as_dict, result["data"])
+            if (intent.get("metadata") or {}).get("omni_reference") == self.reference
+        ]
+        # One PaymentIntent per key; should there be more, the one that charged counts.
+        intents.sort(
+            key=lambda intent: (
+                intent.get("status") not in ("succeeded", "processing"),
+                -(intent.get("created") or 0),
+            )
+        )
+        return intents[0] if intents else None
+
+    def _omni_apply_intent(self, intent):
+        """Record what Stripe says of this attempt's PaymentIntent (found by a lookup, or
+        confirmed later) through the attempt's transaction, as payment_stripe's webhook
+        would; a payment is post-processed at once (the invoice is reconciled). Applying the
+        same PaymentIntent again changes nothing (Odoo ignores a transaction's unchanged
+        state, and post-processes it once).
+
+        :param dict intent: the Stripe PaymentIntent
+        """
+        self.ensure_one()
+        tx = self.transaction_id
+        if not tx:
+            tx = self._omni_create_transaction()
+            self.transaction_id = tx
+        if not self.stripe_payment_intent:
+            self.stripe_payment_intent = intent.get("id")
+        error = intent.get("last_payment_error") or {}
+        if error and intent.get("status") == "requires_payment_method":
+            self._omni_record_decline(
+                error.get("decline_code") or error.get("code"),
+                error.get("code"),
+                error.get("message") or "",
+            )
+        tx._omni_process_stripe_intent(intent)
+        if tx.state == "done" and not tx.is_post_processed:
+            tx._post_process()
+
+    def _omni_check_notification(self, tx, notification_data):
+        """Refuse a notification about ``tx`` (this attempt's transaction) that does not
+        match what the addon sent: the PaymentIntent it created (its id, recorded when Stripe
+        answered), the amount and the currency. A signed event about another PaymentIntent
+        with the same description (created in Stripe's dashboard, by another integration)
+        changes nothing.
+
+        :raise ValidationError: when it does not match (payment_stripe's webhook logs it and
+            acknowledges the event)
+        """
+        self.ensure_one()
+        intent = notification_data.get("payment_intent")
+        if not isinstance(intent, dict):
+            return
+        known = self.stripe_payment_intent or tx.provider_reference or None
+        metadata = intent.get("metadata") or {}
+        if not known and metadata.get("omni_reference") == self.reference:
+            # A charge whose answer was lost: Stripe's object names the attempt.
+            known = intent.get("id")
+        expected = (
+            known,
+            payment_utils.to_minor_currency_units(tx.amount, tx.currency_id),
+            tx.currency_id.name.lower(),
+        )
+        received = (
+            intent.get("id"),
+            intent.get("amount"),
+            str(intent.get("currency") or "").lower(),
+        )
+        if expected[0] is None or received != expected:
+            _logger.warning(
+                "notification about %s refused: PaymentIntent %s (%s %s), expected %s (%s %s)",
+                self.reference,
+                *received,
+                *expected,
+            )
+            raise ValidationError(
+                self.env._(
+                    "Stripe: the notification about %(reference)s does not match the charge "
+                    "Odoo sent (PaymentIntent, amount or currency): ignored.",
+                    reference=self.reference,
+                )
+            )
+        if not self.stripe_payment_intent:
+            self.stripe_payment_intent = known
+
+    def _omni_record_decline(
+        self,
+        decline_code,
+        code,
+        message,
+        advice_code=None,
+        network_advice_code=None,
+        failure_code=None,
+    ):
+        """Record why Stripe refused the charge, and classify it (``lib/dunning.py``).
+
+        :param decline_code: the issuer's decline code, or None
+        :param code: Stripe's error code, or None
+        :param message: Stripe's message for the customer
+        :param advice_code: Stripe's advice (``do_not_try_again``...), or None
+        :param network_advice_code: the card network's advice (Mastercard MAC...), or None
+        :param failure_code: the charge's failure code (a bank debit's return), or None
+        """
+        self.ensure_one()
+        kind = dunning_lib.classify_decline(
+            decline_code,
+            code,
+            failure_code,
+            advice_code=advice_code,
+            network_advice_code=network_advice_code,
+            brand=self.token_id.card_brand or None,
+        )
+        if kind == dunning_lib.AUTHENTICATION:
+            message = message or self.env._(
+                "The customer's bank asks the customer to authenticate the payment (3-D Secure)."
+            )
+        self.write(
+            {
+                "decline_code": decline_code or failure_code or code,
+                "advice_code": advice_code,
+                "network_advice_code": network_advice_code,
+                "failure_kind": kind,
+                "reason": message,
+            }
+        )
+
+    def _omni_record_payment_failure(self, intent):
+        """Record the failure a PaymentIntent (a dict) reports: its ``last_payment_error`` and
+        its latest charge's failure code (a bank debit returned days later)."""
+        self.ensure_one()
+        failure = dunning_lib.payment_failure(intent)
+        self._omni_record_decline(
+            failure["decline_code"],
+            failure["code"],
+            failure["message"],
+            advice_code=failure["advice_code"],
+            network_advice_code=failure["network_advice_code"],
+            failure_code=failure["failure_code"],
+        )
+
+    def _omni_update_from_transaction(self, tx):
+        """Mirror the transaction's state on the attempt."""
+        for attempt in self:
+            values = {"transaction_id": tx.id, "stripe_payment_intent": tx.provider_reference}
+            if tx.state == "done":
+                values.update(state="done", reason=False, failure_kind=False)
+            elif tx.state == "pending":
+                values["state"] = "processing"
+            elif (
+                tx.state in ("draft", "error")
+                and attempt.failure_kind == dunning_lib.AUTHENTICATION
+            ):
+                # Off-session 3-D Secure: Stripe declines with 402 authentication_required
+                # (the transaction is in error, the PaymentIntent waits for a payment method;
+                # localstripe answers requires_action instead). The customer completes it on
+                # the page of the emailed link; a failed authentication there leaves it so.
+                values["state"] = "requires_action"
+            elif tx.state in ("error", "cancel"):
+                values["state"] = (
+                    "failed" if attempt.failure_kind != dunning_lib.CONFIG else "error"
+                )
+                values["reason"] = attempt.reason or tx.state_message
+                if not attempt.failure_kind:
+                    values["failure_kind"] = dunning_lib.SOFT
+            else:
+                continue
+            attempt.write(values)
+
+    def _omni_charge_outcome(self):
+        """Act on the outcome of the attempts (hook for integrators: called once an attempt
+        is paid, processing, declined, skipped or waits for the customer).
+
+        Paid: the dunning case of the customer is checked for resolution. Anything but
+        "processing" and "not sent" opens or updates the customer's dunning case.
+        """
+        # The installment moves with its attempt (paid, processing, failed) before the
+        # dunning looks at the customer's balance.
+        self.installment_id._omni_sync_state()
+        Case = self.env["omni.dunning.case"]
+        for attempt in self:
+            token = attempt.token_id
+            if attempt.state == "done":
+                attempt._omni_authentication_links()._omni_use()
+                if token:
+                    token._omni_log(
+                        self.env._(
+                            "%(method)s charged %(amount)s for %(invoice)s.",
+                            method=token._omni_issuer_label(),
+                            amount=attempt._omni_amount_label(),
+                            invoice=attempt.invoice_id.name,
+                        ),
+                        event="charged",
+                        channel=attempt._omni_audit_channel(),
+                    )
+                if not attempt.case_id._omni_check_resolved():
+                    attempt.case_id._omni_stop_waiting()
+            elif attempt.state in ("failed", "error", "skipped", "requires_action"):
+                if token and attempt.state in ("failed", "requires_action"):
+                    token._omni_log(
+                        self.env._(
+                            "Charge of %(amount)s for %(invoice)s with %(method)s failed: "
+                            "%(reason)s",
+                            method=token._omni_issuer_label(),
+                            amount=attempt._omni_amount_label(),
+                            invoice=attempt.invoice_id.name,
+                            reason=attempt.reason or "-",
+                        ),
+                        event="failed",
+                        channel=attempt._omni_audit_channel(),
+                    )
+                if attempt.origin in NO_DUNNING_ORIGINS:
+                    # Taken by staff (with the customer, or in bulk): they see the result at
+                    # once; no dunning is started for it.
+                    continue
+                Case._omni_register_failure(attempt)
+        self._omni_sync_bulk_lines()
+
+    # === AUTHENTICATION BY THE CUSTOMER (3-D Secure off-session) === #
+
+    def _omni_authentication_url(self):
+        """A new signed, expiring, single-use link to the page where the customer
+        authenticates and pays this attempt's charge (for the email asking for it). Issued
+        only when the email is sent (see res.partner's ``_omni_payment_methods_url``)."""
+        self.ensure_one()
+        if not self.env.context.get(SEND_LINKS):
+            return f"{self.get_base_url()}{AUTHENTICATION_ROUTE}/{LINK_PREVIEW}"
+        # sudo: links are issued by the company for its customer whoever sends the email
+        # (the charging job, dunning); the link model is not readable by users.
+        secret = (
+            self.env["omni.payment.link"]
+            .sudo()
+            ._omni_issue(
+                self.partner_id,
+                AUTHENTICATION_LINK_VALIDITY_DAYS,
+                company=self.company_id,
+                values={"purpose": "authentication", "attempt_id": self.id},
+            )
+        )
+        return f"{self.get_base_url()}{AUTHENTICATION_ROUTE}/{secret}"
+
+    def _omni_authentication_links(self):
+        # sudo: the links of these attempts, whoever records the payment (webhook, job).
+        return self.env["omni.payment.link"].sudo().search([("attempt_id", "in", self.ids)])
+
+    @api.model
+    def _omni_authentication_link(self, payload):
+        """The link of ``payload`` to authenticate a payment, whatever its state (sudo;
+        empty when unknown, tampered with, or a link of another purpose)."""
+        # sudo: the link's secret is the visitor's only credential, for that payment only;
+        # checked by hash.
+        return self.env["omni.payment.link"].sudo()._omni_find(payload, purpose="authentication")
+
+    def _omni_authentication_page_values(self):
+        """What the page of the link shows: the invoice, the amount and the method."""
+        self.ensure_one()
+        provider = self.token_id.provider_id
+        return {
+            "attempt": self,
+            "invoice_name": self.invoice_id.name,
+            "amount": self._omni_amount_label(),
+            "method": self.token_id._omni_issuer_label() if self.token_id else "",
+            "company": self.company_id,
+            "stripe_js_url": provider._omni_stripe_js_url(),
+            "publishable_key": provider._omni_stripe_publishable_key(),
+        }
+
+    def _omni_authentication_paid_message(self):
+        self.ensure_one()
+        return self.env._(
+            "Thank you: %(amount)s for %(invoice)s is paid.",
+            amount=self._omni_amount_label(),
+            invoice=self.invoice_id.name,
+        )
+
+    def _omni_retrieve_payment_intent(self):
+        """This attempt's PaymentIntent as Stripe has it now.
+
+        :raise UserError: Stripe cannot be reached or does not know it
+        """
+        self.ensure_one()
+        try:
+            intent = self._omni_stripe_client().v1.payment_intents.retrieve(
+                self.stripe_payment_intent
+            )
+        except stripe.StripeError as exc:
+            _logger.warning("PaymentIntent of %s not retrieved: %s", self.reference, exc)
+            raise UserError(
+                self.env._("The payment service cannot be reached: try again in a moment.")
+            ) from exc
+        return stripe_api.as_dict(intent)
+
+    def _omni_authentication_start(self):
+        """What the customer's browser needs to authenticate this charge with Stripe.js
+        (``confirmCardPayment`` on the PaymentIntent Stripe declined off-session, with the
+        saved payment method).
+
+        :return: ``{client_secret, payment_method}``, or ``{done, message}`` when it is paid
+        :rtype: dict
+        :raise UserError: when there is nothing to authenticate any more
+        """
+        self.ensure_one()
+        if self.state == "done":
+            return {"done": True, "message": self._omni_authentication_paid_message()}
+        if self.state != "requires_action" or not self.stripe_payment_intent:
+            raise UserError(
+                self.env._("This payment cannot be completed online any more: contact us.")
+            )
+        intent = self._omni_retrieve_payment_intent()
+        if intent.get("status") in ("succeeded", "processing"):
+            self._omni_apply_intent(intent)
+            return {"done": True, "message": self._omni_authentication_paid_message()}
+        if intent.get("status") not in (
+            "requires_payment_method",
+            "requires_action",
+            "requires_confirmation",
+        ):
+            raise UserError(
+                self.env._("This payment cannot be completed online any more: contact us.")
+            )
+        return {
+            "client_secret": intent["client_secret"],
+            "payment_method": (self.request_params or {}).get("payment_method")
+            or self.token_id.stripe_payment_method,
+        }
+
+    def _omni_authentication_finish(self):
+        """The customer's browser is done with Stripe.js: check the PaymentIntent in Stripe
+        and record the payment (once: a second call, or payment_stripe's webhook, records
+        nothing more).
+
+        :return: the message for the customer
+        :rtype: str
+        :raise UserError: when the payment did not go through (the customer may try again)
+        """
+        self.ensure_one()
+        if self.state != "done":
+            if self.state != "requires_action" or not self.stripe_payment_intent:
+                raise UserError(
+                    self.env._("This payment cannot be completed online any more: contact us.")
+                )
+            intent = self._omni_retrieve_payment_intent()
+            if intent.get("status") not in ("succeeded", "processing"):
+                error = intent.get("last_payment_error") or {}
+                raise UserError(
+                    self.env._(
+                        "The payment was not completed (%(reason)s). You can try again.",
+                        reason=error.get("message") or intent.get("status"),
+                    )
+                )
+            self._omni_apply_intent(intent)
+        if self.state == "processing":
+            return self.env._("Thank you: the payment is being processed.")
+        return self._omni_authentication_paid_message()
+
+    def _omni_sync_bulk_lines(self):
+        """The bulk charge lines follow their attempts when Stripe settles them later (a bank
+        debit confirmed or failed by a webhook)."""
+        bulk = self.filtered(lambda attempt: attempt.origin == "bulk")
+        if not bulk:
+            return  # the automatic job's hot path: no query
+        # sudo: the webhook runs as the public user; only the lines of these attempts change.
+        lines = (
+            self.env["omni.bulk.charge.line"]
+            .sudo()
+            .search([("attempt_ids", "in", bulk.ids), ("state", "=", "pending")])
+        )
+        for line in lines:
+            line._omni_update_from_attempts()
+            if line.state != "pending":
+                line.run_id.message_post(
+                    body=self.env._(
+                        "%(customer)s: the pending charge is settled (%(state)s).",
+                        customer=line.partner_id.display_name,
+                        state=dict(line._fields["state"]._description_selection(self.env))[
+                            line.state
+                        ],
+                    )
+                )
+
+    def _omni_audit_channel(self):
+        """Staff took the payment or pressed "Retry now"; the jobs charge as the system."""
+        self.ensure_one()
+        return "staff" if self.origin in ("staff", *NO_DUNNING_ORIGINS) else "system"
+
+    def _omni_amount_label(self):
+        self.ensure_one()
+        return self.currency_id.format(self.amount)
+
+    # === BATCHES: REQUESTS SENT CONCURRENTLY, PACED PER STRIPE ACCOUNT === #
+
+    @api.model
+    def _omni_charge_batch(self, invoices):
+        """Charge ``invoices`` (claimed by the caller) automatically, overlapping Stripe's
+        latency:
+
+        1. each invoice's attempt is prepared in the database (``_omni_charge_prepare``:
+           checks, an unknown outcome looked up), in its own savepoint;
+        2. the attempts to send are marked as sent with their frozen parameters (committed
+           inside a cron run: another worker leaves them alone), then their PaymentIntents
+           are sent at once from a small pool of threads that only talk HTTP through the
+           SDK (no cursor, no environment), paced per Stripe account
+           (``omni.stripe.pacing``);
+        3. each answer, as it arrives, goes through the same path as a charge sent alone
+           (the transaction, payment_stripe's request hook, Odoo's post-processing,
+           ``_omni_charge_outcome``), in the main thread, one savepoint per invoice,
+           committed one by one inside a cron run.
+
+        The idempotency key of each attempt is what guarantees nothing is charged twice: a
+        batch that dies after sending is sent again later with the same keys.
+
+        :return: the attempts of the batch
+        """
+
+        def crashed(invoice, error):
+            _logger.exception("automatic charge of invoice %s failed", invoice.name)
+            self._omni_record_crash(invoice)
+
+        def apply(answer):
+            attempt, future = answer
+            with attempt._omni_answer(future):
+                attempt._omni_send_marked()
+                attempt._omni_charge_outcome()
+
+        # A concurrent update (OperationalError) propagates from either phase: what is not
+        # committed rolls back and runs again; the requests are sent again with the same
+        # keys (Stripe answers with their first result instead of charging again).
+        attempts = to_send = self.browse()
+        prepared = self._omni_batch_each(invoices, self._omni_charge_prepare, on_crash=crashed)
+        for attempt, send in prepared.results:
+            attempts |= attempt
+            if send:
+                to_send |= attempt
+        if not to_send:
+            return attempts
+        to_send._omni_mark_sent()
+        self.env.flush_all()
+        self.env["ir.cron"]._omni_commit_progress()
+        self._omni_batch_each(
+            to_send._omni_send_batch(),
+            apply,
+            on_crash=lambda answer, error: crashed(answer[0].invoice_id, error),
+            commit=True,
+        )
+        return attempts
+
+    def _omni_send_batch(self):
+        """Send the PaymentIntents of these attempts (marked as sent) concurrently, paced
+        per Stripe account; yield ``(attempt, future)`` as the answers arrive.
+
+        Only the SDK call runs in the threads; the clients, parameters and keys are read
+        here first, in the main thread.
+        """
+        # A pool per batch, shut down when the batch's answers are all in: no idle thread
+        # outlives the batch (a server's shutdown joins every thread it finds).
+        with concurrent.futures.ThreadPoolExecutor(
+            max_workers=self._omni_concurrency(), thread_name_prefix="omni_stripe"
+        ) as pool:
+            yield from self._omni_send_batch_with(pool)
+
+    def _omni_send_batch_with(self, pool):
+        Pacing = self.env["omni.stripe.pacing"]
+        futures = {}
+        unsent = self.browse()
+        for provider, attempts in self.grouped(
+            lambda attempt: attempt.token_id.provider_id
+        ).items():
+            try:
+                client = provider._omni_stripe_client()
+            except UserError:
+                # No key, not Stripe: each attempt goes through the path of a charge sent
+                # alone, which records why.
+                unsent |= attempts
+                continue
+            requests = [
+                (attempt, copy.deepcopy(attempt.request_params), attempt.idempotency_key)
+                for attempt in attempts
+            ]
+            while requests:
+                try:
+                    granted, wait = Pacing._omni_take(provider, len(requests))
+                except psycopg2.Error:
+                    # The bucket could not be taken (the database refused the short
+                    # transaction): these requests go unpaced rather than not at all.
+                    _logger.warning("Stripe pacing unavailable", exc_info=True)
+                    granted, wait = len(requests), 0.0
+                for attempt, params, key in requests[:granted]:
+                    futures[pool.submit(send_payment_intent, client, params, key)] = attempt
+                requests = requests[granted:]
+                if requests:
+                    time.sleep(wait)
+        for attempt in unsent:
+            yield attempt, None
+        for future in concurrent.futures.as_completed(futures):
+            yield futures[future], future
+
+    @contextlib.contextmanager
+    def _omni_answer(self, future):
+        """Hand ``future`` (the SDK's answer for this attempt) to the transaction's request
+        hook (``_omni_request_payment_intent``) instead of sending the request again."""
+        self.ensure_one()
+        answers = _PREFETCHED.__dict__.setdefault("answers", {})
+        if future is not None:
+            answers[self.id] = future
+        try:
+            yield
+        finally:
+            answers.pop(self.id, None)
+
+    @api.model
+    def _omni_concurrency(self):
+        """Requests to Stripe a worker sends at once (Settings)."""
+        # sudo: a technical setting read by the charging job, whoever runs it.
+        value = self.env["ir.config_parameter"].sudo().get_param(CONCURRENCY_PARAM)
+        try:
+            value = int(value) if value else DEFAULT_CONCURRENCY
+        except ValueError:
+            value = DEFAULT_CONCURRENCY
+        return max(1, min(value, MAX_CONCURRENCY))
+
+    # === LANES (parallel scheduled actions) AND QUEUE_JOB === #
+
+    @api.model
+    def _omni_lane_crons(self):
+        """The extra lanes of the charging job (active or archived), by lane number."""
+        crons = (
+            self.env["ir.cron"]
+            .sudo()  # sudo: scheduled actions are administrators' records
+            .with_context(active_test=False)
+            .search([("code", "like", "_cron_charge_due_invoices(lane=")])
+        )
+        lanes = {}
+        for cron in crons:
+            for number in range(2, MAX_LANES + 1):
+                if (cron.code or "").strip() == LANE_CODE % number:
+                    lanes[number] = cron
+        return lanes
+
+    @api.model
+    def _omni_set_lanes(self, count):
+        """Run the charging job in ``count`` lanes: the main scheduled action and
+        ``count - 1`` copies of it running the same method, which Odoo runs in parallel
+        (different scheduled actions run at once in several cron threads and servers). Each
+        batch claims its invoices with SKIP LOCKED: no invoice is taken by two lanes. Lanes
+        beyond ``count`` are archived, not deleted."""
+        main = self.env.ref(MAIN_CRON, raise_if_not_found=False)
+        if not main:
+            return
+        # sudo: scheduled actions are administrators' records; called from the settings.
+        main = main.sudo()
+        lanes = self._omni_lane_crons()
+        for number in range(2, max(count, max(lanes, default=1)) + 1):
+            cron = lanes.get(number)
+            if number > count:
+                if cron and cron.active:
+                    cron.active = False
+                continue
+            values = {
+                "active": main.active,
+                "interval_number": main.interval_number,
+                "interval_type": main.interval_type,
+                "nextcall": main.nextcall,
+                "user_id": main.user_id.id,
+                "priority": main.priority,
+            }
+            if cron:
+                cron.write(values)
+                continue
+            cron = main.create(
+                dict(
+                    values,
+                    name=self.env._("%(name)s (lane %(lane)s)", name=main.name, lane=number),
+                    model_id=main.model_id.id,
+                    state="code",
+                    code=LANE_CODE % number,
+                )
+            )
+            self.env["ir.model.data"].sudo()._update_xmlids(
+                [
+                    {
+                        "xml_id": f"omni_payment_charging.{LANE_XMLID % number}",
+                        "record": cron,
+                        "noupdate": True,
+                    }
+                ]
+            )
+
+    @api.model
+    def _omni_trigger_lanes(self):
+        """Wake the other active lanes up (a run of the main lane with more work than one
+        batch): they start at once instead of at their next call."""
+        for cron in self._omni_lane_crons().values():
+            if cron.active:
+                cron._trigger()
+
+    @api.model
+    def _omni_queue_job_available(self):
+        """Charging runs as queue_job jobs (omni_payment_charging_queue_job)."""
+        return self.env["omni.bulk.charge"]._omni_queue_job_available()
+
+    # === CRON === #
+
+    @api.model
+    def _cron_charge_due_invoices(self, batch_size=50, lane=None):
+        """Charge the due invoices of customers in automatic mode, a bounded batch per call.
+
+        Each invoice is charged in its own savepoint: a failure is recorded on its attempt and
+        the batch goes on. The invoices of the batch are locked (SKIP LOCKED) so that another
+        lane or worker takes other invoices; the batch's Stripe requests are sent at once
+        (``_omni_charge_batch``).
+
+        With omni_payment_charging_queue_job installed, the job only enqueues the charging
+        jobs.
+
+        :param int lane: the lane running it (None: the main scheduled action)
+        """
+        today = fields.Date.context_today(self)
+
+        def remaining():
+            due = len(self._omni_due_invoices(today))
+            if due > batch_size and not lane and self.env.context.get("ir_cron_progress_id"):
+                self._omni_trigger_lanes()
+            return due
+
+        return self._omni_batch_run(
+            lambda limit: self._omni_due_invoices(today, limit=limit, lock=True),
+            remaining,
+            batch_size,
+            process_batch=self._omni_charge_batch,
+        ).batch
+
+    @api.model
+    def _omni_record_crash(self, invoice):
+        """Keep a visible trace of an invoice whose charge raised unexpectedly (never skipped
+        silently): a "Not sent" attempt with the reason, taken again by the next run."""
+        attempt = self._omni_next_attempt(invoice, "auto")
+        attempt.write(
+            {
+                "reason": self.env._(
+                    "Unexpected error while charging: see the server log. The next run tries again."
+                )
+            }
+        )
