@@ -120,7 +120,7 @@ def main():
             backend(
                 page,
                 url,
-                "/odoo/action-omni_payment_methods.omni_dunning_case_action",
+                "/odoo/action-omni_payment_charging.omni_dunning_case_action",
                 ".o_list_renderer .o_data_row",
             )
             shoot(page, out, "dunning_list.png", height=400)
