@@ -11,7 +11,8 @@ record or setting is lost:
   email templates, the scheduled actions and the dunning policy, keep what staff changed);
 - the card number masking mixin: ``omni_pan_base`` (a new dependency: Odoo installs it);
 - the card number guard of chatter, activities and customers: ``omni_pan_guard``, installed
-  unless its setting was off;
+  unless its setting was off (then its parameter goes: the module not being installed is
+  the setting now, and installing it later turns the guard on);
 - the job queue glue: ``omni_payment_charging_queue_job`` when queue_job is installed.
 
 The settings of the moved features are renamed to their module's prefix.
@@ -88,6 +89,7 @@ RENAMED_PARAMS = {
     "omni_payment_methods.default_payment_mode": "omni_payment_charging.default_payment_mode",
     "omni_payment_methods.pan_guard": "omni_pan_guard.enabled",
 }
+GUARD_PARAM = "omni_payment_methods.pan_guard"
 
 
 def data_xmlids(module):
