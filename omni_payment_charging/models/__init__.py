@@ -5,6 +5,7 @@ from . import omni_dunning_level
 from . import omni_dunning_policy
 from . import omni_dunning_case
 from . import omni_bulk_charge
+from . import omni_bulk_charge_line
 from . import omni_installment_plan
 from . import omni_installment
 from . import omni_payment_link
