@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from .common import install_signal_handlers
@@ -59,6 +60,17 @@ def main(argv: list[str] | None = None) -> int:
         "--no-odoo-suites", action="store_true", help="skip Odoo's own payment suites"
     )
     test.add_argument("--tags", default=DEFAULT_SUITE_TAGS, help="Odoo's suites: --test-tags")
+    test.add_argument(
+        "--no-alone",
+        action="store_true",
+        help="skip installing each addon alone (quick local runs; CI runs it)",
+    )
+    test.add_argument(
+        "--upgrade-from",
+        metavar="REF",
+        default=os.environ.get("OMNI_UPGRADE_FROM", "").strip() or None,
+        help="also check the upgrade from the addons of git commit REF (env OMNI_UPGRADE_FROM)",
+    )
     test.add_argument("pytest_args", nargs="*", help=argparse.SUPPRESS)
     sub.add_parser("lint", help="run the linters only")
     sub.add_parser("i18n", help="regenerate the .pot and merge it into the .po files")
