@@ -40,9 +40,9 @@ def odoo_depends(name: str, ours: list[str], root: Path = REPO) -> frozenset[str
     return frozenset(needed)
 
 
-def alone_candidates(installable: list[str]) -> list[str]:
+def alone_candidates(installable: list[str], root: Path = REPO) -> list[str]:
     """The addons installed alone: those whose manifest does not set auto_install."""
-    return [name for name in installable if not manifest(name).get("auto_install")]
+    return [name for name in installable if not manifest(name, root).get("auto_install")]
 
 
 def _conf(session: Session, odoo: Odoo, pg: Postgres, db: str) -> Path:

@@ -179,7 +179,7 @@ def dependency_order(names: list[str], root: Path = REPO) -> list[str]:
     depends = {name: set(manifest(name, root).get("depends", [])) & set(names) for name in names}
     ordered: list[str] = []
     while len(ordered) < len(names):
-        ready = [n for n in names if n not in ordered and depends[n] <= set(ordered)]
+        ready = [n for n in sorted(names) if n not in ordered and depends[n] <= set(ordered)]
         if not ready:
             raise HarnessError(
                 f"dependency cycle among {', '.join(sorted(set(names) - set(ordered)))}"
