@@ -42,6 +42,7 @@ def _untranslated(name: str) -> int:
         say(f"{name}: no translatable term (no .pot written)")
         return 0
     msgids = len([e for e in polib.pofile(str(pot)) if e.msgid])
+    say(f"{display(pot)}: {msgids} terms")
     status = 0
     for po in sorted(i18n.glob("*.po")):
         catalog = polib.pofile(str(po))
