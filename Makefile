@@ -1,21 +1,25 @@
 # omni_payment_methods: run the demo and the tests (see README.md).
 #
 #   make run            demo on http://127.0.0.1:8069 (Ctrl-C stops everything)
-#   make test           the linters, then every test: the tests that need no Odoo, the
-#                       addon's Odoo suites (pytest-odoo) and Odoo's own payment,
-#                       payment_stripe and account_payment suites with the addon installed;
+#   make test           the linters, then every test: the tests that need no Odoo, each
+#                       addon's Odoo suites (pytest-odoo), Odoo's own payment,
+#                       payment_stripe and account_payment suites with our addons installed,
+#                       and each addon installed alone;
 #                       pytest arguments: make test ARGS="-k expiry -x" (then Odoo's own
 #                       suites are left out when ARGS names test paths)
 #   make test-quick     the linters and the tests that need no Odoo (no install)
 #   make test-dates     the tests with the clock moved (libfaketime) to 2027-01-31 23:30,
 #                       2028-02-29 and 2028-03-15: no test depends on the day it runs
 #   make odoo-suites    Odoo's own payment / payment_stripe / account_payment suites
-#   make uninstall-check  upgrade keeps every stored value; after uninstalling the addon,
+#   make uninstall-check  upgrade keeps every stored value; after uninstalling our addons,
 #                       Odoo's payment suites pass (about 5 minutes)
+#   make upgrade-check FROM=REF  a database of the addons of git commit REF (default
+#                       d28a3cd, the single module before the split), upgraded to the
+#                       working tree's addons, keeps every stored value
 #   make deps           pip install -r requirements-test.txt into $(PYTHON), npm ci
 #   make lint           ruff check, ruff format --check, pylint-odoo, prettier --check
-#   make format         ruff format, ruff check --fix, prettier --write (the addon's XML)
-#   make i18n           regenerate the addon's .pot (throwaway install), merge it into fr.po
+#   make format         ruff format, ruff check --fix, prettier --write (our addons' XML)
+#   make i18n           regenerate each addon's .pot (throwaway install), merge it into its .po
 #
 # Which Odoo (tools/odoo_source.py):
 #   ODOO_SOURCE=/path/to/odoo-18.0.tar.gz make test   an Odoo source archive, a checkout, a
@@ -31,12 +35,16 @@ ODOO_SOURCE ?=
 ODOO_VERSION ?=
 ARGS ?=
 TAGS ?=
+FROM ?=
+# our addons: the folders holding a __manifest__.py
+ADDONS := $(patsubst %/__manifest__.py,%,$(wildcard */__manifest__.py))
 
 export ODOO_HOME ODOO_SOURCE ODOO_VERSION
 
 OMNICTL := $(PYTHON) tools/omnictl.py
 
-.PHONY: help run test test-quick odoo-suites uninstall-check deps lint format i18n stop-leftovers
+.PHONY: help run test test-quick odoo-suites uninstall-check upgrade-check deps lint format i18n \
+	stop-leftovers
 
 help:
 	@sed -n '1,30p' Makefile
@@ -56,6 +64,9 @@ odoo-suites:
 uninstall-check:
 	$(OMNICTL) uninstall-check $(if $(TAGS),--tags $(TAGS))
 
+upgrade-check:
+	$(OMNICTL) upgrade-check $(if $(FROM),--from $(FROM))
+
 deps:
 	$(OMNICTL) deps
 
@@ -68,7 +79,8 @@ lint:
 format: deps
 	$(PYTHON) -m ruff format .
 	$(PYTHON) -m ruff check --fix .
-	node_modules/.bin/prettier --write "omni_payment_methods/**/*.xml"
+	node_modules/.bin/prettier --write --no-error-on-unmatched-pattern \
+		$(foreach addon,$(ADDONS),"$(addon)/**/*.xml")
 
 i18n:
 	$(OMNICTL) i18n

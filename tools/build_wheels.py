@@ -6,11 +6,13 @@
     python tools/build_wheels.py [--series 18.0,19.0] [--dist dist/]
 
 Each addon folder of the repository (a folder holding ``__manifest__.py`` and
-``pyproject.toml``) builds as ``odoo-addon-<name>``. One code base serves 18.0 and 19.0: the
-manifest's version has no series (Odoo reads ``1.0.1`` as ``<series>.1.0.1``), so each wheel is
-built from a copy of the addon's tracked files whose manifest carries the series-prefixed
-version, the one Odoo shows once installed. The wheel of each series thus has its own version
-(``18.0.1.0.1``, ``19.0.1.0.1``) and requires the Odoo of its series.
+``pyproject.toml``; an addon without ``pyproject.toml`` is skipped, with a warning, and
+tests/unit/test_wheels.py fails) builds as ``odoo-addon-<name>``. One code base serves 18.0
+and 19.0: the manifest's version has no series (Odoo reads ``1.0.1`` as
+``<series>.1.0.1``), so each wheel is built from a copy of the addon's tracked files whose
+manifest carries the series-prefixed version, the one Odoo shows once installed. The wheel
+of each series thus has its own version (``18.0.1.0.1``, ``19.0.1.0.1``) and requires the
+Odoo of its series.
 
 Building needs pip to reach an index for ``whool`` (build isolation), as OCA's builds do.
 Integrators install a wheel into Odoo's interpreter (``pip install <wheel>``); Odoo finds the
@@ -31,11 +33,12 @@ VERSION_LINE = re.compile(r'^(\s*"version":\s*)"([^"]+)"', re.M)
 
 
 def addons() -> list[Path]:
-    return sorted(
-        path.parent
-        for path in REPO.glob("*/__manifest__.py")
-        if (path.parent / "pyproject.toml").is_file()
-    )
+    """The addons that build: those with a pyproject.toml (the others are named on stderr)."""
+    found = sorted(path.parent for path in REPO.glob("*/__manifest__.py"))
+    for addon in found:
+        if not (addon / "pyproject.toml").is_file():
+            print(f"{addon.name}: no pyproject.toml, no wheel", file=sys.stderr)
+    return [addon for addon in found if (addon / "pyproject.toml").is_file()]
 
 
 def tracked_files(addon: Path) -> list[str]:

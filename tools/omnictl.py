@@ -1,5 +1,8 @@
 #!/usr/bin/env python3
-"""omnictl: run the demo and the tests of omni_payment_methods on throwaway local servers.
+"""omnictl: run the demo and the tests of our addons on throwaway local servers.
+
+Our addons are the folders of the repository that hold a ``__manifest__.py``; a command
+installs those whose ``depends`` this Odoo has (queue_job's glue only where queue_job is).
 
 Every server it starts listens on 127.0.0.1 or on a unix socket only, lives in a fresh
 directory under /tmp/omni-harness/ and is stopped (and the directory removed) when the
@@ -16,16 +19,20 @@ Subcommands::
                     already satisfied)
     run             the demo: PostgreSQL + localstripe + Odoo on http://127.0.0.1:8069
     test [-- ARGS]  the linters, then every test in one pytest run (ARGS go to pytest,
-                    e.g. -- -k expiry)
+                    e.g. -- -k expiry), Odoo's own suites, each addon installed alone
+                    (--no-alone skips it) and, with --upgrade-from REF, the upgrade-check
     lint            the linters only: ruff check, ruff format --check, pylint-odoo (OCA
-                    mandatory checks), prettier --check on the addon's XML
-    i18n            regenerate the addon's .pot from a throwaway install and merge it into
+                    mandatory checks), prettier --check on our addons' XML
+    i18n            regenerate each addon's .pot from a throwaway install and merge it into
                     its .po files
-    odoo-suites     Odoo's own payment, payment_stripe and account_payment suites with the
-                    addon installed
-    uninstall-check install the addon with demo data, upgrade it (every stored value must
-                    be kept), uninstall it (nothing may be left), then run Odoo's payment
+    odoo-suites     Odoo's own payment, payment_stripe and account_payment suites with our
+                    addons installed
+    uninstall-check install our addons with demo data, upgrade them (every stored value must
+                    be kept), uninstall them (nothing may be left), then run Odoo's payment
                     suites on that database
+    upgrade-check [--from REF]  install the addons of git commit REF (default: the last
+                    commit before the split) with demo data, upgrade to the working tree's
+                    addons: every stored value must be kept, each of ours installed
     stop-leftovers  stop servers left behind by a killed run and remove their directories
 
 The code is the package tools/harness/ (one module per concern, see its __init__); this

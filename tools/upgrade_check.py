@@ -1,36 +1,41 @@
-"""Steps of ``tools/omnictl.py uninstall-check``, run through ``odoo-bin shell``.
+"""Steps of ``tools/omnictl.py uninstall-check`` and ``upgrade-check``, run through
+``odoo-bin shell``.
 
 ``env`` is Odoo's environment. OMNI_CHECK_STEP says what to do, OMNI_CHECK_OUT where the
-JSON result goes:
+JSON result goes, OMNI_CHECK_ADDONS (comma separated) which addons are ours (those of the
+tree that is installed: the working tree's, or an older one's for ``upgrade-check``):
 
 - ``seed``: add what the demo data lacks (settings, a reminder run, an audit row of each
-  event) so that every model of the addon holds rows, then commit;
-- ``snapshot``: every stored field of every record of the addon's models and of the models
-  it extends (payment.token, and the addon's fields of res.partner);
-- ``leftovers``: once click-odoo-uninstall has uninstalled the addon, what it left in the
-  database (and the module's state).
+  event) so that every model of ours holds rows, then commit; it uses only what
+  omni_payment_methods had before it was split (``upgrade-check`` seeds the old module);
+- ``snapshot``: every stored field of every record of our addons' models and of the models
+  they extend (payment.token, and our fields of res.partner), and our system parameters;
+- ``leftovers``: once click-odoo-uninstall has uninstalled our addons, what they left in
+  the database (and each module's state);
+- ``states``: the state of each of our modules.
 """
 
 import json
 import os
 
 ADDON = "omni_payment_methods"
+ADDONS = [name for name in os.environ.get("OMNI_CHECK_ADDONS", ADDON).split(",") if name]
 STEP = os.environ["OMNI_CHECK_STEP"]
 OUT = os.environ["OMNI_CHECK_OUT"]
 
 
 def addon_models(env):
-    """The addon's own models, and the models it adds stored fields to (with those fields)."""
-    data = env["ir.model.data"].search([("module", "=", ADDON), ("model", "=", "ir.model")])
-    # Odoo gives every module that extends a model an xml id of it: keep the models the
-    # addon defines (their every stored field); for the others only the addon's fields.
+    """Our own models, and the models we add stored fields to (with those fields)."""
+    data = env["ir.model.data"].search([("module", "in", ADDONS), ("model", "=", "ir.model")])
+    # Odoo gives every module that extends a model an xml id of it: keep the models ours
+    # define (their every stored field); for the others only our fields.
     own = {
         model.model: None
         for model in env["ir.model"].browse(data.mapped("res_id"))
-        if model.model in env and env[model.model]._original_module == ADDON
+        if model.model in env and env[model.model]._original_module in ADDONS
     }
     field_data = env["ir.model.data"].search(
-        [("module", "=", ADDON), ("model", "=", "ir.model.fields")]
+        [("module", "in", ADDONS), ("model", "=", "ir.model.fields")]
     )
     extended = {}
     for field in env["ir.model.fields"].browse(field_data.mapped("res_id")):
@@ -54,8 +59,9 @@ def snapshot(env):
         ]
         rows = model.search([], order="id").read(names)
         result[model_name] = json.loads(json.dumps(rows, default=str))
-    # The settings the addon keeps as system parameters.
-    params = env["ir.config_parameter"].search([("key", "=like", f"{ADDON}.%")], order="id")
+    # The settings our addons keep as system parameters.
+    domain = ["|"] * (len(ADDONS) - 1) + [("key", "=like", f"{name}.%") for name in ADDONS]
+    params = env["ir.config_parameter"].search(domain, order="id")
     result["ir.config_parameter"] = params.read(["key", "value"])
     return result
 
@@ -74,8 +80,13 @@ def seed(env):
     return {"tokens": len(tokens)}
 
 
+def states(env):
+    modules = env["ir.module.module"].search([("name", "in", ADDONS)])
+    found = {module.name: module.state for module in modules}
+    return {name: found.get(name, "absent") for name in ADDONS}
+
+
 def leftovers(env):
-    module = env["ir.module.module"].search([("name", "=", ADDON)])
     cr = env.cr
     cr.execute(
         "SELECT column_name FROM information_schema.columns WHERE table_name = 'payment_token'"
@@ -85,12 +96,17 @@ def leftovers(env):
     indexes = [row[0] for row in cr.fetchall()]
     cr.execute("SELECT tablename FROM pg_tables WHERE tablename LIKE %s", ["omni\\_%"])
     tables = [row[0] for row in cr.fetchall()]
-    cr.execute("SELECT key FROM ir_config_parameter WHERE key LIKE %s", [f"{ADDON}.%"])
-    params = [row[0] for row in cr.fetchall()]
-    cr.execute("SELECT count(*) FROM ir_model_data WHERE module = %s", [ADDON])
-    xmlids = cr.fetchone()[0]
+    params = []
+    for name in ADDONS:
+        cr.execute("SELECT key FROM ir_config_parameter WHERE key LIKE %s", [f"{name}.%"])
+        params += [row[0] for row in cr.fetchall()]
+    cr.execute(
+        "SELECT module, count(*) FROM ir_model_data WHERE module IN %s GROUP BY module",
+        [tuple(ADDONS)],
+    )
+    xmlids = dict(cr.fetchall())
     return {
-        "state": module.state,
+        "states": states(env),
         "token_columns_left": sorted(
             c for c in columns if c in ("is_default", "nickname", "commercial_partner_id")
         ),
@@ -103,7 +119,8 @@ def leftovers(env):
 
 def main(env):
     with open(OUT, "w") as out:
-        json.dump({"seed": seed, "snapshot": snapshot, "leftovers": leftovers}[STEP](env), out)
+        steps = {"seed": seed, "snapshot": snapshot, "leftovers": leftovers, "states": states}
+        json.dump(steps[STEP](env), out)
 
 
 main(globals()["env"])

@@ -8,15 +8,15 @@ TOOLS = Path(__file__).resolve().parents[2] / "tools"
 
 
 def _omnictl():
-    """tools/harness/uninstall.py (tools/ on sys.path, as tools/omnictl.py puts it)."""
+    """tools/harness/upgrade.py (tools/ on sys.path, as tools/omnictl.py puts it)."""
     if str(TOOLS) not in sys.path:
         sys.path.insert(0, str(TOOLS))
-    return importlib.import_module("harness.uninstall")
+    return importlib.import_module("harness.upgrade")
 
 
 def test_identical_snapshots_have_no_difference():
     snapshot = {"payment.token": [{"id": 1, "nickname": "A", "card_exp_year": 2030}]}
-    assert _omnictl()._snapshot_differences(snapshot, snapshot) == (1, 3, [])
+    assert _omnictl().snapshot_differences(snapshot, snapshot) == (1, 3, [])
 
 
 def test_changed_missing_and_gone_values_are_reported():
@@ -31,7 +31,7 @@ def test_changed_missing_and_gone_values_are_reported():
         "payment.token": [{"id": 1, "nickname": "A", "card_exp_year": 2031}],
         "omni.payment.audit": [{"id": 7}],
     }
-    records, values, differences = _omnictl()._snapshot_differences(before, after)
+    records, values, differences = _omnictl().snapshot_differences(before, after)
     assert (records, values) == (3, 5)
     assert differences == [
         "payment.token,1.card_exp_year: 2030 -> 2031",

@@ -1,5 +1,6 @@
-"""tools/build_wheels.py: the addon as an OCA-style wheel (whool) for each Odoo series."""
+"""tools/build_wheels.py: each addon as an OCA-style wheel (whool) for each Odoo series."""
 
+import ast
 import email.parser
 import importlib.util
 import subprocess
@@ -11,6 +12,14 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 TOOL = REPO / "tools" / "build_wheels.py"
+# our addons: the folders holding a __manifest__.py
+ADDONS = sorted(path.parent.name for path in REPO.glob("*/__manifest__.py"))
+# the modules outside Odoo that our addons depend on (OCA's), required as wheels
+OCA_DEPENDS = {"queue_job"}
+
+
+def _manifest(addon: str) -> dict:
+    return ast.literal_eval((REPO / addon / "__manifest__.py").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
@@ -35,21 +44,32 @@ def _metadata(wheel: Path):
         return email.parser.Parser().parsestr(archive.read(name).decode()), archive.namelist()
 
 
+def test_every_addon_has_a_pyproject():
+    assert [a for a in ADDONS if not (REPO / a / "pyproject.toml").is_file()] == []
+
+
 @pytest.mark.parametrize("series", ["18.0", "19.0"])
-def test_one_wheel_per_addon_and_series(wheels, series):
+@pytest.mark.parametrize("addon", ADDONS)
+def test_one_wheel_per_addon_and_series(wheels, addon, series):
     tracked = subprocess.run(
-        ["git", "ls-files", "omni_payment_methods"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
+        ["git", "ls-files", addon], cwd=REPO, capture_output=True, text=True, check=True
     ).stdout.split()
-    [wheel] = wheels[series]
-    assert wheel.name == f"odoo_addon_omni_payment_methods-{series}.1.0.1-py3-none-any.whl"
+    manifest = _manifest(addon)
+    version = f"{series}.{manifest['version']}"
+    [wheel] = [w for w in wheels[series] if w.name.startswith(f"odoo_addon_{addon}-")]
+    assert wheel.name == f"odoo_addon_{addon}-{version}-py3-none-any.whl"
     metadata, names = _metadata(wheel)
-    assert metadata["Name"] == "odoo-addon-omni_payment_methods"
-    assert metadata["Version"] == f"{series}.1.0.1"
-    assert sorted(metadata.get_all("Requires-Dist")) == [f"odoo=={series}.*", "stripe"]
+    assert metadata["Name"] == f"odoo-addon-{addon}"
+    assert metadata["Version"] == version
+    # Odoo of the series, the addons of ours (and OCA's) it depends on, its Python libraries
+    addon_depends = [d for d in manifest["depends"] if d in ADDONS or d in OCA_DEPENDS]
+    assert sorted(metadata.get_all("Requires-Dist")) == sorted(
+        [
+            f"odoo=={series}.*",
+            *(f"odoo-addon-{dep}=={series}.*" for dep in addon_depends),
+            *manifest.get("external_dependencies", {}).get("python", []),
+        ]
+    )
     assert f"Framework :: Odoo :: {series}" in metadata.get_all("Classifier")
     # Every tracked file of the addon (whool leaves out its build file), where Odoo looks
     # for addons in site-packages.
@@ -57,8 +77,15 @@ def test_one_wheel_per_addon_and_series(wheels, series):
         f"odoo/addons/{name}" for name in tracked if not name.endswith("/pyproject.toml")
     )
     with zipfile.ZipFile(wheel) as archive:
-        manifest = archive.read("odoo/addons/omni_payment_methods/__manifest__.py").decode()
-    assert f'"version": "{series}.1.0.1"' in manifest
+        built_manifest = archive.read(f"odoo/addons/{addon}/__manifest__.py").decode()
+    assert f'"version": "{version}"' in built_manifest
+
+
+def test_one_wheel_per_series_and_nothing_else(wheels):
+    built = {
+        series: sorted(w.name.split("-")[0] for w in found) for series, found in wheels.items()
+    }
+    assert built == {series: [f"odoo_addon_{a}" for a in ADDONS] for series in wheels}
 
 
 def test_version_of_another_series_is_refused(build_wheels, tmp_path, monkeypatch):

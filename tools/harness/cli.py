@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from .common import install_signal_handlers
@@ -15,13 +16,14 @@ from .session import run_guarded, stop_leftovers
 from .suites import cmd_odoo_suites
 from .testrun import cmd_test
 from .uninstall import cmd_uninstall_check
+from .upgrade import DEFAULT_UPGRADE_FROM, cmd_upgrade_check
 
 DEFAULT_LOCALSTRIPE_PORT = 8420
 DEFAULT_ODOO_PORT = 8069
 DEFAULT_SUITE_TAGS = "/payment,/payment_stripe,/account_payment"
 # the subcommands that need Odoo: with ODOO_SOURCE they run under the interpreter built for it
-ODOO_COMMANDS = ("run", "test", "odoo-suites", "uninstall-check", "i18n")
-DESCRIPTION = "run the demo and the tests of omni_payment_methods on throwaway local servers."
+ODOO_COMMANDS = ("run", "test", "odoo-suites", "uninstall-check", "upgrade-check", "i18n")
+DESCRIPTION = "run the demo and the tests of our addons on throwaway local servers."
 
 
 def cmd_stop_leftovers(args) -> int:
@@ -58,6 +60,17 @@ def main(argv: list[str] | None = None) -> int:
         "--no-odoo-suites", action="store_true", help="skip Odoo's own payment suites"
     )
     test.add_argument("--tags", default=DEFAULT_SUITE_TAGS, help="Odoo's suites: --test-tags")
+    test.add_argument(
+        "--no-alone",
+        action="store_true",
+        help="skip installing each addon alone (quick local runs; CI runs it)",
+    )
+    test.add_argument(
+        "--upgrade-from",
+        metavar="REF",
+        default=os.environ.get("OMNI_UPGRADE_FROM", "").strip() or None,
+        help="also check the upgrade from the addons of git commit REF (env OMNI_UPGRADE_FROM)",
+    )
     test.add_argument("pytest_args", nargs="*", help=argparse.SUPPRESS)
     sub.add_parser("lint", help="run the linters only")
     sub.add_parser("i18n", help="regenerate the .pot and merge it into the .po files")
@@ -67,6 +80,16 @@ def main(argv: list[str] | None = None) -> int:
         "uninstall-check", help="upgrade keeps every value, uninstall leaves Odoo working"
     )
     uninstall.add_argument("--tags", default=DEFAULT_SUITE_TAGS, help="Odoo --test-tags value")
+    upgrade = sub.add_parser(
+        "upgrade-check", help="a database of an older commit's addons upgrades, keeping values"
+    )
+    upgrade.add_argument(
+        "--from",
+        dest="from_ref",
+        metavar="REF",
+        default=DEFAULT_UPGRADE_FROM,
+        help=f"the git commit whose addons are installed first (default {DEFAULT_UPGRADE_FROM})",
+    )
     leftovers = sub.add_parser("stop-leftovers", help="clean up after a killed run")
     leftovers.add_argument("--force", action="store_true", help="also runs whose owner lives")
     args = parser.parse_args(argv)
@@ -89,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         "i18n": cmd_i18n,
         "odoo-suites": cmd_odoo_suites,
         "uninstall-check": cmd_uninstall_check,
+        "upgrade-check": cmd_upgrade_check,
         "stop-leftovers": cmd_stop_leftovers,
     }
 

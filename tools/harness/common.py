@@ -5,6 +5,7 @@ ecosystem supervises throwaway servers in a terminal this way."""
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import os
 import signal
@@ -17,6 +18,7 @@ import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+# the main module (saved payment methods): the demo's data, the bench's install
 ADDON = "omni_payment_methods"
 LOG_DIR = REPO / ".omni" / "logs"
 HARNESS_DIR = Path(os.environ.get("OMNI_HARNESS_DIR") or "/tmp/omni-harness")
@@ -160,6 +162,30 @@ def tail(path: Path, lines: int = 40) -> str:
     except OSError:
         return f"(no log at {path})"
     return "\n".join(content[-lines:])
+
+
+def addon_names(root: Path = REPO) -> list[str]:
+    """Our addons: the folders at ``root`` (the repository, or an exported older tree) that
+    hold a ``__manifest__.py``, sorted by name."""
+    return sorted(path.parent.name for path in root.glob("*/__manifest__.py"))
+
+
+def manifest(name: str, root: Path = REPO) -> dict:
+    return ast.literal_eval((root / name / "__manifest__.py").read_text(encoding="utf-8"))
+
+
+def dependency_order(names: list[str], root: Path = REPO) -> list[str]:
+    """``names`` (our addons) with each after the ones of ours it depends on, else sorted."""
+    depends = {name: set(manifest(name, root).get("depends", [])) & set(names) for name in names}
+    ordered: list[str] = []
+    while len(ordered) < len(names):
+        ready = [n for n in sorted(names) if n not in ordered and depends[n] <= set(ordered)]
+        if not ready:
+            raise HarnessError(
+                f"dependency cycle among {', '.join(sorted(set(names) - set(ordered)))}"
+            )
+        ordered.extend(ready)
+    return ordered
 
 
 def display(path: Path) -> str:

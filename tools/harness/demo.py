@@ -1,6 +1,7 @@
 """``make run``: the demo on http://127.0.0.1:8069 with PostgreSQL and localstripe, until
-Ctrl-C. The installed demo database is kept between runs (keyed by the addon's files, the
-Odoo and the day) as a backup folder of OCA's click-odoo-backupdb, restored with
+Ctrl-C, every addon of ours that installs in this Odoo installed with demo data. The
+installed demo database is kept between runs (keyed by our addons' files, the Odoo and the
+day) as a backup folder of OCA's click-odoo-backupdb, restored with
 click-odoo-restoredb. click-odoo-initdb's template cache does not fit: its templates live in
 the cluster, and the harness's cluster is thrown away after each run."""
 
@@ -17,11 +18,11 @@ import time
 from pathlib import Path
 
 from .common import (
-    ADDON,
     LOG_DIR,
     LOOPBACK,
     REPO,
     HarnessError,
+    addon_names,
     banner,
     display,
     free_port,
@@ -34,12 +35,12 @@ from .common import (
 from .deps import pip_deps
 from .install import click_odoo, install_with_demo, write_odoo_conf
 from .localstripe import LOCALSTRIPE_PUBLISHABLE_KEY, LOCALSTRIPE_SECRET_KEY, LocalStripe
-from .odoo import Odoo, require_odoo
+from .odoo import Odoo, installable_addons, require_odoo
 from .postgres import Postgres
 from .session import Session, stop_leftovers
 
 # `make run` keeps the freshly installed demo database here (click-odoo-backupdb's folder),
-# keyed by the addon's sources, the Odoo version and the day, and restores it next time.
+# keyed by our addons' sources, the Odoo version and the day, and restores it next time.
 DEMO_CACHE_DIR = REPO / ".omni" / "demo-cache"
 DEMO_SETUP_SCRIPT = REPO / "tools" / "demo_setup.py"
 # The portal user of the demo data (omni_payment_methods/demo/res_partner_demo.xml).
@@ -48,12 +49,13 @@ DEMO_PORTAL_PASSWORD = "jane-demo"
 
 
 def demo_cache_key(odoo: Odoo) -> str:
-    """Changes with the addon's files, the Odoo in use and the day (the demo data computes
+    """Changes with our addons' files, the Odoo in use and the day (the demo data computes
     expiry dates from the day of the install)."""
     digest = hashlib.sha256()
     for value in (odoo.version, odoo.origin, sys.executable, datetime.date.today().isoformat()):
         digest.update(f"{value}\0".encode())
-    for path in sorted((REPO / ADDON).rglob("*")):
+    paths = sorted(path for name in addon_names() for path in (REPO / name).rglob("*"))
+    for path in paths:
         if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
             digest.update(str(path.relative_to(REPO)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
@@ -147,7 +149,9 @@ def cmd_run(args) -> int:
     )
     cache = DEMO_CACHE_DIR / demo_cache_key(odoo)
     if args.no_cache or not demo_cache_restore(session, odoo, pg, conf, cache, db):
-        install_with_demo(session, odoo, conf, db, ADDON)
+        ours = installable_addons(odoo)[0]
+        say(f"demo: installing {', '.join(ours)}")
+        install_with_demo(session, odoo, conf, db, ",".join(ours))
         if not args.no_cache:
             demo_cache_save(session, odoo, pg, conf, cache, db)
 

@@ -1,8 +1,8 @@
-"""Installing the addon into a throwaway database: the Odoo configuration file (loopback,
+"""Installing our addons into a throwaway database: the Odoo configuration file (loopback,
 one database, no database manager), ``odoo-bin -i`` whose log is read for errors and for
-warnings about the addon, and the demo install that copes with trimmed Odoo trees (the demo
+warnings about our addons, and the demo install that copes with trimmed Odoo trees (the demo
 company's country is cleared when its localization cannot be installed). The project's own:
-an install that logs an error or a warning about the addon counts as failed here."""
+an install that logs an error or a warning about one of our addons counts as failed here."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ import time
 from pathlib import Path
 
 from .common import (
-    ADDON,
     LOG_DIR,
     LOOPBACK,
     REPO,
     HarnessError,
+    addon_names,
     display,
     free_port,
     say,
@@ -46,7 +46,10 @@ def write_odoo_conf(
     http_port: int,
     demo: bool,
     cron_threads: int = 0,
+    ours: Path = REPO,
 ) -> Path:
+    """``<name>.conf`` in the session's directory; ``ours``: where our addons are (the
+    repository, or an older tree that ``upgrade-check`` exported)."""
     data_dir = session.work / "odoo-data"
     data_dir.mkdir(exist_ok=True)
     options = {
@@ -57,7 +60,7 @@ def write_odoo_conf(
         "dbfilter": f"^{db_name}$",
         "list_db": "False",
         "admin_passwd": secrets.token_urlsafe(24),
-        "addons_path": odoo.addons_path_str(),
+        "addons_path": odoo.addons_path_str(ours),
         "data_dir": str(data_dir),
         "http_interface": LOOPBACK,
         "http_port": str(http_port),
@@ -97,13 +100,34 @@ def odoo_log_records(path: Path):
 
 
 def install_problems(log: Path) -> list[str]:
-    """ERROR/CRITICAL records, and WARNING records that mention the addon."""
+    """ERROR/CRITICAL records, and WARNING records that mention one of our addons."""
+    ours = addon_names()
     problems = []
     for level, _logger, _first, lines in odoo_log_records(log):
         text = "\n".join(lines)
-        if level in ("ERROR", "CRITICAL") or (level == "WARNING" and ADDON in text):
+        if level in ("ERROR", "CRITICAL") or (
+            level == "WARNING" and any(name in text for name in ours)
+        ):
             problems.append(text)
     return problems
+
+
+def run_install(
+    session: Session,
+    odoo: Odoo,
+    conf: Path,
+    db_name: str,
+    modules: str,
+    *,
+    demo: bool,
+    log: Path,
+) -> tuple[int, list[str]]:
+    """``odoo-bin -i modules --stop-after-init``: its exit code and the problems of its log."""
+    cmd = [*odoo.command, "-c", str(conf), "-d", db_name, "-i", modules, "--stop-after-init"]
+    if not demo:
+        cmd.append("--without-demo=True")  # 19.0 reads a boolean; 18.0 any true value
+    rc = session.run("odoo-install", cmd, env=odoo.env(), log=log, stdin=subprocess.DEVNULL)
+    return rc, install_problems(log)
 
 
 def odoo_install(
@@ -117,16 +141,12 @@ def odoo_install(
     step: str = "install",
 ) -> None:
     log = LOG_DIR / f"{session.command}-{step}.log"
-    cmd = [*odoo.command, "-c", str(conf), "-d", db_name, "-i", modules, "--stop-after-init"]
-    if not demo:
-        cmd.append("--without-demo=True")  # 19.0 reads a boolean; 18.0 any true value
     say(
         f"installing {modules} into {db_name} ({'with' if demo else 'without'} demo data); "
         f"log: {display(log)}"
     )
     started = time.monotonic()
-    rc = session.run("odoo-install", cmd, env=odoo.env(), log=log, stdin=subprocess.DEVNULL)
-    problems = install_problems(log)
+    rc, problems = run_install(session, odoo, conf, db_name, modules, demo=demo, log=log)
     if rc or problems:
         shown = "\n".join(problems[:20]) if problems else tail(log)
         more = f"\n... and {len(problems) - 20} more" if len(problems) > 20 else ""
@@ -159,13 +179,15 @@ def _odoo_shell(odoo: Odoo, conf: Path, db: str, code: str) -> str:
     return result.stdout
 
 
-def install_with_demo(session: Session, odoo: Odoo, conf: Path, db: str, modules: str) -> None:
+def install_with_demo(
+    session: Session, odoo: Odoo, conf: Path, db: str, modules: str, *, step: str = "install"
+) -> None:
     """Install ``modules`` with demo data, in two steps: ``base`` first, whose demo company
     gets a country, and then the modules. In between, when the localization module of that
     country cannot be installed from this Odoo (trimmed source archives keep most addons by
     manifest only), the company's country is cleared: accounting then takes the generic
     chart of accounts, as in a database without demo data."""
-    odoo_install(session, odoo, conf, db, "base", demo=True, step="install-base")
+    odoo_install(session, odoo, conf, db, "base", demo=True, step=f"{step}-base")
     out = _odoo_shell(odoo, conf, db, COMPANY_COUNTRY)
     code = next((ln.split("=", 1)[1] for ln in out.splitlines() if ln.startswith("COUNTRY=")), "")
     localization = f"l10n_{code}"
@@ -177,7 +199,7 @@ def install_with_demo(session: Session, odoo: Odoo, conf: Path, db: str, modules
                 f"Odoo ({', '.join(missing[:3])} missing): the demo company gets no country"
             )
             _odoo_shell(odoo, conf, db, CLEAR_COMPANY_COUNTRY)
-    odoo_install(session, odoo, conf, db, modules, demo=True)
+    odoo_install(session, odoo, conf, db, modules, demo=True, step=step)
 
 
 def click_odoo(
@@ -193,10 +215,12 @@ def click_odoo(
     )
 
 
-def copy_database(session: Session, odoo: Odoo, conf: Path, source: str, target: str) -> None:
+def copy_database(
+    session: Session, odoo: Odoo, conf: Path, source: str, target: str, *, step: str = "copydb"
+) -> None:
     """``target`` as a copy of the installed ``source``, database and filestore
-    (click-odoo-copydb): one install serves the addon's suites and Odoo's."""
-    log = LOG_DIR / f"{session.command}-copydb.log"
+    (click-odoo-copydb): one install serves our suites and Odoo's."""
+    log = LOG_DIR / f"{session.command}-{step}.log"
     rc = click_odoo(session, odoo, "click-odoo-copydb", "-c", str(conf), source, target, log=log)
     if rc:
         raise HarnessError(f"click-odoo-copydb {source} {target} failed ({rc}):\n{tail(log)}")

@@ -1,5 +1,6 @@
 """``make lint`` (and the start of ``make test``): ruff check, ruff format --check, pylint-odoo
-(OCA's mandatory checks) and prettier on the addon's XML, side by side, one line each.
+(OCA's mandatory checks, on every addon folder) and prettier on our addons' XML, side by
+side, one line each.
 Invoked directly rather than through pre-commit: OCA's pre-commit configuration fetches its
 hooks by git clone, which this machine cannot do, and ``make test`` runs the linters while
 the servers start."""
@@ -14,7 +15,7 @@ import threading
 import time
 from pathlib import Path
 
-from .common import ADDON, LOG_DIR, REPO, display, say, tail
+from .common import LOG_DIR, REPO, addon_names, display, say, tail
 from .deps import PRETTIER, cmd_deps
 from .session import Session
 
@@ -40,12 +41,15 @@ class Linter:
 def linters() -> list[Linter]:
     """The linters of the repository (`make lint`; `make test` runs them first)."""
     python = [sys.executable, "-m"]
+    addons = addon_names()
+    # prettier fails on a glob that matches nothing: only the addons that have XML
+    xml = [f"{a}/**/*.xml" for a in addons if next((REPO / a).rglob("*.xml"), None)]
     commands = {
         "ruff check": [*python, "ruff", "check", "--no-cache", "."],
         "ruff format": [*python, "ruff", "format", "--no-cache", "--check", "."],
         # the OCA mandatory checks, listed in .pylintrc-mandatory
-        "pylint-odoo": [*python, "pylint", f"--rcfile={PYLINTRC.name}", ADDON],
-        "prettier": [str(PRETTIER), "--check", "--no-color", f"{ADDON}/**/*.xml"],
+        "pylint-odoo": [*python, "pylint", f"--rcfile={PYLINTRC.name}", *addons],
+        "prettier": [str(PRETTIER), "--check", "--no-color", *xml],
     }
     return [
         Linter(name, cmd, LOG_DIR / f"lint-{name.replace(' ', '-')}.log")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import odoo_source  # tools/odoo_source.py (tools/ is on sys.path: see tools/omnictl.py)
 
-from .common import REPO, HarnessError, display, say
+from .common import REPO, HarnessError, addon_names, display, manifest, say
 
 OMNICTL = REPO / "tools" / "omnictl.py"
 # Odoo's major versions the addon installs on (tools/odoo_source.py SUPPORTED_SERIES)
@@ -43,8 +43,12 @@ class Odoo:
         env["TZ"] = "UTC"  # as odoo-bin sets it; Odoo's tests assume it
         return env
 
-    def addons_path_str(self) -> str:
-        return ",".join(str(p) for p in [*self.addons_path, REPO])
+    def addons_path_str(self, ours: Path = REPO) -> str:
+        """Odoo's addons directories and ``ours`` (the repository, or an exported older
+        tree: then first, so that nothing else can shadow its addons)."""
+        if ours == REPO:
+            return ",".join(str(p) for p in [*self.addons_path, REPO])
+        return ",".join(str(p) for p in [ours, *self.addons_path])
 
 
 PROBE = (
@@ -125,6 +129,38 @@ def optional_modules(odoo: Odoo) -> dict[str, list[str]]:
             if found[name] and stand_in_data_files(odoo, name, found[name]):
                 found[name] = missing_module_files(odoo, name)
     return found
+
+
+def installable_addons(odoo: Odoo, root: Path = REPO) -> tuple[list[str], dict[str, str]]:
+    """Our addons (at ``root``) that install in this Odoo: each module of their ``depends``
+    is one of ours that installs, or on the addons path (and, for the optional modules such
+    as queue_job, installable: see ``optional_modules``). Returns the installable ones
+    (sorted) and, for the others, what keeps them out."""
+    found = optional_modules(odoo)
+    names = addon_names(root)
+    available = {
+        dep: any((p / dep / "__manifest__.py").is_file() for p in odoo.addons_path)
+        and not found.get(dep)
+        for name in names
+        for dep in manifest(name, root).get("depends", [])
+        if dep not in names
+    }
+    excluded: dict[str, str] = {}
+    changed = True
+    while changed:
+        changed = False
+        for name in names:
+            if name in excluded:
+                continue
+            missing = [
+                dep
+                for dep in manifest(name, root).get("depends", [])
+                if not (available.get(dep) if dep not in names else dep not in excluded)
+            ]
+            if missing:
+                excluded[name] = "needs " + ", ".join(missing)
+                changed = True
+    return [name for name in names if name not in excluded], excluded
 
 
 def stand_in_data_files(odoo: Odoo, name: str, missing: list[str]) -> bool:

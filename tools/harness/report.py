@@ -1,17 +1,45 @@
-"""The closing report of ``make test``: per part (tests/, the addon's suites on Odoo, Odoo's
-own suites, the linters) how many ran, passed, failed and were skipped, read from pytest's
-JUnit XML, then the one ``summary:`` line that CI reads."""
+"""The closing report of ``make test``: per part (tests/, each addon's suites on Odoo, Odoo's
+own suites, the installs alone, the upgrade, the linters) how many ran, passed, failed and
+were skipped, read from pytest's JUnit XML, then the one ``summary:`` line that CI reads."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 from xml.etree import ElementTree
 
-from .common import ADDON, LOG_DIR, banner, display, say
+from .common import LOG_DIR, banner, display, say
 
 
-def report_test_run(odoo, pytest_counts, rc: int, linters, suites) -> int:
+@dataclasses.dataclass
+class Check:
+    """A step of ``make test`` that is not pytest's (installs alone, the upgrade): its line
+    of the report counts it as passed or failed; ``lines`` detail it below."""
+
+    label: str
+    passed: int
+    failed: int
+    lines: list[str]
+
+
+def _addon_lines(per_addon: dict, excluded: dict, add, lines: list[str]) -> bool:
+    """One line per addon of ours; False when CI must fail (an addon's tests missing from
+    the report, or an addon that does not install)."""
+    complete = True
+    for name, counts in per_addon.items():
+        if counts is None or not sum(counts):
+            lines.append(f"{name} tests on Odoo (pytest-odoo): none in pytest's report")
+            complete = False
+        else:
+            add(f"{name} tests on Odoo (pytest-odoo)", *counts)
+    for name, why in excluded.items():
+        lines.append(f"{name}: does not install in this Odoo ({why}), its tests did not run")
+        complete = False
+    return complete
+
+
+def report_test_run(odoo, pytest_counts, rc: int, linters, suites, checks=()) -> int:
     """The closing report of ``test``: what ran where, then one plain summary line."""
     lines = []
     counts = {"passed": 0, "failed": 0, "skipped": 0}
@@ -25,17 +53,16 @@ def report_test_run(odoo, pytest_counts, rc: int, linters, suites) -> int:
             f"{skipped} skipped"
         )
 
-    plain, addon_tests = pytest_counts
+    plain, per_addon, excluded = pytest_counts
     running, lint_failed = linters
     if plain is None:
         lines.append("pytest wrote no report (see its output above)")
         rc = rc or 1
     else:
-        add("tests outside the addon (pytest: tests/, contracts included)", *plain)
+        add("tests outside our addons (pytest: tests/, contracts included)", *plain)
     if odoo:
         lines.insert(0, f"Odoo {odoo.version} ({odoo.origin})")
-        if addon_tests is not None:
-            add(f"{ADDON} tests on Odoo (pytest-odoo)", *addon_tests)
+        complete = _addon_lines(per_addon or {}, excluded, add, lines)
         if suites is not None:
             label = f"Odoo's own suites ({', '.join(suites.modules)})"
             add(label, suites.passed, suites.failed, suites.skipped)
@@ -47,10 +74,12 @@ def report_test_run(odoo, pytest_counts, rc: int, linters, suites) -> int:
                 "Odoo's own suites: not run (pytest was given paths; run them with "
                 "`make odoo-suites`)"
             )
-        odoo_ran = sum(addon_tests or ()) + (suites.tests if suites else 0)
-        if os.environ.get("CI") and (not odoo_ran or suites is None):
+        if os.environ.get("CI") and (not complete or suites is None):
             lines.append("CI: every Odoo suite must run; some did not: FAILED")
             rc = rc or 1
+        for check in checks:
+            add(check.label, check.passed, check.failed, 0)
+            lines.extend("  " + line for line in check.lines)
     else:
         lines.append("ODOO SUITES NOT RUN (--no-odoo): only the tests that need no Odoo ran")
     if running:

@@ -1,7 +1,7 @@
 """``make odoo-suites`` and the last part of ``make test``: Odoo's own payment,
-payment_stripe and account_payment suites run by Odoo's test runner on a database where the
-addon is installed, summarized per module from Odoo's log. The project's own: pytest-odoo
-runs the addon's tests, not Odoo's with an addon's overrides loaded."""
+payment_stripe and account_payment suites run by Odoo's test runner on a database where
+our addons are installed, summarized per module from Odoo's log. The project's own:
+pytest-odoo runs our addons' tests, not Odoo's with an addon's overrides loaded."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from .common import ADDON, LOG_DIR, banner, display, free_port, say, tail
+from .common import LOG_DIR, banner, display, free_port, say, tail
 from .deps import pip_deps
 from .install import odoo_install, odoo_log_records, write_odoo_conf
-from .odoo import Odoo, require_odoo
+from .odoo import Odoo, installable_addons, require_odoo
 from .postgres import Postgres
 from .session import Session, stop_leftovers
 
@@ -67,7 +67,7 @@ def suite_modules(tags: str) -> list[str]:
 def odoo_tests_command(odoo, conf: Path, db: str, tags: str) -> list[str]:
     """Odoo's own test runner on an installed database: no -i/-u, so Odoo runs the at_install
     tests of each module as it loads it (filtered by ``tags``) and the post_install tests once
-    the whole registry, the addon's overrides included, is loaded."""
+    the whole registry, our overrides included, is loaded."""
     return [
         *odoo.command,
         "-c",
@@ -104,7 +104,7 @@ def run_odoo_suites(
     db: str,
     tags: str,
     *,
-    context: str = f"with {ADDON} installed",
+    context: str = "with our addons installed",
 ) -> SuiteResult:
     """Run Odoo's test runner with ``tags`` on the installed database ``db``."""
     modules = suite_modules(tags)
@@ -156,7 +156,8 @@ def cmd_odoo_suites(args) -> int:
     conf = write_odoo_conf(
         session, odoo, pg, name="suites", db_name=db, http_port=free_port(), demo=False
     )
-    to_install = ",".join(dict.fromkeys([ADDON, *suite_modules(tags)]))
+    ours = installable_addons(odoo)[0]
+    to_install = ",".join(dict.fromkeys([*ours, *suite_modules(tags)]))
     odoo_install(session, odoo, conf, db, to_install, demo=False)
     result = run_odoo_suites(session, odoo, conf, db, tags)
     session.close()
