@@ -68,7 +68,10 @@ def snapshot(env):
 
 def seed(env):
     ICP = env["ir.config_parameter"]
-    ICP.set_param("omni_payment_methods.pan_guard", "0")
+    # The old module's settings, some of which later versions rename (their migrations'
+    # RENAMED_PARAMS): the guard on (then its module is installed), and charging's.
+    ICP.set_param("omni_payment_methods.pan_guard", "1")
+    ICP.set_param("omni_payment_methods.charge_concurrency", "6")
     ICP.set_param("omni_payment_methods.reminder_offsets", "45, 15, 0")
     env["omni.payment.reminder"]._cron_send_expiry_reminders()
     tokens = env["payment.token"].search([("method_kind", "!=", False)], limit=2)

@@ -38,3 +38,26 @@ def test_changed_missing_and_gone_values_are_reported():
         "payment.token,2: gone after the upgrade",
         "omni.payment.audit,7.event: 'added' -> '<missing>'",
     ]
+
+
+def test_a_parameter_renamed_by_a_migration_is_no_difference():
+    before = {"ir.config_parameter": [{"id": 3, "key": "old.guard", "value": "1"}]}
+    renamed_after = {"ir.config_parameter": [{"id": 3, "key": "new.guard", "value": "1"}]}
+    renames = {"old.guard": "new.guard"}
+    upgrade = _omnictl()
+    assert upgrade.snapshot_differences(before, renamed_after, renames) == (1, 3, [])
+    # Renamed to something else, or not renamed at all: a difference.
+    assert upgrade.snapshot_differences(before, renamed_after, {}) == (
+        1,
+        3,
+        ["ir.config_parameter,3.key: 'old.guard' -> 'new.guard'"],
+    )
+    assert upgrade.snapshot_differences(before, before, renames)[2] == [
+        "ir.config_parameter,3.key: 'new.guard' -> 'old.guard'"
+    ]
+
+
+def test_the_renames_are_read_from_the_migration_scripts():
+    renames = _omnictl().renamed_params()
+    assert renames["omni_payment_methods.pan_guard"] == "omni_pan_guard.enabled"
+    assert renames["omni_payment_methods.charge_lanes"] == "omni_payment_charging.charge_lanes"

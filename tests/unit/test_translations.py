@@ -1,4 +1,4 @@
-"""The addon's French translation is complete, current and keeps every placeholder.
+"""Each addon's French translation is complete, current and keeps every placeholder.
 
 Plain Python (polib), no Odoo. When a test here fails after a change of the addon's texts:
 run ``make i18n`` (regenerates the .pot from a throwaway install and merges it into fr.po),
@@ -13,10 +13,9 @@ from pathlib import Path
 import polib
 import pytest
 
-ADDON_DIR = Path(__file__).resolve().parents[2] / "omni_payment_methods"
-I18N_DIR = ADDON_DIR / "i18n"
-POT = I18N_DIR / "omni_payment_methods.pot"
-FR_PO = I18N_DIR / "fr.po"
+REPO = Path(__file__).resolve().parents[2]
+#: the addons of the repository (top folders holding a manifest)
+ADDON_DIRS = sorted(path.parent for path in REPO.glob("*/__manifest__.py"))
 
 # msgids whose French is the English text itself (numbers, URLs, names, words spelled alike).
 SAME_IN_FRENCH = {
@@ -57,14 +56,23 @@ def placeholders(text):
     return found
 
 
-@pytest.fixture(scope="module")
-def pot():
-    return polib.pofile(str(POT))
+@pytest.fixture(scope="module", params=ADDON_DIRS, ids=lambda path: path.name)
+def addon_dir(request):
+    return request.param
 
 
 @pytest.fixture(scope="module")
-def fr():
-    return polib.pofile(str(FR_PO))
+def pot(addon_dir):
+    return polib.pofile(str(addon_dir / "i18n" / f"{addon_dir.name}.pot"))
+
+
+@pytest.fixture(scope="module")
+def fr(addon_dir):
+    return polib.pofile(str(addon_dir / "i18n" / "fr.po"))
+
+
+def test_every_addon_is_checked():
+    assert {path.name for path in ADDON_DIRS} >= {"omni_payment_methods", "omni_payment_charging"}
 
 
 def _show(msgids):
@@ -134,11 +142,11 @@ def test_placeholders_are_found():
     assert placeholders("<t t-out='x'/>") != placeholders("<t t-out='y'/>")
 
 
-def _code_terms():
+def _code_terms(addon_dir):
     """The literal texts passed to ``_`` / ``env._`` / ``_lt`` in the addon's Python code."""
     terms = {}
-    for path in sorted(ADDON_DIR.rglob("*.py")):
-        if "tests" in path.relative_to(ADDON_DIR).parts:
+    for path in sorted(addon_dir.rglob("*.py")):
+        if "tests" in path.relative_to(addon_dir).parts:
             continue
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             if not isinstance(node, ast.Call) or not node.args:
@@ -147,14 +155,17 @@ def _code_terms():
             name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
             first = node.args[0]
             if name in ("_", "_lt") and isinstance(getattr(first, "value", None), str):
-                terms[first.value] = f"{path.relative_to(ADDON_DIR)}:{node.lineno}"
+                terms[first.value] = f"{path.relative_to(REPO)}:{node.lineno}"
     return terms
 
 
-def test_pot_has_every_text_of_the_code(pot):
+def test_the_scan_finds_the_texts_of_the_code():
+    assert len(_code_terms(REPO / "omni_payment_methods")) > 100, "the scan is broken"
+
+
+def test_pot_has_every_text_of_the_code(addon_dir, pot):
     """A text added to the Python code without `make i18n` is missing from the .pot."""
-    terms = _code_terms()
-    assert terms, "no translatable text found in the addon's code: the scan is broken"
+    terms = _code_terms(addon_dir)
     msgids = {entry.msgid for entry in pot}
     missing = {msgid: where for msgid, where in terms.items() if msgid not in msgids}
     assert not missing, "texts of the code missing from the .pot (make i18n):\n" + "\n".join(

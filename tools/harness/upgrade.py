@@ -10,6 +10,7 @@ the upgrade's log must hold no error. ``uninstall-check`` shares the snapshots."
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import json
 import subprocess
@@ -68,8 +69,28 @@ def shell_step(
     return json.loads(out.read_text())
 
 
-def snapshot_differences(before: dict, after: dict) -> tuple[int, int, list[str]]:
-    """(records compared, values compared, differences) between two snapshots."""
+def renamed_params() -> dict[str, str]:
+    """The system parameters our migrations rename (``RENAMED_PARAMS = {old: new}`` at the
+    top of a migration script), read from the scripts' source."""
+    renamed = {}
+    for script in sorted(REPO.glob("*/migrations/*/*.py")):
+        for node in ast.parse(script.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == [
+                "RENAMED_PARAMS"
+            ]:
+                renamed.update(ast.literal_eval(node.value))
+    return renamed
+
+
+def snapshot_differences(
+    before: dict, after: dict, renamed: dict[str, str] | None = None
+) -> tuple[int, int, list[str]]:
+    """(records compared, values compared, differences) between two snapshots.
+
+    :param renamed: system parameter keys a migration renames ({old: new}): a parameter
+        whose key became its new name is not a difference
+    """
+    renamed = renamed or {}
     records = values = 0
     differences = []
     for model, rows in before.items():
@@ -80,8 +101,11 @@ def snapshot_differences(before: dict, after: dict) -> tuple[int, int, list[str]
             if new is None:
                 differences.append(f"{model},{row['id']}: gone after the upgrade")
                 continue
-            for name, value in row.items():
+            for name, old_value in row.items():
                 values += 1
+                value = old_value
+                if model == "ir.config_parameter" and name == "key" and value in renamed:
+                    value = renamed[value]
                 if new.get(name, "<missing>") != value:
                     differences.append(
                         f"{model},{row['id']}.{name}: {value!r} -> {new.get(name, '<missing>')!r}"
@@ -178,7 +202,13 @@ def run_upgrade_check(session: Session, odoo: Odoo, pg: Postgres, ref: str) -> U
     rc, problems, log = upgrade(session, odoo, conf, db, old)
     ours = addon_names()
     after = shell_step(session, odoo, conf, db, "snapshot", ours)
-    records, values, differences = snapshot_differences(before, after)
+    renames = renamed_params()
+    records, values, differences = snapshot_differences(before, after, renames)
+    moved = [
+        f"{row['key']} -> {renames[row['key']]}"
+        for row in before.get("ir.config_parameter", [])
+        if row["key"] in renames
+    ]
     for text in (differences + problems)[:20]:
         print(f"    {text}", flush=True)
     values_ok = rc == 0 and not problems and not differences and records > 0
@@ -190,6 +220,7 @@ def run_upgrade_check(session: Session, odoo: Odoo, pg: Postgres, ref: str) -> U
         f"upgrade: {records} records of {len(before)} models, {values} stored values compared, "
         f"{len(differences)} changed, {len(problems)} error records, odoo exit code {rc} -> "
         f"{'ok' if values_ok else 'FAILED'}",
+        f"parameters renamed by the migrations: {', '.join(moved) or 'none'}",
         "modules after the upgrade: "
         + ", ".join(f"{name} {state}" for name, state in states.items())
         + f" -> {'FAILED: not installed: ' + ', '.join(not_installed) if not_installed else 'ok'}",
