@@ -2,7 +2,10 @@
 """Print the repository's addons: each with its dependencies, its files with their line
 counts, and which addons its Python code imports (``odoo.addons.<name>``).
 
-    python3 tools/module_report.py [--files]
+    python3 tools/module_report.py [--files] [--imports]
+
+``--files`` lists every file with its lines; ``--imports`` lists, for each Python file, the
+files of the repository it imports (relative imports and ``odoo.addons.<ours>``).
 
 Reads the manifests and sources only (no Odoo needed).
 """
@@ -24,6 +27,48 @@ def addons():
 
 def lines(path):
     return sum(1 for _line in path.open(encoding="utf-8"))
+
+
+def module_file(dotted):
+    """The file of the repository for a dotted module path (``omni_x.models.y``), or None."""
+    base = REPO.joinpath(*dotted.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def imports_of(path):
+    """The files of the repository that Python file ``path`` imports."""
+    package = ".".join(path.relative_to(REPO).parent.parts)
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        if node.level:
+            parts = package.split(".")
+            base = ".".join(parts[: len(parts) - node.level + 1])
+            dotted = f"{base}.{node.module}" if node.module else base
+        elif (node.module or "").startswith("odoo.addons."):
+            dotted = node.module.removeprefix("odoo.addons.")
+        else:
+            continue
+        for alias in node.names:
+            # ``from package import module`` names a file; ``from module import name`` not
+            file = module_file(f"{dotted}.{alias.name}") or module_file(dotted)
+            if file and file != path:
+                found.add(file)
+    return sorted(found)
+
+
+def report_imports():
+    for path in addons():
+        for file in sorted(path.rglob("*.py")):
+            used = imports_of(file)
+            if used:
+                names = ", ".join(str(u.relative_to(REPO)) for u in used)
+                print(f"{file.relative_to(REPO)} -> {names}")
+    return 0
 
 
 def report(show_files):
@@ -62,7 +107,13 @@ def report(show_files):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", action="store_true", help="list every file with its lines")
-    return report(parser.parse_args(argv).files)
+    parser.add_argument(
+        "--imports", action="store_true", help="list the repository's files each file imports"
+    )
+    args = parser.parse_args(argv)
+    if args.imports:
+        return report_imports()
+    return report(args.files)
 
 
 if __name__ == "__main__":
