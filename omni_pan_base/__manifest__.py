@@ -10,5 +10,4 @@
     "author": "omni_payment_methods contributors",
     "license": "LGPL-3",
     "depends": ["mail"],
-    "data": [],
 }

@@ -11,6 +11,5 @@
     "author": "omni_payment_methods contributors",
     "license": "LGPL-3",
     "depends": ["omni_pan_base"],
-    "data": [],
     "uninstall_hook": "uninstall_hook",
 }

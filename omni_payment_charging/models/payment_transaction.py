@@ -29,9 +29,10 @@ class PaymentTransaction(models.Model):
 
         Note: ``self.ensure_one()`` from the callers
         """
-        super()._omni_before_payment_data(payment_data)
+        res = super()._omni_before_payment_data(payment_data)
         if self.omni_charge_attempt_id and self.provider_code == "stripe":
             self.omni_charge_attempt_id._omni_check_notification(self, payment_data)
+        return res
 
     def _omni_after_payment_data(self, payment_data=None):
         """Keep the automatic charge attempt in step with its transaction (a bank debit
@@ -46,7 +47,7 @@ class PaymentTransaction(models.Model):
 
         :param dict payment_data: the provider's data (``payment_intent``...), or None
         """
-        super()._omni_after_payment_data(payment_data)
+        res = super()._omni_after_payment_data(payment_data)
         if self.omni_charge_attempt_id:
             attempt = self.omni_charge_attempt_id
             previous = attempt.state
@@ -62,3 +63,4 @@ class PaymentTransaction(models.Model):
                 and attempt.state != previous
             ):
                 attempt._omni_charge_outcome()
+        return res
