@@ -63,6 +63,10 @@ NO_DUNNING_ORIGINS = ("payment", "bulk")
 # the customer and a manager's "Retry now" decide for themselves.
 HARD_DECLINE_GUARDED_ORIGINS = ("auto", "bulk", "installment")
 
+# The SDK's errors after which a request may not have reached Stripe, or its answer was lost
+# (``OmniStripeNotSent``): unreachable, timeout or rate limited; a 5xx (Stripe may have charged).
+NOT_SENT_ERRORS = (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError)
+
 # Attempts per invoice are numbered: attempt N of invoice I always sends the key derived from
 # (I, N), however many times it is re-sent.
 KEY_SCOPE = "omni_charge"
@@ -680,8 +684,12 @@ class OmniChargeAttempt(models.Model):
         (``_omni_mark_sent``), and what Stripe answered."""
         self.ensure_one()
         unknown = None
+        # The savepoint takes back a new transaction when nothing reached Stripe. An answer
+        # the batch received already, that is not such an error, needs none: whatever else
+        # fails rolls back with the batch's savepoint of the invoice.
+        undo = contextlib.nullcontext() if self._omni_answer_reached() else self.env.cr.savepoint()
         try:
-            with self.env.cr.savepoint():
+            with undo:
                 tx = self.transaction_id or self._omni_create_transaction()
                 try:
                     tx._omni_charge_with_token()
@@ -690,7 +698,6 @@ class OmniChargeAttempt(models.Model):
                         # Nothing reached Stripe: the new transaction goes with the savepoint.
                         raise
                     unknown = exc
-                tx.flush_recordset()
         except OmniStripeNotSent as exc:
             category, message, _code = stripe_api.classify_error(exc.error)
             self.write(
@@ -1383,6 +1390,15 @@ class OmniChargeAttempt(models.Model):
             yield attempt, None
         for future in concurrent.futures.as_completed(futures):
             yield futures[future], future
+
+    def _omni_answer_reached(self):
+        """The batch received this attempt's answer (``_omni_answer``) and it is Stripe's
+        (a PaymentIntent, a decline, a refusal), not an error after which the request may not
+        have reached Stripe (``OmniStripeNotSent``)."""
+        future = getattr(_PREFETCHED, "answers", {}).get(self.id)
+        if future is None or not future.done():
+            return False
+        return not isinstance(future.exception(), NOT_SENT_ERRORS)
 
     @contextlib.contextmanager
     def _omni_answer(self, future):
