@@ -107,6 +107,78 @@ def query_kind(query: str) -> str:
     return verb
 
 
+_LITERALS = re.compile(r"'(?:[^']|'')*'|\b\d+(?:\.\d+)?\b")
+_SPACES = re.compile(r"\s+")
+
+
+def _top_level(query: str) -> str:
+    """``query`` without what is inside parentheses (sub-queries, IN lists, functions)."""
+    out, depth = [], 0
+    for char in query:
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth = max(0, depth - 1)
+        elif depth == 0:
+            out.append(char)
+    return "".join(out)
+
+
+def query_key(query: str) -> str:
+    """The statement's verb and main table: 'SELECT account_move', 'UPDATE
+    omni_charge_attempt', 'INSERT mail_message', 'SAVEPOINT', 'RELEASE', ... A SELECT's table
+    is the first one of its top-level FROM (not a sub-query's); a WITH is keyed by the table
+    of its final statement."""
+    text = _LITERALS.sub("?", query)
+    words = text.split(None, 1)
+    verb = words[0].upper() if words else "?"
+    if verb == "ROLLBACK" and "SAVEPOINT" in text.upper():
+        return "ROLLBACK TO SAVEPOINT"
+    if verb not in ("SELECT", "WITH", "INSERT", "UPDATE", "DELETE"):
+        return verb
+    top = _top_level(text)
+    if verb == "WITH":
+        # WITH a AS (...), b AS (...) <statement>: the statement after the CTEs.
+        match = re.search(r"\b(SELECT|INSERT|UPDATE|DELETE)\b", top[4:], re.IGNORECASE)
+        if not match:
+            return "WITH"
+        return query_kind_top(top[4 + match.start() :])
+    return query_kind_top(top) if verb == "SELECT" else query_kind(text)
+
+
+def query_kind_top(top: str) -> str:
+    """The key of a statement already stripped of its parentheses (``_top_level``)."""
+    words = top.split(None, 1)
+    verb = words[0].upper() if words else "?"
+    if verb in ("INSERT", "UPDATE", "DELETE"):
+        return query_kind(top)
+    table = _FROM_TABLE.search(top)
+    return f"SELECT {table[1]}" if table else "SELECT"
+
+
+def query_shape(query: str, width: int = 240) -> str:
+    """``query`` with its literals replaced by ``?`` and its spaces collapsed, cut to
+    ``width`` characters: the same statement with other values has the same shape."""
+    key = query_key(query)
+    if key in ("SAVEPOINT", "RELEASE", "ROLLBACK TO SAVEPOINT"):
+        return key  # its name is new each time
+    return _SPACES.sub(" ", _LITERALS.sub("?", query)).strip()[:width]
+
+
+def query_profile(queries) -> dict:
+    """``{key: {"count": n, "shapes": {shape: n}}}`` of the statements of a
+    ``capture_queries(keep=True)`` log (``QueryLog.queries``)."""
+    profile: dict = {}
+    for text, _params, _delay in queries:
+        entry = profile.setdefault(query_key(text), {"count": 0, "shapes": Counter()})
+        entry["count"] += 1
+        entry["shapes"][query_shape(text)] += 1
+    return {
+        key: {"count": entry["count"], "shapes": dict(entry["shapes"])}
+        for key, entry in profile.items()
+    }
+
+
 class QueryLog:
     """Queries executed by Odoo cursors in this thread (Cursor.execute's query hooks)."""
 

@@ -33,6 +33,14 @@ localstripe on 127.0.0.1, and in front of it a latency injector (an aiohttp prox
   invoices left unpaid.
 
 Writes ``bench/results/charges-parallel.json`` (or ``--output``).
+
+``--profile-queries`` (a small run: ``--invoices 100 --workers 1 --latency-ms 0``): where the
+queries of a charge go. Every statement of the first worker count's workers and of Odoo's own
+path is kept and keyed by its verb and main table (``SELECT account_move``, ``UPDATE
+omni_charge_attempt``, ``SAVEPOINT``...); writes ``bench/results/charges-query-profile.json``:
+the queries per charge by key of both paths, the difference (job minus own path) per key,
+largest first, and the statements behind the largest differences. No serial baseline, and
+``--output`` is not written.
 """
 
 from __future__ import annotations
@@ -208,7 +216,8 @@ sys.stdin.readline()  # the bench starts every worker at once
 charged = queries = conflicts = 0
 started = time.perf_counter()
 cpu_started = time.thread_time()
-with registry.cursor() as cr, benchlib.capture_queries() as log:
+profile_path = sys.argv[8] if len(sys.argv) > 8 else ""
+with registry.cursor() as cr, benchlib.capture_queries(keep=bool(profile_path)) as log:
     env = api.Environment(cr, user_id, {"lastcall": False, "cron_id": cron_id})
     while True:
         cron, progress = env["ir.cron"].browse(cron_id)._add_progress()
@@ -228,13 +237,23 @@ with registry.cursor() as cr, benchlib.capture_queries() as log:
             break
 wall = time.perf_counter() - started
 cpu = time.thread_time() - cpu_started
+if profile_path:
+    with open(profile_path, "w") as out:
+        json.dump(benchlib.query_profile(log.queries), out)
 print(json.dumps({"charged": charged, "wall_s": wall, "stripe_wait_s": waited[0], "cpu_s": cpu,
                   "queries": log.count, "conflicts": conflicts}), flush=True)
 """
 
 
-def run_workers(cluster, db: str, workers: int, batch_size: int, proxy_url: str, mode: str) -> dict:
-    """``workers`` processes running the job at once; returns their figures."""
+def run_workers(
+    cluster, db: str, workers: int, batch_size: int, proxy_url: str, mode: str, profile=False
+) -> dict:
+    """``workers`` processes running the job at once; returns their figures (with
+    ``profile``, each worker's statements by key: ``"profile"``)."""
+    profiles = [
+        cluster.session.work / f"worker-{db}-{i}-queries.json" if profile else ""
+        for i in range(workers)
+    ]
     env = cluster.odoo.env(dict(os.environ))
     env["OMNI_STRIPE_API_BASE"] = proxy_url
     log = omnictl.LOG_DIR / "bench-charges-parallel-workers.log"
@@ -251,13 +270,14 @@ def run_workers(cluster, db: str, workers: int, batch_size: int, proxy_url: str,
                 str(log),
                 CRON,
                 mode,
+                str(profiles[i]),
             ],
             env=env,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
         )
-        for _i in range(workers)
+        for i in range(workers)
     ]
     for proc in procs:
         line = proc.stdout.readline()
@@ -273,6 +293,9 @@ def run_workers(cluster, db: str, workers: int, batch_size: int, proxy_url: str,
         if proc.returncode:
             raise RuntimeError(f"worker failed ({proc.returncode}); see {log}")
         results.append(json.loads(out.strip().splitlines()[-1]))
+    for result, path in zip(results, profiles, strict=True):
+        if path:
+            result["profile"] = json.loads(Path(path).read_text())
     return {"seconds": time.perf_counter() - started, "workers": results}
 
 
@@ -372,7 +395,13 @@ def measure(cluster, template: str, name: str, invoices: int, workers: int, args
     sampler = LockSampler(cluster, db).start()
     try:
         run = run_workers(
-            cluster, db, workers, args.batch, proxy.url, "serial" if name == "serial" else "batch"
+            cluster,
+            db,
+            workers,
+            args.batch,
+            proxy.url,
+            "serial" if name == "serial" else "batch",
+            profile=args.profile_queries,
         )
     finally:
         locks = sampler.stop()
@@ -399,6 +428,8 @@ def measure(cluster, template: str, name: str, invoices: int, workers: int, args
         "serialization_conflicts": sum(w.get("conflicts", 0) for w in run["workers"]),
         "lock_waits": locks,
     }
+    if args.profile_queries:
+        row["profile"] = merge_profiles(w["profile"] for w in run["workers"])
     say(
         f"  {row['seconds']} s, {row['charges_per_s']} charges/s, Odoo {row['odoo_ms_per_charge']}"
         f" ms/charge, {row['queries_per_charge']} queries/charge, PaymentIntents "
@@ -423,9 +454,10 @@ def drop(cluster, db: str) -> None:
 # --------------------------------------------------------------------------- Odoo's own path
 
 
-def own_path(cluster, db: str, count: int, proxy_url: str) -> dict:
+def own_path(cluster, db: str, count: int, proxy_url: str, profile=False) -> dict:
     """Odoo's own token charge for ``count`` due invoices, serially, in this process: the
-    transaction, ``_send_payment_request`` / ``_charge_with_token``, ``_post_process``."""
+    transaction, ``_send_payment_request`` / ``_charge_with_token``, ``_post_process``
+    (with ``profile``, its statements by key: ``"profile"``)."""
     import requests  # noqa: PLC0415
 
     odoo = cluster.load_odoo()
@@ -445,7 +477,7 @@ def own_path(cluster, db: str, count: int, proxy_url: str) -> dict:
     requests.request = request
     charged = 0
     try:
-        with registry.cursor() as cr, benchlib.capture_queries() as log:
+        with registry.cursor() as cr, benchlib.capture_queries(keep=profile) as log:
             env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
             invoices = env["account.move"].search(
                 [("move_type", "=", "out_invoice"), ("payment_state", "=", "not_paid")],
@@ -482,7 +514,7 @@ def own_path(cluster, db: str, count: int, proxy_url: str) -> dict:
             cpu = time.thread_time() - cpu_started
     finally:
         requests.request = real_request
-    return {
+    result = {
         "charges": charged,
         "seconds": round(seconds, 1),
         "http_s": round(http[0], 1),
@@ -490,6 +522,95 @@ def own_path(cluster, db: str, count: int, proxy_url: str) -> dict:
         "odoo_cpu_ms_per_charge": round(1000 * cpu / charged, 1) if charged else None,
         "queries_per_charge": round(log.count / charged, 1) if charged else None,
     }
+    if profile:
+        result["profile"] = benchlib.query_profile(log.queries)
+    return result
+
+
+# --------------------------------------------------------------------------- query profile
+
+
+def merge_profiles(profiles) -> dict:
+    """The sum of several ``benchlib.query_profile`` results (one per worker)."""
+    merged: dict = {}
+    for profile in profiles:
+        for key, entry in profile.items():
+            into = merged.setdefault(key, {"count": 0, "shapes": Counter()})
+            into["count"] += entry["count"]
+            into["shapes"].update(entry["shapes"])
+    return merged
+
+
+def per_charge(profile: dict, charges: int) -> dict:
+    """Queries per charge by key, most frequent first."""
+    rows = {key: entry["count"] / charges for key, entry in profile.items()}
+    return {key: round(n, 2) for key, n in sorted(rows.items(), key=lambda kv: -kv[1])}
+
+
+def write_profile(args, machine: dict, addon_row: dict, own: dict) -> None:
+    """``bench/results/charges-query-profile.json``: the queries per charge of the charging
+    job (its worker) and of Odoo's own path, by key, and the difference per key, with the
+    statements (shapes) that make most of the difference."""
+    addon_n, own_n = addon_row["charged"], own["charges"]
+    addon = per_charge(addon_row["profile"], addon_n)
+    odoo = per_charge(own["profile"], own_n)
+    difference = []
+    for key in set(addon) | set(odoo):
+        diff = round(addon.get(key, 0.0) - odoo.get(key, 0.0), 2)
+        if diff:
+            difference.append(
+                {
+                    "key": key,
+                    "addon": addon.get(key, 0.0),
+                    "own_path": odoo.get(key, 0.0),
+                    "difference": diff,
+                }
+            )
+    difference.sort(key=lambda row: (-row["difference"], row["key"]))
+
+    def shapes(profile, key, charges, top=8):
+        counter = Counter((profile.get(key) or {}).get("shapes") or {})
+        return [
+            {"per_charge": round(n / charges, 2), "statement": shape}
+            for shape, n in counter.most_common(top)
+        ]
+
+    statements = {
+        row["key"]: {
+            "addon": shapes(addon_row["profile"], row["key"], addon_n),
+            "own_path": shapes(own["profile"], row["key"], own_n),
+        }
+        for row in difference[:15]
+    }
+    result = {
+        "machine": machine,
+        "invoices": args.invoices,
+        "workers": addon_row["workers"],
+        "latency_ms": args.latency_ms,
+        "batch": args.batch,
+        "concurrency": args.concurrency,
+        "addon": {
+            "charges": addon_n,
+            "queries_per_charge": addon_row["queries_per_charge"],
+            "odoo_cpu_ms_per_charge": addon_row["odoo_cpu_ms_per_charge"],
+            "by_key": addon,
+        },
+        "own_path": {
+            "charges": own_n,
+            "queries_per_charge": own["queries_per_charge"],
+            "odoo_cpu_ms_per_charge": own["odoo_cpu_ms_per_charge"],
+            "by_key": odoo,
+        },
+        "difference_addon_minus_own_path": difference,
+        "top_statements": statements,
+    }
+    benchlib.write_json(args.profile_output, result)
+    say(
+        f"queries per charge: addon {addon_row['queries_per_charge']}, own path "
+        f"{own['queries_per_charge']}; largest differences:"
+    )
+    for row in difference[:10]:
+        say(f"  {row['difference']:+7.2f}  {row['key']} ({row['addon']} vs {row['own_path']})")
 
 
 # --------------------------------------------------------------------------- main
@@ -508,9 +629,20 @@ def main() -> int:
     )
     parser.add_argument("--own-invoices", type=int, default=None, help="default: min(N, 100)")
     parser.add_argument("--output", default="charges-parallel.json")
+    parser.add_argument(
+        "--profile-queries",
+        action="store_true",
+        help="keep every statement of the first worker count's workers and of Odoo's own "
+        "path; write their queries per charge by statement and table, and the difference, "
+        "to --profile-output (no serial baseline, no --output); e.g. --invoices 100 "
+        "--workers 1 --latency-ms 0",
+    )
+    parser.add_argument("--profile-output", default="charges-query-profile.json")
     args = parser.parse_args()
     counts = [int(n) for n in args.workers.split(",") if n.strip()]
     serial_n = args.serial_invoices or min(args.invoices, 200)
+    if args.profile_queries:
+        serial_n = args.invoices  # no baseline: no database of its own
     own_n = args.own_invoices or min(args.invoices, 100)
     with benchlib.Cluster() as cluster:
         localstripe = omnictl.LocalStripe(cluster.session).start(dict(os.environ))
@@ -535,7 +667,9 @@ def main() -> int:
         odoo.sql_db.close_all()
         cluster._registries.clear()
         rows = []
-        serial = measure(cluster, serial_db, "serial", serial_n, 1, args, proxy)
+        serial = None
+        if not args.profile_queries:
+            serial = measure(cluster, serial_db, "serial", serial_n, 1, args, proxy)
         for workers in counts:
             rows.append(measure(cluster, base, f"w{workers}", args.invoices, workers, args, proxy))
         say(f"Odoo's own path on {own_n} invoices")
@@ -546,8 +680,11 @@ def main() -> int:
                 cur.execute(f'CREATE DATABASE "{own_db}" TEMPLATE "{base}"')
         finally:
             conn.close()
-        own = own_path(cluster, own_db, own_n, proxy.url)
-        say(f"  own path: {own}")
+        own = own_path(cluster, own_db, own_n, proxy.url, profile=args.profile_queries)
+        say(f"  own path: { {k: v for k, v in own.items() if k != 'profile'} }")
+        if args.profile_queries:
+            write_profile(args, benchlib.machine_info(cluster), rows[0], own)
+            return 0 if all(row["duplicates"] == row["unpaid"] == 0 for row in rows) else 1
         for row in rows:
             row["speedup_vs_serial"] = (
                 round(row["charges_per_s"] / serial["charges_per_s"], 2)

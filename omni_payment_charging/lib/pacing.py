@@ -24,6 +24,8 @@ DEFAULT_SHARE = 0.8
 MAX_RETRY_WAIT = 10.0
 BACKOFF_BASE = 0.5
 MAX_RATE_LIMITED_TRIES = 6
+# Once the bucket is empty, a worker asks again for this much of a second of requests at once.
+CHUNK_SECONDS = 0.25
 
 
 @dataclass(frozen=True)
@@ -50,10 +52,19 @@ def rate_for(setting, live):
     return min(int(setting), stripe_limit(live))
 
 
-def take(bucket, now, rate, want, burst=None):
+def chunk_for(rate):
+    """The requests a worker waits for before taking from the bucket again once it is empty:
+    a quarter of a second of requests (at least one). Taking them one by one as the bucket
+    refills would cost a transaction per request; the ceiling is the same either way."""
+    return max(1, int(rate * CHUNK_SECONDS))
+
+
+def take(bucket, now, rate, want, burst=None, chunk=1):
     """Take up to ``want`` tokens at ``now`` from ``bucket``, refilled at ``rate`` per second
     up to ``burst`` (default: one second of requests).
 
+    :param int chunk: what is left to ask for is asked for again once this many tokens (or
+        all that is left, if fewer) have come back, not the next single one
     :return: ``(bucket after, tokens granted, seconds to wait before asking for more)``;
         the wait is 0 when everything asked for was granted
     """
@@ -66,7 +77,8 @@ def take(bucket, now, rate, want, burst=None):
         tokens = min(float(burst), bucket.tokens + (stamp - bucket.stamp) * rate)
     granted = max(0, min(int(want), math.floor(tokens + 1e-9)))
     tokens -= granted
-    wait = 0.0 if granted >= want else max(0.0, (1.0 - tokens) / rate)
+    next_take = min(int(want) - granted, max(1, int(chunk)))
+    wait = 0.0 if granted >= want else max(0.0, (next_take - tokens) / rate)
     return Bucket(tokens, stamp), granted, wait
 
 

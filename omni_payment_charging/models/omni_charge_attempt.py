@@ -63,6 +63,10 @@ NO_DUNNING_ORIGINS = ("payment", "bulk")
 # the customer and a manager's "Retry now" decide for themselves.
 HARD_DECLINE_GUARDED_ORIGINS = ("auto", "bulk", "installment")
 
+# The SDK's errors after which a request may not have reached Stripe, or its answer was lost
+# (``OmniStripeNotSent``): unreachable, timeout or rate limited; a 5xx (Stripe may have charged).
+NOT_SENT_ERRORS = (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError)
+
 # Attempts per invoice are numbered: attempt N of invoice I always sends the key derived from
 # (I, N), however many times it is re-sent.
 KEY_SCOPE = "omni_charge"
@@ -319,11 +323,14 @@ class OmniChargeAttempt(models.Model):
 
     @api.model
     def _omni_charge_prepare(
-        self, invoice, origin="auto", token=None, amount=None, installment=None
+        self, invoice, origin="auto", token=None, amount=None, installment=None, savepoint=True
     ):
         """Everything of ``_omni_charge`` up to sending the PaymentIntent: the attempt (new,
         or the last one not sent), the checks, an unknown outcome looked up in Stripe.
 
+        :param bool savepoint: False when the caller runs this in a savepoint of its own
+            (the batch): a new attempt is created without one, and an invoice another
+            worker is charging raises ``OmniAttemptTaken`` for the caller to roll back
         :return: ``(attempt, send)``: ``send`` is True when the attempt's PaymentIntent is
             to be sent (``_omni_send``, then ``_omni_charge_outcome``); False when there is
             nothing to send (skipped, not chargeable, paid, in progress, found in Stripe,
@@ -333,10 +340,19 @@ class OmniChargeAttempt(models.Model):
         invoice.ensure_one()
         # The records follow the engine's environment (the job's, or a checked sudo).
         invoice = invoice.with_env(self.env)
-        token = token.with_env(self.env) if token else token
+        # The method is chosen first, so that a new attempt is created with it.
+        token = (
+            token.with_env(self.env)
+            if token
+            else invoice.commercial_partner_id._omni_default_token(invoice.company_id)
+        )
         try:
-            attempt = self._omni_next_attempt(invoice, origin, installment=installment)
+            attempt = self._omni_next_attempt(
+                invoice, origin, installment=installment, token=token, savepoint=savepoint
+            )
         except OmniAttemptTaken:
+            if not savepoint:
+                raise
             _logger.info("invoice %s is being charged by another worker", invoice.name)
             return self.browse(), False
         if attempt.state == UNKNOWN or (attempt.state == "not_sent" and attempt.outcome_unknown):
@@ -344,7 +360,12 @@ class OmniChargeAttempt(models.Model):
             if decision == "new":
                 # Nothing was charged and the key expired: a new attempt, a new key.
                 return self._omni_charge_prepare(
-                    invoice, origin=origin, token=token, amount=amount, installment=installment
+                    invoice,
+                    origin=origin,
+                    token=token,
+                    amount=amount,
+                    installment=installment,
+                    savepoint=savepoint,
                 )
             if decision != "resend":
                 return attempt, False  # found in Stripe (recorded), or still unknown
@@ -354,7 +375,6 @@ class OmniChargeAttempt(models.Model):
             # Sent before without a confirmed answer: the same charge again (same key, same
             # parameters, same method and amount), whatever changed meanwhile.
             return attempt, True
-        token = token or invoice.commercial_partner_id._omni_default_token(invoice.company_id)
         reason, company_side = self._omni_check_chargeable(invoice, token, origin)
         if (
             not reason
@@ -362,11 +382,17 @@ class OmniChargeAttempt(models.Model):
             and self._omni_hard_declined(invoice)
         ):
             reason = self._omni_hard_decline_reason()
+        values = {
+            "token_id": token,
+            "amount": amount or invoice.amount_residual,
+            "currency_id": invoice.currency_id,
+        }
+        # A new attempt has them already: only what changed is written.
         attempt.write(
             {
-                "token_id": token.id if token else False,
-                "amount": amount or invoice.amount_residual,
-                "currency_id": invoice.currency_id.id,
+                name: value.id if isinstance(value, models.BaseModel) else value
+                for name, value in values.items()
+                if attempt[name] != value
             }
         )
         if not reason and attempt._omni_below_minimum():
@@ -427,9 +453,16 @@ class OmniChargeAttempt(models.Model):
         return attempts
 
     @api.model
-    def _omni_next_attempt(self, invoice, origin, installment=None):
+    def _omni_next_attempt(self, invoice, origin, installment=None, token=None, savepoint=True):
         """The attempt to send for ``invoice``: the last one when it was not sent (same number,
-        same key), else a new one (linked to ``installment`` when it charges one)."""
+        same key), else a new one (linked to ``installment`` when it charges one, with
+        ``token`` as its method).
+
+        :param bool savepoint: create a new attempt in a savepoint of its own, so that an
+            invoice another worker is charging raises ``OmniAttemptTaken`` with the
+            transaction still usable; False: the caller's savepoint rolls it back
+        :raise OmniAttemptTaken: another worker created this attempt first
+        """
         last = self.search([("invoice_id", "=", invoice.id)], order="attempt_no desc", limit=1)
         # A paid attempt whose payment is recorded on the invoice is over too when the
         # invoice is charged again (a partial payment, the next installment): the new charge
@@ -450,6 +483,7 @@ class OmniChargeAttempt(models.Model):
             "amount": invoice.amount_residual,
             "attempt_no": number,
             "origin": origin,
+            "token_id": token.id if token else False,
             "idempotency_key": stripe_api.idempotency_key(
                 self.env["ir.config_parameter"].sudo().get_param("database.uuid"),
                 KEY_SCOPE,
@@ -464,7 +498,10 @@ class OmniChargeAttempt(models.Model):
             # Charged for an installment (an argument of the engine, never the context).
             values["installment_id"] = installment.id
         try:
-            with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+            with (
+                mute_logger("odoo.sql_db"),
+                self.env.cr.savepoint() if savepoint else contextlib.nullcontext(),
+            ):
                 return self.create(values)
         except psycopg2.errors.UniqueViolation as exc:
             raise OmniAttemptTaken(invoice.id) from exc
@@ -680,8 +717,12 @@ class OmniChargeAttempt(models.Model):
         (``_omni_mark_sent``), and what Stripe answered."""
         self.ensure_one()
         unknown = None
+        # The savepoint takes back a new transaction when nothing reached Stripe. An answer
+        # the batch received already, that is not such an error, needs none: whatever else
+        # fails rolls back with the batch's savepoint of the invoice.
+        undo = contextlib.nullcontext() if self._omni_answer_reached() else self.env.cr.savepoint()
         try:
-            with self.env.cr.savepoint():
+            with undo:
                 tx = self.transaction_id or self._omni_create_transaction()
                 try:
                     tx._omni_charge_with_token()
@@ -690,7 +731,6 @@ class OmniChargeAttempt(models.Model):
                         # Nothing reached Stripe: the new transaction goes with the savepoint.
                         raise
                     unknown = exc
-                tx.flush_recordset()
         except OmniStripeNotSent as exc:
             category, message, _code = stripe_api.classify_error(exc.error)
             self.write(
@@ -1303,8 +1343,16 @@ class OmniChargeAttempt(models.Model):
         """
 
         def crashed(invoice, error):
+            if isinstance(error, OmniAttemptTaken):
+                # Rolled back with the invoice's savepoint: the other worker charges it.
+                _logger.info("invoice %s is being charged by another worker", invoice.name)
+                return
             _logger.exception("automatic charge of invoice %s failed", invoice.name)
             self._omni_record_crash(invoice)
+
+        def prepare(invoice):
+            # In the invoice's savepoint (_omni_batch_each): no second one for its attempt.
+            return self._omni_charge_prepare(invoice, savepoint=False)
 
         def apply(answer):
             attempt, future = answer
@@ -1316,7 +1364,7 @@ class OmniChargeAttempt(models.Model):
         # committed rolls back and runs again; the requests are sent again with the same
         # keys (Stripe answers with their first result instead of charging again).
         attempts = to_send = self.browse()
-        prepared = self._omni_batch_each(invoices, self._omni_charge_prepare, on_crash=crashed)
+        prepared = self._omni_batch_each(invoices, prepare, on_crash=crashed)
         for attempt, send in prepared.results:
             attempts |= attempt
             if send:
@@ -1383,6 +1431,15 @@ class OmniChargeAttempt(models.Model):
             yield attempt, None
         for future in concurrent.futures.as_completed(futures):
             yield futures[future], future
+
+    def _omni_answer_reached(self):
+        """The batch received this attempt's answer (``_omni_answer``) and it is Stripe's
+        (a PaymentIntent, a decline, a refusal), not an error after which the request may not
+        have reached Stripe (``OmniStripeNotSent``)."""
+        future = getattr(_PREFETCHED, "answers", {}).get(self.id)
+        if future is None or not future.done():
+            return False
+        return not isinstance(future.exception(), NOT_SENT_ERRORS)
 
     @contextlib.contextmanager
     def _omni_answer(self, future):

@@ -46,7 +46,8 @@ class OmniStripePacing(models.Model):
         transaction is left alone).
 
         :return: ``(granted, wait)``: the requests that may be sent now, and the seconds to
-            wait before asking for the rest (0 when all were granted)
+            wait before asking for the rest (0 when all were granted): until a quarter of a
+            second of requests is back (``pacing.chunk_for``), not the next single one
         :rtype: tuple
         """
         rate = self._omni_rate(provider)
@@ -72,7 +73,11 @@ class OmniStripePacing(models.Model):
             )
             tokens, stamp, now = cr.fetchone()
             bucket, granted, wait = pacing.take(
-                pacing.Bucket(tokens, stamp), float(now), rate, want
+                pacing.Bucket(tokens, stamp),
+                float(now),
+                rate,
+                want,
+                chunk=pacing.chunk_for(rate),
             )
             cr.execute(
                 SQL(

@@ -126,6 +126,42 @@ class TestConcurrentSends(ChargeCommon):
         self.assertEqual([k for k, _p in intents.requests].count(key), 1)
         self.assertEqual(len(intents.charges), 2)
 
+    def test_invoice_taken_by_another_worker_left_to_it(self):
+        """A worker whose snapshot predates another worker's attempt on an invoice (it sees
+        none) is stopped by the unique (invoice, number) index before sending anything: it
+        leaves that invoice to the other worker, charges the rest of its batch, and records
+        no crash."""
+        taken, free = self._customers(2)
+        other = self.Attempt.create(
+            {
+                "reference": f"{taken.name}-omni1",
+                "invoice_id": taken.id,
+                "partner_id": taken.commercial_partner_id.id,
+                "company_id": taken.company_id.id,
+                "currency_id": taken.currency_id.id,
+                "amount": taken.amount_residual,
+                "attempt_no": 1,
+                "state": "processing",
+                "idempotency_key": "the-other-workers-key",
+            }
+        )
+        Attempt = self.registry["omni.charge.attempt"]
+        search = Attempt.search
+
+        def stale_search(model, domain, *args, **kwargs):
+            if domain == [("invoice_id", "=", taken.id)]:
+                return model.browse()  # not in this worker's snapshot
+            return search(model, domain, *args, **kwargs)
+
+        intents = FakePaymentIntents()
+        with self._fake(intents), unittest.mock.patch.object(Attempt, "search", stale_search):
+            attempts = self.Attempt._omni_charge_batch(taken | free)
+        self.assertEqual(self._attempts(taken), other)
+        self.assertEqual((other.state, other.reason), ("processing", False))
+        self.assertEqual(attempts, self._attempts(free))
+        self.assertEqual(attempts.state, "done", attempts.reason)
+        self.assertEqual([key for key, _params in intents.requests], [attempts.idempotency_key])
+
     def test_rate_limited_request_waited_out_with_the_same_key(self):
         invoice = self._customers(1)
         intents = RateLimitedIntents(limited=2)

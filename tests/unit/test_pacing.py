@@ -49,6 +49,33 @@ def test_never_more_than_the_burst_and_clock_going_back_adds_nothing():
     assert bucket.stamp == 10.0
 
 
+def test_an_empty_bucket_is_asked_again_for_a_chunk_not_one_token():
+    # 20 requests/s: a quarter of a second is 5 requests.
+    assert pacing.chunk_for(20) == 5
+    assert pacing.chunk_for(2) == 1
+    bucket = pacing.Bucket(tokens=None, stamp=None)
+    bucket, granted, wait = pacing.take(bucket, now=100.0, rate=20, want=30, chunk=5)
+    assert granted == 20
+    assert wait == pytest.approx(5 / 20)
+    bucket, granted, wait = pacing.take(bucket, now=100.0 + wait, rate=20, want=10, chunk=5)
+    assert granted == 5
+    assert wait == pytest.approx(5 / 20)
+    # Fewer left than a chunk: only what is left is waited for.
+    bucket, granted, wait = pacing.take(bucket, now=100.5, rate=20, want=7, chunk=5)
+    assert granted == 5
+    assert wait == pytest.approx(2 / 20)
+
+
+def test_chunks_never_exceed_the_rate():
+    bucket = pacing.Bucket(None, None)
+    now, sent = 0.0, 0
+    while now < 3.0:
+        bucket, granted, wait = pacing.take(bucket, now=now, rate=20, want=50, chunk=5)
+        sent += granted
+        now += max(wait, 0.001)
+    assert sent <= 20 + 20 * 3
+
+
 def test_two_workers_sharing_the_bucket_never_exceed_the_rate():
     # Two workers taking from the same stored bucket in turns, over 3 simulated seconds.
     bucket = pacing.Bucket(None, None)
