@@ -485,6 +485,7 @@ class OmniChargeAttempt(models.Model):
             "origin": origin,
             "token_id": token.id if token else False,
             "idempotency_key": stripe_api.idempotency_key(
+                # sudo: the database's uuid (a system parameter) scopes the key, whoever charges
                 self.env["ir.config_parameter"].sudo().get_param("database.uuid"),
                 KEY_SCOPE,
                 invoice.id,

@@ -131,6 +131,15 @@ def schema_xmlids(cr, module):
                 tuple(models),
             )
         )
+        queries.append(
+            SQL(
+                "SELECT d.id FROM ir_model_data d "
+                "JOIN ir_model_fields_selection s ON s.id = d.res_id "
+                "JOIN ir_model_fields f ON f.id = s.field_id "
+                "WHERE d.model = 'ir.model.fields.selection' AND f.model IN %s",
+                tuple(models),
+            )
+        )
         for kind in ("constraint", "relation"):
             queries.append(
                 SQL(
@@ -148,15 +157,6 @@ def schema_xmlids(cr, module):
                 "SELECT d.id FROM ir_model_data d JOIN ir_model_fields f ON f.id = d.res_id "
                 "WHERE d.model = 'ir.model.fields' AND (%s)",
                 fields_where,
-            )
-        )
-        queries.append(
-            SQL(
-                "SELECT d.id FROM ir_model_data d "
-                "JOIN ir_model_fields_selection s ON s.id = d.res_id "
-                "JOIN ir_model_fields f ON f.id = s.field_id "
-                "WHERE d.model = 'ir.model.fields.selection' AND f.model IN %s",
-                tuple(models) or ("",),
             )
         )
     for (model, field), values in MOVED_SELECTIONS.get(module, {}).items():
