@@ -14,9 +14,10 @@ from odoo.addons.payment_stripe import const as stripe_const
 
 from ..const import ISSUED_LINKS, SEND_LINKS
 from ..exceptions import OmniBatchStop
+from ..lib import consent as consent_lib
 from ..lib import expiry as expiry_lib
 from ..lib import reminders as reminders_lib
-from ..lib import stripe_api
+from ..lib import stripe_api, token_values
 
 _logger = logging.getLogger(__name__)
 
@@ -825,64 +826,17 @@ class PaymentToken(models.Model):
 
     @api.model
     def _omni_consent_wording(self, channel):
-        """The consent a customer gives when saving a method through ``channel``."""
-        if channel == "checkout":
-            return self.env._(
-                "I ticked 'Save my payment details' when paying online: the company may "
-                "charge this payment method for my future payments."
-            )
-        if channel == "import":
-            return self.env._(
-                "Saved before the payment methods addon was installed; %(user)s confirmed "
-                "that the customer agreed to automatic charges of this method.",
-                user=self.env.user.name,
-            )
-        if channel == "staff":
-            return self.env._(
-                "The customer agreed on the phone that the company saves this payment method "
-                "and charges it for future invoices."
-            )
-        return self.env._(
-            "I authorize the company to save this payment method and to charge it for my "
-            "future invoices until I remove it."
-        )
+        """The consent a customer gives when saving a method through ``channel``
+        (``lib/consent.py``), in the language of the environment."""
+        return consent_lib.consent_wording(channel, self.env._, user=self.env.user.name)
 
     @api.model
     def _omni_mandate_wording(self, pm_type, company=None):
         """The debit mandate the customer accepts when saving a bank account of ``pm_type``
-        (Stripe's recommended wording for each scheme)."""
-        company_name = (company or self.env.company).name
-        if pm_type == "sepa_debit":
-            return self.env._(
-                "By providing your IBAN and confirming, you authorise (A) %(company)s and "
-                "Stripe, our payment service provider, to send instructions to your bank to "
-                "debit your account and (B) your bank to debit your account in accordance "
-                "with those instructions. As part of your rights, you are entitled to a "
-                "refund from your bank under the terms and conditions of your agreement with "
-                "your bank. A refund must be claimed within 8 weeks starting from the date on "
-                "which your account was debited. Your rights are explained in a statement "
-                "that you can obtain from your bank.",
-                company=company_name,
-            )
-        if pm_type == "acss_debit":
-            return self.env._(
-                "I authorize %(company)s and Stripe, its payment service provider, to debit "
-                "this Canadian bank account, by pre-authorized debit, for the invoices I owe "
-                "as they fall due (sporadic debits), until I revoke this authorization. The "
-                "mandate confirmation is sent to my email address.",
-                company=company_name,
-            )
-        if pm_type == "us_bank_account":
-            return self.env._(
-                "By confirming, you authorize %(company)s to debit the bank account specified "
-                "for any amount owed for charges arising from your use of %(company)s' services "
-                "and/or purchase of products from %(company)s, pursuant to %(company)s' terms, "
-                "until this authorization is revoked. You may amend or cancel this "
-                "authorization at any time by providing notice to %(company)s with 30 (thirty) "
-                "days notice.",
-                company=company_name,
-            )
-        return ""
+        (``lib/consent.py``), naming ``company`` (default: the current company)."""
+        return consent_lib.mandate_wording(
+            pm_type, self.env._, company=(company or self.env.company).name
+        )
 
     def _omni_record_authorization(self, consent_text=None, version=CONSENT_VERSION):
         """Record the customer's consent to off-session charges of these methods.
@@ -1171,24 +1125,22 @@ class PaymentToken(models.Model):
     # manager group. They return plain JSON/XML-RPC values (dicts, lists, str, int, bool).
 
     def _omni_api_values(self):
-        """What an integration may know of a method: never more than this."""
+        """What an integration may know of a method: never more than this
+        (``lib/token_values.py``, whose keys are the API's)."""
         self.ensure_one()
-        if self.method_kind == "bank":
-            brand = self.bank_name or ""
-        else:
-            brand = stripe_api.brand_label(self.card_brand) if self.card_brand else ""
-        return {
-            "id": self.id,
-            "customer_id": self.commercial_partner_id.id,
-            "kind": self.method_kind or "card",
-            "brand": brand,
-            "last4": (self.payment_details or "")[-4:],
-            "exp_month": self.card_exp_month or False,
-            "exp_year": self.card_exp_year or False,
-            "is_default": self.is_default,
-            "authorized": self.omni_authorized,
-            "nickname": self.nickname or "",
-        }
+        return token_values.api_values(
+            method_id=self.id,
+            customer_id=self.commercial_partner_id.id,
+            kind=self.method_kind,
+            card_brand=self.card_brand,
+            bank_name=self.bank_name,
+            payment_details=self.payment_details,
+            exp_month=self.card_exp_month,
+            exp_year=self.card_exp_year,
+            is_default=self.is_default,
+            authorized=self.omni_authorized,
+            nickname=self.nickname,
+        )
 
     @api.model
     def _omni_api_check_manager(self):
@@ -1252,20 +1204,18 @@ class PaymentToken(models.Model):
         return max(self.env["omni.payment.reminder"]._omni_offsets())
 
     def _omni_issuer_label(self, short=False):
-        """'Visa ending in 4242' (or 'Visa •••• 4242' with ``short``); bank name for debits."""
+        """'Visa ending in 4242' (or 'Visa •••• 4242' with ``short``); bank name for debits
+        (``lib/token_values.py``)."""
         self.ensure_one()
-        last4 = (self.payment_details or "")[-4:]
-        if self.method_kind == "bank":
-            issuer = self.bank_name or self.env._("Bank account")
-        elif self.card_brand:
-            issuer = stripe_api.brand_label(self.card_brand)
-        else:
-            issuer = self.payment_method_id.name or self.env._("Payment method")
-        if not last4:
-            return issuer
-        if short:
-            return f"{issuer} •••• {last4}"
-        return self.env._("%(issuer)s ending in %(last4)s", issuer=issuer, last4=last4)
+        return token_values.issuer_label(
+            self.env._,
+            kind=self.method_kind,
+            card_brand=self.card_brand,
+            bank_name=self.bank_name,
+            method_name=self.payment_method_id.name,
+            payment_details=self.payment_details,
+            short=short,
+        )
 
     def _omni_channel_label(self):
         self.ensure_one()

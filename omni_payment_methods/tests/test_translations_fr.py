@@ -86,3 +86,35 @@ class TestFrenchTranslation(OmniCommon):
         # the same error for an English-speaking user stays in English
         with self.assertRaisesRegex(UserError, "^Visa ending in 4242 is the default payment"):
             default.with_context(lang="en_US")._omni_delete()
+
+    def test_consent_and_mandate_wording_in_french(self):
+        """The wording built in lib/consent.py is translated with the addon's fr.po (the
+        texts are looked up for the module of the lib, omni_payment_methods)."""
+        Token = self.env["payment.token"].with_context(lang="fr_FR")
+        company = self.env.company.name
+        self.assertTrue(
+            Token._omni_mandate_wording("sepa_debit").startswith(
+                f"En fournissant votre IBAN et en confirmant, vous autorisez (A) {company} "
+            )
+        )
+        self.assertTrue(
+            Token._omni_mandate_wording("acss_debit").startswith(
+                f"J'autorise {company} et Stripe, son prestataire de services de paiement"
+            )
+        )
+        self.assertTrue(
+            Token._omni_consent_wording("portal").startswith(
+                "J'autorise la société à enregistrer ce moyen de paiement"
+            )
+        )
+        self.assertEqual(
+            Token._omni_consent_wording("portal"),
+            self.env["payment.token"].with_context(lang="fr_FR")._omni_consent_wording("link"),
+        )
+        # in English, the msgid
+        self.assertTrue(
+            self.env["payment.token"]
+            .with_context(lang="en_US")
+            ._omni_consent_wording("portal")
+            .startswith("I authorize the company")
+        )
