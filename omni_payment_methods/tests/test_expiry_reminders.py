@@ -122,6 +122,36 @@ class TestExpiryReminders(ReminderCommon):
         self._run("2026-12-03")
         self.assertEqual(len(self._logs(old)), 1, "a skipped stage is not retried")
 
+    def test_the_reminder_model_sends_the_reminders_of_the_cards_it_is_given(self):
+        """The reminder feature's own API (the job, Notify and the token's delegate call it):
+        the cards in, the log rows and the emails out, the reason of each card skipped."""
+        due = self._card()
+        no_email = self._card(self.env["res.partner"].create({"name": "No Email"}))
+        archived = self._card(self.other_customer, provider_id=self.dummy_provider.id)
+        archived._omni_delete()
+        cards = due | no_email | archived
+        defaults = self.Reminder._replacement_defaults(cards)
+        self.assertEqual(defaults[(self.customer.id, self.env.company.id)], due)
+        self.assertFalse(self.Reminder._skip_reason(due, defaults))
+        self.assertIn("no email address", self.Reminder._skip_reason(no_email, defaults))
+        self.assertIn("deleted", self.Reminder._skip_reason(archived, defaults))
+        with freeze_time("2026-12-02"):
+            sent = self.Reminder._send_expiry_reminders(
+                cards, stages={card.id: 60 for card in cards}, origin="manual"
+            )
+        self.assertEqual(sent, due)
+        self.assertEqual(
+            [(log.state, log.origin, log.stage) for log in self._logs(due)],
+            [("sent", "manual", 60)],
+        )
+        self.assertTrue(self._logs(due).mail_message_id)
+        self.assertEqual(len(self._reminder_messages(self.customer)), 1)
+        self.assertEqual(self._logs(no_email).state, "skipped")
+        # the token's own entry point (kept for its callers) gives the same result
+        with freeze_time("2026-12-03"):
+            self.assertEqual(due._omni_send_expiry_reminders({due.id: 30}), due)
+        self.assertEqual(self._logs(due).mapped("stage"), [60, 30])
+
     def test_deleted_card_is_not_reminded(self):
         card = self._card(provider_id=self.dummy_provider.id)
         card._omni_delete()
@@ -156,16 +186,16 @@ class TestExpiryReminders(ReminderCommon):
     def test_one_failing_card_does_not_stop_the_batch(self):
         bad = self._card()
         good = self._card(self.other_customer, last4="1117", brand="discover")
-        original = type(bad)._omni_expiry_reminder_email
+        original = type(self.Reminder)._reminder_email
 
-        def post(token, template, rendered=None):
+        def post(reminders, template, token, rendered=None):
             if token == bad:
                 raise ValueError("rendering exploded")
-            return original(token, template, rendered)
+            return original(reminders, template, token, rendered)
 
         with (
-            patch.object(type(bad), "_omni_expiry_reminder_email", post),
-            mute_logger("odoo.addons.omni_payment_methods.models.payment_token"),
+            patch.object(type(self.Reminder), "_reminder_email", post),
+            mute_logger("odoo.addons.omni_payment_methods.models.omni_payment_reminder"),
         ):
             self._run("2026-12-02")
         self.assertEqual(self._logs(bad).state, "failed")
@@ -179,19 +209,19 @@ class TestExpiryReminders(ReminderCommon):
             for i in range(6)
         ]
         calls = []
-        original = type(cards[0])._omni_expiry_reminder_email
+        original = type(self.Reminder)._reminder_email
 
-        def post(token, template, rendered=None):
+        def post(reminders, template, token, rendered=None):
             calls.append(token)
             if len(calls) == 4:
                 raise KeyboardInterrupt("worker killed")  # escapes every except Exception
-            return original(token, template, rendered)
+            return original(reminders, template, token, rendered)
 
         self.env.flush_all()
         with (
             self.assertRaises(KeyboardInterrupt),
             self.env.cr.savepoint(),
-            patch.object(type(cards[0]), "_omni_expiry_reminder_email", post),
+            patch.object(type(self.Reminder), "_reminder_email", post),
         ):
             self._run("2026-12-02")
         self.env.invalidate_all()
