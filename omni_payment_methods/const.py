@@ -20,6 +20,10 @@ SEND_LINKS = "omni_send_links"
 #: so that a batch of emails issues its links in one insert
 ISSUED_LINKS = "omni_issued_links"
 
+# Emails to customers (expiry reminders, a method added by staff)
+#: the values of a mail.template rendered for an email the company posts to its customer
+EMAIL_RENDER_FIELDS = ("subject", "body_html", "email_from")
+
 # Stripe
 #: environment variable of the Odoo server naming a Stripe-compatible development server
 #: (localstripe) that providers in test mode talk to instead of Stripe; a server-level
@@ -30,3 +34,62 @@ OMNI_WEBHOOK_EVENT_PREFIX = "payment_method."
 #: SetupIntent events: those of the addon's own SetupIntents (bank accounts awaiting
 #: micro-deposit verification) are handled by the addon, the others by payment_stripe
 SETUP_EVENT_PREFIX = "setup_intent."
+
+# Saved payment methods (payment.token)
+#: how a method was added (payment.token.added_channel, omni.payment.setup.channel)
+CHANNELS = [
+    ("portal", "Customer portal"),
+    ("checkout", "Online payment"),
+    ("staff", "Staff (phone)"),
+    ("link", "Emailed link"),
+    ("api", "External API"),
+    ("import", "Existing before install"),
+]
+
+# Fields that describe the stored method itself: they only change through the addon's own
+# private path (``_omni_system_write``: a synchronization with Stripe, the consent recorded
+# when the method is saved), never by hand nor by a context key a caller could pass. To
+# change a card, add a new one and delete the old one.
+IMMUTABLE_FIELDS = frozenset(
+    {
+        "provider_id",
+        "payment_method_id",
+        "partner_id",
+        "provider_ref",
+        "payment_details",
+        "stripe_payment_method",
+        "stripe_mandate",
+        "method_kind",
+        "stripe_pm_type",
+        "card_brand",
+        "card_exp_month",
+        "card_exp_year",
+        "holder_name",
+        "card_funding",
+        "card_country_id",
+        "fingerprint",
+        "card_wallet",
+        "bank_name",
+        "omni_mandate_reference",
+        "omni_mandate_status",
+        "added_on",
+        "added_by_id",
+        "added_channel",
+        "omni_consent_text",
+        "omni_consent_version",
+        "omni_authorized_on",
+        "omni_authorized_by_id",
+        # Which Stripe state the details reflect: a forged time would make every later
+        # event of Stripe look stale.
+        "stripe_state_at",
+        "stripe_sync_state",
+        "omni_awaiting_verification",
+    }
+)
+# The only immutable field a write may fill while it is empty: Odoo's own migration of
+# pre-SCA Stripe tokens (payment_stripe, _stripe_sca_migrate_customer) sets it that way.
+FILLABLE_FIELDS = frozenset({"stripe_payment_method"})
+
+# Version of the consent wording the addon shows; stored with each authorization so that a
+# later change of the wording does not rewrite what a customer accepted.
+CONSENT_VERSION = "2026-11"

@@ -7,8 +7,9 @@ import psycopg2
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, mute_logger
+from odoo.tools import SQL, frozendict, mute_logger
 
+from ..const import EMAIL_RENDER_FIELDS, ISSUED_LINKS
 from ..lib import reminders as reminders_lib
 
 _logger = logging.getLogger(__name__)
@@ -170,7 +171,7 @@ class OmniPaymentReminder(models.Model):
 
         def send(rows):
             tokens = self.env["payment.token"].browse([token_id for token_id, _stage in rows])
-            return tokens._omni_send_expiry_reminders(stages=dict(rows), today=today)
+            return self._send_expiry_reminders(tokens, stages=dict(rows))
 
         # Progress counts every card handled (sent, skipped or failed): a batch that only
         # skipped cards reported as done=0 would make the cron framework stop for the day.
@@ -180,6 +181,157 @@ class OmniPaymentReminder(models.Model):
             batch_size,
             process_batch=send,
         ).results
+
+    # === SENDING === #
+
+    @api.model
+    def _send_by_hand(self, cards):
+        """Send the reminder of ``cards`` now (Notify, bulk action), logged as sent by hand
+        with the stage each card has reached (none outside the schedule); return those sent.
+        """
+        offsets, grace = self._omni_offsets(), self._omni_grace_days()
+        stages = {
+            card.id: reminders_lib.due_stage(card.expiry_days_left, offsets, grace)
+            for card in cards
+        }
+        return self._send_expiry_reminders(cards, stages, origin="manual")
+
+    @api.model
+    def _send_expiry_reminders(self, tokens, stages=None, origin="cron"):
+        """Send (or log as skipped) the expiry reminder of each card of ``tokens``; return
+        the cards whose email was sent.
+
+        In batch: the log rows first (a scheduled stage has a unique index, so a second
+        worker that reaches the same card sends nothing), then the links and the rendering
+        of the emails, then the emails and their chatter copies. A card whose email cannot
+        be rendered is logged as failed and the others go on.
+
+        :param tokens: ``payment.token`` cards
+        :param stages: {token id: stage (days before expiry)}; a card without one is
+            logged without a stage
+        :param origin: ``cron`` (the schedule) or ``manual`` (sent by hand)
+        """
+        stages = stages or {}
+        template = self.env.ref("omni_payment_methods.mail_template_card_expiry")
+        defaults = self._replacement_defaults(tokens)
+        reasons = {token: self._skip_reason(token, defaults) for token in tokens}
+        logs = self._omni_create_logs(
+            [
+                (token, stages.get(token.id), "skipped" if reasons[token] else "sent")
+                for token in tokens
+            ],
+            reasons={token: reason for token, reason in reasons.items() if reason},
+            origin=origin,
+        )
+        to_send = tokens.filtered(lambda token: not reasons[token] and token in logs)
+        template = self._issue_links(template, to_send)
+        rendered = self._render_emails(template, to_send)
+        emails, failed = [], {}
+        for token in to_send:
+            try:
+                emails.append(self._reminder_email(template, token, rendered.get(token.id)))
+            except Exception as exc:  # noqa: BLE001 - one card never stops the batch
+                _logger.exception("expiry reminder of token %s failed", token.id)
+                failed[token] = str(exc)[:200]
+        messages = self.env["res.partner"]._omni_email_customers(emails)
+        sent = tokens.browse([email["token_id"] for email in emails])
+        self._omni_link_messages(
+            {logs[token].id: message.id for token, message in zip(sent, messages, strict=True)}
+        )
+        for token, reason in failed.items():
+            logs[token].write({"state": "failed", "reason": reason})
+        return sent
+
+    @api.model
+    def _replacement_defaults(self, tokens):
+        """The default method of each customer of ``tokens``:
+        ``{(customer id, company id): default token}``."""
+        defaults = self.env["payment.token"].search(
+            [
+                ("commercial_partner_id", "in", tokens.commercial_partner_id.ids),
+                ("is_default", "=", True),
+            ]
+        )
+        return {(t.commercial_partner_id.id, t.company_id.id): t for t in defaults}
+
+    @api.model
+    def _skip_reason(self, token, defaults):
+        """Why the card ``token`` needs no reminder (translated), or False.
+
+        :param defaults: the customers' defaults (``_replacement_defaults``): a card is
+            replaced when its customer's default is another method that expires later
+        """
+        if not token.active:
+            return self.env._("The payment method was deleted.")
+        if not token._omni_reminder_recipient().email:
+            return self.env._("The customer has no email address.")
+        default = defaults.get((token.commercial_partner_id.id, token.company_id.id))
+        if (
+            default
+            and default != token
+            and (not default.expiry_date or default.expiry_date > token.expiry_date)
+        ):
+            return self.env._(
+                "Replaced: the customer's default payment method is %(method)s.",
+                method=default._omni_issuer_label(),
+            )
+        return False
+
+    @api.model
+    def _issue_links(self, template, tokens):
+        """``template`` rendering for ``tokens`` with their links issued beforehand, in one
+        insert (each email's ``payment.token._omni_update_url`` then takes its own)."""
+        if not tokens:
+            return template
+        # sudo: links are issued by the company for its customer whoever sends the email;
+        # the link model is not readable by users.
+        issued = (
+            self.env["omni.payment.link"]
+            .sudo()
+            ._omni_issue_many([(token.commercial_partner_id, token.company_id) for token in tokens])
+        )
+        return template.with_context(
+            **{ISSUED_LINKS: frozendict(zip(tokens.ids, issued, strict=True))}
+        )
+
+    @api.model
+    def _render_emails(self, template, tokens):
+        """Render the reminders of ``tokens`` in one call ({token id: values}).
+
+        If the batch fails, nothing is returned: each card is then rendered on its own, so
+        that a card that cannot be rendered fails alone.
+        """
+        if not tokens:
+            return {}
+        try:
+            with self.env.cr.savepoint():
+                return (
+                    self.env["res.partner"]
+                    ._omni_sending(template)
+                    ._generate_template(tokens.ids, EMAIL_RENDER_FIELDS)
+                )
+        except Exception:  # noqa: BLE001 - retried card by card
+            _logger.warning("batch rendering of expiry reminders failed", exc_info=True)
+            return {}
+
+    @api.model
+    def _reminder_email(self, template, token, rendered=None):
+        """The reminder email of the card ``token`` (``res.partner._omni_customer_email``
+        values and its ``token_id``): rendered alone when the batch rendering gave nothing.
+        """
+        if rendered is None:
+            with self.env.cr.savepoint():
+                rendered = (
+                    self.env["res.partner"]
+                    ._omni_sending(template)
+                    ._generate_template(token.ids, EMAIL_RENDER_FIELDS)[token.id]
+                )
+        email = token.commercial_partner_id._omni_customer_email(
+            rendered, token._omni_reminder_recipient(), token.company_id
+        )
+        return dict(email, token_id=token.id)
+
+    # === THE LOG === #
 
     @api.model
     def _omni_create_logs(self, entries, reasons=None, origin="cron"):

@@ -2,87 +2,27 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import logging
 
-import stripe
-
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import SQL, frozendict
+from odoo.tools import SQL
 from odoo.tools.sql import create_index
 
 from odoo.addons.omni_pan_base.lib import pan as pan_lib
-from odoo.addons.payment_stripe import const as stripe_const
 
-from ..const import ISSUED_LINKS, SEND_LINKS
-from ..exceptions import OmniBatchStop
+from ..const import (
+    CHANNELS,
+    CONSENT_VERSION,
+    EMAIL_RENDER_FIELDS,
+    FILLABLE_FIELDS,
+    IMMUTABLE_FIELDS,
+    ISSUED_LINKS,
+    SEND_LINKS,
+)
 from ..lib import consent as consent_lib
 from ..lib import expiry as expiry_lib
-from ..lib import reminders as reminders_lib
 from ..lib import stripe_api, token_values
 
 _logger = logging.getLogger(__name__)
-
-# Fields that describe the stored method itself: they only change through the addon's own
-# private path (``_omni_system_write``: a synchronization with Stripe, the consent recorded
-# when the method is saved), never by hand nor by a context key a caller could pass. To
-# change a card, add a new one and delete the old one.
-IMMUTABLE_FIELDS = frozenset(
-    {
-        "provider_id",
-        "payment_method_id",
-        "partner_id",
-        "provider_ref",
-        "payment_details",
-        "stripe_payment_method",
-        "stripe_mandate",
-        "method_kind",
-        "stripe_pm_type",
-        "card_brand",
-        "card_exp_month",
-        "card_exp_year",
-        "holder_name",
-        "card_funding",
-        "card_country_id",
-        "fingerprint",
-        "card_wallet",
-        "bank_name",
-        "omni_mandate_reference",
-        "omni_mandate_status",
-        "added_on",
-        "added_by_id",
-        "added_channel",
-        "omni_consent_text",
-        "omni_consent_version",
-        "omni_authorized_on",
-        "omni_authorized_by_id",
-        # Which Stripe state the details reflect: a forged time would make every later
-        # event of Stripe look stale.
-        "stripe_state_at",
-        "stripe_sync_state",
-        "omni_awaiting_verification",
-    }
-)
-# The only immutable field a write may fill while it is empty: Odoo's own migration of
-# pre-SCA Stripe tokens (payment_stripe, _stripe_sca_migrate_customer) sets it that way.
-FILLABLE_FIELDS = frozenset({"stripe_payment_method"})
-
-# Version of the consent wording the addon shows; stored with each authorization so that a
-# later change of the wording does not rewrite what a customer accepted.
-CONSENT_VERSION = "2026-11"
-
-REMINDER_RENDER_FIELDS = ("subject", "body_html", "email_from")
-
-# Stripe errors about one method (the others may still synchronize); any other error
-# (unreachable, timeout, 5xx, rate limit, credentials) is Stripe's and stops a run.
-TOKEN_ERRORS = (stripe_api.ERROR_NOT_FOUND, stripe_api.ERROR_INVALID, stripe_api.ERROR_CARD)
-
-CHANNELS = [
-    ("portal", "Customer portal"),
-    ("checkout", "Online payment"),
-    ("staff", "Staff (phone)"),
-    ("link", "Emailed link"),
-    ("api", "External API"),
-    ("import", "Existing before install"),
-]
 
 
 class PaymentToken(models.Model):
@@ -578,251 +518,7 @@ class PaymentToken(models.Model):
             if token.provider_code == "stripe" and token.stripe_payment_method:
                 token._omni_stripe_call("detach", token._omni_stripe_detach)
 
-    def _omni_stripe_detach(self, client, key):
-        try:
-            client.v1.payment_methods.detach(
-                self.stripe_payment_method, {}, {"idempotency_key": key}
-            )
-        except stripe.StripeError as exc:  # classified below, re-raised otherwise
-            category, message, _decline = stripe_api.classify_error(exc)
-            already_gone = category == stripe_api.ERROR_NOT_FOUND or (
-                category == stripe_api.ERROR_INVALID and "not attached" in message.lower()
-            )
-            if not already_gone:
-                raise
-            _logger.info("payment method %s was already detached", self.stripe_payment_method)
-
-    # === BUSINESS METHODS: STRIPE === #
-
-    def _omni_stripe_call(self, operation, call):
-        """Run ``call(client, idempotency_key)`` against the token's Stripe account.
-
-        Errors become a translated ``UserError`` (which rolls the transaction back).
-        """
-        self.ensure_one()
-        if self.provider_code != "stripe":
-            raise UserError(
-                self.env._(
-                    "%(method)s is not managed by Stripe (provider: %(provider)s).",
-                    method=self._omni_issuer_label(),
-                    provider=self.provider_id.name,
-                )
-            )
-        if not self.provider_ref:
-            raise UserError(
-                self.env._(
-                    "%(method)s has no Stripe customer: it cannot be managed in Stripe.",
-                    method=self._omni_issuer_label(),
-                )
-            )
-        client = self.provider_id._omni_stripe_client()
-        key = stripe_api.idempotency_key(
-            self.env.cr.dbname,
-            "payment.token",
-            self.id,
-            operation,
-            self.write_date and self.write_date.isoformat(),
-        )
-        try:
-            return call(client, key)
-        except stripe.StripeError as exc:  # every SDK error becomes a user message
-            raise self.provider_id._omni_stripe_user_error(exc) from exc
-
-    def _omni_fetch_stripe_payment_method(self):
-        """Return the token's PaymentMethod as a dict, fetched with the SDK."""
-        self.ensure_one()
-        if not self.stripe_payment_method:
-            raise UserError(
-                self.env._(
-                    "%(method)s has no Stripe PaymentMethod id.", method=self._omni_issuer_label()
-                )
-            )
-        return self._omni_stripe_call(
-            "retrieve",
-            lambda client, _key: stripe_api.as_dict(
-                client.v1.payment_methods.retrieve(self.stripe_payment_method)
-            ),
-        )
-
-    def _omni_values_from_payment_method(self, payment_method):
-        """Map a Stripe PaymentMethod (dict or SDK object) to token values."""
-        values = stripe_api.payment_method_values(payment_method)
-        country_code = values.pop("card_country_code", False)
-        country = country_code and self.env["res.country"].search(
-            [("code", "=", country_code)], limit=1
-        )
-        values["card_country_id"] = country.id if country else False
-        values["stripe_sync_state"] = "synced"
-        values["stripe_synced_on"] = fields.Datetime.now()
-        if not values["payment_details"]:
-            values.pop("payment_details")
-        return values
-
-    def _omni_apply_payment_method(self, payment_method, state_at=None):
-        """Store the details of a PaymentMethod on the token (Stripe is the source of truth).
-
-        :param state_at: the time of the Stripe state ``payment_method`` shows (a webhook
-            event's creation time); None for a fetch made now.
-        :return: False when the token already reflects a newer state (nothing written).
-        """
-        self.ensure_one()
-        values = self._omni_values_from_payment_method(payment_method)
-        if values["stripe_payment_method"] != self.stripe_payment_method and (
-            self.stripe_payment_method
-        ):
-            raise UserError(
-                self.env._(
-                    "The PaymentMethod %(received)s does not belong to %(method)s.",
-                    received=values["stripe_payment_method"],
-                    method=self._omni_issuer_label(),
-                )
-            )
-        state_at = state_at or fields.Datetime.now()
-        if self.stripe_state_at and state_at < self.stripe_state_at:
-            return False
-        values["stripe_state_at"] = state_at
-        self._omni_system_write(values)
-        return True
-
-    def _omni_archive_from_stripe(self, state_at=None):
-        """The PaymentMethod was detached in Stripe: archive the token, keep one default.
-
-        :return: False when the token already reflects a newer state or is archived.
-        """
-        self.ensure_one()
-        state_at = state_at or fields.Datetime.now()
-        if not self.active or (self.stripe_state_at and state_at < self.stripe_state_at):
-            return False
-        was_default = self.is_default
-        label = self._omni_issuer_label()
-        self.with_context(omni_keep_in_stripe=True)._omni_system_write(
-            {"active": False, "stripe_state_at": state_at}
-        )
-        self._omni_log(
-            self.env._("%(method)s was removed in Stripe.", method=label),
-            event="deleted",
-            channel="stripe",
-        )
-        if was_default:
-            # The most recently added live method of the customer takes the mark.
-            remaining = self.search(self._omni_default_domain(), order="added_on desc, id desc")
-            remaining[:1]._omni_assign_first_default()
-        return True
-
-    def _omni_sync_details(self):
-        """Fetch the method from Stripe and store it; log a change the customer would see
-        (brand, last 4, expiry) on the chatter and in the audit log."""
-        self.ensure_one()
-        Event = self.env["omni.stripe.event"]
-        before = Event._omni_token_snapshot(self)
-        label = self._omni_issuer_label()
-        applied = self._omni_apply_payment_method(self._omni_fetch_stripe_payment_method())
-        if applied and Event._omni_token_snapshot(self) != before:
-            self._omni_log(Event._omni_update_note(self, label), event="updated", channel="stripe")
-        return applied
-
-    def _omni_capture_stripe_details(self, payment_method=None):
-        """Fill the token's details from Stripe right after its creation.
-
-        The PaymentMethod is retrieved with the SDK (``payment_method`` given by the
-        notification is used only when the retrieval fails, then the token stays
-        'to synchronize'). A Stripe failure never breaks the payment that created the token.
-        """
-        for token in self.filtered(lambda t: t.provider_code == "stripe"):
-            try:
-                with self.env.cr.savepoint():
-                    token._omni_apply_payment_method(token._omni_fetch_stripe_payment_method())
-            except UserError as exc:
-                _logger.warning("could not read details of token %s from Stripe: %s", token.id, exc)
-                values = {"stripe_sync_state": "pending"}
-                if isinstance(payment_method, dict) and payment_method.get("id") == (
-                    token.stripe_payment_method
-                ):
-                    values = token._omni_values_from_payment_method(payment_method)
-                    values["stripe_sync_state"] = "pending"
-                token._omni_system_write(values)
-
-    def action_omni_sync_from_stripe(self):
-        """Fetch current details from Stripe for the selected methods (backfill and repair)."""
-        self.check_access("write")
-        done, failed = self.browse(), []
-        for token in self.filtered(lambda t: t.provider_code == "stripe"):
-            try:
-                with self.env.cr.savepoint():
-                    token._omni_sync_details()
-                done |= token
-            except UserError as exc:
-                failed.append(f"{token._omni_issuer_label()}: {exc.args[0]}")
-                token._omni_system_write({"stripe_sync_state": "pending"})
-        skipped = len(self) - len(done) - len(failed)
-        message = self.env._(
-            "%(done)s payment method(s) synchronized with Stripe, %(failed)s failed, "
-            "%(skipped)s skipped (not Stripe).",
-            done=len(done),
-            failed=len(failed),
-            skipped=skipped,
-        )
-        if failed:
-            message += "\n" + "\n".join(failed)
-        return self._omni_notify(message, kind="warning" if failed else "success", reload=True)
-
-    @api.model
-    def _omni_stale_domain(self, max_age_days=7):
-        """Stripe methods whose details were never fetched, or not for ``max_age_days``."""
-        limit = fields.Datetime.subtract(fields.Datetime.now(), days=max_age_days)
-        return [
-            ("provider_id.code", "=", "stripe"),
-            ("stripe_payment_method", "!=", False),
-            "|",
-            ("stripe_synced_on", "=", False),
-            ("stripe_synced_on", "<", limit),
-        ]
-
-    @api.model
-    def _cron_omni_sync_stripe(self, batch_size=100, max_age_days=7):
-        """Fetch current details from Stripe for stale methods, one bounded batch per call.
-
-        Stripe unreachable, timing out, failing (5xx, rate limit) or refusing the keys stops
-        the run without marking anything: the next run starts again from the same methods.
-        Only an answer about the method itself (unknown, invalid) marks it 'to synchronize'.
-        """
-
-        def crashed(token, error):
-            category = stripe_api.classify_error(error.__cause__)[0] if error.__cause__ else None
-            if category not in TOKEN_ERRORS:
-                _logger.warning("Stripe unavailable, synchronization stopped: %s", error)
-                raise OmniBatchStop(str(error))
-            token._omni_system_write(
-                {"stripe_sync_state": "pending", "stripe_synced_on": fields.Datetime.now()}
-            )
-
-        return self._omni_batch_run(
-            lambda limit: self.search(
-                self._omni_stale_domain(max_age_days),
-                limit=limit,
-                order="stripe_synced_on asc nulls first, id",
-            ),
-            lambda: self.search_count(self._omni_stale_domain(max_age_days)),
-            batch_size,
-            process=lambda token: token._omni_sync_details(),
-            on_crash=crashed,
-            errors=(UserError,),
-        ).done
-
-    def action_omni_sync_all_stripe(self):
-        """Queue the synchronization of every stale Stripe method (runs in the background)."""
-        self.env["payment.token"].check_access("write")
-        cron = self.env.ref("omni_payment_methods.ir_cron_sync_stripe")
-        # sudo: managers may start the job; triggering a cron needs system rights.
-        cron.sudo()._trigger()
-        count = self.search_count(self._omni_stale_domain())
-        return self._omni_notify(
-            self.env._(
-                "Synchronization with Stripe started in the background for %(count)s payment "
-                "method(s).",
-                count=count,
-            )
-        )
+    # === BUSINESS METHODS: AUTHORIZATION === #
 
     @api.model
     def _omni_consent_wording(self, channel):
@@ -852,16 +548,6 @@ class PaymentToken(models.Model):
                     "omni_authorized_on": fields.Datetime.now(),
                 }
             )
-
-    def _omni_stripe_pm_type(self):
-        """The Stripe PaymentMethod type of this method: the one read from Stripe, else the
-        one payment_stripe maps its Odoo payment method to (a card brand is a card)."""
-        self.ensure_one()
-        if self.stripe_pm_type:
-            return self.stripe_pm_type
-        method = self.payment_method_id.primary_payment_method_id or self.payment_method_id
-        code = method.code or "card"
-        return stripe_const.PAYMENT_METHODS_MAPPING.get(code, code)
 
     def _omni_init_existing(self):
         """Mark tokens that existed before the install: channel, default, to synchronize."""
@@ -918,35 +604,8 @@ class PaymentToken(models.Model):
         )
 
     # === BUSINESS METHODS: EXPIRY REMINDERS === #
-
-    def _omni_replacements(self, today):
-        """Return {(customer id, company id): default token} for the customers of ``self``."""
-        defaults = self.search(
-            [
-                ("commercial_partner_id", "in", self.commercial_partner_id.ids),
-                ("is_default", "=", True),
-            ]
-        )
-        return {(t.commercial_partner_id.id, t.company_id.id): t for t in defaults}
-
-    def _omni_reminder_skip_reason(self, defaults, today):
-        """Return why this card needs no reminder (translated), or False."""
-        self.ensure_one()
-        if not self.active:
-            return self.env._("The payment method was deleted.")
-        if not self._omni_reminder_recipient().email:
-            return self.env._("The customer has no email address.")
-        default = defaults.get((self.commercial_partner_id.id, self.company_id.id))
-        if (
-            default
-            and default != self
-            and (not default.expiry_date or default.expiry_date > self.expiry_date)
-        ):
-            return self.env._(
-                "Replaced: the customer's default payment method is %(method)s.",
-                method=default._omni_issuer_label(),
-            )
-        return False
+    # The reminders themselves are omni.payment.reminder's (models/omni_payment_reminder.py):
+    # here only what the templates, the buttons and the other modules call on a method.
 
     def _omni_update_url(self):
         """A new single-use link to the customer's payment methods, for the email being
@@ -966,97 +625,11 @@ class PaymentToken(models.Model):
 
     def _omni_send_expiry_reminders(self, stages=None, today=None, origin="cron"):
         """Send (or log as skipped) the expiry reminder of each card; return those sent.
-
-        In batch: the log rows first (a scheduled stage has a unique index, so a second
-        worker that reaches the same card sends nothing), then the links and the rendering
-        of the emails, then the emails and their chatter copies. A card whose email cannot
-        be rendered is logged as failed and the others go on.
-        """
-        today = today or fields.Date.context_today(self)
-        stages = stages or {}
-        Reminder = self.env["omni.payment.reminder"]
-        template = self.env.ref("omni_payment_methods.mail_template_card_expiry")
-        defaults = self._omni_replacements(today)
-        reasons = {token: token._omni_reminder_skip_reason(defaults, today) for token in self}
-        logs = Reminder._omni_create_logs(
-            [
-                (token, stages.get(token.id), "skipped" if reasons[token] else "sent")
-                for token in self
-            ],
-            reasons={token: reason for token, reason in reasons.items() if reason},
-            origin=origin,
+        See ``omni.payment.reminder._send_expiry_reminders`` (``today`` is not needed: the
+        ``stages`` say which reminder is due)."""
+        return self.env["omni.payment.reminder"]._send_expiry_reminders(
+            self, stages=stages, origin=origin
         )
-        to_send = self.filtered(lambda token: not reasons[token] and token in logs)
-        template = self._omni_issue_links(template, to_send)
-        rendered = self._omni_render_reminders(template, to_send)
-        emails, failed = [], {}
-        for token in to_send:
-            try:
-                emails.append(token._omni_expiry_reminder_email(template, rendered.get(token.id)))
-            except Exception as exc:  # noqa: BLE001 - one card never stops the batch
-                _logger.exception("expiry reminder of token %s failed", token.id)
-                failed[token] = str(exc)[:200]
-        messages = self.env["res.partner"]._omni_email_customers(emails)
-        sent = self.browse([email["token_id"] for email in emails])
-        Reminder._omni_link_messages(
-            {logs[token].id: message.id for token, message in zip(sent, messages, strict=True)}
-        )
-        for token, reason in failed.items():
-            logs[token].write({"state": "failed", "reason": reason})
-        return sent
-
-    @api.model
-    def _omni_issue_links(self, template, tokens):
-        """``template`` rendering for ``tokens`` with their links issued beforehand, in one
-        insert (each email's ``_omni_update_url`` then takes its own)."""
-        if not tokens:
-            return template
-        # sudo: links are issued by the company for its customer whoever sends the email;
-        # the link model is not readable by users.
-        issued = (
-            self.env["omni.payment.link"]
-            .sudo()
-            ._omni_issue_many([(token.commercial_partner_id, token.company_id) for token in tokens])
-        )
-        return template.with_context(
-            **{ISSUED_LINKS: frozendict(zip(tokens.ids, issued, strict=True))}
-        )
-
-    @api.model
-    def _omni_render_reminders(self, template, tokens):
-        """Render the reminders of ``tokens`` in one call ({token id: values}).
-
-        If the batch fails, nothing is returned: each card is then rendered on its own, so
-        that a card that cannot be rendered fails alone.
-        """
-        if not tokens:
-            return {}
-        try:
-            with self.env.cr.savepoint():
-                return (
-                    self.env["res.partner"]
-                    ._omni_sending(template)
-                    ._generate_template(tokens.ids, REMINDER_RENDER_FIELDS)
-                )
-        except Exception:  # noqa: BLE001 - retried card by card
-            _logger.warning("batch rendering of expiry reminders failed", exc_info=True)
-            return {}
-
-    def _omni_expiry_reminder_email(self, template, rendered=None):
-        """The reminder email of this card (``res.partner._omni_customer_email`` values):
-        rendered alone when the batch rendering gave nothing."""
-        self.ensure_one()
-        if rendered is None:
-            with self.env.cr.savepoint():
-                rendered = (
-                    self.env["res.partner"]
-                    ._omni_sending(template)
-                    ._generate_template([self.id], REMINDER_RENDER_FIELDS)[self.id]
-                )
-        email = self.commercial_partner_id._omni_customer_email(
-            rendered, self._omni_reminder_recipient(), self.company_id
-        )
-        return dict(email, token_id=self.id)
 
     def action_omni_notify(self):
         """Send the expiry reminder of the selected cards now (Notify / bulk action).
@@ -1072,15 +645,8 @@ class PaymentToken(models.Model):
         cards = self.filtered(lambda t: t.active and t.method_kind == "card" and t.expiry_date)
         if not cards:
             raise UserError(self.env._("Select cards with an expiry date to send reminders."))
-        today = fields.Date.context_today(self)
-        offsets = self.env["omni.payment.reminder"]._omni_offsets()
-        grace = self.env["omni.payment.reminder"]._omni_grace_days()
-        stages = {
-            card.id: reminders_lib.due_stage(card.expiry_days_left, offsets, grace)
-            for card in cards
-        }
         # sudo: viewers may remind customers; the log and the email are the company's.
-        sent = cards.sudo()._omni_send_expiry_reminders(stages, today, origin="manual")
+        sent = self.env["omni.payment.reminder"].sudo()._send_by_hand(cards.sudo())
         not_sent = len(cards) - len(sent)
         message = self.env._("%(sent)s reminder(s) sent.", sent=len(sent))
         if not_sent:
@@ -1111,7 +677,7 @@ class PaymentToken(models.Model):
         rendered = (
             self.env["res.partner"]
             ._omni_sending(template)
-            ._generate_template([self.id], REMINDER_RENDER_FIELDS)[self.id]
+            ._generate_template([self.id], EMAIL_RENDER_FIELDS)[self.id]
         )
         recipient = self._omni_reminder_recipient()
         if not recipient.email:

@@ -26,6 +26,7 @@ _logger = logging.getLogger(__name__)
 QUIET = (
     "odoo.addons.omni_payment_methods.models.payment_provider",
     "odoo.addons.omni_payment_methods.models.payment_token",
+    "odoo.addons.omni_payment_methods.models.payment_token_stripe",
     "stripe",
 )
 # Low timeouts so that "slow" costs half a second: (connect, read).
