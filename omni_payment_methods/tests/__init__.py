@@ -13,6 +13,7 @@ from . import test_portal_payment_methods
 from . import test_browser_e2e
 from . import test_audit
 from . import test_adversarial
+from . import test_adversarial_card_numbers
 from . import test_faults
 from . import test_bank_accounts
 from . import test_clock
