@@ -11,7 +11,7 @@ when the guard is not installed.
 import logging
 
 from odoo.exceptions import UserError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 from odoo.tests.common import JsonRpcException
 from odoo.tools import mute_logger
 
@@ -155,10 +155,14 @@ class TestAdversarialCardNumbers(AdversarialCase, OmniCommon, PaymentHttpCommon)
     @mute_logger(GUARD_LOGGER, "odoo.http")
     def test_message_edit_route_masks_card_numbers(self):
         self._require_guard()
-        message = self.adv_customer.with_user(self.adv_users["manager"]).message_post(
+        # an employee who may write on customers (19.0 checks it to post on one)
+        editor = new_test_user(
+            self.env, "omni_adv_editor", groups="base.group_user,base.group_partner_manager"
+        )
+        message = self.adv_customer.with_user(editor).message_post(
             body="typo", message_type="comment"
         )
-        self.authenticate("omni_adv_manager", "omni_adv_manager")
+        self.authenticate("omni_adv_editor", "omni_adv_editor")
         self.make_jsonrpc_request(
             "/mail/message/update_content",
             compat.message_update_content_params(message, f"use {PANS[3]}"),
