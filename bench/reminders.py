@@ -171,10 +171,10 @@ PROFILE_TARGETS = {
     # function name -> what it is (cumulative time, the outermost call when nested)
     "_cron_send_expiry_reminders": "the whole batch",
     "_omni_due_tokens": "due-card queries (batch + remaining count)",
-    "_omni_replacements": "defaults of the batch's customers",
-    "_omni_reminder_skip_reason": "skip checks",
+    "_replacement_defaults": "defaults of the batch's customers",
+    "_skip_reason": "skip checks",
     "_omni_create_logs": "reminder log rows (one insert)",
-    "_omni_issue_links": "the links (one insert)",
+    "_issue_links": "the links (one insert)",
     "_generate_template": "mail.template rendering",
     "_omni_customer_email": "email layout, per email",
     "_omni_email_customers": "chatter messages, emails, notifications (one create each)",
