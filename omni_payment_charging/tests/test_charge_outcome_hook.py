@@ -1,0 +1,148 @@
+# Copyright 2026 omni_payment_methods contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import datetime
+from unittest.mock import patch
+
+from odoo import Command, fields
+from odoo.tests import tagged
+
+from odoo.addons.omni_payment_charging.models import omni_charge_attempt as engine
+
+from .charge_common import ChargeCommon
+
+
+@tagged("post_install", "-at_install")
+class TestChargeOutcomeHook(ChargeCommon):
+    """The charging engine reports each outcome through ``_on_charge_outcome``; the
+    installments, the dunning and the bulk charges act on it from their own extensions of
+    ``omni.charge.attempt``, not from the engine."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.token = cls._authorized_token()
+        cls.keys = iter(range(1, 1000))
+
+    def _attempt(self, invoice, state="failed", origin="auto", **values):
+        """An attempt of ``invoice`` already answered by Stripe (``state``)."""
+        number = next(self.keys)
+        return self.Attempt.create(
+            {
+                "reference": f"{invoice.name}-hook{number}",
+                "invoice_id": invoice.id,
+                "partner_id": invoice.commercial_partner_id.id,
+                "company_id": invoice.company_id.id,
+                "currency_id": invoice.currency_id.id,
+                "amount": invoice.amount_residual,
+                "origin": origin,
+                "token_id": self.token.id,
+                "idempotency_key": f"omni-hook-test-{number}",
+                "state": state,
+                "failure_kind": "soft" if state == "failed" else False,
+                "reason": "Your card was declined." if state == "failed" else False,
+                **values,
+            }
+        )
+
+    def _engine_only(self):
+        """The attempts as the engine alone defines the hook (no feature's extension)."""
+        engine_hook = getattr(engine.OmniChargeAttempt, "_on_charge_outcome", None)
+        self.assertIsNotNone(engine_hook, "the engine defines no outcome hook")
+        return patch.object(type(self.Attempt), "_on_charge_outcome", engine_hook)
+
+    def _audit(self, event):
+        return self.env["omni.payment.audit"].search(
+            [("token_id", "=", self.token.id), ("event", "=", event)]
+        )
+
+    def _cases(self):
+        return self.Case.search([("partner_id", "=", self.customer.id)])
+
+    def _plan(self, invoice):
+        today = fields.Date.context_today(self.Attempt)
+        return self.env["omni.installment.plan"].create(
+            {
+                "name": "Plan hook",
+                "partner_id": self.customer.id,
+                "company_id": self.company.id,
+                "currency_id": invoice.currency_id.id,
+                "token_id": self.token.id,
+                "invoice_ids": [Command.set(invoice.ids)],
+                "amount": invoice.amount_residual,
+                "installment_ids": [
+                    Command.create(
+                        {"sequence": number, "date": today + datetime.timedelta(days=7 * i)}
+                        | {"amount": invoice.amount_residual / 2}
+                    )
+                    for i, number in enumerate((1, 2))
+                ],
+            }
+        )
+
+    def test_the_engine_alone_does_only_its_own_work(self):
+        """With the engine's own hook only, a declined automatic charge of an installment is
+        logged on the method (audit row) and nothing else: no dunning case, the installment
+        does not move. The features' extensions, reached through the hook, do the rest in
+        order (installment failed, then the dunning case)."""
+        invoice = self._invoice(amount=120.0)
+        first = self._plan(invoice).installment_ids.sorted("sequence")[0]
+        attempt = self._attempt(invoice, installment_id=first.id)
+        with self._engine_only():
+            attempt._omni_charge_outcome()
+        self.assertEqual(len(self._audit("failed")), 1)
+        self.assertFalse(self._cases())
+        self.assertEqual(first.state, "scheduled")
+        self.assertFalse(attempt.case_id)
+
+        attempt._on_charge_outcome()
+        self.assertEqual((first.state, first.reason), ("failed", "Your card was declined."))
+        case = self._cases()
+        self.assertEqual(case.attempt_ids, attempt)
+        self.assertEqual(case.last_attempt_id, attempt)
+        # The engine's work is not repeated by the hook.
+        self.assertEqual(len(self._audit("failed")), 1)
+
+    def test_the_engine_calls_the_hook_once_after_its_own_work(self):
+        invoice = self._invoice(amount=80.0)
+        attempt = self._attempt(invoice, state="done")
+        seen = []
+
+        def hook(attempts):
+            seen.append((attempts, len(self._audit("charged"))))
+
+        with patch.object(type(self.Attempt), "_on_charge_outcome", hook):
+            attempt._omni_charge_outcome()
+        self.assertEqual(seen, [(attempt, 1)])
+
+    def test_a_charge_no_feature_claims(self):
+        """A payment staff took with the customer, declined: the audit row only (no
+        dunning, no installment, no bulk line)."""
+        invoice = self._invoice(amount=50.0)
+        attempt = self._attempt(invoice, origin="payment")
+        attempt._omni_charge_outcome()
+        self.assertEqual(len(self._audit("failed")), 1)
+        self.assertFalse(self._cases())
+        self.assertFalse(attempt.case_id)
+
+    def test_the_bulk_extension_is_reached_through_the_hook(self):
+        """A bulk charge's bank debit settled later: its line follows through the hook, and
+        only through it."""
+        invoice = self._invoice(amount=60.0)
+        attempt = self._attempt(invoice, state="done", origin="bulk")
+        run = self.env["omni.bulk.charge"].create({"company_id": self.company.id})
+        line = self.env["omni.bulk.charge.line"].create(
+            {
+                "run_id": run.id,
+                "partner_id": self.customer.id,
+                "state": "pending",
+                "attempt_ids": [Command.link(attempt.id)],
+            }
+        )
+        with self._engine_only():
+            attempt._omni_charge_outcome()
+        self.assertEqual(line.state, "pending")
+        self.assertEqual(len(self._audit("charged")), 1)
+        attempt._on_charge_outcome()
+        self.assertEqual((line.state, line.amount), ("succeeded", 60.0))
+        self.assertIn("the pending charge is settled", run.message_ids[0].body)
+        self.assertFalse(self._cases())
