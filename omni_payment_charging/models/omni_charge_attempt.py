@@ -58,10 +58,6 @@ STAFF_ORIGINS = ("payment", "bulk", "installment")
 # Charges whose failure staff see at once (the result of the wizard, the bulk summary): no
 # dunning is started for them.
 NO_DUNNING_ORIGINS = ("payment", "bulk")
-# Charges that wait for a new payment method after a hard decline (lost or stolen card,
-# closed account): the card networks penalize retrying those. Staff taking a payment with
-# the customer and a manager's "Retry now" decide for themselves.
-HARD_DECLINE_GUARDED_ORIGINS = ("auto", "bulk", "installment")
 
 # The SDK's errors after which a request may not have reached Stripe, or its answer was lost
 # (``OmniStripeNotSent``): unreachable, timeout or rate limited; a 5xx (Stripe may have charged).
@@ -181,9 +177,6 @@ class OmniChargeAttempt(models.Model):
     transaction_id = fields.Many2one(
         comodel_name="payment.transaction", readonly=True, index="btree_not_null"
     )
-    case_id = fields.Many2one(
-        comodel_name="omni.dunning.case", string="Dunning", readonly=True, index="btree_not_null"
-    )
     state = fields.Selection(
         selection=ATTEMPT_STATES, required=True, readonly=True, default="not_sent", index=True
     )
@@ -214,12 +207,6 @@ class OmniChargeAttempt(models.Model):
         readonly=True,
         help="The charge was not sent for a reason the company must fix (provider, currency, "
         "company): the customer is not emailed, staff get an activity.",
-    )
-    installment_id = fields.Many2one(
-        comodel_name="omni.installment",
-        readonly=True,
-        index="btree_not_null",
-        ondelete="set null",
     )
     idempotency_key = fields.Char(readonly=True, copy=False)
     request_params = fields.Json(
@@ -273,12 +260,7 @@ class OmniChargeAttempt(models.Model):
                        AND (a.state NOT IN ('not_sent', 'unknown')
                             OR a.last_sent_at >= %(resend_after)s)
                )
-               -- An invoice under a running plan of installments is charged by its plan.
-               AND NOT EXISTS (
-                    SELECT 1 FROM omni_installment_plan_invoice_rel r
-                      JOIN omni_installment_plan pl ON pl.id = r.plan_id
-                     WHERE r.move_id = m.id AND pl.state = 'running'
-               )
+               %(conditions)s
              ORDER BY m.invoice_date_due, m.id
              %(limit)s
              %(lock)s
@@ -289,14 +271,27 @@ class OmniChargeAttempt(models.Model):
             companies=tuple(self.env.companies.ids),
             limit=SQL("LIMIT %s", limit) if limit else SQL(),
             lock=SQL("FOR NO KEY UPDATE OF m SKIP LOCKED") if lock else SQL(),
+            conditions=SQL(" ").join(
+                SQL("AND (%s)", condition) for condition in self._due_invoices_conditions()
+            ),
         )
         self.env["account.move"].flush_model(
             ["move_type", "state", "payment_state", "amount_residual", "invoice_date_due"]
         )
         self.flush_model(["state", "invoice_id", "last_sent_at"])
         self.env["res.partner"].flush_model(["omni_payment_mode"])
-        self.env["omni.installment.plan"].flush_model(["state", "invoice_ids"])
         return self.env["account.move"].browse(row[0] for row in self.env.execute_query(query))
+
+    @api.model
+    def _due_invoices_conditions(self):
+        """Hook for the features that charge some invoices their own way: extra conditions
+        on the invoices ``_omni_due_invoices`` selects (``m`` is the ``account_move`` row).
+        Overrides extend super's list and flush the fields their conditions read.
+
+        :return: the conditions, all of which a due invoice meets
+        :rtype: list[odoo.tools.SQL]
+        """
+        return []
 
     # === BUSINESS METHODS: CHARGING === #
 
@@ -376,12 +371,8 @@ class OmniChargeAttempt(models.Model):
             # parameters, same method and amount), whatever changed meanwhile.
             return attempt, True
         reason, company_side = self._omni_check_chargeable(invoice, token, origin)
-        if (
-            not reason
-            and origin in HARD_DECLINE_GUARDED_ORIGINS
-            and self._omni_hard_declined(invoice)
-        ):
-            reason = self._omni_hard_decline_reason()
+        if not reason:
+            reason = self._charge_blocked_reason(invoice, origin)
         values = {
             "token_id": token,
             "amount": amount or invoice.amount_residual,
@@ -495,9 +486,7 @@ class OmniChargeAttempt(models.Model):
         # The unique (invoice, number) index is the arbiter between workers: a worker whose
         # snapshot predates another's commit sees no attempt, and its insert fails here
         # before anything is sent.
-        if installment and invoice in installment.plan_id.invoice_ids:
-            # Charged for an installment (an argument of the engine, never the context).
-            values["installment_id"] = installment.id
+        values.update(self._new_attempt_links(invoice, installment=installment))
         try:
             with (
                 mute_logger("odoo.sql_db"),
@@ -506,6 +495,17 @@ class OmniChargeAttempt(models.Model):
                 return self.create(values)
         except psycopg2.errors.UniqueViolation as exc:
             raise OmniAttemptTaken(invoice.id) from exc
+
+    @api.model
+    def _new_attempt_links(self, invoice, installment=None):
+        """Hook: the values linking a new attempt of ``invoice`` to the feature record its
+        charge pays (an argument of the engine, never the context).
+
+        :param installment: the ``installment`` argument of ``_omni_charge``
+        :return: values for the new attempt
+        :rtype: dict
+        """
+        return {}
 
     @api.model
     def _omni_check_chargeable(self, invoice, token, origin="auto"):
@@ -587,33 +587,15 @@ class OmniChargeAttempt(models.Model):
         return "", False
 
     @api.model
-    def _omni_hard_declined(self, invoice):
-        """The customer's open dunning stopped on a hard decline (lost card, closed account):
-        the same method is not charged again for new invoices either."""
-        return bool(
-            self._omni_hard_declined_partners(invoice.commercial_partner_id, invoice.company_id)
-        )
+    def _charge_blocked_reason(self, invoice, origin):
+        """Hook for the features that hold a charge back: why ``invoice``, chargeable as far
+        as the engine can tell (``_omni_check_chargeable``), is not charged now (the attempt
+        is skipped with the reason, as the customer's failure), or "" to charge it.
 
-    @api.model
-    def _omni_hard_declined_partners(self, partners, company):
-        """Those of ``partners`` (commercial entities) whose open dunning in ``company``
-        stopped on a hard decline, in one query."""
-        cases = self.env["omni.dunning.case"].search(
-            [
-                ("partner_id", "in", partners.ids),
-                ("company_id", "=", company.id),
-                ("state", "!=", "resolved"),
-                ("hard_decline", "=", True),
-            ]
-        )
-        return cases.partner_id
-
-    @api.model
-    def _omni_hard_decline_reason(self):
-        return self.env._(
-            "A charge of this customer was declined for good: waiting for a new payment "
-            "method before charging again."
-        )
+        :param str origin: the attempt's origin
+        :rtype: str
+        """
+        return ""
 
     def _omni_resolve_unknown(self):
         """Decide on a charge whose answer was lost (timeout) or was a 5xx: Stripe replays a
@@ -1099,16 +1081,13 @@ class OmniChargeAttempt(models.Model):
             attempt.write(values)
 
     def _omni_charge_outcome(self):
-        """Act on the outcome of the attempts (hook for integrators: called once an attempt
-        is paid, processing, declined, skipped or waits for the customer).
+        """Act on the outcome of the attempts: called once an attempt is paid, processing,
+        declined, skipped or waits for the customer (by the engine, and by the transaction
+        when Stripe settles it later).
 
-        Paid: the dunning case of the customer is checked for resolution. Anything but
-        "processing" and "not sent" opens or updates the customer's dunning case.
+        The engine's own work: the method's audit log (paid, declined) and the
+        authentication links a paid charge used up; then ``_on_charge_outcome``.
         """
-        # The installment moves with its attempt (paid, processing, failed) before the
-        # dunning looks at the customer's balance.
-        self.installment_id._omni_sync_state()
-        Case = self.env["omni.dunning.case"]
         for attempt in self:
             token = attempt.token_id
             if attempt.state == "done":
@@ -1124,28 +1103,35 @@ class OmniChargeAttempt(models.Model):
                         event="charged",
                         channel=attempt._omni_audit_channel(),
                     )
-                if not attempt.case_id._omni_check_resolved():
-                    attempt.case_id._omni_stop_waiting()
-            elif attempt.state in ("failed", "error", "skipped", "requires_action"):
-                if token and attempt.state in ("failed", "requires_action"):
-                    token._omni_log(
-                        self.env._(
-                            "Charge of %(amount)s for %(invoice)s with %(method)s failed: "
-                            "%(reason)s",
-                            method=token._omni_issuer_label(),
-                            amount=attempt._omni_amount_label(),
-                            invoice=attempt.invoice_id.name,
-                            reason=attempt.reason or "-",
-                        ),
-                        event="failed",
-                        channel=attempt._omni_audit_channel(),
-                    )
-                if attempt.origin in NO_DUNNING_ORIGINS:
-                    # Taken by staff (with the customer, or in bulk): they see the result at
-                    # once; no dunning is started for it.
-                    continue
-                Case._omni_register_failure(attempt)
-        self._omni_sync_bulk_lines()
+            elif token and attempt.state in ("failed", "requires_action"):
+                token._omni_log(
+                    self.env._(
+                        "Charge of %(amount)s for %(invoice)s with %(method)s failed: %(reason)s",
+                        method=token._omni_issuer_label(),
+                        amount=attempt._omni_amount_label(),
+                        invoice=attempt.invoice_id.name,
+                        reason=attempt.reason or "-",
+                    ),
+                    event="failed",
+                    channel=attempt._omni_audit_channel(),
+                )
+        self._on_charge_outcome()
+
+    def _on_charge_outcome(self):
+        """Hook for the features that follow the charges (installments, dunning, bulk
+        charges, integrators): called with the attempts whose outcome is known or changed
+        (paid, processing, declined, error, skipped, not chargeable, waiting for the
+        customer's authentication; also after a send Stripe did not confirm, "Not sent" or
+        "Outcome unknown": overrides look at the state), once the engine has done its own
+        work on them (``_omni_charge_outcome``: audit log, authentication links), in the
+        transaction of the charge. Called again when Stripe settles the charge later (a
+        bank debit, an authentication, a webhook).
+
+        Overrides call super and act on the attempts of their feature; the ones in this
+        module run in this order: installments (before super: an installment's state moves
+        before anything looks at the customer's balance), dunning, bulk charges. The engine
+        does nothing here.
+        """
 
     # === AUTHENTICATION BY THE CUSTOMER (3-D Secure off-session) === #
 
@@ -1283,31 +1269,6 @@ class OmniChargeAttempt(models.Model):
         if self.state == "processing":
             return self.env._("Thank you: the payment is being processed.")
         return self._omni_authentication_paid_message()
-
-    def _omni_sync_bulk_lines(self):
-        """The bulk charge lines follow their attempts when Stripe settles them later (a bank
-        debit confirmed or failed by a webhook)."""
-        bulk = self.filtered(lambda attempt: attempt.origin == "bulk")
-        if not bulk:
-            return  # the automatic job's hot path: no query
-        # sudo: the webhook runs as the public user; only the lines of these attempts change.
-        lines = (
-            self.env["omni.bulk.charge.line"]
-            .sudo()
-            .search([("attempt_ids", "in", bulk.ids), ("state", "=", "pending")])
-        )
-        for line in lines:
-            line._omni_update_from_attempts()
-            if line.state != "pending":
-                line.run_id.message_post(
-                    body=self.env._(
-                        "%(customer)s: the pending charge is settled (%(state)s).",
-                        customer=line.partner_id.display_name,
-                        state=dict(line._fields["state"]._description_selection(self.env))[
-                            line.state
-                        ],
-                    )
-                )
 
     def _omni_audit_channel(self):
         """Staff took the payment or pressed "Retry now"; the jobs charge as the system."""
