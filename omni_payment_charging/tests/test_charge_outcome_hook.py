@@ -1,9 +1,10 @@
 # Copyright 2026 omni_payment_methods contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import contextlib
 import datetime
 from unittest.mock import patch
 
-from odoo import Command, fields
+from odoo import Command, fields, sql_db
 from odoo.tests import tagged
 
 from odoo.addons.omni_payment_charging.models import omni_charge_attempt as engine
@@ -146,3 +147,53 @@ class TestChargeOutcomeHook(ChargeCommon):
         self.assertEqual((line.state, line.amount), ("succeeded", 60.0))
         self.assertIn("the pending charge is settled", run.message_ids[0].body)
         self.assertFalse(self._cases())
+
+
+@tagged("post_install", "-at_install")
+class TestChargeBatchQueries(ChargeCommon):
+    """What a batch of the charging job reads once for all its invoices, not once per
+    invoice (issue 17): the last attempts, the default methods, the hard declines; and the
+    authentication links only of a charge that waited for the customer."""
+
+    def setUp(self):
+        super().setUp()
+        self.fake = self.enterContext(self._fake_stripe())
+
+    @contextlib.contextmanager
+    def _statements(self):
+        statements = []
+        execute = sql_db.Cursor.execute
+
+        def recording(cursor, query, params=None, log_exceptions=True):
+            statements.append(str(getattr(query, "code", query)))
+            return execute(cursor, query, params, log_exceptions)
+
+        with patch.object(sql_db.Cursor, "execute", recording):
+            yield statements
+
+    def test_a_batch_reads_once_what_each_invoice_needs(self):
+        customers = self.customer | self.env["res.partner"].create(
+            [{"name": f"Batch payer {i}", "omni_payment_mode": "automatic"} for i in range(3)]
+        )
+        invoices = self.env["account.move"]
+        for customer in customers:
+            self._authorized_token(customer)
+            invoices |= self._invoice(customer)
+        self.env.flush_all()
+        with self._statements() as statements:
+            self._run_charges()
+        self.assertEqual(set(self.Attempt.search([]).mapped("state")), {"done"})
+        self.assertEqual(len(self.Attempt.search([("invoice_id", "in", invoices.ids)])), 4)
+
+        def count(*needles):
+            return sum(all(n in statement for n in needles) for statement in statements)
+
+        # The hard declines of the batch's customers: one query, not one per invoice.
+        self.assertEqual(count('FROM "omni_dunning_case"', '"hard_decline"'), 1)
+        # The last attempt of each invoice: one query for the batch.
+        self.assertEqual(count('FROM "omni_charge_attempt"', '"invoice_id" = '), 0)
+        self.assertEqual(count('FROM "omni_charge_attempt"', '"invoice_id" IN '), 1)
+        # The default methods of the batch's customers: one search.
+        self.assertEqual(count('FROM "payment_token"', '"is_default"'), 1)
+        # Paid when sent: no authentication link was ever issued for these charges.
+        self.assertEqual(count('FROM "omni_payment_link"'), 0)
