@@ -318,7 +318,14 @@ class OmniChargeAttempt(models.Model):
 
     @api.model
     def _omni_charge_prepare(
-        self, invoice, origin="auto", token=None, amount=None, installment=None, savepoint=True
+        self,
+        invoice,
+        origin="auto",
+        token=None,
+        amount=None,
+        installment=None,
+        savepoint=True,
+        batch=None,
     ):
         """Everything of ``_omni_charge`` up to sending the PaymentIntent: the attempt (new,
         or the last one not sent), the checks, an unknown outcome looked up in Stripe.
@@ -330,20 +337,33 @@ class OmniChargeAttempt(models.Model):
             to be sent (``_omni_send``, then ``_omni_charge_outcome``); False when there is
             nothing to send (skipped, not chargeable, paid, in progress, found in Stripe,
             taken by another worker: an empty attempt)
+        :param dict batch: what ``_charge_batch_prefetch`` read for the invoices of the
+            batch ``invoice`` belongs to (None: read for this invoice alone)
         :rtype: tuple
         """
         invoice.ensure_one()
         # The records follow the engine's environment (the job's, or a checked sudo).
         invoice = invoice.with_env(self.env)
+        partner, company = invoice.commercial_partner_id, invoice.company_id
         # The method is chosen first, so that a new attempt is created with it.
-        token = (
-            token.with_env(self.env)
-            if token
-            else invoice.commercial_partner_id._omni_default_token(invoice.company_id)
-        )
+        if token:
+            token = token.with_env(self.env)
+        elif batch is not None:
+            token = batch["default_tokens"].get((partner.id, company.id))
+            # sudo: as res.partner's _omni_default_token, which the batch read them as
+            token = token or self.env["payment.token"].sudo()
+        else:
+            token = partner._omni_default_token(company)
         try:
             attempt = self._omni_next_attempt(
-                invoice, origin, installment=installment, token=token, savepoint=savepoint
+                invoice,
+                origin,
+                installment=installment,
+                token=token,
+                savepoint=savepoint,
+                last=batch["last_attempts"].get(invoice.id, self.browse())
+                if batch is not None
+                else None,
             )
         except OmniAttemptTaken:
             if not savepoint:
@@ -372,7 +392,7 @@ class OmniChargeAttempt(models.Model):
             return attempt, True
         reason, company_side = self._omni_check_chargeable(invoice, token, origin)
         if not reason:
-            reason = self._charge_blocked_reason(invoice, origin)
+            reason = self._charge_blocked_reason(invoice, origin, batch=batch)
         values = {
             "token_id": token,
             "amount": amount or invoice.amount_residual,
@@ -444,7 +464,9 @@ class OmniChargeAttempt(models.Model):
         return attempts
 
     @api.model
-    def _omni_next_attempt(self, invoice, origin, installment=None, token=None, savepoint=True):
+    def _omni_next_attempt(
+        self, invoice, origin, installment=None, token=None, savepoint=True, last=None
+    ):
         """The attempt to send for ``invoice``: the last one when it was not sent (same number,
         same key), else a new one (linked to ``installment`` when it charges one, with
         ``token`` as its method).
@@ -452,9 +474,12 @@ class OmniChargeAttempt(models.Model):
         :param bool savepoint: create a new attempt in a savepoint of its own, so that an
             invoice another worker is charging raises ``OmniAttemptTaken`` with the
             transaction still usable; False: the caller's savepoint rolls it back
+        :param last: the invoice's last attempt (or an empty recordset) when the caller read
+            it already (a batch); None: read here
         :raise OmniAttemptTaken: another worker created this attempt first
         """
-        last = self.search([("invoice_id", "=", invoice.id)], order="attempt_no desc", limit=1)
+        if last is None:
+            last = self.search([("invoice_id", "=", invoice.id)], order="attempt_no desc", limit=1)
         # A paid attempt whose payment is recorded on the invoice is over too when the
         # invoice is charged again (a partial payment, the next installment): the new charge
         # is a new attempt with its own key. Paid but not recorded yet: nothing to send.
@@ -587,15 +612,48 @@ class OmniChargeAttempt(models.Model):
         return "", False
 
     @api.model
-    def _charge_blocked_reason(self, invoice, origin):
+    def _charge_blocked_reason(self, invoice, origin, batch=None):
         """Hook for the features that hold a charge back: why ``invoice``, chargeable as far
         as the engine can tell (``_omni_check_chargeable``), is not charged now (the attempt
         is skipped with the reason, as the customer's failure), or "" to charge it.
 
         :param str origin: the attempt's origin
+        :param dict batch: what ``_charge_batch_prefetch`` read for the batch, or None
         :rtype: str
         """
         return ""
+
+    @api.model
+    def _charge_batch_prefetch(self, invoices):
+        """Hook: what the preparation of each invoice of a batch reads, read once for all the
+        batch's ``invoices`` (claimed and locked by the caller: no other worker changes
+        them meanwhile). The engine reads each invoice's last attempt and the customers'
+        default payment methods; overrides add their keys to super's dict.
+
+        :return: ``{"last_attempts": {invoice id: attempt}, "default_tokens":
+            {(commercial partner id, company id): token}, ...}``
+        :rtype: dict
+        """
+        last_attempts = {}
+        for attempt in self.search([("invoice_id", "in", invoices.ids)], order="attempt_no desc"):
+            last_attempts.setdefault(attempt.invoice_id.id, attempt)
+        default_tokens = {}
+        # sudo: as res.partner's _omni_default_token (the job looks the methods up whatever
+        # its access to tokens); one search for the batch, in its order.
+        tokens = (
+            self.env["payment.token"]
+            .sudo()
+            .search(
+                [
+                    ("commercial_partner_id", "in", invoices.commercial_partner_id.ids),
+                    ("is_default", "=", True),
+                    ("company_id", "in", invoices.company_id.ids),
+                ]
+            )
+        )
+        for token in tokens:
+            default_tokens.setdefault((token.commercial_partner_id.id, token.company_id.id), token)
+        return {"last_attempts": last_attempts, "default_tokens": default_tokens}
 
     def _omni_resolve_unknown(self):
         """Decide on a charge whose answer was lost (timeout) or was a 5xx: Stripe replays a
@@ -1053,11 +1111,17 @@ class OmniChargeAttempt(models.Model):
         )
 
     def _omni_update_from_transaction(self, tx):
-        """Mirror the transaction's state on the attempt."""
+        """Mirror the transaction's state on the attempt (and use up the authentication links
+        of an attempt paid after waiting)."""
         for attempt in self:
             values = {"transaction_id": tx.id, "stripe_payment_intent": tx.provider_reference}
             if tx.state == "done":
                 values.update(state="done", reason=False, failure_kind=False)
+                if attempt.state in ("requires_action", "processing", "unknown"):
+                    # Paid after waiting (for the customer's authentication, a debit, a lost
+                    # answer): the authentication links issued meanwhile are used up. An
+                    # attempt paid when sent never had one (no query).
+                    attempt._omni_authentication_links()._omni_use()
             elif tx.state == "pending":
                 values["state"] = "processing"
             elif (
@@ -1085,13 +1149,13 @@ class OmniChargeAttempt(models.Model):
         declined, skipped or waits for the customer (by the engine, and by the transaction
         when Stripe settles it later).
 
-        The engine's own work: the method's audit log (paid, declined) and the
-        authentication links a paid charge used up; then ``_on_charge_outcome``.
+        The engine's own work: the method's audit log (paid, declined); then
+        ``_on_charge_outcome``. (The authentication links a paid charge used up are marked
+        when its state changes, ``_omni_update_from_transaction``.)
         """
         for attempt in self:
             token = attempt.token_id
             if attempt.state == "done":
-                attempt._omni_authentication_links()._omni_use()
                 if token:
                     token._omni_log(
                         self.env._(
@@ -1123,7 +1187,7 @@ class OmniChargeAttempt(models.Model):
         (paid, processing, declined, error, skipped, not chargeable, waiting for the
         customer's authentication; also after a send Stripe did not confirm, "Not sent" or
         "Outcome unknown": overrides look at the state), once the engine has done its own
-        work on them (``_omni_charge_outcome``: audit log, authentication links), in the
+        work on them (``_omni_charge_outcome``: the audit log), in the
         transaction of the charge. Called again when Stripe settles the charge later (a
         bank debit, an authentication, a webhook).
 
@@ -1312,9 +1376,11 @@ class OmniChargeAttempt(models.Model):
             _logger.exception("automatic charge of invoice %s failed", invoice.name)
             self._omni_record_crash(invoice)
 
+        batch = self._charge_batch_prefetch(invoices)
+
         def prepare(invoice):
             # In the invoice's savepoint (_omni_batch_each): no second one for its attempt.
-            return self._omni_charge_prepare(invoice, savepoint=False)
+            return self._omni_charge_prepare(invoice, savepoint=False, batch=batch)
 
         def apply(answer):
             attempt, future = answer

@@ -22,17 +22,36 @@ class OmniChargeAttempt(models.Model):
     )
 
     @api.model
-    def _charge_blocked_reason(self, invoice, origin):
+    def _charge_blocked_reason(self, invoice, origin, batch=None):
         """Override: after a hard decline, the customer's next charges wait for a new
         payment method."""
-        reason = super()._charge_blocked_reason(invoice, origin)
-        if (
-            not reason
-            and origin in HARD_DECLINE_GUARDED_ORIGINS
-            and self._omni_hard_declined(invoice)
-        ):
-            reason = self._omni_hard_decline_reason()
-        return reason
+        reason = super()._charge_blocked_reason(invoice, origin, batch=batch)
+        if reason or origin not in HARD_DECLINE_GUARDED_ORIGINS:
+            return reason
+        if batch is not None and "hard_declined" in batch:
+            declined = (
+                invoice.commercial_partner_id.id,
+                invoice.company_id.id,
+            ) in batch["hard_declined"]
+        else:
+            declined = self._omni_hard_declined(invoice)
+        return self._omni_hard_decline_reason() if declined else ""
+
+    @api.model
+    def _charge_batch_prefetch(self, invoices):
+        """Override: the customers of the batch whose open dunning stopped on a hard decline,
+        in one query (``hard_declined``: a set of (commercial partner id, company id))."""
+        batch = super()._charge_batch_prefetch(invoices)
+        cases = self.env["omni.dunning.case"].search(
+            [
+                ("partner_id", "in", invoices.commercial_partner_id.ids),
+                ("company_id", "in", invoices.company_id.ids),
+                ("state", "!=", "resolved"),
+                ("hard_decline", "=", True),
+            ]
+        )
+        batch["hard_declined"] = {(case.partner_id.id, case.company_id.id) for case in cases}
+        return batch
 
     @api.model
     def _omni_hard_declined(self, invoice):
