@@ -197,3 +197,25 @@ class TestChargeBatchQueries(ChargeCommon):
         self.assertEqual(count('FROM "payment_token"', '"is_default"'), 1)
         # Paid when sent: no authentication link was ever issued for these charges.
         self.assertEqual(count('FROM "omni_payment_link"'), 0)
+
+    def test_a_batch_is_prepared_in_one_savepoint(self):
+        """The invoices of a batch are prepared in one savepoint, not one each (a failure of
+        one is prepared again invoice by invoice: test_batch_job_charging)."""
+        customers = self.customer | self.env["res.partner"].create(
+            [{"name": f"Batch payer {i}", "omni_payment_mode": "automatic"} for i in range(3)]
+        )
+        for customer in customers:
+            self._authorized_token(customer)
+            self._invoice(customer)
+        self.env.flush_all()
+        with self._statements() as statements:
+            self._run_charges()
+        self.assertEqual(len(self.Attempt.search([("state", "=", "done")])), 4)
+        # Until the attempts are marked as sent (one UPDATE for the batch).
+        marked = next(
+            i
+            for i, statement in enumerate(statements)
+            if statement.lstrip().startswith("UPDATE") and '"first_sent_at"' in statement
+        )
+        preparing = [s for s in statements[:marked] if s.lstrip().startswith("SAVEPOINT")]
+        self.assertEqual(len(preparing), 1)
