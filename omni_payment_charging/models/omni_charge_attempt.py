@@ -1351,7 +1351,8 @@ class OmniChargeAttempt(models.Model):
         latency:
 
         1. each invoice's attempt is prepared in the database (``_omni_charge_prepare``:
-           checks, an unknown outcome looked up), in its own savepoint;
+           checks, an unknown outcome looked up), all in one savepoint, else each in its own
+           (``_omni_charge_batch_prepare``);
         2. the attempts to send are marked as sent with their frozen parameters (committed
            inside a cron run: another worker leaves them alone), then their PaymentIntents
            are sent at once from a small pool of threads that only talk HTTP through the
@@ -1379,7 +1380,7 @@ class OmniChargeAttempt(models.Model):
         batch = self._charge_batch_prefetch(invoices)
 
         def prepare(invoice):
-            # In the invoice's savepoint (_omni_batch_each): no second one for its attempt.
+            # In the batch's or the invoice's savepoint: no second one for its attempt.
             return self._omni_charge_prepare(invoice, savepoint=False, batch=batch)
 
         def apply(answer):
@@ -1392,8 +1393,7 @@ class OmniChargeAttempt(models.Model):
         # committed rolls back and runs again; the requests are sent again with the same
         # keys (Stripe answers with their first result instead of charging again).
         attempts = to_send = self.browse()
-        prepared = self._omni_batch_each(invoices, prepare, on_crash=crashed)
-        for attempt, send in prepared.results:
+        for attempt, send in self._omni_charge_batch_prepare(invoices, prepare, crashed):
             attempts |= attempt
             if send:
                 to_send |= attempt
@@ -1409,6 +1409,27 @@ class OmniChargeAttempt(models.Model):
             commit=True,
         )
         return attempts
+
+    @api.model
+    def _omni_charge_batch_prepare(self, invoices, prepare, crashed):
+        """Prepare the invoices of a batch (``prepare(invoice)``) in one savepoint: an invoice
+        that fails rolls it back, and the batch is prepared again invoice by invoice, each in
+        its own savepoint (``_omni_batch_each``, ``crashed`` for the one that fails): a failure
+        never takes another invoice's preparation with it. Preparing again is safe: nothing
+        of it left the database but lookups in Stripe.
+
+        :return: ``prepare``'s results, ``(attempt, send)``, in order
+        :rtype: list
+        """
+        try:
+            with self.env.cr.savepoint():
+                return [prepare(invoice) for invoice in invoices]
+        except psycopg2.OperationalError:
+            raise  # a concurrent update: the caller's transaction runs again (see the batch)
+        except Exception:  # noqa: BLE001 - any crash of one invoice: prepared one by one
+            # The failing invoice is logged (or recorded) by ``crashed`` when it fails again.
+            _logger.info("charging batch: an invoice failed; preparing them one by one")
+        return self._omni_batch_each(invoices, prepare, on_crash=crashed).results
 
     def _omni_send_batch(self):
         """Send the PaymentIntents of these attempts (marked as sent) concurrently, paced
