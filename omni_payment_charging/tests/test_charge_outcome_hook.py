@@ -219,3 +219,14 @@ class TestChargeBatchQueries(ChargeCommon):
         )
         preparing = [s for s in statements[:marked] if s.lstrip().startswith("SAVEPOINT")]
         self.assertEqual(len(preparing), 1)
+
+    def test_taking_from_the_pacing_bucket_costs_two_round_trips(self):
+        """Each take from a Stripe account's bucket (several per batch when the workers share
+        it) reads the bucket in one round trip and writes it in another."""
+        Pacing = self.env["omni.stripe.pacing"]
+        for want in (5, 1):  # the bucket's row is created by the first take
+            with self._statements() as statements:
+                granted, _wait = Pacing._omni_take(self.stripe, want)
+            self.assertEqual(granted, want)
+            pacing = [s for s in statements if "omni_stripe_pacing" in s or "ISOLATION LEVEL" in s]
+            self.assertEqual(len(pacing), 2, pacing)
