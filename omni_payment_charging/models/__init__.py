@@ -1,6 +1,12 @@
 from . import account_move
 from . import account_partial_reconcile
 from . import omni_charge_attempt
+
+# The features that follow the charges extend the engine (after it): installments,
+# dunning, bulk charges.
+from . import omni_charge_attempt_installment
+from . import omni_charge_attempt_dunning
+from . import omni_charge_attempt_bulk
 from . import omni_dunning_level
 from . import omni_dunning_policy
 from . import omni_dunning_case

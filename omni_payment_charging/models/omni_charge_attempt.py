@@ -58,10 +58,6 @@ STAFF_ORIGINS = ("payment", "bulk", "installment")
 # Charges whose failure staff see at once (the result of the wizard, the bulk summary): no
 # dunning is started for them.
 NO_DUNNING_ORIGINS = ("payment", "bulk")
-# Charges that wait for a new payment method after a hard decline (lost or stolen card,
-# closed account): the card networks penalize retrying those. Staff taking a payment with
-# the customer and a manager's "Retry now" decide for themselves.
-HARD_DECLINE_GUARDED_ORIGINS = ("auto", "bulk", "installment")
 
 # The SDK's errors after which a request may not have reached Stripe, or its answer was lost
 # (``OmniStripeNotSent``): unreachable, timeout or rate limited; a 5xx (Stripe may have charged).
@@ -181,9 +177,6 @@ class OmniChargeAttempt(models.Model):
     transaction_id = fields.Many2one(
         comodel_name="payment.transaction", readonly=True, index="btree_not_null"
     )
-    case_id = fields.Many2one(
-        comodel_name="omni.dunning.case", string="Dunning", readonly=True, index="btree_not_null"
-    )
     state = fields.Selection(
         selection=ATTEMPT_STATES, required=True, readonly=True, default="not_sent", index=True
     )
@@ -214,12 +207,6 @@ class OmniChargeAttempt(models.Model):
         readonly=True,
         help="The charge was not sent for a reason the company must fix (provider, currency, "
         "company): the customer is not emailed, staff get an activity.",
-    )
-    installment_id = fields.Many2one(
-        comodel_name="omni.installment",
-        readonly=True,
-        index="btree_not_null",
-        ondelete="set null",
     )
     idempotency_key = fields.Char(readonly=True, copy=False)
     request_params = fields.Json(
@@ -273,12 +260,7 @@ class OmniChargeAttempt(models.Model):
                        AND (a.state NOT IN ('not_sent', 'unknown')
                             OR a.last_sent_at >= %(resend_after)s)
                )
-               -- An invoice under a running plan of installments is charged by its plan.
-               AND NOT EXISTS (
-                    SELECT 1 FROM omni_installment_plan_invoice_rel r
-                      JOIN omni_installment_plan pl ON pl.id = r.plan_id
-                     WHERE r.move_id = m.id AND pl.state = 'running'
-               )
+               %(conditions)s
              ORDER BY m.invoice_date_due, m.id
              %(limit)s
              %(lock)s
@@ -289,14 +271,27 @@ class OmniChargeAttempt(models.Model):
             companies=tuple(self.env.companies.ids),
             limit=SQL("LIMIT %s", limit) if limit else SQL(),
             lock=SQL("FOR NO KEY UPDATE OF m SKIP LOCKED") if lock else SQL(),
+            conditions=SQL(" ").join(
+                SQL("AND (%s)", condition) for condition in self._due_invoices_conditions()
+            ),
         )
         self.env["account.move"].flush_model(
             ["move_type", "state", "payment_state", "amount_residual", "invoice_date_due"]
         )
         self.flush_model(["state", "invoice_id", "last_sent_at"])
         self.env["res.partner"].flush_model(["omni_payment_mode"])
-        self.env["omni.installment.plan"].flush_model(["state", "invoice_ids"])
         return self.env["account.move"].browse(row[0] for row in self.env.execute_query(query))
+
+    @api.model
+    def _due_invoices_conditions(self):
+        """Hook for the features that charge some invoices their own way: extra conditions
+        on the invoices ``_omni_due_invoices`` selects (``m`` is the ``account_move`` row).
+        Overrides extend super's list and flush the fields their conditions read.
+
+        :return: the conditions, all of which a due invoice meets
+        :rtype: list[odoo.tools.SQL]
+        """
+        return []
 
     # === BUSINESS METHODS: CHARGING === #
 
@@ -323,7 +318,14 @@ class OmniChargeAttempt(models.Model):
 
     @api.model
     def _omni_charge_prepare(
-        self, invoice, origin="auto", token=None, amount=None, installment=None, savepoint=True
+        self,
+        invoice,
+        origin="auto",
+        token=None,
+        amount=None,
+        installment=None,
+        savepoint=True,
+        batch=None,
     ):
         """Everything of ``_omni_charge`` up to sending the PaymentIntent: the attempt (new,
         or the last one not sent), the checks, an unknown outcome looked up in Stripe.
@@ -335,20 +337,33 @@ class OmniChargeAttempt(models.Model):
             to be sent (``_omni_send``, then ``_omni_charge_outcome``); False when there is
             nothing to send (skipped, not chargeable, paid, in progress, found in Stripe,
             taken by another worker: an empty attempt)
+        :param dict batch: what ``_charge_batch_prefetch`` read for the invoices of the
+            batch ``invoice`` belongs to (None: read for this invoice alone)
         :rtype: tuple
         """
         invoice.ensure_one()
         # The records follow the engine's environment (the job's, or a checked sudo).
         invoice = invoice.with_env(self.env)
+        partner, company = invoice.commercial_partner_id, invoice.company_id
         # The method is chosen first, so that a new attempt is created with it.
-        token = (
-            token.with_env(self.env)
-            if token
-            else invoice.commercial_partner_id._omni_default_token(invoice.company_id)
-        )
+        if token:
+            token = token.with_env(self.env)
+        elif batch is not None:
+            token = batch["default_tokens"].get((partner.id, company.id))
+            # sudo: as res.partner's _omni_default_token, which the batch read them as
+            token = token or self.env["payment.token"].sudo()
+        else:
+            token = partner._omni_default_token(company)
         try:
             attempt = self._omni_next_attempt(
-                invoice, origin, installment=installment, token=token, savepoint=savepoint
+                invoice,
+                origin,
+                installment=installment,
+                token=token,
+                savepoint=savepoint,
+                last=batch["last_attempts"].get(invoice.id, self.browse())
+                if batch is not None
+                else None,
             )
         except OmniAttemptTaken:
             if not savepoint:
@@ -376,12 +391,8 @@ class OmniChargeAttempt(models.Model):
             # parameters, same method and amount), whatever changed meanwhile.
             return attempt, True
         reason, company_side = self._omni_check_chargeable(invoice, token, origin)
-        if (
-            not reason
-            and origin in HARD_DECLINE_GUARDED_ORIGINS
-            and self._omni_hard_declined(invoice)
-        ):
-            reason = self._omni_hard_decline_reason()
+        if not reason:
+            reason = self._charge_blocked_reason(invoice, origin, batch=batch)
         values = {
             "token_id": token,
             "amount": amount or invoice.amount_residual,
@@ -453,7 +464,9 @@ class OmniChargeAttempt(models.Model):
         return attempts
 
     @api.model
-    def _omni_next_attempt(self, invoice, origin, installment=None, token=None, savepoint=True):
+    def _omni_next_attempt(
+        self, invoice, origin, installment=None, token=None, savepoint=True, last=None
+    ):
         """The attempt to send for ``invoice``: the last one when it was not sent (same number,
         same key), else a new one (linked to ``installment`` when it charges one, with
         ``token`` as its method).
@@ -461,9 +474,12 @@ class OmniChargeAttempt(models.Model):
         :param bool savepoint: create a new attempt in a savepoint of its own, so that an
             invoice another worker is charging raises ``OmniAttemptTaken`` with the
             transaction still usable; False: the caller's savepoint rolls it back
+        :param last: the invoice's last attempt (or an empty recordset) when the caller read
+            it already (a batch); None: read here
         :raise OmniAttemptTaken: another worker created this attempt first
         """
-        last = self.search([("invoice_id", "=", invoice.id)], order="attempt_no desc", limit=1)
+        if last is None:
+            last = self.search([("invoice_id", "=", invoice.id)], order="attempt_no desc", limit=1)
         # A paid attempt whose payment is recorded on the invoice is over too when the
         # invoice is charged again (a partial payment, the next installment): the new charge
         # is a new attempt with its own key. Paid but not recorded yet: nothing to send.
@@ -495,9 +511,7 @@ class OmniChargeAttempt(models.Model):
         # The unique (invoice, number) index is the arbiter between workers: a worker whose
         # snapshot predates another's commit sees no attempt, and its insert fails here
         # before anything is sent.
-        if installment and invoice in installment.plan_id.invoice_ids:
-            # Charged for an installment (an argument of the engine, never the context).
-            values["installment_id"] = installment.id
+        values.update(self._new_attempt_links(invoice, installment=installment))
         try:
             with (
                 mute_logger("odoo.sql_db"),
@@ -506,6 +520,17 @@ class OmniChargeAttempt(models.Model):
                 return self.create(values)
         except psycopg2.errors.UniqueViolation as exc:
             raise OmniAttemptTaken(invoice.id) from exc
+
+    @api.model
+    def _new_attempt_links(self, invoice, installment=None):
+        """Hook: the values linking a new attempt of ``invoice`` to the feature record its
+        charge pays (an argument of the engine, never the context).
+
+        :param installment: the ``installment`` argument of ``_omni_charge``
+        :return: values for the new attempt
+        :rtype: dict
+        """
+        return {}
 
     @api.model
     def _omni_check_chargeable(self, invoice, token, origin="auto"):
@@ -587,33 +612,48 @@ class OmniChargeAttempt(models.Model):
         return "", False
 
     @api.model
-    def _omni_hard_declined(self, invoice):
-        """The customer's open dunning stopped on a hard decline (lost card, closed account):
-        the same method is not charged again for new invoices either."""
-        return bool(
-            self._omni_hard_declined_partners(invoice.commercial_partner_id, invoice.company_id)
-        )
+    def _charge_blocked_reason(self, invoice, origin, batch=None):
+        """Hook for the features that hold a charge back: why ``invoice``, chargeable as far
+        as the engine can tell (``_omni_check_chargeable``), is not charged now (the attempt
+        is skipped with the reason, as the customer's failure), or "" to charge it.
+
+        :param str origin: the attempt's origin
+        :param dict batch: what ``_charge_batch_prefetch`` read for the batch, or None
+        :rtype: str
+        """
+        return ""
 
     @api.model
-    def _omni_hard_declined_partners(self, partners, company):
-        """Those of ``partners`` (commercial entities) whose open dunning in ``company``
-        stopped on a hard decline, in one query."""
-        cases = self.env["omni.dunning.case"].search(
-            [
-                ("partner_id", "in", partners.ids),
-                ("company_id", "=", company.id),
-                ("state", "!=", "resolved"),
-                ("hard_decline", "=", True),
-            ]
-        )
-        return cases.partner_id
+    def _charge_batch_prefetch(self, invoices):
+        """Hook: what the preparation of each invoice of a batch reads, read once for all the
+        batch's ``invoices`` (claimed and locked by the caller: no other worker changes
+        them meanwhile). The engine reads each invoice's last attempt and the customers'
+        default payment methods; overrides add their keys to super's dict.
 
-    @api.model
-    def _omni_hard_decline_reason(self):
-        return self.env._(
-            "A charge of this customer was declined for good: waiting for a new payment "
-            "method before charging again."
+        :return: ``{"last_attempts": {invoice id: attempt}, "default_tokens":
+            {(commercial partner id, company id): token}, ...}``
+        :rtype: dict
+        """
+        last_attempts = {}
+        for attempt in self.search([("invoice_id", "in", invoices.ids)], order="attempt_no desc"):
+            last_attempts.setdefault(attempt.invoice_id.id, attempt)
+        default_tokens = {}
+        # sudo: as res.partner's _omni_default_token (the job looks the methods up whatever
+        # its access to tokens); one search for the batch, in its order.
+        tokens = (
+            self.env["payment.token"]
+            .sudo()
+            .search(
+                [
+                    ("commercial_partner_id", "in", invoices.commercial_partner_id.ids),
+                    ("is_default", "=", True),
+                    ("company_id", "in", invoices.company_id.ids),
+                ]
+            )
         )
+        for token in tokens:
+            default_tokens.setdefault((token.commercial_partner_id.id, token.company_id.id), token)
+        return {"last_attempts": last_attempts, "default_tokens": default_tokens}
 
     def _omni_resolve_unknown(self):
         """Decide on a charge whose answer was lost (timeout) or was a 5xx: Stripe replays a
@@ -1071,11 +1111,17 @@ class OmniChargeAttempt(models.Model):
         )
 
     def _omni_update_from_transaction(self, tx):
-        """Mirror the transaction's state on the attempt."""
+        """Mirror the transaction's state on the attempt (and use up the authentication links
+        of an attempt paid after waiting)."""
         for attempt in self:
             values = {"transaction_id": tx.id, "stripe_payment_intent": tx.provider_reference}
             if tx.state == "done":
                 values.update(state="done", reason=False, failure_kind=False)
+                if attempt.state in ("requires_action", "processing", "unknown"):
+                    # Paid after waiting (for the customer's authentication, a debit, a lost
+                    # answer): the authentication links issued meanwhile are used up. An
+                    # attempt paid when sent never had one (no query).
+                    attempt._omni_authentication_links()._omni_use()
             elif tx.state == "pending":
                 values["state"] = "processing"
             elif (
@@ -1099,20 +1145,17 @@ class OmniChargeAttempt(models.Model):
             attempt.write(values)
 
     def _omni_charge_outcome(self):
-        """Act on the outcome of the attempts (hook for integrators: called once an attempt
-        is paid, processing, declined, skipped or waits for the customer).
+        """Act on the outcome of the attempts: called once an attempt is paid, processing,
+        declined, skipped or waits for the customer (by the engine, and by the transaction
+        when Stripe settles it later).
 
-        Paid: the dunning case of the customer is checked for resolution. Anything but
-        "processing" and "not sent" opens or updates the customer's dunning case.
+        The engine's own work: the method's audit log (paid, declined); then
+        ``_on_charge_outcome``. (The authentication links a paid charge used up are marked
+        when its state changes, ``_omni_update_from_transaction``.)
         """
-        # The installment moves with its attempt (paid, processing, failed) before the
-        # dunning looks at the customer's balance.
-        self.installment_id._omni_sync_state()
-        Case = self.env["omni.dunning.case"]
         for attempt in self:
             token = attempt.token_id
             if attempt.state == "done":
-                attempt._omni_authentication_links()._omni_use()
                 if token:
                     token._omni_log(
                         self.env._(
@@ -1124,28 +1167,35 @@ class OmniChargeAttempt(models.Model):
                         event="charged",
                         channel=attempt._omni_audit_channel(),
                     )
-                if not attempt.case_id._omni_check_resolved():
-                    attempt.case_id._omni_stop_waiting()
-            elif attempt.state in ("failed", "error", "skipped", "requires_action"):
-                if token and attempt.state in ("failed", "requires_action"):
-                    token._omni_log(
-                        self.env._(
-                            "Charge of %(amount)s for %(invoice)s with %(method)s failed: "
-                            "%(reason)s",
-                            method=token._omni_issuer_label(),
-                            amount=attempt._omni_amount_label(),
-                            invoice=attempt.invoice_id.name,
-                            reason=attempt.reason or "-",
-                        ),
-                        event="failed",
-                        channel=attempt._omni_audit_channel(),
-                    )
-                if attempt.origin in NO_DUNNING_ORIGINS:
-                    # Taken by staff (with the customer, or in bulk): they see the result at
-                    # once; no dunning is started for it.
-                    continue
-                Case._omni_register_failure(attempt)
-        self._omni_sync_bulk_lines()
+            elif token and attempt.state in ("failed", "requires_action"):
+                token._omni_log(
+                    self.env._(
+                        "Charge of %(amount)s for %(invoice)s with %(method)s failed: %(reason)s",
+                        method=token._omni_issuer_label(),
+                        amount=attempt._omni_amount_label(),
+                        invoice=attempt.invoice_id.name,
+                        reason=attempt.reason or "-",
+                    ),
+                    event="failed",
+                    channel=attempt._omni_audit_channel(),
+                )
+        self._on_charge_outcome()
+
+    def _on_charge_outcome(self):
+        """Hook for the features that follow the charges (installments, dunning, bulk
+        charges, integrators): called with the attempts whose outcome is known or changed
+        (paid, processing, declined, error, skipped, not chargeable, waiting for the
+        customer's authentication; also after a send Stripe did not confirm, "Not sent" or
+        "Outcome unknown": overrides look at the state), once the engine has done its own
+        work on them (``_omni_charge_outcome``: the audit log), in the
+        transaction of the charge. Called again when Stripe settles the charge later (a
+        bank debit, an authentication, a webhook).
+
+        Overrides call super and act on the attempts of their feature; the ones in this
+        module run in this order: installments (before super: an installment's state moves
+        before anything looks at the customer's balance), dunning, bulk charges. The engine
+        does nothing here.
+        """
 
     # === AUTHENTICATION BY THE CUSTOMER (3-D Secure off-session) === #
 
@@ -1284,31 +1334,6 @@ class OmniChargeAttempt(models.Model):
             return self.env._("Thank you: the payment is being processed.")
         return self._omni_authentication_paid_message()
 
-    def _omni_sync_bulk_lines(self):
-        """The bulk charge lines follow their attempts when Stripe settles them later (a bank
-        debit confirmed or failed by a webhook)."""
-        bulk = self.filtered(lambda attempt: attempt.origin == "bulk")
-        if not bulk:
-            return  # the automatic job's hot path: no query
-        # sudo: the webhook runs as the public user; only the lines of these attempts change.
-        lines = (
-            self.env["omni.bulk.charge.line"]
-            .sudo()
-            .search([("attempt_ids", "in", bulk.ids), ("state", "=", "pending")])
-        )
-        for line in lines:
-            line._omni_update_from_attempts()
-            if line.state != "pending":
-                line.run_id.message_post(
-                    body=self.env._(
-                        "%(customer)s: the pending charge is settled (%(state)s).",
-                        customer=line.partner_id.display_name,
-                        state=dict(line._fields["state"]._description_selection(self.env))[
-                            line.state
-                        ],
-                    )
-                )
-
     def _omni_audit_channel(self):
         """Staff took the payment or pressed "Retry now"; the jobs charge as the system."""
         self.ensure_one()
@@ -1326,7 +1351,8 @@ class OmniChargeAttempt(models.Model):
         latency:
 
         1. each invoice's attempt is prepared in the database (``_omni_charge_prepare``:
-           checks, an unknown outcome looked up), in its own savepoint;
+           checks, an unknown outcome looked up), all in one savepoint, else each in its own
+           (``_omni_charge_batch_prepare``);
         2. the attempts to send are marked as sent with their frozen parameters (committed
            inside a cron run: another worker leaves them alone), then their PaymentIntents
            are sent at once from a small pool of threads that only talk HTTP through the
@@ -1351,9 +1377,11 @@ class OmniChargeAttempt(models.Model):
             _logger.exception("automatic charge of invoice %s failed", invoice.name)
             self._omni_record_crash(invoice)
 
+        batch = self._charge_batch_prefetch(invoices)
+
         def prepare(invoice):
-            # In the invoice's savepoint (_omni_batch_each): no second one for its attempt.
-            return self._omni_charge_prepare(invoice, savepoint=False)
+            # In the batch's or the invoice's savepoint: no second one for its attempt.
+            return self._omni_charge_prepare(invoice, savepoint=False, batch=batch)
 
         def apply(answer):
             attempt, future = answer
@@ -1365,8 +1393,7 @@ class OmniChargeAttempt(models.Model):
         # committed rolls back and runs again; the requests are sent again with the same
         # keys (Stripe answers with their first result instead of charging again).
         attempts = to_send = self.browse()
-        prepared = self._omni_batch_each(invoices, prepare, on_crash=crashed)
-        for attempt, send in prepared.results:
+        for attempt, send in self._omni_charge_batch_prepare(invoices, prepare, crashed):
             attempts |= attempt
             if send:
                 to_send |= attempt
@@ -1382,6 +1409,27 @@ class OmniChargeAttempt(models.Model):
             commit=True,
         )
         return attempts
+
+    @api.model
+    def _omni_charge_batch_prepare(self, invoices, prepare, crashed):
+        """Prepare the invoices of a batch (``prepare(invoice)``) in one savepoint: an invoice
+        that fails rolls it back, and the batch is prepared again invoice by invoice, each in
+        its own savepoint (``_omni_batch_each``, ``crashed`` for the one that fails): a failure
+        never takes another invoice's preparation with it. Preparing again is safe: nothing
+        of it left the database but lookups in Stripe.
+
+        :return: ``prepare``'s results, ``(attempt, send)``, in order
+        :rtype: list
+        """
+        try:
+            with self.env.cr.savepoint():
+                return [prepare(invoice) for invoice in invoices]
+        except psycopg2.OperationalError:
+            raise  # a concurrent update: the caller's transaction runs again (see the batch)
+        except Exception:  # noqa: BLE001 - any crash of one invoice: prepared one by one
+            # The failing invoice is logged (or recorded) by ``crashed`` when it fails again.
+            _logger.info("charging batch: an invoice failed; preparing them one by one")
+        return self._omni_batch_each(invoices, prepare, on_crash=crashed).results
 
     def _omni_send_batch(self):
         """Send the PaymentIntents of these attempts (marked as sent) concurrently, paced

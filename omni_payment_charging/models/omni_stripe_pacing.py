@@ -52,22 +52,20 @@ class OmniStripePacing(models.Model):
         """
         rate = self._omni_rate(provider)
         with self.env.registry.cursor() as cr:
-            # Read committed, not Odoo's repeatable read: the row lock below must be followed
-            # by the latest committed bucket (another worker's), not this snapshot's, which
-            # would fail with a serialization error instead.
-            cr.execute(SQL("SET TRANSACTION ISOLATION LEVEL READ COMMITTED"))
+            # One round trip (several statements, as Odoo's own customer_rank update):
+            # - read committed, not Odoo's repeatable read: the row lock below must be
+            #   followed by the latest committed bucket (another worker's), not this
+            #   snapshot's, which would fail with a serialization error instead;
+            # - the account's row, created the first time;
+            # - the row lock orders the workers; the database's clock is the one they share.
             cr.execute(
                 SQL(
+                    "SET TRANSACTION ISOLATION LEVEL READ COMMITTED; "
                     "INSERT INTO omni_stripe_pacing (provider_id) VALUES (%s) "
-                    "ON CONFLICT (provider_id) DO NOTHING",
-                    provider.id,
-                )
-            )
-            # The row lock orders the workers; the database's clock is the one they share.
-            cr.execute(
-                SQL(
+                    "ON CONFLICT (provider_id) DO NOTHING; "
                     "SELECT tokens, stamp, extract(epoch FROM clock_timestamp()) "
                     "FROM omni_stripe_pacing WHERE provider_id = %s FOR NO KEY UPDATE",
+                    provider.id,
                     provider.id,
                 )
             )

@@ -4,6 +4,7 @@ from . import test_bank_returns
 from . import test_batch_job_charging
 from . import test_browser_e2e_charging
 from . import test_bulk_charge
+from . import test_charge_outcome_hook
 from . import test_charge_parallel
 from . import test_charging
 from . import test_declines
