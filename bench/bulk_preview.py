@@ -107,11 +107,11 @@ def prepare(cluster, db: str, count: int) -> dict:
                 "payment_details": "4242",
                 "provider_ref": "cus_seed",
                 "stripe_payment_method": "pm_seed",
-                "method_kind": "card",
-                "stripe_pm_type": "card",
-                "card_brand": "visa",
-                "card_exp_month": 12,
-                "card_exp_year": 2031,
+                "omni_method_kind": "card",
+                "omni_stripe_pm_type": "card",
+                "omni_card_brand": "visa",
+                "omni_card_exp_month": 12,
+                "omni_card_exp_year": 2031,
             }
         )
         token._omni_record_authorization()

@@ -146,11 +146,11 @@ def prepare(
                         "payment_details": "4242",
                         "provider_ref": cards[(offset + i) % STRIPE_CARDS][0],
                         "stripe_payment_method": cards[(offset + i) % STRIPE_CARDS][1],
-                        "method_kind": "card",
-                        "stripe_pm_type": "card",
-                        "card_brand": "visa",
-                        "card_exp_month": 12,
-                        "card_exp_year": 2031,
+                        "omni_method_kind": "card",
+                        "omni_stripe_pm_type": "card",
+                        "omni_card_brand": "visa",
+                        "omni_card_exp_month": 12,
+                        "omni_card_exp_year": 2031,
                     }
                     for i, partner in enumerate(partners)
                 ]

@@ -41,7 +41,7 @@ PAGE = 80
 COUNT_LIMIT = 10001  # the web client's DEFAULT_COUNT_LIMIT (10000) + 1
 CANDIDATE_INDEX = (
     "CREATE INDEX bench_payment_token_card_expiry_idx ON payment_token (expiry_date, id) "
-    "WHERE active AND method_kind = 'card'"
+    "WHERE active AND omni_method_kind = 'card'"
 )
 
 
@@ -228,14 +228,14 @@ def measure(cluster, db: str, viewer_id: int, today: datetime.date, runs: int) -
     start = today + datetime.timedelta(days=generate_mod.LIST_WINDOW[0])
     stop = today + datetime.timedelta(days=generate_mod.LIST_WINDOW[1])
     bare_page = (
-        "SELECT id, commercial_partner_id, card_brand, payment_details, card_exp_month, "
-        "card_exp_year, expiry_date, is_default, company_id FROM payment_token "
-        "WHERE active AND method_kind = 'card' AND expiry_date BETWEEN %s AND %s "
-        "ORDER BY expiry_date, id LIMIT 80"
+        "SELECT id, commercial_partner_id, omni_card_brand, payment_details, omni_card_exp_month, "
+        "omni_card_exp_year, omni_expiry_date, omni_is_default, company_id FROM payment_token "
+        "WHERE active AND omni_method_kind = 'card' AND omni_expiry_date BETWEEN %s AND %s "
+        "ORDER BY omni_expiry_date, id LIMIT 80"
     )
     bare_count = (
         "SELECT count(*) FROM payment_token "
-        "WHERE active AND method_kind = 'card' AND expiry_date BETWEEN %s AND %s"
+        "WHERE active AND omni_method_kind = 'card' AND omni_expiry_date BETWEEN %s AND %s"
     )
     conn = cluster.connect(db)
     try:

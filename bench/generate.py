@@ -100,13 +100,13 @@ def _seed_rows(env) -> dict:
             "provider_ref": "cus_seed",
             "stripe_payment_method": "pm_seed",
             "payment_details": "4242",
-            "method_kind": "card",
-            "stripe_pm_type": "card",
-            "card_brand": "visa",
-            "card_exp_month": 12,
-            "card_exp_year": 2030,
-            "card_funding": "credit",
-            "holder_name": "SEED CUSTOMER",
+            "omni_method_kind": "card",
+            "omni_stripe_pm_type": "card",
+            "omni_card_brand": "visa",
+            "omni_card_exp_month": 12,
+            "omni_card_exp_year": 2030,
+            "omni_card_funding": "credit",
+            "omni_holder_name": "SEED CUSTOMER",
         }
     )
     env.flush_all()
@@ -362,31 +362,31 @@ def generate(
             "provider_ref": "'cus_' || substr(md5('customer' || g.n), 1, 14)",
             "stripe_payment_method": "'pm_' || substr(md5('pm' || g.t), 1, 24)",
             "stripe_mandate": "NULL",
-            "method_kind": "'card'",
-            "stripe_pm_type": "'card'",
-            "card_brand": brand,
-            "card_exp_month": "g.exp_month",
-            "card_exp_year": "g.exp_year",
-            "expiry_date": "(make_date(g.exp_year, g.exp_month, 1) + interval '1 month' "
+            "omni_method_kind": "'card'",
+            "omni_stripe_pm_type": "'card'",
+            "omni_card_brand": brand,
+            "omni_card_exp_month": "g.exp_month",
+            "omni_card_exp_year": "g.exp_year",
+            "omni_expiry_date": "(make_date(g.exp_year, g.exp_month, 1) + interval '1 month' "
             "- interval '1 day')::date",
-            "holder_name": "upper(g.first_name || ' ' || g.last_name)",
-            "card_funding": "CASE WHEN g.r_fund < 0.60 THEN 'credit' "
+            "omni_holder_name": "upper(g.first_name || ' ' || g.last_name)",
+            "omni_card_funding": "CASE WHEN g.r_fund < 0.60 THEN 'credit' "
             "WHEN g.r_fund < 0.95 THEN 'debit' ELSE 'prepaid' END",
-            "card_country_id": str(seeds["country_id"]),
-            "fingerprint": "substr(md5('fp' || g.t), 1, 16)",
-            "card_wallet": "CASE WHEN g.r_nick > 0.97 THEN 'apple_pay' END",
-            "bank_name": "NULL",
-            "nickname": "CASE WHEN g.r_nick < 0.10 THEN 'Card ' || g.k END",
-            "is_default": "g.k = 1",
+            "omni_card_country_id": str(seeds["country_id"]),
+            "omni_fingerprint": "substr(md5('fp' || g.t), 1, 16)",
+            "omni_card_wallet": "CASE WHEN g.r_nick > 0.97 THEN 'apple_pay' END",
+            "omni_bank_name": "NULL",
+            "omni_nickname": "CASE WHEN g.r_nick < 0.10 THEN 'Card ' || g.k END",
+            "omni_is_default": "g.k = 1",
             "active": "g.k = 1 OR g.r_active >= 0.05",
-            "added_on": added_on,
-            "added_by_id": "NULL",
-            "added_channel": "CASE WHEN g.r_channel < 0.45 THEN 'checkout' "
+            "omni_added_on": added_on,
+            "omni_added_by_id": "NULL",
+            "omni_added_channel": "CASE WHEN g.r_channel < 0.45 THEN 'checkout' "
             "WHEN g.r_channel < 0.75 THEN 'portal' WHEN g.r_channel < 0.90 THEN 'staff' "
             "ELSE 'link' END",
-            "stripe_sync_state": "'synced'",
-            "stripe_synced_on": added_on,
-            "stripe_state_at": added_on,
+            "omni_stripe_sync_state": "'synced'",
+            "omni_stripe_synced_on": added_on,
+            "omni_stripe_state_at": added_on,
             "create_date": added_on,
             "write_date": added_on,
             "create_uid": "1",
@@ -457,9 +457,9 @@ def verify(cluster, db: str, sample: int = 500) -> str:
         tokens = env["payment.token"].browse([row[0] for row in env.cr.fetchall()])
         problems = []
         for token in tokens:
-            expected = expiry_lib.expiry_date(token.card_exp_month, token.card_exp_year)
-            if token.expiry_date != expected:
-                problems.append(f"token {token.id}: expiry {token.expiry_date} != {expected}")
+            expected = expiry_lib.expiry_date(token.omni_card_exp_month, token.omni_card_exp_year)
+            if token.omni_expiry_date != expected:
+                problems.append(f"token {token.id}: expiry {token.omni_expiry_date} != {expected}")
             if token.commercial_partner_id != token.partner_id.commercial_partner_id:
                 problems.append(f"token {token.id}: customer is not the commercial entity")
             if not token.partner_id.email:
@@ -469,7 +469,7 @@ def verify(cluster, db: str, sample: int = 500) -> str:
             SELECT count(*) FROM (
                 SELECT commercial_partner_id FROM payment_token
                  GROUP BY commercial_partner_id
-                HAVING count(*) FILTER (WHERE is_default AND active) != 1
+                HAVING count(*) FILTER (WHERE omni_is_default AND active) != 1
             ) s
             """
         )
@@ -490,8 +490,8 @@ def window_stats(cluster, db: str, today: datetime.date) -> dict:
                 SELECT count(*),
                        count(*) FILTER (WHERE active),
                        count(*) FILTER (WHERE active AND is_default),
-                       count(*) FILTER (WHERE active AND method_kind = 'card'
-                                         AND expiry_date BETWEEN %(a)s AND %(b)s),
+                       count(*) FILTER (WHERE active AND omni_method_kind = 'card'
+                                         AND omni_expiry_date BETWEEN %(a)s AND %(b)s),
                        count(DISTINCT commercial_partner_id),
                        min(expiry_date), max(expiry_date)
                   FROM payment_token
@@ -502,7 +502,9 @@ def window_stats(cluster, db: str, today: datetime.date) -> dict:
                 },
             )
             total, active, defaults, window, customers, first, last = cur.fetchone()
-            cur.execute("SELECT card_brand, count(*) FROM payment_token GROUP BY 1 ORDER BY 2 DESC")
+            cur.execute(
+                "SELECT omni_card_brand, count(*) FROM payment_token GROUP BY 1 ORDER BY 2 DESC"
+            )
             brands = dict(cur.fetchall())
             cur.execute(
                 "SELECT pg_size_pretty(pg_total_relation_size('payment_token')), "

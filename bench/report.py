@@ -22,8 +22,8 @@ PARTIAL_INDEX_FIX = (
     "            self.env.cr,\n"
     '            "payment_token_omni_card_expiry_index",\n'
     "            self._table,\n"
-    '            ["expiry_date", "id"],\n'
-    "            where=\"active AND method_kind = 'card'\",\n"
+    '            ["omni_expiry_date", "id"],\n'
+    "            where=\"active AND omni_method_kind = 'card'\",\n"
     "        )\n"
     "```"
 )
@@ -165,8 +165,8 @@ def _findings(lst, rem) -> list[str]:
                 f"payment_token: {index_used(page_b)}."
             )
         month = (
-            "every card expires on a month's last day, so one `expiry_date` value holds "
-            "about 1/96 of the cards; an index on `expiry_date` alone makes `ORDER BY "
+            "every card expires on a month's last day, so one `omni_expiry_date` value holds "
+            "about 1/96 of the cards; an index on `omni_expiry_date` alone makes `ORDER BY "
             "expiry_date, id LIMIT n` read and sort the whole first month (Incremental Sort)"
         )
         due_text = ""
@@ -178,7 +178,7 @@ def _findings(lst, rem) -> list[str]:
         if comp["mode"] == "without_addon_index" and page_b and page_c:
             items.append(
                 f"The addon's partial index `{data['addon_expiry_id_index']['name']}` on "
-                "(expiry_date, id) WHERE active AND method_kind = 'card' does its job: "
+                "(expiry_date, id) WHERE active AND omni_method_kind = 'card' does its job: "
                 f"{month}. Page query {execution_ms(page_b):.2f} ms with it vs "
                 f"{execution_ms(page_c):.1f} ms without it (EXPLAIN ANALYZE at "
                 f"{lst['tokens']:,} cards); `web_search_read` "

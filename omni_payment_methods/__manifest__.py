@@ -5,7 +5,7 @@
     "summary": "Customers' saved Stripe cards and bank debits: defaults, expiry, audit, "
     "access control",
     # no series: Odoo 18.0 and 19.0 both read it as <series>.1.0.1 (adapt_version)
-    "version": "1.1.0",
+    "version": "1.2.0",
     "category": "Accounting/Payment Providers",
     "website": "https://github.com/omni-payment-methods/omni_payment_methods",
     "author": "omni_payment_methods contributors",
@@ -18,7 +18,7 @@
         "contacts",
         "omni_pan_base",
     ],
-    "external_dependencies": {"python": ["stripe"]},
+    "external_dependencies": {"python": ["stripe", "openupgradelib"]},
     "data": [
         "security/omni_payment_methods_groups.xml",
         "security/ir.model.access.csv",

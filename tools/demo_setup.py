@@ -55,7 +55,7 @@ def main(env):
     client = provider._omni_stripe_client()
     tokens = env["payment.token"].search([("stripe_payment_method", "=like", "pm_demo_%")])
     customers = {}
-    for token in tokens.sorted(lambda t: (not t.is_default, t.id)):
+    for token in tokens.sorted(lambda t: (not t.omni_is_default, t.id)):
         partner = token.commercial_partner_id
         try:
             if partner.id not in customers:
@@ -70,11 +70,11 @@ def main(env):
                         "type": "card",
                         "card": {
                             "number": TEST_NUMBERS[last4],
-                            "exp_month": token.card_exp_month,
-                            "exp_year": token.card_exp_year,
+                            "exp_month": token.omni_card_exp_month,
+                            "exp_year": token.omni_card_exp_year,
                             "cvc": "123",
                         },
-                        "billing_details": {"name": token.holder_name or partner.name},
+                        "billing_details": {"name": token.omni_holder_name or partner.name},
                     }
                 )
                 pm = client.v1.payment_methods.attach(pm["id"], {"customer": customer_id})
@@ -88,13 +88,13 @@ def main(env):
             details = token._omni_values_from_payment_method(pm)
             # Keep the demo expiry (Stripe's test cards have their own). localstripe also
             # says "visa", "credit", "FR" for every number: keep the demo's brand and funding.
-            kept = ["card_exp_month", "card_exp_year"]
+            kept = ["omni_card_exp_month", "omni_card_exp_year"]
             if api_base:
-                kept += ["card_brand", "card_funding", "card_country_id"]
+                kept += ["omni_card_brand", "omni_card_funding", "omni_card_country_id"]
             for name in kept:
                 details.pop(name, None)
             token._omni_system_write(details)
-            if token.is_default:
+            if token.omni_is_default:
                 client.v1.customers.update(
                     customer_id, {"invoice_settings": {"default_payment_method": pm["id"]}}
                 )
@@ -154,8 +154,8 @@ def _token(env, provider, partner, customer_id, pm, method_xmlid, nickname=False
             "payment_details": (pm.get("card") or pm.get("sepa_debit") or {}).get("last4"),
             "provider_ref": customer_id,
             "stripe_payment_method": pm["id"],
-            "added_channel": "staff",
-            "nickname": nickname,
+            "omni_added_channel": "staff",
+            "omni_nickname": nickname,
         }
     )
     token._omni_capture_stripe_details(pm)
@@ -193,11 +193,11 @@ def seed_sepa_customer(env, provider, client, api_base):
         "payment.payment_method_sepa_direct_debit",
         nickname="Company account",
     )
-    if not token.bank_name or token.bank_name.isdigit():
+    if not token.omni_bank_name or token.omni_bank_name.isdigit():
         # Stripe's sepa_debit details carry the bank code (stored when there is no name):
         # the demo shows the name of the test IBAN's bank.
         # (a stored method's details change only through the addon's own writes)
-        token._omni_system_write({"bank_name": "Commerzbank"})
+        token._omni_system_write({"omni_bank_name": "Commerzbank"})
     print(f"demo setup: {partner.name}: {token._omni_issuer_label()} (SEPA Direct Debit)")
 
 

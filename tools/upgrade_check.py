@@ -74,11 +74,13 @@ def seed(env):
     ICP.set_param("omni_payment_methods.charge_concurrency", "6")
     ICP.set_param("omni_payment_methods.reminder_offsets", "45, 15, 0")
     env["omni.payment.reminder"]._cron_send_expiry_reminders()
-    tokens = env["payment.token"].search([("method_kind", "!=", False)], limit=2)
+    # The old module's names, or the prefixed ones of 1.2.0 (uninstall-check seeds today's).
+    prefix = "omni_" if "omni_method_kind" in env["payment.token"]._fields else ""
+    tokens = env["payment.token"].search([(f"{prefix}method_kind", "!=", False)], limit=2)
     for event in ("charged", "failed"):
         tokens[:1]._omni_log(f"{event} (upgrade check)", event=event, channel="system")
     if len(tokens) == 2:
-        tokens[1].nickname = "Upgrade check"
+        tokens[1][f"{prefix}nickname"] = "Upgrade check"
     env.cr.commit()  # a harness step: the next odoo-bin run reads these rows
     return {"tokens": len(tokens)}
 
@@ -111,7 +113,7 @@ def leftovers(env):
     return {
         "states": states(env),
         "token_columns_left": sorted(
-            c for c in columns if c in ("is_default", "nickname", "commercial_partner_id")
+            c for c in columns if c in ("omni_is_default", "omni_nickname", "commercial_partner_id")
         ),
         "indexes_left": indexes,
         "tables_left": tables,

@@ -646,7 +646,7 @@ class OmniChargeAttempt(models.Model):
             .search(
                 [
                     ("commercial_partner_id", "in", invoices.commercial_partner_id.ids),
-                    ("is_default", "=", True),
+                    ("omni_is_default", "=", True),
                     ("company_id", "in", invoices.company_id.ids),
                 ]
             )
@@ -1080,7 +1080,7 @@ class OmniChargeAttempt(models.Model):
             failure_code,
             advice_code=advice_code,
             network_advice_code=network_advice_code,
-            brand=self.token_id.card_brand or None,
+            brand=self.token_id.omni_card_brand or None,
         )
         if kind == dunning_lib.AUTHENTICATION:
             message = message or self.env._(

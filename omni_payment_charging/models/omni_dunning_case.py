@@ -335,7 +335,7 @@ class OmniDunningCase(models.Model):
         are presented again at most ``bank_max_retries`` times."""
         self.ensure_one()
         token = self.partner_id._omni_default_token(self.company_id)
-        if token and token.method_kind == "bank":
+        if token and token.omni_method_kind == "bank":
             return self.policy_id.bank_max_retries
         return None
 

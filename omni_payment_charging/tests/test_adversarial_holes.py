@@ -346,7 +346,9 @@ class TestHolesMoney(HoleCase, ChargeCommon, PaymentHttpCommon):
         debtor = self.env["res.partner"].create(
             {"name": "Debtor", "is_company": True, "omni_payment_mode": "automatic"}
         )
-        token = self._authorized_token(debtor, method_kind="bank", stripe_pm_type="sepa_debit")
+        token = self._authorized_token(
+            debtor, omni_method_kind="bank", omni_stripe_pm_type="sepa_debit"
+        )
         invoice = self._invoice(partner=debtor)
         with self._fake_stripe() as fake:
             fake.script[token.stripe_payment_method] = "processing"
@@ -631,12 +633,12 @@ class TestHolesFields(HoleCase, OmniCommon, PaymentHttpCommon):
             ),
             "take the default mark off directly (default key)": (
                 card,
-                {"is_default": False},
+                {"omni_is_default": False},
                 {"omni_default_move": True},
             ),
             "make every Stripe event look stale (sync key)": (
                 card,
-                {"stripe_state_at": "2099-01-01 00:00:00"},
+                {"omni_stripe_state_at": "2099-01-01 00:00:00"},
                 {"omni_stripe_sync": True},
             ),
         }
@@ -714,7 +716,7 @@ class TestHolesFields(HoleCase, OmniCommon, PaymentHttpCommon):
             "omni_adv_manager",
             "payment.token",
             "write",
-            [[token.id], {"nickname": "Renamed"}],
+            [[token.id], {"omni_nickname": "Renamed"}],
             context={"omni_channel": "stripe"},
         )
         row = self.env["omni.payment.audit"].search([("token_id", "=", token.id)], limit=1)
@@ -744,7 +746,7 @@ class TestHolesFields(HoleCase, OmniCommon, PaymentHttpCommon):
                         "omni_adv_manager",
                         "payment.token",
                         "write",
-                        [[token.id], {"nickname": value}],
+                        [[token.id], {"omni_nickname": value}],
                     ),
                 )
         self.assertTrue(pan_lib.contains_pan("4242.4242.4242.4242"))

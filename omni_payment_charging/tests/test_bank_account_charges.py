@@ -57,7 +57,7 @@ class TestSepaDebitWebhooks(LocalStripeChargeCommon, PaymentHttpCommon):
 
     def _charge_processing(self, iban):
         token = self._sepa_token(iban)
-        self.assertEqual(token.method_kind, "bank")
+        self.assertEqual(token.omni_method_kind, "bank")
         invoice = self._invoice(currency=self.euro)
         self._run_charges()
         attempt = self._attempts(invoice)
@@ -96,13 +96,13 @@ class TestSepaDebitWebhooks(LocalStripeChargeCommon, PaymentHttpCommon):
         # localstripe settles a good IBAN at once: Stripe's "processing" is modelled by the
         # SDK-level fake here; the confirmation goes through the real webhook route.
         token = self._authorized_token(
-            method_kind="bank",
-            stripe_pm_type="sepa_debit",
+            omni_method_kind="bank",
+            omni_stripe_pm_type="sepa_debit",
             payment_method_id=self.sepa_method.id,
-            card_brand=False,
-            card_exp_month=0,
-            card_exp_year=0,
-            bank_name="Commerzbank",
+            omni_card_brand=False,
+            omni_card_exp_month=0,
+            omni_card_exp_year=0,
+            omni_bank_name="Commerzbank",
         )
         invoice = self._invoice(currency=self.euro)
         with self._fake_stripe() as fake:
@@ -196,15 +196,15 @@ class TestFailedPaymentsAndAuthorized(ChargeCommon):
 
     def test_account_awaiting_verification_is_never_charged(self):
         token = self._authorized_token(
-            method_kind="bank",
-            stripe_pm_type="us_bank_account",
-            card_brand=False,
-            card_exp_month=0,
-            card_exp_year=0,
-            bank_name="STRIPE TEST BANK",
+            omni_method_kind="bank",
+            omni_stripe_pm_type="us_bank_account",
+            omni_card_brand=False,
+            omni_card_exp_month=0,
+            omni_card_exp_year=0,
+            omni_bank_name="STRIPE TEST BANK",
             omni_awaiting_verification=True,
         )
-        self.assertTrue(token.is_default)
+        self.assertTrue(token.omni_is_default)
         invoice = self._invoice()
         with self._fake_stripe() as fake:
             self._run_charges()
@@ -240,7 +240,9 @@ class TestFailedPaymentsAndAuthorized(ChargeCommon):
         self.assertEqual(self._attempts(invoice).token_id, token)
         (_key, params) = fake.requests[0]
         self.assertEqual(params["payment_method_types"], ["sepa_debit"])
-        self.assertRecordValues(token, [{"stripe_pm_type": "sepa_debit", "method_kind": "bank"}])
+        self.assertRecordValues(
+            token, [{"omni_stripe_pm_type": "sepa_debit", "omni_method_kind": "bank"}]
+        )
 
     def test_authorized_filter(self):
         Partner = self.env["res.partner"]

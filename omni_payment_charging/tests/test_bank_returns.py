@@ -31,13 +31,13 @@ class TestBankReturns(ChargeCommon):
     def _debit_processing(self):
         """A SEPA debit charged on day 1, "processing" at Stripe; returns (attempt, intent)."""
         token = self._authorized_token(
-            method_kind="bank",
-            stripe_pm_type="sepa_debit",
+            omni_method_kind="bank",
+            omni_stripe_pm_type="sepa_debit",
             payment_method_id=self.sepa_method.id,
-            card_brand=False,
-            card_exp_month=0,
-            card_exp_year=0,
-            bank_name="Commerzbank",
+            omni_card_brand=False,
+            omni_card_exp_month=0,
+            omni_card_exp_year=0,
+            omni_bank_name="Commerzbank",
         )
         with freeze_time(DAY_1):
             invoice = self._invoice(currency=self.euro, due=DAY_1.date())

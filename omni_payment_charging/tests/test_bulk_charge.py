@@ -42,7 +42,9 @@ class BulkChargeCommon(ChargeCommon):
         token = None
         if method:
             values = (
-                {"method_kind": "bank", "stripe_pm_type": "sepa_debit"} if method == "sepa" else {}
+                {"omni_method_kind": "bank", "omni_stripe_pm_type": "sepa_debit"}
+                if method == "sepa"
+                else {}
             )
             token = cls._omni_token(partner, **values)
             if authorized:
@@ -571,8 +573,8 @@ class TestBulkChargePreviewMatchesEngine(BulkChargeCommon):
         waiting = self._customer("Engine Awaiting Verification", method=None)[0]
         token = self._omni_token(
             waiting,
-            method_kind="bank",
-            stripe_pm_type="us_bank_account",
+            omni_method_kind="bank",
+            omni_stripe_pm_type="us_bank_account",
             omni_awaiting_verification=True,
         )
         token._omni_record_authorization()

@@ -194,7 +194,7 @@ class TestChargeBatchQueries(ChargeCommon):
         self.assertEqual(count('FROM "omni_charge_attempt"', '"invoice_id" = '), 0)
         self.assertEqual(count('FROM "omni_charge_attempt"', '"invoice_id" IN '), 1)
         # The default methods of the batch's customers: one search.
-        self.assertEqual(count('FROM "payment_token"', '"is_default"'), 1)
+        self.assertEqual(count('FROM "payment_token"', '"omni_is_default"'), 1)
         # Paid when sent: no authentication link was ever issued for these charges.
         self.assertEqual(count('FROM "omni_payment_link"'), 0)
 

@@ -103,8 +103,8 @@ class TestAutomaticChargeLocalStripe(LocalStripeChargeCommon):
                 "payment_details": "3001",
                 "provider_ref": customer_id,
                 "stripe_payment_method": pm["id"],
-                "method_kind": "bank",
-                "stripe_pm_type": "sepa_debit",
+                "omni_method_kind": "bank",
+                "omni_stripe_pm_type": "sepa_debit",
             }
         )
         token._omni_record_authorization()
@@ -360,7 +360,7 @@ class TestAutomaticChargeRules(ChargeCommon):
     def test_debit_processing_then_confirmed_is_reconciled(self):
         """A bank debit comes back "processing"; Stripe's confirmation (webhook) marks the
         attempt paid and Odoo's post-processing reconciles the invoice."""
-        token = self._authorized_token(method_kind="bank", stripe_pm_type="sepa_debit")
+        token = self._authorized_token(omni_method_kind="bank", omni_stripe_pm_type="sepa_debit")
         invoice = self._invoice()
         with self._fake_stripe() as fake:
             fake.script[token.stripe_payment_method] = "processing"

@@ -57,7 +57,7 @@ class TestExternalApi(ChargeCommon, HttpCase):
         super().setUpClass()
         cls.card = cls._authorized_token(cls.customer, last4="4242", month=8, year=CARD_YEAR + 1)
         cls.card_2 = cls._omni_token(
-            cls.customer, last4="4444", brand="mastercard", nickname="Backup card"
+            cls.customer, last4="4444", brand="mastercard", omni_nickname="Backup card"
         )
         cls.bank = cls._omni_token(
             cls.customer,
@@ -65,9 +65,9 @@ class TestExternalApi(ChargeCommon, HttpCase):
             brand=False,
             month=0,
             year=0,
-            method_kind="bank",
-            stripe_pm_type="sepa_debit",
-            bank_name="Commerzbank",
+            omni_method_kind="bank",
+            omni_stripe_pm_type="sepa_debit",
+            omni_bank_name="Commerzbank",
             payment_method_id=cls.env.ref("payment.payment_method_sepa_direct_debit").id,
         )
         cls.other_card = cls._omni_token(cls.other_customer, last4="0005", brand="amex")
@@ -253,8 +253,8 @@ class TestExternalApi(ChargeCommon, HttpCase):
         self.assertEqual(result["id"], self.card_2.id)
         self.assertTrue(result["is_default"])
         self.env.invalidate_all()
-        self.assertTrue(self.card_2.is_default)
-        self.assertFalse(self.card.is_default)
+        self.assertTrue(self.card_2.omni_is_default)
+        self.assertFalse(self.card.omni_is_default)
         self.assertEqual(
             self.customers_api.updates,
             [
@@ -277,8 +277,8 @@ class TestExternalApi(ChargeCommon, HttpCase):
             with self.subTest(user=user.login), self._fault(FAULT_ACCESS_ERROR, "Manager"):
                 self._rpc(user, "payment.token", "omni_api_set_default", [self.card_2.id])
         self.env.invalidate_all()
-        self.assertTrue(self.card.is_default)
-        self.assertFalse(self.card_2.is_default)
+        self.assertTrue(self.card.omni_is_default)
+        self.assertFalse(self.card_2.omni_is_default)
         self.assertEqual(self.customers_api.updates, [])
 
     def test_set_default_bad_ids(self):
@@ -295,7 +295,7 @@ class TestExternalApi(ChargeCommon, HttpCase):
         with self._fault(FAULT_USER_ERROR, "already deleted"):
             self._rpc(self.manager, "payment.token", "omni_api_set_default", [self.card_2.id])
         self.env.invalidate_all()
-        self.assertTrue(self.card.is_default)
+        self.assertTrue(self.card.omni_is_default)
 
     # --- delete ---------------------------------------------------------------------
 

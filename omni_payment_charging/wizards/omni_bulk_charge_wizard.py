@@ -430,7 +430,7 @@ class OmniBulkChargeWizard(models.TransientModel):
         query = Token._search(
             [
                 ("commercial_partner_id", "in", customer_ids),
-                ("is_default", "=", True),
+                ("omni_is_default", "=", True),
                 ("company_id", "=", company.id),
             ],
             order=Token._order,

@@ -85,7 +85,7 @@ class OmniPaymentMethodsPortal(PaymentPortal):
         Token = request.env["payment.token"].sudo()  # sudo: ownership is the domain below
         return Token.search(
             [("commercial_partner_id", "=", partner.commercial_partner_id.id), *domain],
-            order="is_default desc, added_on desc, id desc",
+            order="omni_is_default desc, omni_added_on desc, id desc",
         )
 
     @classmethod
@@ -153,7 +153,7 @@ class OmniPaymentMethodsPortal(PaymentPortal):
         nickname = (nickname or "").strip()[:64]
         try:
             with request.env.cr.savepoint():
-                token_sudo.nickname = nickname or False
+                token_sudo.omni_nickname = nickname or False
             _flash(
                 request.env._(
                     "%(method)s renamed to '%(nickname)s'.",
@@ -312,7 +312,7 @@ class OmniPaymentMethodsPortal(PaymentPortal):
         # sudo: the link is the customer's credential for its own methods only.
         partner_sudo = partner.sudo()
         tokens = partner_sudo.omni_payment_token_ids.sorted(
-            lambda t: (not t.is_default, t.expiry_date or t.create_date.date(), t.id)
+            lambda t: (not t.omni_is_default, t.omni_expiry_date or t.create_date.date(), t.id)
         )
         has_account = bool(partner_sudo.user_ids or partner_sudo.child_ids.user_ids)
         values = {"partner": partner_sudo, "tokens": tokens, "has_account": has_account}

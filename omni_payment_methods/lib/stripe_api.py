@@ -140,10 +140,10 @@ def payment_method_values(payment_method):
     billing = as_dict(pm.get("billing_details")) or {}
     values = {
         "stripe_payment_method": pm["id"],
-        "method_kind": method_kind(pm_type),
-        "stripe_pm_type": pm_type,
-        "holder_name": billing.get("name") or False,
-        "fingerprint": details.get("fingerprint") or False,
+        "omni_method_kind": method_kind(pm_type),
+        "omni_stripe_pm_type": pm_type,
+        "omni_holder_name": billing.get("name") or False,
+        "omni_fingerprint": details.get("fingerprint") or False,
         "payment_details": details.get("last4") or False,
     }
     if pm_type == "card":
@@ -152,25 +152,25 @@ def payment_method_values(payment_method):
         wallet = as_dict(details.get("wallet")) or {}
         values.update(
             {
-                "card_brand": brand.replace("_", " ").lower() or False,
-                "card_exp_month": int(details["exp_month"]) if details.get("exp_month") else 0,
-                "card_exp_year": int(details["exp_year"]) if details.get("exp_year") else 0,
-                "card_funding": funding if funding in FUNDING_VALUES else "unknown",
+                "omni_card_brand": brand.replace("_", " ").lower() or False,
+                "omni_card_exp_month": int(details["exp_month"]) if details.get("exp_month") else 0,
+                "omni_card_exp_year": int(details["exp_year"]) if details.get("exp_year") else 0,
+                "omni_card_funding": funding if funding in FUNDING_VALUES else "unknown",
                 "card_country_code": (details.get("country") or "").upper() or False,
-                "card_wallet": wallet.get("type") or False,
-                "bank_name": False,
+                "omni_card_wallet": wallet.get("type") or False,
+                "omni_bank_name": False,
             }
         )
     else:
         values.update(
             {
-                "card_brand": False,
-                "card_exp_month": 0,
-                "card_exp_year": 0,
-                "card_funding": False,
+                "omni_card_brand": False,
+                "omni_card_exp_month": 0,
+                "omni_card_exp_year": 0,
+                "omni_card_funding": False,
                 "card_country_code": (details.get("country") or "").upper() or False,
-                "card_wallet": False,
-                "bank_name": details.get("bank_name") or details.get("bank_code") or False,
+                "omni_card_wallet": False,
+                "omni_bank_name": details.get("bank_name") or details.get("bank_code") or False,
             }
         )
     return values

@@ -35,7 +35,7 @@ class OmniPaymentReminder(models.Model):
         ondelete="cascade",
         context={"active_test": False},
     )
-    card_label = fields.Char(string="Card", related="token_id.issuer_display")
+    card_label = fields.Char(string="Card", related="token_id.omni_issuer_display")
     commercial_partner_id = fields.Many2one(
         comodel_name="res.partner", string="Customer", required=True, index=True
     )
@@ -122,7 +122,7 @@ class OmniPaymentReminder(models.Model):
         """
         offsets = sorted(self._omni_offsets())
         first, last = reminders_lib.window(offsets, self._omni_grace_days())
-        days_left = SQL("(t.expiry_date - %s::date)", today)
+        days_left = SQL("(t.omni_expiry_date - %s::date)", today)
         stage = SQL(
             "CASE %s END",
             SQL(" ").join(
@@ -134,15 +134,15 @@ class OmniPaymentReminder(models.Model):
             SELECT t.id, %(stage)s
               FROM payment_token t
              WHERE t.active
-               AND t.method_kind = 'card'
-               AND t.expiry_date BETWEEN %(start)s AND %(stop)s
+               AND t.omni_method_kind = 'card'
+               AND t.omni_expiry_date BETWEEN %(start)s AND %(stop)s
                AND NOT EXISTS (
                    SELECT 1 FROM omni_payment_reminder r
                     WHERE r.token_id = t.id
-                      AND r.expiry_date = t.expiry_date
+                      AND r.expiry_date = t.omni_expiry_date
                       AND r.stage = %(stage)s
                )
-             ORDER BY t.expiry_date, t.id
+             ORDER BY t.omni_expiry_date, t.id
              %(limit)s
              %(lock)s
             """,
@@ -191,7 +191,7 @@ class OmniPaymentReminder(models.Model):
         """
         offsets, grace = self._omni_offsets(), self._omni_grace_days()
         stages = {
-            card.id: reminders_lib.due_stage(card.expiry_days_left, offsets, grace)
+            card.id: reminders_lib.due_stage(card.omni_expiry_days_left, offsets, grace)
             for card in cards
         }
         return self._send_expiry_reminders(cards, stages, origin="manual")
@@ -249,7 +249,7 @@ class OmniPaymentReminder(models.Model):
         defaults = self.env["payment.token"].search(
             [
                 ("commercial_partner_id", "in", tokens.commercial_partner_id.ids),
-                ("is_default", "=", True),
+                ("omni_is_default", "=", True),
             ]
         )
         return {(t.commercial_partner_id.id, t.company_id.id): t for t in defaults}
@@ -269,7 +269,7 @@ class OmniPaymentReminder(models.Model):
         if (
             default
             and default != token
-            and (not default.expiry_date or default.expiry_date > token.expiry_date)
+            and (not default.omni_expiry_date or default.omni_expiry_date > token.omni_expiry_date)
         ):
             return self.env._(
                 "Replaced: the customer's default payment method is %(method)s.",
@@ -349,7 +349,7 @@ class OmniPaymentReminder(models.Model):
                 "commercial_partner_id": token.commercial_partner_id.id,
                 "company_id": token.company_id.id,
                 "stage": stage,
-                "expiry_date": token.expiry_date,
+                "expiry_date": token.omni_expiry_date,
                 "state": state,
                 "reason": reasons.get(token) or False,
                 "origin": origin,

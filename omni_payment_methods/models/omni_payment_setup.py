@@ -193,7 +193,7 @@ class OmniPaymentSetup(models.Model):
             .search_count(
                 [
                     ("commercial_partner_id", "=", partner.commercial_partner_id.id),
-                    ("method_kind", "=", kind),
+                    ("omni_method_kind", "=", kind),
                 ]
             )
         )
@@ -320,7 +320,7 @@ class OmniPaymentSetup(models.Model):
         provider = self._omni_provider(commercial)
         # The nickname becomes the token's: refused now, before anything is logged or sent
         # to Stripe, like the token would refuse it.
-        self.env["payment.token"]._omni_check_no_card_number({"nickname": nickname or ""})
+        self.env["payment.token"]._omni_check_no_card_number({"omni_nickname": nickname or ""})
         if method_type not in stripe_api.SETUP_TYPES:
             raise UserError(self.env._("This kind of payment method cannot be saved."))
         self._omni_check_method_limit(commercial, stripe_api.method_kind(method_type))
@@ -644,14 +644,16 @@ class OmniPaymentSetup(models.Model):
         """
         self.ensure_one()
         values = stripe_api.payment_method_values(pm)
-        if values.get("stripe_pm_type") != self.method_type:
+        if values.get("omni_stripe_pm_type") != self.method_type:
             raise UserError(
                 self.env._("Stripe confirmed another kind of payment method than the one asked.")
             )
-        exp = expiry_lib.expiry_date(values.get("card_exp_month"), values.get("card_exp_year"))
+        exp = expiry_lib.expiry_date(
+            values.get("omni_card_exp_month"), values.get("omni_card_exp_year")
+        )
         if exp and exp < fields.Date.context_today(self):
             raise UserError(self._omni_error_message("expired_card"))
-        self._omni_check_method_limit(self.partner_id, values.get("method_kind") or "card")
+        self._omni_check_method_limit(self.partner_id, values.get("omni_method_kind") or "card")
         if self.link_id and not self.link_id._omni_is_usable():
             raise UserError(self.env._("This link was already used. Ask us for a new one."))
         token = self.env["payment.token"].create(
@@ -662,14 +664,14 @@ class OmniPaymentSetup(models.Model):
                 "payment_details": values.get("payment_details") or "",
                 "provider_ref": self.stripe_customer_ref,
                 "stripe_payment_method": pm_ref,
-                "nickname": self.nickname,
-                "added_channel": self.channel,
-                "added_by_id": self.user_id.id if not self.user_id._is_public() else False,
+                "omni_nickname": self.nickname,
+                "omni_added_channel": self.channel,
+                "omni_added_by_id": self.user_id.id if not self.user_id._is_public() else False,
                 "omni_awaiting_verification": bool(awaiting),
             }
         )
         token._omni_capture_stripe_details(pm)
-        if values.get("method_kind") == stripe_api.BANK:
+        if values.get("omni_method_kind") == stripe_api.BANK:
             reference, status = stripe_api.mandate_values(mandate, pm)
             token._omni_system_write(
                 {

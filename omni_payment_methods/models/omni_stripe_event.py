@@ -341,7 +341,7 @@ class OmniStripeEvent(models.Model):
         """
         self.ensure_one()
         state_at = self.stripe_created
-        is_older = bool(token.stripe_state_at and state_at < token.stripe_state_at)
+        is_older = bool(token.omni_stripe_state_at and state_at < token.omni_stripe_state_at)
         if not token.active:
             if is_older:
                 return "stale", self.env._("Older than the stored state of the method.")
@@ -369,16 +369,16 @@ class OmniStripeEvent(models.Model):
     def _omni_token_snapshot(self, token):
         """What the customer sees of a method: brand, last 4 and expiry."""
         return (
-            token.card_brand,
+            token.omni_card_brand,
             (token.payment_details or "")[-4:],
-            token.card_exp_month,
-            token.card_exp_year,
+            token.omni_card_exp_month,
+            token.omni_card_exp_year,
         )
 
     def _omni_update_note(self, token, label):
         """The chatter note of an update: brand and last 4 at most, and the new expiry."""
         new_label = token._omni_issuer_label()
-        expiry = expiry_lib.format_expiry(token.card_exp_month, token.card_exp_year)
+        expiry = expiry_lib.format_expiry(token.omni_card_exp_month, token.omni_card_exp_year)
         if new_label != label and expiry:
             return self.env._(
                 "%(method)s was updated by Stripe: now %(new_method)s, expires %(expiry)s.",

@@ -29,6 +29,8 @@ class PaymentToken(models.Model):
     _name = "payment.token"
     _inherit = ["payment.token", "omni.batch.mixin"]
 
+    # Odoo's own name for this related field (account.move, sale.order, res.partner...):
+    # not prefixed, a core field of that name would be the same field. The others are.
     commercial_partner_id = fields.Many2one(
         comodel_name="res.partner",
         string="Customer",
@@ -37,20 +39,22 @@ class PaymentToken(models.Model):
         index=True,
         help="The commercial entity the method belongs to: defaults are per customer.",
     )
-    nickname = fields.Char(help="A name the customer gives the method, e.g. 'Company Visa'.")
-    is_default = fields.Boolean(
+    omni_nickname = fields.Char(
+        string="Nickname", help="A name the customer gives the method, e.g. 'Company Visa'."
+    )
+    omni_is_default = fields.Boolean(
         string="Default",
         copy=False,
         readonly=True,
         help="The method charged automatically. Exactly one per customer and company.",
     )
-    method_kind = fields.Selection(
+    omni_method_kind = fields.Selection(
         selection=[("card", "Card"), ("bank", "Bank account")],
         string="Kind",
         readonly=True,
         index=True,
     )
-    stripe_pm_type = fields.Char(string="Stripe Method Type", readonly=True)
+    omni_stripe_pm_type = fields.Char(string="Stripe Method Type", readonly=True)
     omni_awaiting_verification = fields.Boolean(
         string="Awaiting Verification",
         readonly=True,
@@ -60,22 +64,24 @@ class PaymentToken(models.Model):
         "the customer confirms them (in the portal or on Stripe's page) and Stripe reports "
         "the account verified.",
     )
-    card_brand = fields.Char(string="Brand", readonly=True)
-    card_exp_month = fields.Integer(string="Expiry Month", readonly=True)
-    card_exp_year = fields.Integer(string="Expiry Year", readonly=True)
-    expiry_date = fields.Date(
-        compute="_compute_expiry_date",
+    omni_card_brand = fields.Char(string="Brand", readonly=True)
+    omni_card_exp_month = fields.Integer(string="Expiry Month", readonly=True)
+    omni_card_exp_year = fields.Integer(string="Expiry Year", readonly=True)
+    omni_expiry_date = fields.Date(
+        string="Expiry Date",
+        compute="_compute_omni_expiry_date",
         store=True,
         index=True,
         help="Last day on which the card can be charged.",
     )
-    expiry_display = fields.Char(string="Expiry", compute="_compute_expiry_display")
-    expiry_state = fields.Selection(
+    omni_expiry_display = fields.Char(string="Expiry", compute="_compute_omni_expiry_display")
+    omni_expiry_state = fields.Selection(
+        string="Expiry State",
         selection=[("valid", "Valid"), ("expiring", "Expiring"), ("expired", "Expired")],
-        compute="_compute_expiry_state",
+        compute="_compute_omni_expiry_state",
     )
-    holder_name = fields.Char(readonly=True)
-    card_funding = fields.Selection(
+    omni_holder_name = fields.Char(string="Holder Name", readonly=True)
+    omni_card_funding = fields.Selection(
         selection=[
             ("credit", "Credit"),
             ("debit", "Debit"),
@@ -85,15 +91,18 @@ class PaymentToken(models.Model):
         string="Funding",
         readonly=True,
     )
-    card_country_id = fields.Many2one(comodel_name="res.country", readonly=True)
-    fingerprint = fields.Char(
+    omni_card_country_id = fields.Many2one(
+        string="Card Country", comodel_name="res.country", readonly=True
+    )
+    omni_fingerprint = fields.Char(
+        string="Fingerprint",
         readonly=True,
         index="btree_not_null",
         help="Stripe's fingerprint of the card or account: the same number gives the same "
         "fingerprint, which tells duplicates apart without storing the number.",
     )
-    card_wallet = fields.Char(string="Wallet", readonly=True)
-    bank_name = fields.Char(readonly=True)
+    omni_card_wallet = fields.Char(string="Wallet", readonly=True)
+    omni_bank_name = fields.Char(string="Bank Name", readonly=True)
     omni_mandate_reference = fields.Char(
         string="Mandate Reference",
         readonly=True,
@@ -107,13 +116,15 @@ class PaymentToken(models.Model):
         readonly=True,
         copy=False,
     )
-    issuer_display = fields.Char(string="Issuer", compute="_compute_issuer_display")
-    expiry_days_left = fields.Integer(
+    omni_issuer_display = fields.Char(string="Issuer", compute="_compute_omni_issuer_display")
+    omni_expiry_days_left = fields.Integer(
         string="Days Until Expiry",
-        compute="_compute_expiry_days_left",
+        compute="_compute_omni_expiry_days_left",
         help="0 on the last day the card can be charged, negative once expired.",
     )
-    expiry_days_label = fields.Char(string="Days Left", compute="_compute_expiry_days_left")
+    omni_expiry_days_label = fields.Char(
+        string="Days Left", compute="_compute_omni_expiry_days_left"
+    )
     omni_reminder_ids = fields.One2many(
         comodel_name="omni.payment.reminder",
         inverse_name="token_id",
@@ -126,13 +137,14 @@ class PaymentToken(models.Model):
     omni_last_reminder_stage = fields.Char(
         string="Last Reminder Stage", compute="_compute_omni_last_reminder"
     )
-    added_on = fields.Datetime(string="Added", default=fields.Datetime.now, readonly=True)
-    added_by_id = fields.Many2one(
+    omni_added_on = fields.Datetime(string="Added", default=fields.Datetime.now, readonly=True)
+    omni_added_by_id = fields.Many2one(
+        string="Added By",
         comodel_name="res.users",
         default=lambda self: self.env.user,
         readonly=True,
     )
-    added_channel = fields.Selection(
+    omni_added_channel = fields.Selection(
         selection=CHANNELS, string="Channel", readonly=True, default="checkout"
     )
     omni_consent_text = fields.Text(
@@ -158,7 +170,7 @@ class PaymentToken(models.Model):
         help="The customer's consent to off-session charges is recorded: only authorized "
         "methods are charged automatically.",
     )
-    stripe_sync_state = fields.Selection(
+    omni_stripe_sync_state = fields.Selection(
         selection=[("synced", "Synchronized"), ("pending", "To synchronize")],
         string="Stripe Details",
         readonly=True,
@@ -166,8 +178,10 @@ class PaymentToken(models.Model):
         help="'To synchronize' means the details could not be read from Stripe yet: "
         "use 'Fetch details from Stripe'.",
     )
-    stripe_synced_on = fields.Datetime(string="Last Checked With Stripe", readonly=True, copy=False)
-    stripe_state_at = fields.Datetime(
+    omni_stripe_synced_on = fields.Datetime(
+        string="Last Checked With Stripe", readonly=True, copy=False
+    )
+    omni_stripe_state_at = fields.Datetime(
         string="Stripe State Time",
         readonly=True,
         copy=False,
@@ -183,7 +197,7 @@ class PaymentToken(models.Model):
             SQL(
                 "CREATE UNIQUE INDEX IF NOT EXISTS payment_token_omni_one_default_uniq "
                 "ON payment_token (commercial_partner_id, company_id) "
-                "WHERE is_default AND active"
+                "WHERE omni_is_default AND active"
             )
         )
         # Expiring Cards list and reminder job: "active card, expiry between .. ORDER BY
@@ -193,8 +207,8 @@ class PaymentToken(models.Model):
             self.env.cr,
             "payment_token_omni_card_expiry_index",
             self._table,
-            ["expiry_date", "id"],
-            where="active AND method_kind = 'card'",
+            ["omni_expiry_date", "id"],
+            where="active AND omni_method_kind = 'card'",
         )
         return res
 
@@ -205,43 +219,45 @@ class PaymentToken(models.Model):
         for token in self:
             token.omni_authorized = bool(token.omni_authorized_on and token.omni_consent_text)
 
-    @api.depends("card_exp_month", "card_exp_year")
-    def _compute_expiry_date(self):
+    @api.depends("omni_card_exp_month", "omni_card_exp_year")
+    def _compute_omni_expiry_date(self):
         for token in self:
-            token.expiry_date = expiry_lib.expiry_date(token.card_exp_month, token.card_exp_year)
-
-    @api.depends("card_exp_month", "card_exp_year")
-    def _compute_expiry_display(self):
-        for token in self:
-            token.expiry_display = expiry_lib.format_expiry(
-                token.card_exp_month, token.card_exp_year
+            token.omni_expiry_date = expiry_lib.expiry_date(
+                token.omni_card_exp_month, token.omni_card_exp_year
             )
 
-    @api.depends("expiry_date")
-    def _compute_expiry_state(self):
-        today = fields.Date.context_today(self)
+    @api.depends("omni_card_exp_month", "omni_card_exp_year")
+    def _compute_omni_expiry_display(self):
         for token in self:
-            token.expiry_state = expiry_lib.expiry_state(
-                token.expiry_date, today, self._omni_expiry_warning_days()
+            token.omni_expiry_display = expiry_lib.format_expiry(
+                token.omni_card_exp_month, token.omni_card_exp_year
             )
 
-    @api.depends("card_brand", "bank_name", "payment_details", "method_kind")
-    def _compute_issuer_display(self):
-        for token in self:
-            token.issuer_display = token._omni_issuer_label(short=True)
-
-    @api.depends("expiry_date")
-    def _compute_expiry_days_left(self):
+    @api.depends("omni_expiry_date")
+    def _compute_omni_expiry_state(self):
         today = fields.Date.context_today(self)
         for token in self:
-            days = expiry_lib.days_until(token.expiry_date, today)
-            token.expiry_days_left = days or 0
+            token.omni_expiry_state = expiry_lib.expiry_state(
+                token.omni_expiry_date, today, self._omni_expiry_warning_days()
+            )
+
+    @api.depends("omni_card_brand", "omni_bank_name", "payment_details", "omni_method_kind")
+    def _compute_omni_issuer_display(self):
+        for token in self:
+            token.omni_issuer_display = token._omni_issuer_label(short=True)
+
+    @api.depends("omni_expiry_date")
+    def _compute_omni_expiry_days_left(self):
+        today = fields.Date.context_today(self)
+        for token in self:
+            days = expiry_lib.days_until(token.omni_expiry_date, today)
+            token.omni_expiry_days_left = days or 0
             if days is None:
-                token.expiry_days_label = ""
+                token.omni_expiry_days_label = ""
             elif days < 0:
-                token.expiry_days_label = self.env._("EXPIRED")
+                token.omni_expiry_days_label = self.env._("EXPIRED")
             else:
-                token.expiry_days_label = str(days)
+                token.omni_expiry_days_label = str(days)
 
     def _compute_omni_last_reminder(self):
         self.omni_last_reminder_on = False
@@ -265,7 +281,7 @@ class PaymentToken(models.Model):
             self._omni_check_no_card_number(vals)
             # A new method is never made default by its creator: the first one of a customer
             # gets the mark below, later ones are moved with "Set as default".
-            vals.pop("is_default", None)
+            vals.pop("omni_is_default", None)
         tokens = super().create(vals_list)
         tokens._omni_assign_first_default()
         # A new method lifts a hard decline: open dunning retries at once (an account
@@ -296,7 +312,7 @@ class PaymentToken(models.Model):
         # Whoever calls (RPC, superuser code, any context): the description of the method
         # and its default mark only change through _omni_system_write.
         self._omni_check_immutable(vals)
-        if "is_default" in vals:
+        if "omni_is_default" in vals:
             raise UserError(
                 self.env._(
                     "Use 'Set as default' to choose the default payment method: it moves the "
@@ -305,15 +321,15 @@ class PaymentToken(models.Model):
             )
         if vals.get("active") is False:
             # An archived method is no longer anybody's default.
-            vals = dict(vals, is_default=False)
+            vals = dict(vals, omni_is_default=False)
         res = super().write(vals)
-        if "nickname" in vals:
+        if "omni_nickname" in vals:
             for token in self:
                 token._omni_log(
                     self.env._(
                         "%(method)s renamed to '%(nickname)s'.",
                         method=token._omni_issuer_label(),
-                        nickname=token.nickname or "",
+                        nickname=token.omni_nickname or "",
                     ),
                     event="renamed",
                 )
@@ -344,7 +360,7 @@ class PaymentToken(models.Model):
         """
         self._omni_check_no_card_number(vals)
         if vals.get("active") is False:
-            vals = dict(vals, is_default=False)
+            vals = dict(vals, omni_is_default=False)
         # super() from this class: write()'s refusals above are the only step skipped (a
         # private path by design, hence the other method name).
         return super().write(vals)  # pylint: disable=super-method-mismatch
@@ -400,11 +416,11 @@ class PaymentToken(models.Model):
         live._omni_lock_customers()
         for token in live:
             has_default = self.sudo().search_count(  # sudo: the rule must not hide a default
-                [*token._omni_default_domain(), ("is_default", "=", True)], limit=1
+                [*token._omni_default_domain(), ("omni_is_default", "=", True)], limit=1
             )
             if not has_default:
                 # sudo: the mark is the system's to place, whatever the caller may write.
-                token.sudo()._omni_system_write({"is_default": True})
+                token.sudo()._omni_system_write({"omni_is_default": True})
 
     def action_omni_set_default(self):
         """Make this method the customer's default, in Odoo and in Stripe."""
@@ -412,7 +428,7 @@ class PaymentToken(models.Model):
         self.check_access("write")
         if not self.active:
             raise UserError(self.env._("An archived payment method cannot become the default."))
-        if self.is_default:
+        if self.omni_is_default:
             return self._omni_notify(
                 self.env._(
                     "%(method)s is already the default payment method.",
@@ -420,11 +436,11 @@ class PaymentToken(models.Model):
                 )
             )
         self._omni_lock_customers()
-        previous = self.search([*self._omni_default_domain(), ("is_default", "=", True)])
+        previous = self.search([*self._omni_default_domain(), ("omni_is_default", "=", True)])
         # Two writes in this order: the partial unique index never sees two defaults.
-        previous._omni_system_write({"is_default": False})
-        previous.flush_recordset(["is_default"])
-        self._omni_system_write({"is_default": True})
+        previous._omni_system_write({"omni_is_default": False})
+        previous.flush_recordset(["omni_is_default"])
+        self._omni_system_write({"omni_is_default": True})
         self.env.flush_all()
         if self.provider_code == "stripe":
             # Stripe last: if it fails, the exception rolls the whole transaction back.
@@ -465,7 +481,7 @@ class PaymentToken(models.Model):
         others = self.sudo().search_count(  # sudo: count every method, visible or not
             [*self._omni_default_domain(), ("id", "!=", self.id)]
         )
-        if self.is_default and others:
+        if self.omni_is_default and others:
             raise UserError(
                 self.env._(
                     "%(method)s is the default payment method. Set another method as default "
@@ -543,7 +559,7 @@ class PaymentToken(models.Model):
             token._omni_system_write(
                 {
                     "omni_consent_text": consent_text
-                    or self._omni_consent_wording(token.added_channel),
+                    or self._omni_consent_wording(token.omni_added_channel),
                     "omni_consent_version": version,
                     "omni_authorized_on": fields.Datetime.now(),
                 }
@@ -551,24 +567,27 @@ class PaymentToken(models.Model):
 
     def _omni_init_existing(self):
         """Mark tokens that existed before the install: channel, default, to synchronize."""
-        self._omni_system_write({"added_channel": "import", "added_by_id": False})
+        self._omni_system_write({"omni_added_channel": "import", "omni_added_by_id": False})
         if self:
             # One statement for every existing token: they were added when they were created.
             self.env.cr.execute(
                 SQL(
-                    "UPDATE payment_token SET added_on = create_date WHERE id IN %s",
+                    "UPDATE payment_token SET omni_added_on = create_date WHERE id IN %s",
                     tuple(self.ids),
                 )
             )
-            self.invalidate_recordset(["added_on"])
+            self.invalidate_recordset(["omni_added_on"])
         stripe_tokens = self.filtered(lambda t: t.provider_code == "stripe")
-        stripe_tokens._omni_system_write({"stripe_sync_state": "pending"})
+        stripe_tokens._omni_system_write({"omni_stripe_sync_state": "pending"})
         # Their Stripe type is the one of their Odoo payment method until the details are
         # fetched (a SEPA token is never charged as a card).
-        for token in stripe_tokens.filtered(lambda t: not t.stripe_pm_type):
+        for token in stripe_tokens.filtered(lambda t: not t.omni_stripe_pm_type):
             pm_type = token._omni_stripe_pm_type()
             token._omni_system_write(
-                {"stripe_pm_type": pm_type, "method_kind": stripe_api.method_kind(pm_type)}
+                {
+                    "omni_stripe_pm_type": pm_type,
+                    "omni_method_kind": stripe_api.method_kind(pm_type),
+                }
             )
         # No consent to automatic charges is recorded for them: nobody has said the customer
         # gave one. Staff confirm it (action_omni_confirm_authorization, or every such
@@ -580,7 +599,7 @@ class PaymentToken(models.Model):
         automatic charges: staff confirm it (managers), and are recorded with the wording."""
         self.check_access("write")  # managers
         tokens = self.filtered(lambda t: t.active and not t.omni_authorized)
-        refused = tokens.filtered(lambda t: t.added_channel != "import")
+        refused = tokens.filtered(lambda t: t.omni_added_channel != "import")
         if refused:
             raise UserError(
                 self.env._(
@@ -642,7 +661,9 @@ class PaymentToken(models.Model):
                 self.env._("Only payment method viewers and managers can send expiry reminders.")
             )
         self.check_access("read")
-        cards = self.filtered(lambda t: t.active and t.method_kind == "card" and t.expiry_date)
+        cards = self.filtered(
+            lambda t: t.active and t.omni_method_kind == "card" and t.omni_expiry_date
+        )
         if not cards:
             raise UserError(self.env._("Select cards with an expiry date to send reminders."))
         # sudo: viewers may remind customers; the log and the email are the company's.
@@ -697,15 +718,15 @@ class PaymentToken(models.Model):
         return token_values.api_values(
             method_id=self.id,
             customer_id=self.commercial_partner_id.id,
-            kind=self.method_kind,
-            card_brand=self.card_brand,
-            bank_name=self.bank_name,
+            kind=self.omni_method_kind,
+            card_brand=self.omni_card_brand,
+            bank_name=self.omni_bank_name,
             payment_details=self.payment_details,
-            exp_month=self.card_exp_month,
-            exp_year=self.card_exp_year,
-            is_default=self.is_default,
+            exp_month=self.omni_card_exp_month,
+            exp_year=self.omni_card_exp_year,
+            is_default=self.omni_is_default,
             authorized=self.omni_authorized,
-            nickname=self.nickname,
+            nickname=self.omni_nickname,
         )
 
     @api.model
@@ -775,9 +796,9 @@ class PaymentToken(models.Model):
         self.ensure_one()
         return token_values.issuer_label(
             self.env._,
-            kind=self.method_kind,
-            card_brand=self.card_brand,
-            bank_name=self.bank_name,
+            kind=self.omni_method_kind,
+            card_brand=self.omni_card_brand,
+            bank_name=self.omni_bank_name,
             method_name=self.payment_method_id.name,
             payment_details=self.payment_details,
             short=short,
@@ -785,8 +806,8 @@ class PaymentToken(models.Model):
 
     def _omni_channel_label(self):
         self.ensure_one()
-        return dict(self._fields["added_channel"]._description_selection(self.env)).get(
-            self.added_channel, ""
+        return dict(self._fields["omni_added_channel"]._description_selection(self.env)).get(
+            self.omni_added_channel, ""
         )
 
     def _omni_log(self, body, event="other", channel=None):
@@ -844,8 +865,8 @@ class PaymentToken(models.Model):
         acting user (portal/public users in the portal, OdooBot a job, staff). Never from
         the context, which RPC callers choose."""
         self.ensure_one()
-        if event == "added" and self.added_channel:
-            return self.added_channel
+        if event == "added" and self.omni_added_channel:
+            return self.omni_added_channel
         user = self.env.user
         if user._is_public() or user.share:
             return "portal"

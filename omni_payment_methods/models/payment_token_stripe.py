@@ -86,9 +86,9 @@ class PaymentToken(models.Model):
         country = country_code and self.env["res.country"].search(
             [("code", "=", country_code)], limit=1
         )
-        values["card_country_id"] = country.id if country else False
-        values["stripe_sync_state"] = "synced"
-        values["stripe_synced_on"] = fields.Datetime.now()
+        values["omni_card_country_id"] = country.id if country else False
+        values["omni_stripe_sync_state"] = "synced"
+        values["omni_stripe_synced_on"] = fields.Datetime.now()
         if not values["payment_details"]:
             values.pop("payment_details")
         return values
@@ -113,9 +113,9 @@ class PaymentToken(models.Model):
                 )
             )
         state_at = state_at or fields.Datetime.now()
-        if self.stripe_state_at and state_at < self.stripe_state_at:
+        if self.omni_stripe_state_at and state_at < self.omni_stripe_state_at:
             return False
-        values["stripe_state_at"] = state_at
+        values["omni_stripe_state_at"] = state_at
         self._omni_system_write(values)
         return True
 
@@ -126,12 +126,12 @@ class PaymentToken(models.Model):
         """
         self.ensure_one()
         state_at = state_at or fields.Datetime.now()
-        if not self.active or (self.stripe_state_at and state_at < self.stripe_state_at):
+        if not self.active or (self.omni_stripe_state_at and state_at < self.omni_stripe_state_at):
             return False
-        was_default = self.is_default
+        was_default = self.omni_is_default
         label = self._omni_issuer_label()
         self.with_context(omni_keep_in_stripe=True)._omni_system_write(
-            {"active": False, "stripe_state_at": state_at}
+            {"active": False, "omni_stripe_state_at": state_at}
         )
         self._omni_log(
             self.env._("%(method)s was removed in Stripe.", method=label),
@@ -140,7 +140,9 @@ class PaymentToken(models.Model):
         )
         if was_default:
             # The most recently added live method of the customer takes the mark.
-            remaining = self.search(self._omni_default_domain(), order="added_on desc, id desc")
+            remaining = self.search(
+                self._omni_default_domain(), order="omni_added_on desc, id desc"
+            )
             remaining[:1]._omni_assign_first_default()
         return True
 
@@ -169,12 +171,12 @@ class PaymentToken(models.Model):
                     token._omni_apply_payment_method(token._omni_fetch_stripe_payment_method())
             except UserError as exc:
                 _logger.warning("could not read details of token %s from Stripe: %s", token.id, exc)
-                values = {"stripe_sync_state": "pending"}
+                values = {"omni_stripe_sync_state": "pending"}
                 if isinstance(payment_method, dict) and payment_method.get("id") == (
                     token.stripe_payment_method
                 ):
                     values = token._omni_values_from_payment_method(payment_method)
-                    values["stripe_sync_state"] = "pending"
+                    values["omni_stripe_sync_state"] = "pending"
                 token._omni_system_write(values)
 
     def action_omni_sync_from_stripe(self):
@@ -188,7 +190,7 @@ class PaymentToken(models.Model):
                 done |= token
             except UserError as exc:
                 failed.append(f"{token._omni_issuer_label()}: {exc.args[0]}")
-                token._omni_system_write({"stripe_sync_state": "pending"})
+                token._omni_system_write({"omni_stripe_sync_state": "pending"})
         skipped = len(self) - len(done) - len(failed)
         message = self.env._(
             "%(done)s payment method(s) synchronized with Stripe, %(failed)s failed, "
@@ -209,8 +211,8 @@ class PaymentToken(models.Model):
             ("provider_id.code", "=", "stripe"),
             ("stripe_payment_method", "!=", False),
             "|",
-            ("stripe_synced_on", "=", False),
-            ("stripe_synced_on", "<", limit),
+            ("omni_stripe_synced_on", "=", False),
+            ("omni_stripe_synced_on", "<", limit),
         ]
 
     @api.model
@@ -228,14 +230,17 @@ class PaymentToken(models.Model):
                 _logger.warning("Stripe unavailable, synchronization stopped: %s", error)
                 raise OmniBatchStop(str(error))
             token._omni_system_write(
-                {"stripe_sync_state": "pending", "stripe_synced_on": fields.Datetime.now()}
+                {
+                    "omni_stripe_sync_state": "pending",
+                    "omni_stripe_synced_on": fields.Datetime.now(),
+                }
             )
 
         return self._omni_batch_run(
             lambda limit: self.search(
                 self._omni_stale_domain(max_age_days),
                 limit=limit,
-                order="stripe_synced_on asc nulls first, id",
+                order="omni_stripe_synced_on asc nulls first, id",
             ),
             lambda: self.search_count(self._omni_stale_domain(max_age_days)),
             batch_size,
@@ -277,8 +282,8 @@ class PaymentToken(models.Model):
         """The Stripe PaymentMethod type of this method: the one read from Stripe, else the
         one payment_stripe maps its Odoo payment method to (a card brand is a card)."""
         self.ensure_one()
-        if self.stripe_pm_type:
-            return self.stripe_pm_type
+        if self.omni_stripe_pm_type:
+            return self.omni_stripe_pm_type
         method = self.payment_method_id.primary_payment_method_id or self.payment_method_id
         code = method.code or "card"
         return stripe_const.PAYMENT_METHODS_MAPPING.get(code, code)

@@ -30,17 +30,17 @@ class PaymentTransaction(models.Model):
         :param dict payment_data: the Stripe objects of the payment (``payment_method``...)
         """
         token = self.token_id
-        if not token or token.stripe_sync_state:
+        if not token or token.omni_stripe_sync_state:
             return
         # Saved while paying online (Odoo's checkout); the addon's own forms create their
         # tokens themselves (omni.payment.setup). Never from the context.
         channel = "checkout"
         token._omni_system_write(
             {
-                "added_channel": channel,
+                "omni_added_channel": channel,
                 # The transaction's creator is the person who entered the method (the webhook
                 # or return route runs as another user).
-                "added_by_id": self.create_uid.id,
+                "omni_added_by_id": self.create_uid.id,
             }
         )
         # Odoo only saves a method the customer asked it to save at checkout: that is the

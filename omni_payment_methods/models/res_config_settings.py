@@ -83,7 +83,7 @@ class ResConfigSettings(models.TransientModel):
 
     @api.model
     def _omni_unconfirmed_import_domain(self):
-        return [("added_channel", "=", "import"), ("omni_authorized", "=", False)]
+        return [("omni_added_channel", "=", "import"), ("omni_authorized", "=", False)]
 
     def action_omni_confirm_imported_authorizations(self):
         """Confirm, as the current user, that the customers of every method saved before the

@@ -50,7 +50,7 @@ class ResPartner(models.Model):
     def _compute_omni_payment_token_ids(self):
         tokens = self.env["payment.token"].search(
             [("commercial_partner_id", "in", self.commercial_partner_id.ids)],
-            order="is_default desc, added_on desc, id desc",
+            order="omni_is_default desc, omni_added_on desc, id desc",
         )
         for partner in self:
             partner.omni_payment_token_ids = tokens.filtered(
@@ -62,7 +62,7 @@ class ResPartner(models.Model):
     def _compute_omni_has_methods(self):
         groups = self.env["payment.token"]._read_group(
             [("commercial_partner_id", "in", self.commercial_partner_id.ids)],
-            ["commercial_partner_id", "method_kind"],
+            ["commercial_partner_id", "omni_method_kind"],
         )
         kinds = {(partner.id, kind) for partner, kind in groups}
         for partner in self:
@@ -97,7 +97,7 @@ class ResPartner(models.Model):
             return NotImplemented
         positive = (operator == "=") == bool(value)
         # The customer and all its contacts match when the customer has such a method.
-        query = self.env["payment.token"]._search([("method_kind", "=", kind)])
+        query = self.env["payment.token"]._search([("omni_method_kind", "=", kind)])
         domain = [("commercial_partner_id", "in", query.subselect("commercial_partner_id"))]
         return domain if positive else ["!", *domain]
 
@@ -280,7 +280,7 @@ class ResPartner(models.Model):
             .search(
                 [
                     ("commercial_partner_id", "=", self.commercial_partner_id.id),
-                    ("is_default", "=", True),
+                    ("omni_is_default", "=", True),
                     ("company_id", "=", company.id),
                 ],
                 limit=1,
@@ -448,7 +448,7 @@ class ResPartner(models.Model):
         customers = self._omni_api_customers()
         tokens = self.env["payment.token"].search(
             [("commercial_partner_id", "in", customers.ids)],
-            order="commercial_partner_id, is_default desc, added_on desc, id desc",
+            order="commercial_partner_id, omni_is_default desc, omni_added_on desc, id desc",
         )
         return [token._omni_api_values() for token in tokens]
 

@@ -153,7 +153,7 @@ class AdversarialFixture:
         tokens = Token
         for index in (1, 2):
             tokens |= Token.create(cls._adv_token_vals(partner, provider, f"{seq + index:04d}"))
-        assert tokens[0].is_default and not tokens[1].is_default
+        assert tokens[0].omni_is_default and not tokens[1].omni_is_default
         return tokens
 
     @classmethod
@@ -164,10 +164,10 @@ class AdversarialFixture:
             "partner_id": partner.id,
             "payment_details": last4,
             "provider_ref": f"cus_adv_{last4}",
-            "card_brand": "visa",
-            "method_kind": "card",
-            "card_exp_month": 12,
-            "card_exp_year": CARD_YEAR,
+            "omni_card_brand": "visa",
+            "omni_method_kind": "card",
+            "omni_card_exp_month": 12,
+            "omni_card_exp_year": CARD_YEAR,
         }
 
     def _adv_target(self, role, target):

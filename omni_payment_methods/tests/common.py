@@ -111,11 +111,11 @@ class OmniCommon(compat.KeepRequestTimeouts, StripeCommon):
             "payment_details": last4,
             "provider_ref": f"cus_omni_{cls._seq}",
             "stripe_payment_method": f"pm_omni_{cls._seq}",
-            "method_kind": "card",
-            "stripe_pm_type": "card",
-            "card_brand": brand,
-            "card_exp_month": month,
-            "card_exp_year": year,
+            "omni_method_kind": "card",
+            "omni_stripe_pm_type": "card",
+            "omni_card_brand": brand,
+            "omni_card_exp_month": month,
+            "omni_card_exp_year": year,
         }
         vals.update(values)
         return cls.env["payment.token"].create(vals)

@@ -96,7 +96,7 @@ class TestAdversarialOrm(AdversarialCase, OmniCommon):
         Token = self.env["payment.token"].with_user(user)
         token = target_b.with_user(user)
         if operation == "read":
-            return lambda: token.read(["payment_details", "card_brand", "nickname"])
+            return lambda: token.read(["payment_details", "omni_card_brand", "omni_nickname"])
         if operation == "search":
             return lambda: Token.search([("id", "=", target_b.id)])
         if operation == "count":
@@ -104,7 +104,7 @@ class TestAdversarialOrm(AdversarialCase, OmniCommon):
         if operation == "export":
             return lambda: token.export_data(["payment_details", "partner_id/name"])
         if operation == "write":
-            return lambda: token.write({"nickname": "attacker"})
+            return lambda: token.write({"omni_nickname": "attacker"})
         if operation == "set_default":
             return token.action_omni_set_default
         if operation == "delete":
@@ -172,11 +172,11 @@ class TestAdversarialRpc(AdversarialCase, OmniCommon, PaymentHttpCommon):
         cls._adv_setup()
 
     RPC_METHODS = {
-        "read": ("read", lambda t: [[t.id], ["payment_details", "card_brand"]], {}),
+        "read": ("read", lambda t: [[t.id], ["payment_details", "omni_card_brand"]], {}),
         "search": ("search_read", lambda t: [[("id", "=", t.id)]], {"fields": ["id"]}),
         "count": ("search_count", lambda t: [[("id", "=", t.id)]], {}),
         "export": ("export_data", lambda t: [[t.id], ["payment_details"]], {}),
-        "write": ("write", lambda t: [[t.id], {"nickname": "attacker"}], {}),
+        "write": ("write", lambda t: [[t.id], {"omni_nickname": "attacker"}], {}),
         "set_default": ("action_omni_set_default", lambda t: [[t.id]], {}),
         # Deleting goes through the confirmation (the private _omni_delete is not callable).
         "delete": ("action_omni_delete", lambda t: [[t.id]], {}),
@@ -657,7 +657,7 @@ class TestAdversarialWebhooks(AdversarialCase, OmniCommon, PaymentHttpCommon):
         """The same delivery twice, and an old event re-signed under a new id, change nothing."""
         body = self._body(event_type=UPDATED)
         self.assertEqual(self._deliver(body, self._signed(body)).status_code, 200)
-        self.assertEqual(self.token.card_exp_year, CARD_YEAR + 9)
+        self.assertEqual(self.token.omni_card_exp_year, CARD_YEAR + 9)
         before = self._adv_state()
         for attempt in range(3):
             response = self._deliver(body, self._signed(body))
@@ -672,6 +672,6 @@ class TestAdversarialWebhooks(AdversarialCase, OmniCommon, PaymentHttpCommon):
         response = self._deliver(old_body, self._signed(old_body))
         self.assertEqual(response.json()["status"], "stale")
         self.token.invalidate_recordset()
-        self.assertEqual(self.token.card_exp_year, CARD_YEAR + 9)
+        self.assertEqual(self.token.omni_card_exp_year, CARD_YEAR + 9)
         self.assertEqual(self._adv_state()["tokens"], before["tokens"])
         _logger.info("adversarial webhooks: 4 replays, none applied twice")

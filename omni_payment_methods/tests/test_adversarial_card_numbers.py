@@ -80,7 +80,7 @@ class TestAdversarialCardNumbers(AdversarialCase, OmniCommon, PaymentHttpCommon)
     def test_token_fields_refuse_card_numbers(self):
         token = self.adv_tokens["other"][1]
         fields = self._token_text_fields()
-        self.assertIn("nickname", fields)
+        self.assertIn("omni_nickname", fields)
         attacks = 0
         self.authenticate("omni_adv_manager", "omni_adv_manager")
         for index, name in enumerate(fields):

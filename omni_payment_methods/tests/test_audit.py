@@ -27,9 +27,11 @@ class TestAudit(OmniCommon):
 
     def test_each_change_is_audited_with_event_channel_and_author(self):
         provider = {"provider_id": self.dummy_provider.id}
-        first = self._omni_token(self.customer, last4="1111", added_channel="staff", **provider)
+        first = self._omni_token(
+            self.customer, last4="1111", omni_added_channel="staff", **provider
+        )
         second = self._omni_token(self.customer, last4="2222", **provider)
-        second.with_user(self.manager).nickname = "Ops"
+        second.with_user(self.manager).omni_nickname = "Ops"
         second.with_user(self.manager).action_omni_set_default()
         first.with_user(self.manager)._omni_delete()
         rows = self._rows().sorted("id")
@@ -60,7 +62,7 @@ class TestAudit(OmniCommon):
         with patch.object(type(token), "_omni_fetch_stripe_payment_method", return_value=pm):
             self.Token._cron_omni_sync_stripe()
             # A second run finds the same state: no second "updated" row.
-            token.with_context(omni_stripe_sync=True).stripe_synced_on = False
+            token.with_context(omni_stripe_sync=True).omni_stripe_synced_on = False
             self.Token._cron_omni_sync_stripe()
         token._omni_archive_from_stripe()
         rows = self._rows().sorted("id")

@@ -79,30 +79,30 @@ class TestSepaAddLocalStripe(PortalFlowMixin, LocalStripeMixin, OmniCommon, Http
             token,
             [
                 {
-                    "method_kind": "bank",
-                    "stripe_pm_type": "sepa_debit",
+                    "omni_method_kind": "bank",
+                    "omni_stripe_pm_type": "sepa_debit",
                     "payment_method_id": self.sepa_method.id,
                     "payment_details": "3000",
                     # localstripe knows no bank names: its PaymentMethod carries the bank code.
-                    "bank_name": "37040044",
-                    "holder_name": "Ada Lovelace",
+                    "omni_bank_name": "37040044",
+                    "omni_holder_name": "Ada Lovelace",
                     "omni_mandate_reference": "NXDSYREGC9PSMKWY",
                     "omni_mandate_status": "active",
                     "omni_authorized": True,
                     "omni_consent_text": mandate_text,
                     "omni_consent_version": "sepa_debit-2026-11",
-                    "added_channel": "portal",
-                    "nickname": "Main account",
-                    "is_default": True,
-                    "card_exp_year": 0,
-                    "expiry_date": False,
+                    "omni_added_channel": "portal",
+                    "omni_nickname": "Main account",
+                    "omni_is_default": True,
+                    "omni_card_exp_year": 0,
+                    "omni_expiry_date": False,
                 }
             ],
         )
         self.assertEqual(
             result["message"], "Your 37040044 ending in 3000 has been added to your account."
         )
-        self.assertEqual(token.issuer_display, "37040044 •••• 3000")
+        self.assertEqual(token.omni_issuer_display, "37040044 •••• 3000")
         self.assertTrue(self.customer.omni_has_bank_account)
         pm = self.client.v1.payment_methods.retrieve(token.stripe_payment_method)
         self.assertEqual(pm["customer"], token.provider_ref)
@@ -170,7 +170,10 @@ class TestSepaAddLocalStripe(PortalFlowMixin, LocalStripeMixin, OmniCommon, Http
         self._post(f"{SETUP}/{first['setup_id']}/finish", {"handle": first["handle"]}, self.csrf)
         self.assertEqual(
             self.Token.search_count(
-                [("commercial_partner_id", "=", self.customer.id), ("method_kind", "=", "bank")]
+                [
+                    ("commercial_partner_id", "=", self.customer.id),
+                    ("omni_method_kind", "=", "bank"),
+                ]
             ),
             1,
         )
@@ -413,12 +416,12 @@ class TestBankDebitsSdkFake(OmniCommon):
             token,
             [
                 {
-                    "method_kind": "bank",
-                    "stripe_pm_type": "acss_debit",
+                    "omni_method_kind": "bank",
+                    "omni_stripe_pm_type": "acss_debit",
                     "payment_method_id": self.acss_method.id,
-                    "bank_name": "TD Canada Trust",
+                    "omni_bank_name": "TD Canada Trust",
                     "payment_details": "6789",
-                    "holder_name": "Omni Customer",
+                    "omni_holder_name": "Omni Customer",
                     "stripe_mandate": "mandate_fake_acss_debit",
                     "omni_mandate_reference": "mandate_fake_acss_debit",
                     "omni_mandate_status": "active",
@@ -468,14 +471,14 @@ class TestBankDebitsSdkFake(OmniCommon):
             token,
             [
                 {
-                    "method_kind": "bank",
-                    "stripe_pm_type": "us_bank_account",
+                    "omni_method_kind": "bank",
+                    "omni_stripe_pm_type": "us_bank_account",
                     "payment_method_id": self.ach_method.id,
-                    "bank_name": "STRIPE TEST BANK",
+                    "omni_bank_name": "STRIPE TEST BANK",
                     "payment_details": "6789",
                     "stripe_mandate": "mandate_fake_us_bank_account",
                     "omni_mandate_status": "active",
-                    "added_channel": "staff",
+                    "omni_added_channel": "staff",
                     "omni_authorized": True,
                 }
             ],
@@ -520,7 +523,7 @@ class TestBankDebitsSdkFake(OmniCommon):
 
     def test_bank_limit_applies_to_acss(self):
         self.env["ir.config_parameter"].set_param(MAX_BANK_ACCOUNTS_PARAM, "1")
-        self._omni_token(self.customer, method_kind="bank", stripe_pm_type="sepa_debit")
+        self._omni_token(self.customer, omni_method_kind="bank", omni_stripe_pm_type="sepa_debit")
         pm = acss_payment_method()
         fake = FakeSetupStripe(pm, mandate(pm, "acss_debit"))
         with self._fake(fake), self.assertRaisesRegex(UserError, "saved bank accounts"):
@@ -609,8 +612,8 @@ class TestMicrodeposits(PortalFlowMixin, OmniCommon, HttpCase):
                 {
                     "active": True,
                     "omni_awaiting_verification": True,
-                    "method_kind": "bank",
-                    "stripe_pm_type": "us_bank_account",
+                    "omni_method_kind": "bank",
+                    "omni_stripe_pm_type": "us_bank_account",
                     "payment_details": "6789",
                     "stripe_payment_method": "pm_fake_ach",
                 }

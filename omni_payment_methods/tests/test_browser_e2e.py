@@ -223,10 +223,10 @@ class TestBrowserE2E(BrowserE2EMixin, LocalStripeMixin, OmniCommon, HttpCase):
                     token,
                     [
                         {
-                            "method_kind": "bank",
-                            "stripe_pm_type": "sepa_debit",
+                            "omni_method_kind": "bank",
+                            "omni_stripe_pm_type": "sepa_debit",
                             "payment_details": "3000",
-                            "nickname": "Main account",
+                            "omni_nickname": "Main account",
                             "omni_mandate_status": "active",
                             "omni_authorized": True,
                         }
@@ -269,8 +269,10 @@ class TestBrowserE2E(BrowserE2EMixin, LocalStripeMixin, OmniCommon, HttpCase):
             with self._db():
                 first = self.Token.search([("commercial_partner_id", "=", self.customer.id)])
                 self.assertEqual(len(first), 1)
-                self.assertTrue(first.is_default)
-                self.assertEqual((first.added_channel, first.nickname), ("portal", "Company Visa"))
+                self.assertTrue(first.omni_is_default)
+                self.assertEqual(
+                    (first.omni_added_channel, first.omni_nickname), ("portal", "Company Visa")
+                )
 
             # A second card, then make it the default.
             page.click("a.o_omni_add")
@@ -281,13 +283,13 @@ class TestBrowserE2E(BrowserE2EMixin, LocalStripeMixin, OmniCommon, HttpCase):
                 second = self.Token.search(
                     [("commercial_partner_id", "=", self.customer.id), ("id", "!=", first.id)]
                 )
-                self.assertFalse(second.is_default)
+                self.assertFalse(second.omni_is_default)
             page.locator(f"[data-token-id='{second.id}'] .o_omni_set_default").click()
             expect(page.locator(".o_omni_flash")).to_have_text(
                 "Visa ending in 5678 is now your default payment method."
             )
             with self._db():
-                self.assertTrue(second.is_default)
+                self.assertTrue(second.omni_is_default)
             # Rename.
             row = page.locator(f"[data-token-id='{first.id}']")
             row.locator("summary").click()
@@ -295,7 +297,7 @@ class TestBrowserE2E(BrowserE2EMixin, LocalStripeMixin, OmniCommon, HttpCase):
             row.locator("button[type=submit]", has_text="Save").click()
             expect(page.locator(".o_omni_flash")).to_contain_text("renamed to 'Old Visa'")
             with self._db():
-                self.assertEqual(first.nickname, "Old Visa")
+                self.assertEqual(first.omni_nickname, "Old Visa")
             self._shot(page, "portal_payment_methods.png")
             # Delete the default: refused while another method exists.
             page.locator(f"[data-token-id='{second.id}'] a.o_omni_delete").click()
@@ -367,7 +369,9 @@ class TestBrowserE2E(BrowserE2EMixin, LocalStripeMixin, OmniCommon, HttpCase):
             self._shot(page, "staff_payment_methods_after_add.png")
         self.env.invalidate_all()
         token = self.Token.search([("commercial_partner_id", "=", self.customer.id)])
-        self.assertEqual((token.added_channel, token.added_by_id), ("staff", self.manager))
+        self.assertEqual(
+            (token.omni_added_channel, token.omni_added_by_id), ("staff", self.manager)
+        )
         self.assertTrue(token.omni_authorized)
         email = self.customer.message_ids.filtered(
             lambda m: m.subject and "was added to your account" in m.subject
@@ -398,8 +402,8 @@ class TestBrowserE2E(BrowserE2EMixin, LocalStripeMixin, OmniCommon, HttpCase):
             self._shot(page, "link_added.png")
             with self._db():
                 token = self.Token.search([("commercial_partner_id", "=", self.customer.id)])
-                self.assertEqual(token.added_channel, "link")
-                self.assertTrue(token.is_default)
+                self.assertEqual(token.omni_added_channel, "link")
+                self.assertTrue(token.omni_is_default)
             # Reused: the link was consumed by the addition.
             response = page.goto(self.base_url() + path)
             self.assertEqual(response.status, 403)

@@ -9,7 +9,7 @@ from .common import CARD_YEAR, OmniCommon
 @tagged("post_install", "-at_install")
 class TestCardNumberGuard(OmniCommon):
     def test_create_with_card_number_is_refused(self):
-        for field in ("payment_details", "nickname", "holder_name", "provider_ref"):
+        for field in ("payment_details", "omni_nickname", "omni_holder_name", "provider_ref"):
             with (
                 self.subTest(field=field),
                 self.assertRaisesRegex(ValidationError, "looks like a card number"),
@@ -24,25 +24,25 @@ class TestCardNumberGuard(OmniCommon):
                 self.subTest(value=value),
                 self.assertRaisesRegex(ValidationError, "looks like a card number"),
             ):
-                token.nickname = value
-        self.assertFalse(token.nickname)
+                token.omni_nickname = value
+        self.assertFalse(token.omni_nickname)
 
     def test_luhn_invalid_digits_are_accepted(self):
         token = self._omni_token(self.customer)
-        token.nickname = "Order 4242 4242 4242 4241"
-        self.assertEqual(token.nickname, "Order 4242 4242 4242 4241")
+        token.omni_nickname = "Order 4242 4242 4242 4241"
+        self.assertEqual(token.omni_nickname, "Order 4242 4242 4242 4241")
 
     def test_token_is_immutable_except_nickname_and_default(self):
         token = self._omni_token(self.customer)
-        token.nickname = "Travel card"
+        token.omni_nickname = "Travel card"
         for field, value in (
-            ("card_exp_year", CARD_YEAR + 10),
+            ("omni_card_exp_year", CARD_YEAR + 10),
             ("payment_details", "9999"),
-            ("card_brand", "amex"),
+            ("omni_card_brand", "amex"),
             ("partner_id", self.other_customer.id),
             ("stripe_payment_method", "pm_other"),
         ):
             with self.subTest(field=field), self.assertRaisesRegex(UserError, "cannot be changed"):
                 token.write({field: value})
-        self.assertEqual(token.card_exp_year, CARD_YEAR)
+        self.assertEqual(token.omni_card_exp_year, CARD_YEAR)
         self.assertEqual(token.partner_id, self.customer)

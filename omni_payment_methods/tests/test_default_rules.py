@@ -18,23 +18,23 @@ class TestDefaultRules(OmniCommon):
     def test_first_method_is_default_later_ones_are_not(self):
         first = self._omni_token(self.customer)
         second = self._omni_token(self.customer_contact, last4="4444", brand="mastercard")
-        third = self._omni_token(self.customer, last4="0005", brand="amex", is_default=True)
-        self.assertTrue(first.is_default)
-        self.assertFalse(second.is_default, "a contact's method counts for its company")
-        self.assertFalse(third.is_default, "a new method never takes the mark at creation")
+        third = self._omni_token(self.customer, last4="0005", brand="amex", omni_is_default=True)
+        self.assertTrue(first.omni_is_default)
+        self.assertFalse(second.omni_is_default, "a contact's method counts for its company")
+        self.assertFalse(third.omni_is_default, "a new method never takes the mark at creation")
         other = self._omni_token(self.other_customer)
-        self.assertTrue(other.is_default, "defaults are per customer")
+        self.assertTrue(other.omni_is_default, "defaults are per customer")
 
     def test_default_cannot_be_written_directly(self):
         self._omni_token(self.customer)
         second = self._omni_token(self.customer, last4="4444")
         with self.assertRaisesRegex(UserError, "Set as default"):
-            second.is_default = True
+            second.omni_is_default = True
 
     def test_database_refuses_two_defaults(self):
         first = self._omni_token(self.customer)
         second = self._omni_token(self.customer, last4="4444")
-        self.assertTrue(first.is_default)
+        self.assertTrue(first.omni_is_default)
         self.env.flush_all()
         with (
             mute_logger("odoo.sql_db"),
@@ -42,15 +42,15 @@ class TestDefaultRules(OmniCommon):
             self.env.cr.savepoint(),
         ):
             self.env.cr.execute(
-                "UPDATE payment_token SET is_default = TRUE WHERE id = %s", [second.id]
+                "UPDATE payment_token SET omni_is_default = TRUE WHERE id = %s", [second.id]
             )
 
     def test_set_default_moves_the_mark_without_stripe_for_other_providers(self):
         first = self._omni_token(self.customer, provider_id=self.dummy_provider.id)
         second = self._omni_token(self.customer, provider_id=self.dummy_provider.id, last4="1881")
         action = second.action_omni_set_default()
-        self.assertFalse(first.is_default)
-        self.assertTrue(second.is_default)
+        self.assertFalse(first.omni_is_default)
+        self.assertTrue(second.omni_is_default)
         self.assertIn(
             "ending in 1881 is now your default payment method", action["params"]["message"]
         )
@@ -65,18 +65,18 @@ class TestDefaultRules(OmniCommon):
         ):
             second.action_omni_set_default()
         self.env.invalidate_all()
-        self.assertTrue(first.is_default)
-        self.assertFalse(second.is_default)
+        self.assertTrue(first.omni_is_default)
+        self.assertFalse(second.omni_is_default)
 
     def test_archived_method_loses_default_and_cannot_become_default(self):
         first = self._omni_token(self.customer)
         # archived in Odoo only (this fake method has no Stripe to detach it from)
         first.with_context(omni_keep_in_stripe=True).active = False
-        self.assertFalse(first.is_default)
+        self.assertFalse(first.omni_is_default)
         with self.assertRaisesRegex(UserError, "archived"):
             first.action_omni_set_default()
         new = self._omni_token(self.customer, last4="4444")
-        self.assertTrue(new.is_default, "the first live method becomes the default again")
+        self.assertTrue(new.omni_is_default, "the first live method becomes the default again")
 
 
 @tagged("post_install", "-at_install")
@@ -111,8 +111,8 @@ class TestDefaultRulesLocalStripe(LocalStripeMixin, OmniCommon):
         self.assertEqual(
             action["params"]["message"], "Visa ending in 5556 is now your default payment method."
         )
-        self.assertTrue(second.is_default)
-        self.assertFalse(first.is_default)
+        self.assertTrue(second.omni_is_default)
+        self.assertFalse(first.omni_is_default)
         customer = self.client.v1.customers.retrieve(customer_id)
         self.assertEqual(customer["invoice_settings"]["default_payment_method"], pm["id"])
         self.assertIn("set as the default", self.customer.message_ids[0].body)
@@ -193,7 +193,7 @@ class TestConcurrentSetDefault(OmniCommon):
             with self._real_cursor() as cr:
                 cr.execute(
                     "SELECT id FROM payment_token WHERE commercial_partner_id = %s "
-                    "AND is_default AND active",
+                    "AND omni_is_default AND active",
                     [partner_id],
                 )
                 defaults = [row[0] for row in cr.fetchall()]

@@ -67,7 +67,7 @@ class TestDeleteRules(OmniCommon):
         )
         token._omni_delete()
         self.assertFalse(token.active)
-        self.assertFalse(token.is_default)
+        self.assertFalse(token.omni_is_default)
         self.assertEqual(tx.token_id, token, "history keeps its token")
         self.assertIn("deleted", self.customer.message_ids[0].body)
 

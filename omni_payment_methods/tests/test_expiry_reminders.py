@@ -55,7 +55,7 @@ class ReminderCommon(OmniCommon):
 class TestExpiryReminders(ReminderCommon):
     def test_every_stage_once_in_order(self):
         card = self._card()
-        self.assertEqual(card.expiry_date, EXPIRY)
+        self.assertEqual(card.omni_expiry_date, EXPIRY)
         plan = [
             ("2026-11-30", []),  # 62 days: nothing due yet
             ("2026-12-02", [60]),  # 60 days
@@ -168,7 +168,7 @@ class TestExpiryReminders(ReminderCommon):
             "card": {"brand": "visa", "last4": "4242", "exp_month": 2, "exp_year": 2029},
         }
         card._omni_apply_payment_method(pm)
-        self.assertEqual(card.expiry_date, datetime.date(2029, 2, 28))
+        self.assertEqual(card.omni_expiry_date, datetime.date(2029, 2, 28))
         self._run("2027-01-01")
         self.assertEqual(self._logs(card).mapped("stage"), [60], "no reminder for the new expiry")
         self._run("2028-12-30")
@@ -319,7 +319,7 @@ class TestExpiryReminders(ReminderCommon):
     def test_mail_in_customer_language(self):
         self.env["res.lang"]._activate_lang("fr_FR")
         template = self.env.ref("omni_payment_methods.mail_template_card_expiry")
-        template.with_context(lang="fr_FR").subject = "Votre carte {{ object.issuer_display }}"
+        template.with_context(lang="fr_FR").subject = "Votre carte {{ object.omni_issuer_display }}"
         self.customer.lang = "fr_FR"
         self._card()
         self._run("2026-12-02")
@@ -373,15 +373,15 @@ class TestExpiringCardsList(ReminderCommon):
 
     @freeze_time("2026-11-22")
     def test_days_until_expiry_and_state(self):
-        self.assertEqual(self.in_8.expiry_days_label, "8")
-        self.assertEqual(self.in_8.expiry_state, "expiring")
-        self.assertEqual(self.in_98.expiry_state, "valid")
-        self.assertEqual(self.expired_22.expiry_days_label, "EXPIRED")
-        self.assertEqual(self.expired_22.expiry_state, "expired")
+        self.assertEqual(self.in_8.omni_expiry_days_label, "8")
+        self.assertEqual(self.in_8.omni_expiry_state, "expiring")
+        self.assertEqual(self.in_98.omni_expiry_state, "valid")
+        self.assertEqual(self.expired_22.omni_expiry_days_label, "EXPIRED")
+        self.assertEqual(self.expired_22.omni_expiry_state, "expired")
 
     def test_group_by_expiry_month_and_update_action(self):
         groups = self.Token._read_group(
-            [("id", "in", self.cards.ids)], ["expiry_date:month"], ["__count"]
+            [("id", "in", self.cards.ids)], ["omni_expiry_date:month"], ["__count"]
         )
         self.assertEqual(len(groups), 6)
         action = self.in_8.action_omni_update()
@@ -417,10 +417,10 @@ class TestConcurrentReminderRuns(ReminderCommon):
                         "partner_id": partner.id,
                         "payment_details": "4242",
                         "provider_ref": f"ref{partner.id}",
-                        "method_kind": "card",
-                        "card_brand": "visa",
-                        "card_exp_month": 1,
-                        "card_exp_year": 2027,
+                        "omni_method_kind": "card",
+                        "omni_card_brand": "visa",
+                        "omni_card_exp_month": 1,
+                        "omni_card_exp_year": 2027,
                     }
                     for partner in partners
                 ]

@@ -118,8 +118,8 @@ class TestFaults(OmniCommon):
         self.Token._cron_omni_sync_stripe()
 
     def _job_sync_done(self, tokens):
-        self.assertEqual(set(tokens.mapped("card_exp_year")), {CARD_YEAR + 5})
-        self.assertEqual(set(tokens.mapped("stripe_sync_state")), {"synced"})
+        self.assertEqual(set(tokens.mapped("omni_card_exp_year")), {CARD_YEAR + 5})
+        self.assertEqual(set(tokens.mapped("omni_stripe_sync_state")), {"synced"})
         self.assertEqual(len(self._audit(tokens, "updated")), 3, "each method updated once")
 
     def _job_reminders_setup(self, fault):
@@ -172,12 +172,14 @@ class TestFaults(OmniCommon):
             self.fake.overrides[tokens[-1].stripe_payment_method] = {"exp_year": CARD_YEAR + 6}
         self.fake.fail_after = 2
         self.Token._cron_omni_sync_stripe()
-        synced = tokens.filtered(lambda t: t.stripe_sync_state == "synced")
+        synced = tokens.filtered(lambda t: t.omni_stripe_sync_state == "synced")
         self.assertEqual(len(synced), 2)
-        self.assertFalse((tokens - synced).filtered("stripe_synced_on"), "the rest is left as is")
+        self.assertFalse(
+            (tokens - synced).filtered("omni_stripe_synced_on"), "the rest is left as is"
+        )
         self.fake.fail_after, self.fake.mode = None, "ok"
         self.Token._cron_omni_sync_stripe()
-        self.assertEqual(set(tokens.mapped("card_exp_year")), {CARD_YEAR + 6})
+        self.assertEqual(set(tokens.mapped("omni_card_exp_year")), {CARD_YEAR + 6})
         self.assertEqual(len(self._audit(tokens, "updated")), 4, "each method updated once")
         retrieved = [path for _m, path, _k, mode in self.fake.requests if mode == "ok"]
         self.assertEqual(len(retrieved), 4, "no method fetched twice successfully")
@@ -193,7 +195,7 @@ class TestFaults(OmniCommon):
             "default",
             lambda t: f"/v1/customers/{t.provider_ref}",
             lambda t: t.action_omni_set_default(),
-            lambda self, t: self.assertTrue(t.is_default),
+            lambda self, t: self.assertTrue(t.omni_is_default),
         ),
         (
             "delete",
@@ -243,10 +245,10 @@ class TestFaults(OmniCommon):
                 with self._fault(fault):
                     token._omni_capture_stripe_details()
                 self.assertTrue(token.active, "the method added is kept")
-                self.assertEqual(token.stripe_sync_state, "pending")
-                self.assertEqual(token.card_exp_year, CARD_YEAR)
+                self.assertEqual(token.omni_stripe_sync_state, "pending")
+                self.assertEqual(token.omni_card_exp_year, CARD_YEAR)
                 self.assertEqual(len(self._audit(token, "added")), 1)
                 self.Token._cron_omni_sync_stripe()
-                self.assertEqual(token.stripe_sync_state, "synced")
-                self.assertEqual(token.card_exp_year, CARD_YEAR + 7)
+                self.assertEqual(token.omni_stripe_sync_state, "synced")
+                self.assertEqual(token.omni_card_exp_year, CARD_YEAR + 7)
         _logger.info("faults (add): %s additions under faults, none lost", len(FAULTS))

@@ -26,7 +26,7 @@ class TestImportAuthorization(OmniCommon):
 
     def test_install_records_no_consent(self):
         for token in self.old | self.old_other:
-            self.assertEqual(token.added_channel, "import")
+            self.assertEqual(token.omni_added_channel, "import")
             self.assertFalse(token.omni_authorized)
             self.assertFalse(token.omni_authorized_on)
             self.assertFalse(token.omni_consent_text)

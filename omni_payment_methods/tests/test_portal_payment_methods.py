@@ -81,13 +81,13 @@ class TestPortalPaymentMethods(PortalFlowMixin, LocalStripeMixin, OmniCommon, Ht
         token = self.Token.browse(result["token_id"])
         self.assertEqual(token.commercial_partner_id, self.customer)
         self.assertEqual(token.partner_id, self.customer_contact)
-        self.assertTrue(token.is_default)
-        self.assertEqual(token.added_channel, "portal")
-        self.assertEqual(token.added_by_id, self.portal_user)
+        self.assertTrue(token.omni_is_default)
+        self.assertEqual(token.omni_added_channel, "portal")
+        self.assertEqual(token.omni_added_by_id, self.portal_user)
         self.assertTrue(token.omni_authorized)
-        self.assertEqual(token.nickname, "Company Visa")
+        self.assertEqual(token.omni_nickname, "Company Visa")
         self.assertEqual(token.payment_method_id, self.card_method)
-        self.assertEqual((token.card_brand, token.card_exp_year), ("visa", CARD_YEAR + 1))
+        self.assertEqual((token.omni_card_brand, token.omni_card_exp_year), ("visa", CARD_YEAR + 1))
         self.assertTrue(token.provider_ref.startswith("cus_"))
         # The PaymentMethod is attached to the customer in Stripe.
         pm = self.client.v1.payment_methods.retrieve(token.stripe_payment_method)
@@ -103,7 +103,7 @@ class TestPortalPaymentMethods(PortalFlowMixin, LocalStripeMixin, OmniCommon, Ht
         # The second card reuses the Stripe customer and is not the default.
         second = self.Token.browse(self._add_card(self.csrf, number="5555555555554444")["token_id"])
         self.assertEqual(second.provider_ref, token.provider_ref)
-        self.assertFalse(second.is_default)
+        self.assertFalse(second.omni_is_default)
         page = self.url_open("/my/payment_method").text
         self.assertIn("Visa ending in 4242", page)
         self.assertIn("Company Visa", page)
@@ -251,14 +251,14 @@ class TestPortalPaymentMethods(PortalFlowMixin, LocalStripeMixin, OmniCommon, Ht
         # Set as default: the back office's message.
         page = self._post(f"{base}/default", {}, self.csrf).text
         self.assertIn("Visa ending in 5678 is now your default payment method.", page)
-        self.assertTrue(second.is_default)
-        self.assertFalse(first.is_default)
+        self.assertTrue(second.omni_is_default)
+        self.assertFalse(first.omni_is_default)
         page = self._post(f"{base}/rename", {"nickname": "Travel card"}, self.csrf).text
-        self.assertEqual(second.nickname, "Travel card")
+        self.assertEqual(second.omni_nickname, "Travel card")
         self.assertIn("Travel card", page)
         page = self._post(f"{base}/rename", {"nickname": "4242424242424242"}, self.csrf).text
         self.assertIn("looks like a card number", page)
-        self.assertEqual(second.nickname, "Travel card")
+        self.assertEqual(second.omni_nickname, "Travel card")
         # Delete the non-default one: confirmation with card and expiry, then deleted.
         confirm = self.url_open(f"/my/payment_method/{first.id}/delete").text
         self.assertIn(f"Delete Visa ending in 4242 (expires 08/{CARD_YEAR + 1})?", confirm)
@@ -288,8 +288,8 @@ class TestPortalPaymentMethods(PortalFlowMixin, LocalStripeMixin, OmniCommon, Ht
                     response = self.url_open(path)
                 self.assertEqual(response.status_code, 404)
         self.assertTrue(token.active)
-        self.assertTrue(token.is_default)
-        self.assertFalse(token.nickname)
+        self.assertTrue(token.omni_is_default)
+        self.assertFalse(token.omni_nickname)
 
     def test_posts_require_the_csrf_token(self):
         token = self._omni_token(self.customer_contact)
@@ -300,8 +300,8 @@ class TestPortalPaymentMethods(PortalFlowMixin, LocalStripeMixin, OmniCommon, Ht
         self.assertEqual(response.status_code, 400)
         response = self.url_open(f"{SETUP}/start", data={"mode": "portal"})
         self.assertEqual(response.status_code, 400)
-        self.assertTrue(token.is_default)
-        self.assertFalse(other.nickname)
+        self.assertTrue(token.omni_is_default)
+        self.assertFalse(other.omni_nickname)
 
     def test_odoo_archive_route_follows_the_rules(self):
         default = self._omni_token(self.customer_contact)
@@ -368,7 +368,9 @@ class TestStaffAndLinkAdd(PortalFlowMixin, LocalStripeMixin, OmniCommon, HttpCas
             result["message"], "Visa ending in 4242 has been added to the account of Omni Customer."
         )
         token = self.Token.browse(result["token_id"])
-        self.assertEqual((token.added_channel, token.added_by_id), ("staff", self.manager))
+        self.assertEqual(
+            (token.omni_added_channel, token.omni_added_by_id), ("staff", self.manager)
+        )
         self.assertIn("agreed on the phone", token.omni_consent_text)
         email = self.customer.message_ids.filtered(
             lambda m: m.subject and "was added to your account" in m.subject
@@ -386,8 +388,8 @@ class TestStaffAndLinkAdd(PortalFlowMixin, LocalStripeMixin, OmniCommon, HttpCas
             result["message"], "Your Visa ending in 4242 has been added to your account."
         )
         token = self.Token.browse(result["token_id"])
-        self.assertEqual(token.added_channel, "link")
-        self.assertFalse(token.added_by_id)
+        self.assertEqual(token.omni_added_channel, "link")
+        self.assertFalse(token.omni_added_by_id)
         self.assertTrue(token.omni_authorized)
         response = self.url_open(path)
         self.assertEqual(response.status_code, 403)

@@ -55,7 +55,7 @@ class TestSecurityMatrix(OmniCommon):
 
     def _assert_cannot_read(self, role, token):
         with self.assertRaises(AccessError, msg=f"{role} must not read {token.id}"):
-            token.with_user(self.users[role]).read(["payment_details", "card_brand"])
+            token.with_user(self.users[role]).read(["payment_details", "omni_card_brand"])
 
     def test_read_and_search(self):
         expected = {
@@ -72,7 +72,7 @@ class TestSecurityMatrix(OmniCommon):
                 for token in self.all_tokens - tokens:
                     self._assert_cannot_read(role, token)
                 for token in tokens:
-                    token.with_user(self.users[role]).read(["payment_details", "expiry_date"])
+                    token.with_user(self.users[role]).read(["payment_details", "omni_expiry_date"])
 
     def test_restriction_switched_off_and_on_in_settings(self):
         """The global rule is on by default; switching it off in Settings gives billing
@@ -118,18 +118,18 @@ class TestSecurityMatrix(OmniCommon):
     def test_write_nickname(self):
         for role in ("internal", "billing", "viewer", "portal", "other_portal"):
             with self.subTest(role=role), self.assertRaises(AccessError):
-                self.tok_customer_2.with_user(self.users[role]).nickname = "x"
-        self.tok_customer_2.with_user(self.users["manager"]).nickname = "Ops card"
-        self.assertEqual(self.tok_customer_2.nickname, "Ops card")
+                self.tok_customer_2.with_user(self.users[role]).omni_nickname = "x"
+        self.tok_customer_2.with_user(self.users["manager"]).omni_nickname = "Ops card"
+        self.assertEqual(self.tok_customer_2.omni_nickname, "Ops card")
 
     def test_set_default(self):
         for role in ("internal", "billing", "viewer", "portal", "other_portal"):
             with self.subTest(role=role), self.assertRaises(AccessError):
                 self.tok_customer_2.with_user(self.users[role]).action_omni_set_default()
-        self.assertTrue(self.tok_customer.is_default)
+        self.assertTrue(self.tok_customer.omni_is_default)
         self.tok_customer_2.with_user(self.users["manager"]).action_omni_set_default()
-        self.assertTrue(self.tok_customer_2.is_default)
-        self.assertFalse(self.tok_customer.is_default)
+        self.assertTrue(self.tok_customer_2.omni_is_default)
+        self.assertFalse(self.tok_customer.omni_is_default)
 
     def test_delete(self):
         for role in ("internal", "billing", "viewer", "portal", "other_portal"):

@@ -52,19 +52,19 @@ class TestSecurityRpc(HttpCase):
 
     def test_viewer_reads_but_cannot_write_over_rpc(self):
         self.authenticate("omni_rpc_viewer", "omni_rpc_viewer")
-        rows = self._call("read", [[self.token.id], ["payment_details", "is_default"]])
+        rows = self._call("read", [[self.token.id], ["payment_details", "omni_is_default"]])
         self.assertEqual(rows[0]["payment_details"], "4242")
         with mute_logger("odoo.http"), self.assertRaisesRegex(JsonRpcException, "AccessError"):
-            self._call("write", [[self.token.id], {"nickname": "x"}])
+            self._call("write", [[self.token.id], {"omni_nickname": "x"}])
         with mute_logger("odoo.http"), self.assertRaisesRegex(JsonRpcException, "AccessError"):
             self._call("action_omni_delete", [[self.token.id]])
-        self.assertFalse(self.token.nickname)
+        self.assertFalse(self.token.omni_nickname)
 
     def test_manager_renames_over_rpc_but_never_types_a_card_number(self):
         self.authenticate("omni_rpc_manager", "omni_rpc_manager")
-        self._call("write", [[self.token.id], {"nickname": "Main card"}])
-        self.assertEqual(self.token.nickname, "Main card")
+        self._call("write", [[self.token.id], {"omni_nickname": "Main card"}])
+        self.assertEqual(self.token.omni_nickname, "Main card")
         with mute_logger("odoo.http"), self.assertRaisesRegex(JsonRpcException, "ValidationError"):
-            self._call("write", [[self.token.id], {"nickname": "4242 4242 4242 4242"}])
+            self._call("write", [[self.token.id], {"omni_nickname": "4242 4242 4242 4242"}])
         self.token.invalidate_recordset()
-        self.assertEqual(self.token.nickname, "Main card")
+        self.assertEqual(self.token.omni_nickname, "Main card")

@@ -39,30 +39,30 @@ class TestTokenCaptureLocalStripe(LocalStripeMixin, OmniCommon):
                     "stripe_payment_method": pm["id"],
                     "provider_ref": customer_id,
                     "payment_details": "4444",
-                    "method_kind": "card",
-                    "stripe_pm_type": "card",
+                    "omni_method_kind": "card",
+                    "omni_stripe_pm_type": "card",
                     # localstripe derives no brand from the number (it says "visa" for
                     # every card): the stored brand is whatever Stripe answered.
-                    "card_brand": pm["card"]["brand"],
-                    "card_exp_month": 3,
-                    "card_exp_year": CARD_YEAR + 2,
-                    "expiry_date": datetime.date(CARD_YEAR + 2, 3, 31),
-                    "expiry_display": f"03/{CARD_YEAR + 2}",
-                    "holder_name": "Grace Hopper",
-                    "fingerprint": pm["card"]["fingerprint"],
-                    "stripe_sync_state": "synced",
-                    "added_channel": "checkout",
-                    "added_by_id": tx.create_uid.id,
-                    "is_default": True,
+                    "omni_card_brand": pm["card"]["brand"],
+                    "omni_card_exp_month": 3,
+                    "omni_card_exp_year": CARD_YEAR + 2,
+                    "omni_expiry_date": datetime.date(CARD_YEAR + 2, 3, 31),
+                    "omni_expiry_display": f"03/{CARD_YEAR + 2}",
+                    "omni_holder_name": "Grace Hopper",
+                    "omni_fingerprint": pm["card"]["fingerprint"],
+                    "omni_stripe_sync_state": "synced",
+                    "omni_added_channel": "checkout",
+                    "omni_added_by_id": tx.create_uid.id,
+                    "omni_is_default": True,
                     "commercial_partner_id": self.customer.id,
                 }
             ],
         )
-        self.assertTrue(token.issuer_display.endswith("•••• 4444"))
-        self.assertTrue(token.added_on)
+        self.assertTrue(token.omni_issuer_display.endswith("•••• 4444"))
+        self.assertTrue(token.omni_added_on)
         # localstripe's old PaymentMethod shape gives country and funding when it knows them.
         if pm["card"].get("country"):
-            self.assertEqual(token.card_country_id.code, pm["card"]["country"])
+            self.assertEqual(token.omni_card_country_id.code, pm["card"]["country"])
         self.assertIn("ending in 4444 added", token.commercial_partner_id.message_ids[0].body)
         self.assertNotIn("5555555555554444", token.commercial_partner_id.message_ids[0].body)
 
@@ -79,21 +79,21 @@ class TestTokenCaptureLocalStripe(LocalStripeMixin, OmniCommon):
             }
         )
         token._omni_init_existing()
-        self.assertEqual(token.stripe_sync_state, "pending")
-        self.assertEqual(token.added_channel, "import")
-        self.assertEqual(token.added_on, token.create_date)
-        self.assertFalse(token.added_by_id, "nobody is recorded as having added it")
+        self.assertEqual(token.omni_stripe_sync_state, "pending")
+        self.assertEqual(token.omni_added_channel, "import")
+        self.assertEqual(token.omni_added_on, token.create_date)
+        self.assertFalse(token.omni_added_by_id, "nobody is recorded as having added it")
         self.assertFalse(token.omni_authorized, "nobody said the customer agreed to charges")
-        self.assertFalse(token.card_brand)
+        self.assertFalse(token.omni_card_brand)
         token.action_omni_sync_from_stripe()
         self.assertRecordValues(
             token,
             [
                 {
-                    "card_brand": "visa",
-                    "card_exp_month": 11,
-                    "card_exp_year": CARD_YEAR,
-                    "stripe_sync_state": "synced",
+                    "omni_card_brand": "visa",
+                    "omni_card_exp_month": 11,
+                    "omni_card_exp_year": CARD_YEAR,
+                    "omni_stripe_sync_state": "synced",
                 }
             ],
         )
@@ -124,7 +124,10 @@ class TestTokenCaptureOffline(OmniCommon):
         """Fields only real Stripe gives (display_brand, wallet, funding) are stored."""
         pm = current_api_payment_method()
         token = self._omni_token(
-            self.customer, stripe_payment_method=pm["id"], card_brand=False, card_exp_month=0
+            self.customer,
+            stripe_payment_method=pm["id"],
+            omni_card_brand=False,
+            omni_card_exp_month=0,
         )
         with patch.object(
             type(token), "_omni_fetch_stripe_payment_method", return_value=pm, autospec=True
@@ -134,14 +137,14 @@ class TestTokenCaptureOffline(OmniCommon):
             token,
             [
                 {
-                    "card_brand": "visa",
-                    "card_funding": "credit",
-                    "card_wallet": "link",
-                    "card_country_id": self.env.ref("base.us").id,
-                    "fingerprint": "AOB934RVNwzk6xtn",
-                    "card_exp_month": 8,
-                    "card_exp_year": 2030,  # the example's (data, not a date)
-                    "stripe_sync_state": "synced",
+                    "omni_card_brand": "visa",
+                    "omni_card_funding": "credit",
+                    "omni_card_wallet": "link",
+                    "omni_card_country_id": self.env.ref("base.us").id,
+                    "omni_fingerprint": "AOB934RVNwzk6xtn",
+                    "omni_card_exp_month": 8,
+                    "omni_card_exp_year": 2030,  # the example's (data, not a date)
+                    "omni_stripe_sync_state": "synced",
                 }
             ],
         )
@@ -160,9 +163,9 @@ class TestTokenCaptureOffline(OmniCommon):
             )
         token = tx.token_id
         self.assertTrue(token, "the payment flow must not break when Stripe is down")
-        self.assertEqual(token.stripe_sync_state, "pending")
+        self.assertEqual(token.omni_stripe_sync_state, "pending")
         # The details the notification carried are kept; nothing else is invented.
-        self.assertEqual(token.card_brand, "visa")
+        self.assertEqual(token.omni_card_brand, "visa")
         self.assertEqual(token.payment_details, "4242")
 
     def test_token_of_another_provider_is_refused_by_stripe_actions(self):
@@ -182,16 +185,16 @@ class TestStripeSyncJob(LocalStripeMixin, OmniCommon):
                 provider_ref=customer_id,
                 stripe_payment_method=pm["id"],
                 payment_details=pm["card"]["last4"],
-                card_exp_month=1,
-                card_exp_year=CARD_YEAR,
+                omni_card_exp_month=1,
+                omni_card_exp_year=CARD_YEAR,
             )
         Token = self.Token
         with patch.object(type(self.env["ir.cron"]), "_omni_report_progress") as notify:
             Token._cron_omni_sync_stripe(batch_size=2)
             notify.assert_called_once_with(done=2, remaining=1)
             Token._cron_omni_sync_stripe(batch_size=2)
-        self.assertEqual(set(tokens.mapped("card_exp_year")), {CARD_YEAR + 3})
-        self.assertEqual(set(tokens.mapped("stripe_sync_state")), {"synced"})
+        self.assertEqual(set(tokens.mapped("omni_card_exp_year")), {CARD_YEAR + 3})
+        self.assertEqual(set(tokens.mapped("omni_stripe_sync_state")), {"synced"})
         self.assertFalse(
             Token.search_count([*Token._omni_stale_domain(), ("id", "in", tokens.ids)])
         )
@@ -208,7 +211,7 @@ class TestStripeSyncJob(LocalStripeMixin, OmniCommon):
         ):
             self.Token._cron_omni_sync_stripe()
         notify.assert_called_once_with(done=0, remaining=0)
-        self.assertFalse(token.stripe_synced_on, "left for the next run")
+        self.assertFalse(token.omni_stripe_synced_on, "left for the next run")
 
     def test_sync_one_customer(self):
         customer_id, pm = self._stripe_card(month=9, year=CARD_YEAR + 4)
@@ -217,4 +220,4 @@ class TestStripeSyncJob(LocalStripeMixin, OmniCommon):
         )
         action = self.customer.action_omni_sync_stripe()
         self.assertIn("1 payment method(s) synchronized", action["params"]["message"])
-        self.assertEqual(token.card_exp_year, CARD_YEAR + 4)
+        self.assertEqual(token.omni_card_exp_year, CARD_YEAR + 4)

@@ -74,7 +74,7 @@ class TestWebhooks(OmniCommon, PaymentHttpCommon):
         )
         # The second method was added after the first (the order the default follows).
         cls.other_token._omni_system_write(
-            {"added_on": cls.token.added_on + datetime.timedelta(minutes=1)}
+            {"omni_added_on": cls.token.omni_added_on + datetime.timedelta(minutes=1)}
         )
 
     # === HELPERS === #
@@ -120,10 +120,10 @@ class TestWebhooks(OmniCommon, PaymentHttpCommon):
             [
                 {
                     "active": True,
-                    "card_exp_month": month,
-                    "card_exp_year": year,
+                    "omni_card_exp_month": month,
+                    "omni_card_exp_year": year,
                     "payment_details": last4,
-                    "card_brand": "visa",
+                    "omni_card_brand": "visa",
                 }
             ],
         )
@@ -144,13 +144,13 @@ class TestWebhooks(OmniCommon, PaymentHttpCommon):
             [
                 {
                     "active": True,
-                    "card_brand": "mastercard",
+                    "omni_card_brand": "mastercard",
                     "payment_details": "4444",
-                    "card_exp_month": 8,
-                    "card_exp_year": CARD_YEAR + 1,
-                    "expiry_date": datetime.date(CARD_YEAR + 1, 8, 31),
-                    "stripe_state_at": utc(created),
-                    "is_default": True,
+                    "omni_card_exp_month": 8,
+                    "omni_card_exp_year": CARD_YEAR + 1,
+                    "omni_expiry_date": datetime.date(CARD_YEAR + 1, 8, 31),
+                    "omni_stripe_state_at": utc(created),
+                    "omni_is_default": True,
                 }
             ],
         )
@@ -201,11 +201,11 @@ class TestWebhooks(OmniCommon, PaymentHttpCommon):
             self.token,
             [
                 {
-                    "card_brand": "mastercard",
+                    "omni_card_brand": "mastercard",
                     "payment_details": "4444",
-                    "card_exp_month": 8,
-                    "card_exp_year": CARD_YEAR + 1,
-                    "stripe_state_at": utc(created),
+                    "omni_card_exp_month": 8,
+                    "omni_card_exp_year": CARD_YEAR + 1,
+                    "omni_stripe_state_at": utc(created),
                 }
             ],
         )
@@ -227,7 +227,8 @@ class TestWebhooks(OmniCommon, PaymentHttpCommon):
         response = self._post(stripe_event(UPDATED, pm, api_version=ENDPOINT_VERSION))
         self.assertEqual(response.json(), {"status": "processed"})
         self.assertRecordValues(
-            self.token, [{"card_brand": "amex", "payment_details": "0005", "card_exp_month": 3}]
+            self.token,
+            [{"omni_card_brand": "amex", "payment_details": "0005", "omni_card_exp_month": 3}],
         )
 
     def test_newer_name_in_the_endpoint_version_is_processed_too(self):
@@ -235,7 +236,7 @@ class TestWebhooks(OmniCommon, PaymentHttpCommon):
         pm = self._old_pm(self.token, exp_month=4)
         response = self._post(stripe_event(AUTO_UPDATED, pm, api_version=ENDPOINT_VERSION))
         self.assertEqual(response.json(), {"status": "processed"})
-        self.assertEqual(self.token.card_exp_month, 4)
+        self.assertEqual(self.token.omni_card_exp_month, 4)
 
     def test_updated_new_expiry_is_logged(self):
         event = self._event(UPDATED, self._pm(self.token, exp_month=8, exp_year=CARD_YEAR + 1))
@@ -254,20 +255,26 @@ class TestWebhooks(OmniCommon, PaymentHttpCommon):
         response = self._post(event)
         self.assertEqual(response.status_code, 200)
         self._assert_unchanged(self.token)
-        self.assertEqual(self.token.stripe_state_at, utc(event["created"]))
+        self.assertEqual(self.token.omni_stripe_state_at, utc(event["created"]))
         self.assertEqual(self._events().state, "processed")
         self.assertFalse(self._notes(self.customer))
 
     def test_detached_archives_and_moves_default(self):
-        self.assertTrue(self.token.is_default)
+        self.assertTrue(self.token.omni_is_default)
         event = self._event(DETACHED, self._pm(self.token))
         response = self._post(event)
         self.assertEqual(response.status_code, 200)
         self.assertRecordValues(
             self.token,
-            [{"active": False, "is_default": False, "stripe_state_at": utc(event["created"])}],
+            [
+                {
+                    "active": False,
+                    "omni_is_default": False,
+                    "omni_stripe_state_at": utc(event["created"]),
+                }
+            ],
         )
-        self.assertRecordValues(self.other_token, [{"active": True, "is_default": True}])
+        self.assertRecordValues(self.other_token, [{"active": True, "omni_is_default": True}])
         self.assertRecordValues(self._events(), [{"state": "processed", "token_id": self.token.id}])
         self.assertIn(
             "Visa ending in 4242 was removed in Stripe.", self.customer.message_ids[0].body
@@ -412,7 +419,7 @@ class TestWebhooks(OmniCommon, PaymentHttpCommon):
         self.assertEqual(self._post(event).status_code, 200)
         self._assert_unchanged(self.token, month=8, year=CARD_YEAR + 1)
         # People act on the methods between both deliveries (Stripe is not called here).
-        self.token.nickname = "Company Visa"
+        self.token.omni_nickname = "Company Visa"
         with patch.object(type(self.token), "_omni_stripe_call") as stripe_call_mock:
             self.other_token.action_omni_set_default()
         self.assertEqual(stripe_call_mock.call_count, 1)
@@ -434,15 +441,15 @@ class TestWebhooks(OmniCommon, PaymentHttpCommon):
             self.token,
             [
                 {
-                    "nickname": "Company Visa",
-                    "is_default": False,
-                    "card_exp_month": 8,
-                    "card_exp_year": CARD_YEAR + 1,
+                    "omni_nickname": "Company Visa",
+                    "omni_is_default": False,
+                    "omni_card_exp_month": 8,
+                    "omni_card_exp_year": CARD_YEAR + 1,
                     "write_date": write_date,
                 }
             ],
         )
-        self.assertTrue(self.other_token.is_default)
+        self.assertTrue(self.other_token.omni_is_default)
         self.assertEqual(self.customer.message_ids, messages)
         self.assertEqual(len(self._events()), 1)
 
@@ -450,13 +457,15 @@ class TestWebhooks(OmniCommon, PaymentHttpCommon):
         event = self._event(DETACHED, self._pm(self.token))
         self.assertEqual(self._post(event).status_code, 200)
         self.assertFalse(self.token.active)
-        self.assertTrue(self.other_token.is_default)
-        self.other_token.nickname = "Backup"
+        self.assertTrue(self.other_token.omni_is_default)
+        self.other_token.omni_nickname = "Backup"
         messages = self.customer.message_ids
         response = self._post(event)
         self.assertEqual(response.status_code, 200)
         self.assertFalse(self.token.active)
-        self.assertRecordValues(self.other_token, [{"is_default": True, "nickname": "Backup"}])
+        self.assertRecordValues(
+            self.other_token, [{"omni_is_default": True, "omni_nickname": "Backup"}]
+        )
         self.assertEqual(self.customer.message_ids, messages)
         self.assertEqual(len(self._events()), 1)
 
@@ -467,7 +476,7 @@ class TestWebhooks(OmniCommon, PaymentHttpCommon):
         Event = self.Event.with_user(self.env.ref("base.user_root"))
         first = Event._omni_process_event(event, self.stripe)
         self.assertEqual(first.state, "processed")
-        self.token.nickname = "Company Visa"
+        self.token.omni_nickname = "Company Visa"
         messages = self.customer.message_ids
         with patch.object(type(self.Event), "_omni_find_event", return_value=self.Event):
             second = Event._omni_process_event(event, self.stripe)
@@ -475,7 +484,13 @@ class TestWebhooks(OmniCommon, PaymentHttpCommon):
         self.assertEqual(len(self._events()), 1)
         self.assertRecordValues(
             self.token,
-            [{"nickname": "Company Visa", "card_exp_month": 8, "card_exp_year": CARD_YEAR + 1}],
+            [
+                {
+                    "omni_nickname": "Company Visa",
+                    "omni_card_exp_month": 8,
+                    "omni_card_exp_year": CARD_YEAR + 1,
+                }
+            ],
         )
         self.assertEqual(self.customer.message_ids, messages)
 
@@ -494,7 +509,7 @@ class TestWebhooks(OmniCommon, PaymentHttpCommon):
         self.assertEqual(response.status_code, 200)
         self.assertEqual(response.json(), {"status": "stale"})
         self._assert_unchanged(self.token, month=9, year=CARD_YEAR + 2)
-        self.assertEqual(self.token.stripe_state_at, utc(now - 10))
+        self.assertEqual(self.token.omni_stripe_state_at, utc(now - 10))
         events = self._events()
         self.assertEqual(events.filtered(lambda e: e.event_id == older["id"]).state, "stale")
         self.assertEqual(events.filtered(lambda e: e.event_id == newer["id"]).state, "processed")
@@ -510,7 +525,8 @@ class TestWebhooks(OmniCommon, PaymentHttpCommon):
         response = self._post(older)
         self.assertEqual(response.status_code, 200)
         self.assertRecordValues(
-            self.token, [{"active": False, "card_exp_month": 12, "card_exp_year": CARD_YEAR}]
+            self.token,
+            [{"active": False, "omni_card_exp_month": 12, "omni_card_exp_year": CARD_YEAR}],
         )
         self.assertEqual(
             self._events().filtered(lambda e: e.event_id == older["id"]).state, "stale"
@@ -527,13 +543,13 @@ class TestWebhooks(OmniCommon, PaymentHttpCommon):
         self.assertEqual(response.status_code, 200)
         self.assertRecordValues(
             self.token,
-            [{"active": False, "card_exp_month": 12, "stripe_state_at": utc(now - 60)}],
+            [{"active": False, "omni_card_exp_month": 12, "omni_stripe_state_at": utc(now - 60)}],
         )
         self.assertRecordValues(
             self._events().filtered(lambda e: e.event_id == newer["id"]),
             [{"state": "ignored", "token_id": self.token.id}],
         )
-        self.assertTrue(self.other_token.is_default)
+        self.assertTrue(self.other_token.omni_is_default)
 
     def test_older_detach_after_newer_update_is_stale(self):
         now = int(time.time())
@@ -545,7 +561,7 @@ class TestWebhooks(OmniCommon, PaymentHttpCommon):
         response = self._post(detached)
         self.assertEqual(response.status_code, 200)
         self.assertEqual(response.json(), {"status": "stale"})
-        self.assertRecordValues(self.token, [{"active": True, "is_default": True}])
+        self.assertRecordValues(self.token, [{"active": True, "omni_is_default": True}])
         self._assert_unchanged(self.token, month=8, year=CARD_YEAR + 1)
 
     # === CORE EVENTS AND SUBSCRIPTION === #
@@ -579,7 +595,7 @@ class TestWebhooks(OmniCommon, PaymentHttpCommon):
             )
         self.assertEqual(response.status_code, 200)
         get_tx_mock.assert_not_called()
-        self.assertEqual(self.token.card_exp_year, CARD_YEAR + 3)
+        self.assertEqual(self.token.omni_card_exp_year, CARD_YEAR + 3)
 
     def test_created_webhook_subscribes_to_payment_method_events(self):
         """payment_stripe creates the endpoint in its version (2019-05-16): the addon's events

@@ -15,12 +15,12 @@ class PaymentTokenDeleteWizard(models.TransientModel):
     def _compute_message(self):
         for wizard in self:
             token = wizard.token_id
-            if token.method_kind == "card" and token.expiry_display:
+            if token.omni_method_kind == "card" and token.omni_expiry_display:
                 text = self.env._(
                     "Delete %(method)s (expires %(expiry)s)? It is removed from Stripe and "
                     "cannot be undone.",
                     method=token._omni_issuer_label(),
-                    expiry=token.expiry_display,
+                    expiry=token.omni_expiry_display,
                 )
             else:
                 text = self.env._(

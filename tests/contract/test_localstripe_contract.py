@@ -115,20 +115,20 @@ def test_card_payment_method_maps_every_stored_field(stripe_client, customer, nu
     assert set(card.keys()) == LOCALSTRIPE_CARD_KEYS
     assert stripe_api.payment_method_values(pm) == {
         "stripe_payment_method": created.id,
-        "method_kind": "card",
-        "stripe_pm_type": "card",
-        "holder_name": "Jane Doe",
-        "fingerprint": card["fingerprint"],
+        "omni_method_kind": "card",
+        "omni_stripe_pm_type": "card",
+        "omni_holder_name": "Jane Doe",
+        "omni_fingerprint": card["fingerprint"],
         "payment_details": number[-4:],
         # localstripe gap: every card is brand "visa", funding "credit", country "FR", with
         # no display_brand and no wallet, whatever the number.
-        "card_brand": "visa",
-        "card_exp_month": EXP_MONTH,
-        "card_exp_year": EXP_YEAR,
-        "card_funding": "credit",
+        "omni_card_brand": "visa",
+        "omni_card_exp_month": EXP_MONTH,
+        "omni_card_exp_year": EXP_YEAR,
+        "omni_card_funding": "credit",
         "card_country_code": "FR",
-        "card_wallet": False,
-        "bank_name": False,
+        "omni_card_wallet": False,
+        "omni_bank_name": False,
     }
 
 
@@ -148,7 +148,7 @@ def test_two_digit_expiry_year_is_stored_in_full(stripe_client):
         }
     )
     values = stripe_api.payment_method_values(pm)
-    assert (values["card_exp_month"], values["card_exp_year"]) == (2, 2032)
+    assert (values["omni_card_exp_month"], values["omni_card_exp_year"]) == (2, 2032)
 
 
 @pytest.mark.parametrize("number", [AMEX, "4242 4242 4242 4242", "6277612345678901239"])
@@ -400,18 +400,18 @@ def test_sepa_debit_payment_method(stripe_client, customer):
     assert details["bank_code"] == "37040044"
     assert stripe_api.payment_method_values(pm) == {
         "stripe_payment_method": pm.id,
-        "method_kind": "bank",
-        "stripe_pm_type": "sepa_debit",
-        "holder_name": "Jane Doe",
-        "fingerprint": details["fingerprint"],
+        "omni_method_kind": "bank",
+        "omni_stripe_pm_type": "sepa_debit",
+        "omni_holder_name": "Jane Doe",
+        "omni_fingerprint": details["fingerprint"],
         "payment_details": "3000",
-        "card_brand": False,
-        "card_exp_month": 0,
-        "card_exp_year": 0,
-        "card_funding": False,
+        "omni_card_brand": False,
+        "omni_card_exp_month": 0,
+        "omni_card_exp_year": 0,
+        "omni_card_funding": False,
         "card_country_code": "DE",
-        "card_wallet": False,
-        "bank_name": "37040044",  # SEPA has no bank name: the bank code stands in
+        "omni_card_wallet": False,
+        "omni_bank_name": "37040044",  # SEPA has no bank name: the bank code stands in
     }
 
 

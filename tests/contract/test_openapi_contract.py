@@ -226,7 +226,7 @@ def test_sdk_object_fields_read_exist(name):
 
 
 # Values Stripe added after 2019 to an enum of 2019-05-16, also sent in that version's events
-# (Link wallets date from 2022); the addon stores the wallet as free text (``card_wallet``).
+# (Link wallets date from 2022); the addon stores the wallet as free text (``omni_card_wallet``).
 ADDED_SINCE_2019 = [
     "card[wallet][type]: 'link' is not one of ['amex_express_checkout', 'apple_pay', "
     "'google_pay', 'masterpass', 'samsung_pay', 'visa_checkout']"
@@ -252,6 +252,6 @@ def test_mapping_of_an_endpoint_version_payload(pm_fixture):
     assert "display_brand" not in old["card"] and "brand" in old["card"]
     assert validate(old, schema) == []
     expected = stripe_api.payment_method_values(pm_fixture)
-    expected["card_brand"] = old["card"]["brand"].replace("_", " ").lower()
-    expected["card_wallet"] = "apple_pay"
+    expected["omni_card_brand"] = old["card"]["brand"].replace("_", " ").lower()
+    expected["omni_card_wallet"] = "apple_pay"
     assert stripe_api.payment_method_values(old) == expected

@@ -61,3 +61,27 @@ def test_the_renames_are_read_from_the_migration_scripts():
     renames = _omnictl().renamed_params()
     assert renames["omni_payment_methods.pan_guard"] == "omni_pan_guard.enabled"
     assert renames["omni_payment_methods.charge_lanes"] == "omni_payment_charging.charge_lanes"
+
+
+def test_a_field_renamed_by_a_migration_is_compared_under_its_new_name():
+    before = {"payment.token": [{"id": 1, "nickname": "A", "card_exp_year": 2030}]}
+    after = {"payment.token": [{"id": 1, "omni_nickname": "A", "omni_card_exp_year": 2030}]}
+    fields = {"payment.token": {"nickname": "omni_nickname", "card_exp_year": "omni_card_exp_year"}}
+    upgrade = _omnictl()
+    assert upgrade.snapshot_differences(before, after, {}, fields) == (1, 3, [])
+    # A value lost in the rename is a difference; so is a rename the migration does not list.
+    changed = {"payment.token": [{"id": 1, "omni_nickname": "B", "omni_card_exp_year": 2030}]}
+    assert upgrade.snapshot_differences(before, changed, {}, fields)[2] == [
+        "payment.token,1.omni_nickname: 'A' -> 'B'"
+    ]
+    assert upgrade.snapshot_differences(before, after, {}, {})[2] == [
+        "payment.token,1.nickname: 'A' -> '<missing>'",
+        "payment.token,1.card_exp_year: 2030 -> '<missing>'",
+    ]
+
+
+def test_the_field_renames_are_read_from_the_migration_scripts():
+    renames = _omnictl().renamed_fields()["payment.token"]
+    assert renames["is_default"] == "omni_is_default"
+    assert renames["expiry_date"] == "omni_expiry_date"
+    assert "commercial_partner_id" not in renames

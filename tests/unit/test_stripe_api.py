@@ -54,18 +54,18 @@ def bank_pm(card_pm, pm_type, details, name="Jenny Rosen"):
 def test_card_fixture_maps_every_field(card_pm):
     assert stripe_api.payment_method_values(card_pm) == {
         "stripe_payment_method": "pm_1Pgc75B7WZ01zgkWlHVgdEGJ",
-        "method_kind": "card",
-        "stripe_pm_type": "card",
-        "holder_name": False,  # billing_details.name is null in the fixture
-        "fingerprint": "AOB934RVNwzk6xtn",
+        "omni_method_kind": "card",
+        "omni_stripe_pm_type": "card",
+        "omni_holder_name": False,  # billing_details.name is null in the fixture
+        "omni_fingerprint": "AOB934RVNwzk6xtn",
         "payment_details": "4242",
-        "card_brand": "visa",
-        "card_exp_month": 8,
-        "card_exp_year": 2030,
-        "card_funding": "credit",
+        "omni_card_brand": "visa",
+        "omni_card_exp_month": 8,
+        "omni_card_exp_year": 2030,
+        "omni_card_funding": "credit",
         "card_country_code": "US",
-        "card_wallet": "link",
-        "bank_name": False,
+        "omni_card_wallet": "link",
+        "omni_bank_name": False,
     }
 
 
@@ -77,7 +77,7 @@ def test_sdk_object_maps_like_the_dict(card_pm):
 
 def test_holder_name_from_billing_details(card_pm):
     card_pm["billing_details"]["name"] = "Jenny Rosen"
-    assert stripe_api.payment_method_values(card_pm)["holder_name"] == "Jenny Rosen"
+    assert stripe_api.payment_method_values(card_pm)["omni_holder_name"] == "Jenny Rosen"
 
 
 @pytest.mark.parametrize(
@@ -92,7 +92,7 @@ def test_holder_name_from_billing_details(card_pm):
 )
 def test_card_brand_prefers_display_brand(card_pm, brand, display_brand, expected):
     card_pm["card"].update(brand=brand, display_brand=display_brand)
-    assert stripe_api.payment_method_values(card_pm)["card_brand"] == expected
+    assert stripe_api.payment_method_values(card_pm)["omni_card_brand"] == expected
 
 
 @pytest.mark.parametrize(
@@ -108,7 +108,7 @@ def test_card_brand_prefers_display_brand(card_pm, brand, display_brand, expecte
 )
 def test_card_funding(card_pm, funding, expected):
     card_pm["card"]["funding"] = funding
-    assert stripe_api.payment_method_values(card_pm)["card_funding"] == expected
+    assert stripe_api.payment_method_values(card_pm)["omni_card_funding"] == expected
 
 
 def test_card_without_optional_details(card_pm):
@@ -116,12 +116,12 @@ def test_card_without_optional_details(card_pm):
         del card_pm["card"][key]
     card_pm["card"].update(exp_month="08", exp_year="2031")  # strings are accepted
     values = stripe_api.payment_method_values(card_pm)
-    assert values["card_wallet"] is False
+    assert values["omni_card_wallet"] is False
     assert values["card_country_code"] is False
-    assert values["card_funding"] == "unknown"
-    assert values["fingerprint"] is False
-    assert values["card_brand"] == "visa"
-    assert (values["card_exp_month"], values["card_exp_year"]) == (8, 2031)
+    assert values["omni_card_funding"] == "unknown"
+    assert values["omni_fingerprint"] is False
+    assert values["omni_card_brand"] == "visa"
+    assert (values["omni_card_exp_month"], values["omni_card_exp_year"]) == (8, 2031)
 
 
 def test_card_country_is_upper_case(card_pm):
@@ -131,7 +131,7 @@ def test_card_country_is_upper_case(card_pm):
 
 def test_card_wallet_null(card_pm):
     card_pm["card"]["wallet"] = None
-    assert stripe_api.payment_method_values(card_pm)["card_wallet"] is False
+    assert stripe_api.payment_method_values(card_pm)["omni_card_wallet"] is False
 
 
 @pytest.mark.parametrize(
@@ -146,26 +146,26 @@ def test_bank_debit_maps_to_bank_kind(card_pm, pm_type, details, bank_name, coun
     pm = bank_pm(card_pm, pm_type, details)
     assert stripe_api.payment_method_values(pm) == {
         "stripe_payment_method": "pm_bank_" + pm_type,
-        "method_kind": "bank",
-        "stripe_pm_type": pm_type,
-        "holder_name": "Jenny Rosen",
-        "fingerprint": details["fingerprint"],
+        "omni_method_kind": "bank",
+        "omni_stripe_pm_type": pm_type,
+        "omni_holder_name": "Jenny Rosen",
+        "omni_fingerprint": details["fingerprint"],
         "payment_details": details["last4"],
-        "card_brand": False,
-        "card_exp_month": 0,
-        "card_exp_year": 0,
-        "card_funding": False,
+        "omni_card_brand": False,
+        "omni_card_exp_month": 0,
+        "omni_card_exp_year": 0,
+        "omni_card_funding": False,
         "card_country_code": country,
-        "card_wallet": False,
-        "bank_name": bank_name,
+        "omni_card_wallet": False,
+        "omni_bank_name": bank_name,
     }
 
 
 def test_unsupported_type_has_no_kind(card_pm):
     pm = bank_pm(card_pm, "ideal", {"bank": "abn_amro", "bic": "ABNANL2A"})
     values = stripe_api.payment_method_values(pm)
-    assert values["method_kind"] is None
-    assert values["stripe_pm_type"] == "ideal"
+    assert values["omni_method_kind"] is None
+    assert values["omni_stripe_pm_type"] == "ideal"
 
 
 @pytest.mark.parametrize(

@@ -125,7 +125,7 @@ def test_placeholders_are_found():
     """The checker itself: each kind of placeholder is seen, literals are text."""
     found = placeholders(
         "%(method)s, %s, 100%% {{ object.x < 0 and 'Expired' or 'Soon' }} "
-        "<strong t-out=\"object.issuer_display or ''\">Visa</strong><br/>"
+        "<strong t-out=\"object.omni_issuer_display or ''\">Visa</strong><br/>"
     )
     assert found == Counter(
         {
@@ -133,7 +133,7 @@ def test_placeholders_are_found():
             ("format", "%s"): 1,
             ("format", "%%"): 1,
             ("expression", "{{ object.x < 0 and '' or '' }}"): 1,
-            ("tag", "<strong t-out=\"object.issuer_display or ''\">"): 1,
+            ("tag", "<strong t-out=\"object.omni_issuer_display or ''\">"): 1,
             ("tag", "</strong>"): 1,
             ("tag", "<br/>"): 1,
         }

@@ -69,28 +69,51 @@ def shell_step(
     return json.loads(out.read_text())
 
 
-def renamed_params() -> dict[str, str]:
-    """The system parameters our migrations rename (``RENAMED_PARAMS = {old: new}`` at the
-    top of a migration script), read from the scripts' source."""
-    renamed = {}
+def _migration_constants(name: str) -> list:
+    """The values of ``name = <literal>`` at the top of our migration scripts, read from
+    the scripts' source, in version order."""
+    values = []
     for script in sorted(REPO.glob("*/migrations/*/*.py")):
         for node in ast.parse(script.read_text(encoding="utf-8")).body:
             if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == [
-                "RENAMED_PARAMS"
+                name
             ]:
-                renamed.update(ast.literal_eval(node.value))
+                values.append(ast.literal_eval(node.value))
+    return values
+
+
+def renamed_params() -> dict[str, str]:
+    """The system parameters our migrations rename (``RENAMED_PARAMS = {old: new}``)."""
+    renamed = {}
+    for value in _migration_constants("RENAMED_PARAMS"):
+        renamed.update(value)
+    return renamed
+
+
+def renamed_fields() -> dict[str, dict[str, str]]:
+    """The fields our migrations rename (``RENAMED_FIELDS = {model: {old: new}}``)."""
+    renamed = {}
+    for value in _migration_constants("RENAMED_FIELDS"):
+        for model, names in value.items():
+            renamed.setdefault(model, {}).update(names)
     return renamed
 
 
 def snapshot_differences(
-    before: dict, after: dict, renamed: dict[str, str] | None = None
+    before: dict,
+    after: dict,
+    renamed: dict[str, str] | None = None,
+    fields: dict[str, dict[str, str]] | None = None,
 ) -> tuple[int, int, list[str]]:
     """(records compared, values compared, differences) between two snapshots.
 
     :param renamed: system parameter keys a migration renames ({old: new}): a parameter
         whose key became its new name is not a difference
+    :param fields: fields a migration renames ({model: {old: new}}): the old field's value
+        is compared with the new field's
     """
     renamed = renamed or {}
+    fields = fields or {}
     records = values = 0
     differences = []
     for model, rows in before.items():
@@ -101,8 +124,9 @@ def snapshot_differences(
             if new is None:
                 differences.append(f"{model},{row['id']}: gone after the upgrade")
                 continue
-            for name, old_value in row.items():
+            for old_name, old_value in row.items():
                 values += 1
+                name = fields.get(model, {}).get(old_name, old_name)
                 value = old_value
                 if model == "ir.config_parameter" and name == "key" and value in renamed:
                     value = renamed[value]
@@ -203,7 +227,8 @@ def run_upgrade_check(session: Session, odoo: Odoo, pg: Postgres, ref: str) -> U
     ours = addon_names()
     after = shell_step(session, odoo, conf, db, "snapshot", ours)
     renames = renamed_params()
-    records, values, differences = snapshot_differences(before, after, renames)
+    field_renames = renamed_fields()
+    records, values, differences = snapshot_differences(before, after, renames, field_renames)
     moved = [
         f"{row['key']} -> {renames[row['key']]}"
         for row in before.get("ir.config_parameter", [])
@@ -221,6 +246,8 @@ def run_upgrade_check(session: Session, odoo: Odoo, pg: Postgres, ref: str) -> U
         f"{len(differences)} changed, {len(problems)} error records, odoo exit code {rc} -> "
         f"{'ok' if values_ok else 'FAILED'}",
         f"parameters renamed by the migrations: {', '.join(moved) or 'none'}",
+        "fields renamed by the migrations (old values compared with the new fields): "
+        + ("; ".join(f"{model} {len(names)}" for model, names in field_renames.items()) or "none"),
         "modules after the upgrade: "
         + ", ".join(f"{name} {state}" for name, state in states.items())
         + f" -> {'FAILED: not installed: ' + ', '.join(not_installed) if not_installed else 'ok'}",
