@@ -13,7 +13,7 @@ localstripe on 127.0.0.1, and in front of it a latency injector (an aiohttp prox
   invoice due today (bench/charges.py's ``prepare``), once, in a database copied for each
   measured run (``CREATE DATABASE ... TEMPLATE``): every run starts from the same state.
 - Baseline ("today's serial job"): one worker charging each invoice in turn through
-  ``_omni_charge`` (prepare, send, wait for Stripe, apply: nothing overlapped), the job as it
+  ``_charge`` (prepare, send, wait for Stripe, apply: nothing overlapped), the job as it
   was before batches sent their requests at once, on ``--serial-invoices`` invoices.
 - For each worker count W: W separate Odoo processes (each its own registry and connections
   to the one PostgreSQL), each running the charging job as Odoo's cron runner runs a
@@ -167,7 +167,7 @@ batch_size = int(sys.argv[3])
 registry = Registry(sys.argv[2])
 Attempt = registry["omni.charge.attempt"]
 waited = [0.0]
-original = Attempt._omni_send_batch
+original = Attempt._send_batch
 
 
 def timed_send_batch(self):
@@ -184,19 +184,19 @@ def timed_send_batch(self):
         yield item
 
 
-Attempt._omni_send_batch = timed_send_batch
+Attempt._send_batch = timed_send_batch
 if sys.argv[7] == "serial":
     # Today's serial job, as it was before the batch sent its requests at once: each
-    # invoice charged in turn (_omni_charge: prepare, send, wait, apply), nothing overlapped.
+    # invoice charged in turn (_charge: prepare, send, wait, apply), nothing overlapped.
     def serial_batch(self, invoices):
         attempts = self.browse()
         for invoice in invoices:
             with self.env.cr.savepoint():
-                attempts |= self._omni_charge(invoice)
+                attempts |= self._charge(invoice)
         return attempts
 
-    Attempt._omni_charge_batch = serial_batch
-    original_create = Attempt._omni_request_payment_intent
+    Attempt._charge_batch = serial_batch
+    original_create = Attempt._request_payment_intent
 
     def timed_request(self, tx):
         started = time.perf_counter()
@@ -205,7 +205,7 @@ if sys.argv[7] == "serial":
         finally:
             waited[0] += time.perf_counter() - started
 
-    Attempt._omni_request_payment_intent = timed_request
+    Attempt._request_payment_intent = timed_request
 with registry.cursor() as cr:
     env = api.Environment(cr, 1, {})
     cron = env.ref(sys.argv[6])

@@ -279,7 +279,7 @@ def reminder_due_query(cluster, db: str, today: datetime.date, runs: int) -> dic
         def run(kwargs=kwargs):
             with registry.cursor() as cr:
                 env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-                rows = env["omni.payment.reminder"]._omni_due_tokens(today, **kwargs)
+                rows = env["omni.payment.reminder"]._due_tokens(today, **kwargs)
                 cr.rollback()
                 return rows
 
@@ -288,7 +288,7 @@ def reminder_due_query(cluster, db: str, today: datetime.date, runs: int) -> dic
         with registry.cursor() as cr:
             env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
             with benchlib.capture_queries(keep=True) as log:
-                env["omni.payment.reminder"]._omni_due_tokens(today, **kwargs)
+                env["omni.payment.reminder"]._due_tokens(today, **kwargs)
             text, params, _delay = next(q for q in log.queries if "omni_payment_reminder" in q[0])
             out[name]["sql"] = " ".join(cr.mogrify(text, params).decode().split())
             out[name]["plan"] = explain(cr, text, params)

@@ -72,7 +72,7 @@ def reminder_states(cluster, db: str) -> dict:
 
 def due_ids(cluster, db: str, today: datetime.date) -> list[int]:
     with cluster.env(db, commit=False) as env:
-        rows = env["omni.payment.reminder"]._omni_due_tokens(today, lock=False)
+        rows = env["omni.payment.reminder"]._due_tokens(today, lock=False)
     return [token_id for token_id, _stage in rows]
 
 
@@ -80,7 +80,7 @@ def warm_up(cluster, db: str, today: datetime.date, count: int = 5) -> None:
     """Compile the template and the email layout once (rolled back): not part of a run."""
     ids = due_ids(cluster, db, today)[:count]
     with cluster.env(db, commit=False) as env:
-        rows = dict(env["omni.payment.reminder"]._omni_due_tokens(today, lock=False))
+        rows = dict(env["omni.payment.reminder"]._due_tokens(today, lock=False))
         tokens = env["payment.token"].browse(ids)
         tokens._omni_send_expiry_reminders({i: rows[i] for i in ids}, today)
         template = env.ref(TEMPLATE)
@@ -170,7 +170,7 @@ def cron_loop(cluster, db: str, batch_size: int = BATCH) -> dict:
 PROFILE_TARGETS = {
     # function name -> what it is (cumulative time, the outermost call when nested)
     "_cron_send_expiry_reminders": "the whole batch",
-    "_omni_due_tokens": "due-card queries (batch + remaining count)",
+    "_due_tokens": "due-card queries (batch + remaining count)",
     "_replacement_defaults": "defaults of the batch's customers",
     "_skip_reason": "skip checks",
     "_omni_create_logs": "reminder log rows (one insert)",
@@ -178,7 +178,7 @@ PROFILE_TARGETS = {
     "_generate_template": "mail.template rendering",
     "_omni_customer_email": "email layout, per email",
     "_omni_email_customers": "chatter messages, emails, notifications (one create each)",
-    "_omni_link_messages": "log rows linked to their messages (one update)",
+    "_link_messages": "log rows linked to their messages (one update)",
 }
 
 

@@ -354,7 +354,7 @@ def _list_section(data: dict) -> list[str]:
         lines += [
             "### The reminder job's due-card query on the same cards",
             "",
-            "`omni.payment.reminder._omni_due_tokens(today, limit=200)` (one batch, FOR UPDATE "
+            "`omni.payment.reminder._due_tokens(today, limit=200)` (one batch, FOR UPDATE "
             "SKIP LOCKED) and the `remaining` call without limit that each full batch makes, "
             "as the superuser: same WHERE and ORDER BY as the list.",
             "",

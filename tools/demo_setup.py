@@ -233,7 +233,7 @@ def seed_dunning_customers(env, provider, client, api_base):
         )
         invoice.action_post()
         invoice.invoice_date_due = started_on
-        attempt = Attempt._omni_charge(invoice)
+        attempt = Attempt._charge(invoice)
         case = attempt.case_id
         if case and day > 1:
             # The first failure happened `day - 1` days ago: the dunning job catches up

@@ -26,14 +26,14 @@ class OmniPanGuard(models.AbstractModel):
     _description = "Card Number Guard"
 
     @api.model
-    def _omni_enabled(self):
+    def _enabled(self):
         """Whether the guard masks the free text of the models that take it (those whose
         ``_omni_pan_always`` is set mask whatever this says). Off here: the Card Number
         Guard module (omni_pan_guard) turns it on, with its setting."""
         return False
 
     @api.model
-    def _omni_mask_vals(self, model, vals, field_names=None, phone_fields=()):
+    def _mask_vals(self, model, vals, field_names=None, phone_fields=()):
         """Mask card numbers in the text fields of ``vals`` (in place) for ``model``.
 
         :param field_names: the fields to check; every char, text and html field otherwise
@@ -60,7 +60,7 @@ class OmniPanGuard(models.AbstractModel):
         return masked_fields
 
     @api.model
-    def _omni_tell_author(self, record, field_labels, incoming=False):
+    def _tell_author(self, record, field_labels, incoming=False):
         """Tell why text was changed: a browser notification and a note on ``record``."""
         fields_text = ", ".join(field_labels)
         _logger.warning(

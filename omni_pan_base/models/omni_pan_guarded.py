@@ -45,15 +45,15 @@ class OmniPanGuarded(models.AbstractModel):
         """Mask card numbers in ``vals`` (in place); return the names of the fields
         masked."""
         guard = self.env["omni.pan.guard"]
-        if not self._omni_pan_always and not guard._omni_enabled():
+        if not self._omni_pan_always and not guard._enabled():
             return []
-        return guard._omni_mask_vals(self, vals, self._omni_pan_fields, self._omni_pan_phone_fields)
+        return guard._mask_vals(self, vals, self._omni_pan_fields, self._omni_pan_phone_fields)
 
     def _omni_pan_masked(self, names):
         """Tell the author of this record's text why ``names`` were masked."""
         self.ensure_one()
         labels = [self._fields[name].string for name in names]
-        self.env["omni.pan.guard"]._omni_tell_author(
+        self.env["omni.pan.guard"]._tell_author(
             self._omni_pan_document(), labels, incoming=self._omni_pan_incoming()
         )
 

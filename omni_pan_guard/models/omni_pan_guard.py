@@ -12,7 +12,7 @@ class OmniPanGuard(models.AbstractModel):
     _inherit = "omni.pan.guard"
 
     @api.model
-    def _omni_enabled(self):
+    def _enabled(self):
         # sudo: every user's text is guarded, whoever may read the settings.
         value = self.env["ir.config_parameter"].sudo().get_param(PAN_GUARD_PARAM, "1")
         return value not in ("0", "False", "false")

@@ -169,7 +169,7 @@ class TestPanGuard(TransactionCase):
 
     def test_its_parameter_turns_it_off(self):
         # (the Settings checkbox is omni_payment_methods': tested there)
-        self.assertTrue(self.env["omni.pan.guard"]._omni_enabled(), "on by default")
+        self.assertTrue(self.env["omni.pan.guard"]._enabled(), "on by default")
         self.env["ir.config_parameter"].set_param(PAN_GUARD_PARAM, "0")
         message = self.customer.message_post(body=PAN, message_type="comment")
         self.assertIn(PAN, message.body)

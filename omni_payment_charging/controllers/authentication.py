@@ -22,8 +22,8 @@ class OmniPaymentAuthentication(http.Controller):
     def _omni_link(payload):
         """The authentication link of ``payload`` (sudo) whatever its state, and whether it
         can still be used."""
-        link = request.env["omni.charge.attempt"]._omni_authentication_link(payload)
-        return link, bool(link and link._omni_is_usable() and link.attempt_id)
+        link = request.env["omni.charge.attempt"]._authentication_link(payload)
+        return link, bool(link and link._is_usable() and link.attempt_id)
 
     @http.route(
         f"{AUTHENTICATION_ROUTE}/<string:payload>",
@@ -41,7 +41,7 @@ class OmniPaymentAuthentication(http.Controller):
                 {"reason": link.state if link else "invalid"},
                 status=403,
             )
-        values = link.attempt_id._omni_authentication_page_values()
+        values = link.attempt_id._authentication_page_values()
         values["route"] = f"{AUTHENTICATION_ROUTE}/{payload}"
         return request.render("omni_payment_charging.payment_authentication_page", values)
 
@@ -58,7 +58,7 @@ class OmniPaymentAuthentication(http.Controller):
         if not usable:
             raise Forbidden()
         try:
-            values = link.attempt_id._omni_authentication_start()
+            values = link.attempt_id._authentication_start()
         except UserError as exc:
             values = {"error": exc.args[0]}
         return request.make_json_response(values)
@@ -77,7 +77,7 @@ class OmniPaymentAuthentication(http.Controller):
             raise Forbidden()
         try:
             with request.env.cr.savepoint():
-                message = link.attempt_id._omni_authentication_finish()
+                message = link.attempt_id._authentication_finish()
         except UserError as exc:
             return request.make_json_response({"error": exc.args[0]})
         return request.make_json_response({"message": message})

@@ -39,7 +39,7 @@ class AccountMove(models.Model):
             failed = sum(
                 i.amount - i.amount_paid for i in plan.installment_ids if i.state == "failed"
             )
-            for invoice in plan._omni_open_invoices():
+            for invoice in plan._open_invoices():
                 part = max(min(invoice.amount_residual, failed), 0.0)
                 due[invoice.id] = due.get(invoice.id, 0.0) + part
                 failed -= part

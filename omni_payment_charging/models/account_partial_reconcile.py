@@ -26,7 +26,7 @@ class AccountPartialReconcile(models.Model):
                     ]
                 )
             )
-            cases._omni_check_resolved()
+            cases._check_resolved()
             # sudo: whoever reconciles, the plans of installments must follow the payment
             # (paid by other means: the remaining installments are cancelled).
             plans = (
@@ -34,5 +34,5 @@ class AccountPartialReconcile(models.Model):
                 .sudo()
                 .search([("invoice_ids", "in", moves.ids), ("state", "=", "running")])
             )
-            plans._omni_follow_invoices()
+            plans._follow_invoices()
         return partials

@@ -137,9 +137,9 @@ class OmniBulkCharge(models.Model):
 
     # === ACTIONS === #
 
-    def action_omni_stop(self):
+    def action_stop(self):
         """Stop the run: the customers not charged yet stay "To do" and are not charged."""
-        self._omni_check_manager()
+        self._check_manager()
         for run in self.filtered(lambda r: r.state == "running"):
             # Lock the run: a batch starting now sees it stopped.
             self.env.execute_query(
@@ -155,7 +155,7 @@ class OmniBulkCharge(models.Model):
             )
         return True
 
-    def action_omni_view_lines(self):
+    def action_view_lines(self):
         self.ensure_one()
         state = self.env.context.get("omni_line_state")
         domain = [("run_id", "=", self.id)]
@@ -170,7 +170,7 @@ class OmniBulkCharge(models.Model):
             "context": {"create": False},
         }
 
-    def _omni_check_manager(self):
+    def _check_manager(self):
         self.env.user._omni_check_payment_manager(
             self.env._("Only payment method managers can charge saved payment methods.")
         )
@@ -178,7 +178,7 @@ class OmniBulkCharge(models.Model):
     # === SCHEDULING === #
 
     @api.model
-    def _omni_queue_job_available(self):
+    def _queue_job_available(self):
         """Charges run as queue_job jobs: each batch is a job (omni_payment_charging_queue_job
         says so)."""
         return False
@@ -194,22 +194,22 @@ class OmniBulkCharge(models.Model):
         """Scheduled action: one batch of the oldest running run with work ready. Odoo re-runs
         it at once while work remains (``_omni_report_progress``)."""
         domain = [("state", "=", "running")]
-        if self._omni_queue_job_available():
+        if self._queue_job_available():
             domain.append(("backend", "=", "cron"))
         done = 0
         for run in self.search(domain, order="id"):
-            if run._omni_ready_lines_count():
-                done = len(run.with_company(run.company_id)._omni_process_batch())
+            if run._ready_lines_count():
+                done = len(run.with_company(run.company_id)._process_batch())
                 break
-            if not run._omni_lines_left():
-                run._omni_finish()  # e.g. the last lines settled by another worker
-        remaining = sum(run._omni_ready_lines_count() for run in self.search(domain))
+            if not run._lines_left():
+                run._finish()  # e.g. the last lines settled by another worker
+        remaining = sum(run._ready_lines_count() for run in self.search(domain))
         self.env["ir.cron"]._omni_report_progress(done=done, remaining=remaining)
         return done
 
     # === PROCESSING === #
 
-    def _omni_ready_lines_count(self):
+    def _ready_lines_count(self):
         self.ensure_one()
         self.env["omni.bulk.charge.line"].flush_model(["run_id", "state", "retry_after"])
         query = SQL(
@@ -225,7 +225,7 @@ class OmniBulkCharge(models.Model):
         )
         return self.env.execute_query(query)[0][0]
 
-    def _omni_ready_lines(self, limit=None, lock=False):
+    def _ready_lines(self, limit=None, lock=False):
         """The run's lines to charge now (not those waiting for Stripe to come back)."""
         self.ensure_one()
         self.env["omni.bulk.charge.line"].flush_model(["run_id", "state", "retry_after"])
@@ -249,19 +249,19 @@ class OmniBulkCharge(models.Model):
             row[0] for row in self.env.execute_query(query)
         )
 
-    def _omni_lines_left(self):
+    def _lines_left(self):
         self.ensure_one()
         return self.env["omni.bulk.charge.line"].search_count(
             [("run_id", "=", self.id), ("state", "=", "to_do")], limit=1
         )
 
-    def _omni_next_retry(self):
+    def _next_retry(self):
         line = self.env["omni.bulk.charge.line"].search(
             [("run_id", "=", self.id), ("state", "=", "to_do")], order="retry_after", limit=1
         )
         return line.retry_after or None
 
-    def _omni_process_batch(self):
+    def _process_batch(self):
         """Charge up to ``batch_size`` customers of the run, each in a savepoint; finish the
         run when nobody is left to charge. Returns the lines handled.
 
@@ -277,7 +277,7 @@ class OmniBulkCharge(models.Model):
         )
         if not running or running[0][0] != "running":
             return self.env["omni.bulk.charge.line"]
-        lines = self._omni_ready_lines(limit=self.batch_size or 50, lock=True)
+        lines = self._ready_lines(limit=self.batch_size or 50, lock=True)
 
         def crashed(line, error):
             _logger.exception("bulk charge of %s failed", line.partner_id.display_name)
@@ -293,16 +293,16 @@ class OmniBulkCharge(models.Model):
 
         # A concurrent update rolls the whole batch back and it runs again; charges already
         # sent are re-sent with the same keys (no double charge).
-        self._omni_batch_each(lines, lambda line: line._omni_charge(), on_crash=crashed)
-        if not self._omni_lines_left():
-            self._omni_finish()
+        self._omni_batch_each(lines, lambda line: line._charge(), on_crash=crashed)
+        if not self._lines_left():
+            self._finish()
         return lines
 
-    def _omni_finish(self):
+    def _finish(self):
         """Close the run: summary on its chatter, and the person who started it notified."""
         for run in self.filtered(lambda r: r.state == "running"):
             run.write({"state": "done", "finished_at": fields.Datetime.now()})
-            summary = run._omni_summary()
+            summary = run._summary()
             run.message_post(body=summary)
             run.user_id._bus_send(
                 "simple_notification",
@@ -314,7 +314,7 @@ class OmniBulkCharge(models.Model):
                 },
             )
 
-    def _omni_summary(self):
+    def _summary(self):
         """ "Succeeded 3, failed 1 (reasons), pending 1, skipped 2"."""
         self.ensure_one()
         failed = self.line_ids.filtered(lambda line: line.state == "failed")

@@ -86,7 +86,7 @@ class OmniBulkChargeLine(models.Model):
         for line in self:
             line.charged_invoice_ids = line.attempt_ids.invoice_id
 
-    def _omni_open_invoices(self):
+    def _open_invoices(self):
         """The line's invoices still open, else the customer's open customer invoices of the
         run's company."""
         self.ensure_one()
@@ -103,7 +103,7 @@ class OmniBulkChargeLine(models.Model):
             ]
         )
 
-    def _omni_charge(self):
+    def _charge(self):
         """Charge the customer's default authorized method for the line's open invoices."""
         self.ensure_one()
         company = self.run_id.company_id
@@ -122,7 +122,7 @@ class OmniBulkChargeLine(models.Model):
             )
             self.write({"state": "skipped", "reason": reason, "token_id": token.id})
             return
-        invoices = self._omni_open_invoices()
+        invoices = self._open_invoices()
         if not invoices:
             self.write(
                 {
@@ -136,9 +136,7 @@ class OmniBulkChargeLine(models.Model):
         # engine reads the provider's configuration and creates the transactions, which only
         # payment administrators may do.
         attempts = (
-            self.env["omni.charge.attempt"]
-            .sudo()
-            ._omni_charge_invoices(invoices, token, origin="bulk")
+            self.env["omni.charge.attempt"].sudo()._charge_invoices(invoices, token, origin="bulk")
         )
         self.write(
             {"token_id": token.id, "attempt_ids": [fields.Command.link(a.id) for a in attempts]}
@@ -152,9 +150,9 @@ class OmniBulkChargeLine(models.Model):
                 }
             )
             return
-        self._omni_update_from_attempts()
+        self._update_from_attempts()
 
-    def _omni_update_from_attempts(self):
+    def _update_from_attempts(self):
         """The line's state follows its attempts: all paid -> succeeded; a decline -> failed;
         a bank debit processing or an authentication asked -> pending; Stripe unreachable ->
         to do again by a later batch."""

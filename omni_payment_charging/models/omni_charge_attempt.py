@@ -232,7 +232,7 @@ class OmniChargeAttempt(models.Model):
     # === BUSINESS METHODS: SELECTION === #
 
     @api.model
-    def _omni_due_invoices(self, today, limit=None, lock=False):
+    def _due_invoices(self, today, limit=None, lock=False):
         """Posted customer invoices due by ``today`` of customers in automatic mode that no
         charge attempt has handled yet. An attempt left "Not sent" or "Outcome unknown" is taken
         again once ``RESEND_DELAY`` has passed (the next run), not by the run that just sent
@@ -285,7 +285,7 @@ class OmniChargeAttempt(models.Model):
     @api.model
     def _due_invoices_conditions(self):
         """Hook for the features that charge some invoices their own way: extra conditions
-        on the invoices ``_omni_due_invoices`` selects (``m`` is the ``account_move`` row).
+        on the invoices ``_due_invoices`` selects (``m`` is the ``account_move`` row).
         Overrides extend super's list and flush the fields their conditions read.
 
         :return: the conditions, all of which a due invoice meets
@@ -296,7 +296,7 @@ class OmniChargeAttempt(models.Model):
     # === BUSINESS METHODS: CHARGING === #
 
     @api.model
-    def _omni_charge(self, invoice, origin="auto", token=None, amount=None, installment=None):
+    def _charge(self, invoice, origin="auto", token=None, amount=None, installment=None):
         """Charge ``amount`` (default: the open amount) of ``invoice`` with ``token``
         (default: the customer's default method), off-session, through a
         ``payment.transaction``.
@@ -308,16 +308,16 @@ class OmniChargeAttempt(models.Model):
         :param installment: the ``omni.installment`` this charge pays (its attempts are
             linked to it), or None
         """
-        attempt, send = self._omni_charge_prepare(
+        attempt, send = self._charge_prepare(
             invoice, origin=origin, token=token, amount=amount, installment=installment
         )
         if send:
             attempt._omni_send()
-            attempt._omni_charge_outcome()
+            attempt._charge_outcome()
         return attempt
 
     @api.model
-    def _omni_charge_prepare(
+    def _charge_prepare(
         self,
         invoice,
         origin="auto",
@@ -327,14 +327,14 @@ class OmniChargeAttempt(models.Model):
         savepoint=True,
         batch=None,
     ):
-        """Everything of ``_omni_charge`` up to sending the PaymentIntent: the attempt (new,
+        """Everything of ``_charge`` up to sending the PaymentIntent: the attempt (new,
         or the last one not sent), the checks, an unknown outcome looked up in Stripe.
 
         :param bool savepoint: False when the caller runs this in a savepoint of its own
             (the batch): a new attempt is created without one, and an invoice another
             worker is charging raises ``OmniAttemptTaken`` for the caller to roll back
         :return: ``(attempt, send)``: ``send`` is True when the attempt's PaymentIntent is
-            to be sent (``_omni_send``, then ``_omni_charge_outcome``); False when there is
+            to be sent (``_omni_send``, then ``_charge_outcome``); False when there is
             nothing to send (skipped, not chargeable, paid, in progress, found in Stripe,
             taken by another worker: an empty attempt)
         :param dict batch: what ``_charge_batch_prefetch`` read for the invoices of the
@@ -355,7 +355,7 @@ class OmniChargeAttempt(models.Model):
         else:
             token = partner._omni_default_token(company)
         try:
-            attempt = self._omni_next_attempt(
+            attempt = self._next_attempt(
                 invoice,
                 origin,
                 installment=installment,
@@ -371,10 +371,10 @@ class OmniChargeAttempt(models.Model):
             _logger.info("invoice %s is being charged by another worker", invoice.name)
             return self.browse(), False
         if attempt.state == UNKNOWN or (attempt.state == "not_sent" and attempt.outcome_unknown):
-            decision = attempt._omni_resolve_unknown()
+            decision = attempt._resolve_unknown()
             if decision == "new":
                 # Nothing was charged and the key expired: a new attempt, a new key.
-                return self._omni_charge_prepare(
+                return self._charge_prepare(
                     invoice,
                     origin=origin,
                     token=token,
@@ -390,7 +390,7 @@ class OmniChargeAttempt(models.Model):
             # Sent before without a confirmed answer: the same charge again (same key, same
             # parameters, same method and amount), whatever changed meanwhile.
             return attempt, True
-        reason, company_side = self._omni_check_chargeable(invoice, token, origin)
+        reason, company_side = self._check_chargeable(invoice, token, origin)
         if not reason:
             reason = self._charge_blocked_reason(invoice, origin, batch=batch)
         values = {
@@ -406,14 +406,14 @@ class OmniChargeAttempt(models.Model):
                 if attempt[name] != value
             }
         )
-        if not reason and attempt._omni_below_minimum():
+        if not reason and attempt._below_minimum():
             # Stripe would refuse it (amount_too_small): not sent, and not the customer's
             # failure (no dunning over cents).
             attempt.write(
                 {
                     "state": "not_chargeable",
                     "failure_kind": dunning_lib.CONFIG,
-                    "reason": attempt._omni_below_minimum_reason(),
+                    "reason": attempt._below_minimum_reason(),
                 }
             )
         elif reason:
@@ -427,13 +427,11 @@ class OmniChargeAttempt(models.Model):
             )
         else:
             return attempt, True
-        attempt._omni_charge_outcome()
+        attempt._charge_outcome()
         return attempt, False
 
     @api.model
-    def _omni_charge_invoices(
-        self, invoices, token, amount=None, origin="payment", installment=None
-    ):
+    def _charge_invoices(self, invoices, token, amount=None, origin="payment", installment=None):
         """Charge ``amount`` (default: their open amount) of ``invoices`` with ``token``: one
         PaymentIntent per invoice, the oldest due first, until the amount is used up. Stops at
         the first charge that does not go through (the method failed: it is not tried on the
@@ -453,7 +451,7 @@ class OmniChargeAttempt(models.Model):
             if float_is_zero(invoice.amount_residual, precision_rounding=rounding):
                 continue
             part = min(invoice.amount_residual, remaining)
-            attempt = self._omni_charge(
+            attempt = self._charge(
                 invoice, origin=origin, token=token, amount=part, installment=installment
             )
             attempts |= attempt
@@ -464,7 +462,7 @@ class OmniChargeAttempt(models.Model):
         return attempts
 
     @api.model
-    def _omni_next_attempt(
+    def _next_attempt(
         self, invoice, origin, installment=None, token=None, savepoint=True, last=None
     ):
         """The attempt to send for ``invoice``: the last one when it was not sent (same number,
@@ -526,14 +524,14 @@ class OmniChargeAttempt(models.Model):
         """Hook: the values linking a new attempt of ``invoice`` to the feature record its
         charge pays (an argument of the engine, never the context).
 
-        :param installment: the ``installment`` argument of ``_omni_charge``
+        :param installment: the ``installment`` argument of ``_charge``
         :return: values for the new attempt
         :rtype: dict
         """
         return {}
 
     @api.model
-    def _omni_check_chargeable(self, invoice, token, origin="auto"):
+    def _check_chargeable(self, invoice, token, origin="auto"):
         """Why ``invoice`` cannot be charged with ``token``: ``(reason, company_side)``, or
         ``("", False)`` when it can.
 
@@ -614,7 +612,7 @@ class OmniChargeAttempt(models.Model):
     @api.model
     def _charge_blocked_reason(self, invoice, origin, batch=None):
         """Hook for the features that hold a charge back: why ``invoice``, chargeable as far
-        as the engine can tell (``_omni_check_chargeable``), is not charged now (the attempt
+        as the engine can tell (``_check_chargeable``), is not charged now (the attempt
         is skipped with the reason, as the customer's failure), or "" to charge it.
 
         :param str origin: the attempt's origin
@@ -655,7 +653,7 @@ class OmniChargeAttempt(models.Model):
             default_tokens.setdefault((token.commercial_partner_id.id, token.company_id.id), token)
         return {"last_attempts": last_attempts, "default_tokens": default_tokens}
 
-    def _omni_resolve_unknown(self):
+    def _resolve_unknown(self):
         """Decide on a charge whose answer was lost (timeout) or was a 5xx: Stripe replays a
         5xx to every request with the same key for 24 hours, and a new key could charge
         twice, so the PaymentIntent is looked up in Stripe first (by the attempt's reference
@@ -671,7 +669,7 @@ class OmniChargeAttempt(models.Model):
         """
         self.ensure_one()
         try:
-            intent = self._omni_find_payment_intent()
+            intent = self._find_payment_intent()
         except OmniStripeNotSent as exc:
             _category, message, _code = stripe_api.classify_error(exc.error)
             self.reason = self.env._(
@@ -681,9 +679,9 @@ class OmniChargeAttempt(models.Model):
             )
             return ""
         if intent:
-            self._omni_apply_intent(intent)
+            self._apply_intent(intent)
             return ""
-        if self._omni_window_open():
+        if self._window_open():
             return "resend"
         self.write(
             {
@@ -700,24 +698,24 @@ class OmniChargeAttempt(models.Model):
             self.transaction_id._set_canceled(state_message=self.reason)
         return "new"
 
-    def _omni_below_minimum(self):
+    def _below_minimum(self):
         """The amount is below Stripe's minimum charge in its currency."""
         self.ensure_one()
         return stripe_minimums.is_below_minimum(self.amount, self.currency_id.name)
 
-    def _omni_below_minimum_reason(self):
+    def _below_minimum_reason(self):
         self.ensure_one()
         return self.env._(
             "%(amount)s is below Stripe's minimum charge in %(currency)s (%(minimum)s): it is "
             "not charged automatically. Collect it by other means.",
-            amount=self._omni_amount_label(),
+            amount=self._amount_label(),
             currency=self.currency_id.name,
             minimum=self.currency_id.format(
                 float(stripe_minimums.minimum_amount(self.currency_id.name))
             ),
         )
 
-    def _omni_window_open(self):
+    def _window_open(self):
         """An attempt sent before with an unknown outcome may only be re-sent while Stripe
         still remembers its idempotency key."""
         self.ensure_one()
@@ -733,10 +731,10 @@ class OmniChargeAttempt(models.Model):
         sends them unchanged with the same key.
         """
         self.ensure_one()
-        self._omni_mark_sent()
-        self._omni_send_marked()
+        self._mark_sent()
+        self._send_marked()
 
-    def _omni_mark_sent(self):
+    def _mark_sent(self):
         """Record that the PaymentIntent is being sent (when, how many times) and freeze its
         parameters with the key. A batch marks its attempts before sending them all at once:
         an attempt marked in the last ``RESEND_DELAY`` is not taken by another worker."""
@@ -748,20 +746,20 @@ class OmniChargeAttempt(models.Model):
                 "send_count": attempt.send_count + 1,
             }
             if not attempt.request_params:
-                values["request_params"] = attempt._omni_payment_intent_payload()
+                values["request_params"] = attempt._payment_intent_payload()
             if attempt.state == UNKNOWN:
                 values["state"] = "not_sent"  # being sent again: its outcome is followed
             attempt.write(values)
 
-    def _omni_send_marked(self):
+    def _send_marked(self):
         """The transaction and the PaymentIntent of an attempt marked as sent
-        (``_omni_mark_sent``), and what Stripe answered."""
+        (``_mark_sent``), and what Stripe answered."""
         self.ensure_one()
         unknown = None
         # The savepoint takes back a new transaction when nothing reached Stripe. An answer
         # the batch received already, that is not such an error, needs none: whatever else
         # fails rolls back with the batch's savepoint of the invoice.
-        undo = contextlib.nullcontext() if self._omni_answer_reached() else self.env.cr.savepoint()
+        undo = contextlib.nullcontext() if self._answer_reached() else self.env.cr.savepoint()
         try:
             with undo:
                 tx = self.transaction_id or self._omni_create_transaction()
@@ -805,7 +803,7 @@ class OmniChargeAttempt(models.Model):
                 }
             )
             return
-        self._omni_update_from_transaction(tx)
+        self._update_from_transaction(tx)
         if tx.state == "done" and not tx.is_post_processed:
             # Odoo's post-processing creates the account.payment and reconciles the invoice.
             tx._post_process()
@@ -837,7 +835,7 @@ class OmniChargeAttempt(models.Model):
 
     # === BUSINESS METHODS: STRIPE === #
 
-    def _omni_payment_intent_payload(self):
+    def _payment_intent_payload(self):
         """Parameters of the off-session PaymentIntent of this attempt (hook for integrators:
         Connect, statement descriptors, ...). Called once, when the charge is first sent: the
         result is frozen on the attempt with its idempotency key and re-sent unchanged.
@@ -869,7 +867,7 @@ class OmniChargeAttempt(models.Model):
             payload["mandate"] = token.stripe_mandate
         return payload
 
-    def _omni_create_payment_intent(self, tx):
+    def _create_payment_intent(self, tx):
         """Send the PaymentIntent through the SDK with the attempt's idempotency key and its
         frozen parameters.
 
@@ -879,13 +877,13 @@ class OmniChargeAttempt(models.Model):
         """
         self.ensure_one()
         try:
-            intent = self._omni_request_payment_intent(tx)
+            intent = self._request_payment_intent(tx)
         except stripe.CardError as exc:
             error = exc.error
             decline_code = getattr(error, "decline_code", None) if error else None
             code = getattr(exc, "code", None)
             message = getattr(exc, "user_message", None) or str(exc)
-            self._omni_record_decline(
+            self._record_decline(
                 decline_code or code,
                 code,
                 message,
@@ -913,14 +911,14 @@ class OmniChargeAttempt(models.Model):
         self.stripe_payment_intent = intent.get("id")
         error = intent.get("last_payment_error") or {}
         if intent.get("status") == "requires_action":
-            self._omni_record_decline("authentication_required", None, "")
+            self._record_decline("authentication_required", None, "")
         elif error:
-            self._omni_record_payment_failure(intent)
+            self._record_payment_failure(intent)
         return intent
 
-    def _omni_request_payment_intent(self, tx):
+    def _request_payment_intent(self, tx):
         """The SDK's answer to this attempt's PaymentIntent request: the one a batch already
-        received (sent concurrently with the batch's other requests, ``_omni_send_batch``),
+        received (sent concurrently with the batch's other requests, ``_send_batch``),
         else the request sent now.
 
         :return: the PaymentIntent (SDK object)
@@ -932,7 +930,7 @@ class OmniChargeAttempt(models.Model):
         client = tx.provider_id._omni_stripe_client()
         return send_payment_intent(
             client,
-            self.request_params or self._omni_payment_intent_payload(),
+            self.request_params or self._payment_intent_payload(),
             self.idempotency_key,
         )
 
@@ -941,7 +939,7 @@ class OmniChargeAttempt(models.Model):
         provider = self.transaction_id.provider_id or self.token_id.provider_id
         return provider._omni_stripe_client()
 
-    def _omni_find_payment_intent(self):
+    def _find_payment_intent(self):
         """The PaymentIntent Stripe created for this attempt, found by the attempt's
         reference in its metadata (``omni_reference``), or None.
 
@@ -982,7 +980,7 @@ class OmniChargeAttempt(models.Model):
         )
         return intents[0] if intents else None
 
-    def _omni_apply_intent(self, intent):
+    def _apply_intent(self, intent):
         """Record what Stripe says of this attempt's PaymentIntent (found by a lookup, or
         confirmed later) through the attempt's transaction, as payment_stripe's webhook
         would; a payment is post-processed at once (the invoice is reconciled). Applying the
@@ -1000,7 +998,7 @@ class OmniChargeAttempt(models.Model):
             self.stripe_payment_intent = intent.get("id")
         error = intent.get("last_payment_error") or {}
         if error and intent.get("status") == "requires_payment_method":
-            self._omni_record_decline(
+            self._record_decline(
                 error.get("decline_code") or error.get("code"),
                 error.get("code"),
                 error.get("message") or "",
@@ -1009,7 +1007,7 @@ class OmniChargeAttempt(models.Model):
         if tx.state == "done" and not tx.is_post_processed:
             tx._post_process()
 
-    def _omni_check_notification(self, tx, notification_data):
+    def _check_notification(self, tx, notification_data):
         """Refuse a notification about ``tx`` (this attempt's transaction) that does not
         match what the addon sent: the PaymentIntent it created (its id, recorded when Stripe
         answered), the amount and the currency. A signed event about another PaymentIntent
@@ -1055,7 +1053,7 @@ class OmniChargeAttempt(models.Model):
         if not self.stripe_payment_intent:
             self.stripe_payment_intent = known
 
-    def _omni_record_decline(
+    def _record_decline(
         self,
         decline_code,
         code,
@@ -1096,12 +1094,12 @@ class OmniChargeAttempt(models.Model):
             }
         )
 
-    def _omni_record_payment_failure(self, intent):
+    def _record_payment_failure(self, intent):
         """Record the failure a PaymentIntent (a dict) reports: its ``last_payment_error`` and
         its latest charge's failure code (a bank debit returned days later)."""
         self.ensure_one()
         failure = dunning_lib.payment_failure(intent)
-        self._omni_record_decline(
+        self._record_decline(
             failure["decline_code"],
             failure["code"],
             failure["message"],
@@ -1110,7 +1108,7 @@ class OmniChargeAttempt(models.Model):
             failure_code=failure["failure_code"],
         )
 
-    def _omni_update_from_transaction(self, tx):
+    def _update_from_transaction(self, tx):
         """Mirror the transaction's state on the attempt (and use up the authentication links
         of an attempt paid after waiting)."""
         for attempt in self:
@@ -1121,7 +1119,7 @@ class OmniChargeAttempt(models.Model):
                     # Paid after waiting (for the customer's authentication, a debit, a lost
                     # answer): the authentication links issued meanwhile are used up. An
                     # attempt paid when sent never had one (no query).
-                    attempt._omni_authentication_links()._omni_use()
+                    attempt._authentication_links()._use()
             elif tx.state == "pending":
                 values["state"] = "processing"
             elif (
@@ -1144,14 +1142,14 @@ class OmniChargeAttempt(models.Model):
                 continue
             attempt.write(values)
 
-    def _omni_charge_outcome(self):
+    def _charge_outcome(self):
         """Act on the outcome of the attempts: called once an attempt is paid, processing,
         declined, skipped or waits for the customer (by the engine, and by the transaction
         when Stripe settles it later).
 
         The engine's own work: the method's audit log (paid, declined); then
         ``_on_charge_outcome``. (The authentication links a paid charge used up are marked
-        when its state changes, ``_omni_update_from_transaction``.)
+        when its state changes, ``_update_from_transaction``.)
         """
         for attempt in self:
             token = attempt.token_id
@@ -1161,23 +1159,23 @@ class OmniChargeAttempt(models.Model):
                         self.env._(
                             "%(method)s charged %(amount)s for %(invoice)s.",
                             method=token._omni_issuer_label(),
-                            amount=attempt._omni_amount_label(),
+                            amount=attempt._amount_label(),
                             invoice=attempt.invoice_id.name,
                         ),
                         event="charged",
-                        channel=attempt._omni_audit_channel(),
+                        channel=attempt._audit_channel(),
                     )
             elif token and attempt.state in ("failed", "requires_action"):
                 token._omni_log(
                     self.env._(
                         "Charge of %(amount)s for %(invoice)s with %(method)s failed: %(reason)s",
                         method=token._omni_issuer_label(),
-                        amount=attempt._omni_amount_label(),
+                        amount=attempt._amount_label(),
                         invoice=attempt.invoice_id.name,
                         reason=attempt.reason or "-",
                     ),
                     event="failed",
-                    channel=attempt._omni_audit_channel(),
+                    channel=attempt._audit_channel(),
                 )
         self._on_charge_outcome()
 
@@ -1187,7 +1185,7 @@ class OmniChargeAttempt(models.Model):
         (paid, processing, declined, error, skipped, not chargeable, waiting for the
         customer's authentication; also after a send Stripe did not confirm, "Not sent" or
         "Outcome unknown": overrides look at the state), once the engine has done its own
-        work on them (``_omni_charge_outcome``: the audit log), in the
+        work on them (``_charge_outcome``: the audit log), in the
         transaction of the charge. Called again when Stripe settles the charge later (a
         bank debit, an authentication, a webhook).
 
@@ -1211,7 +1209,7 @@ class OmniChargeAttempt(models.Model):
         secret = (
             self.env["omni.payment.link"]
             .sudo()
-            ._omni_issue(
+            ._issue(
                 self.partner_id,
                 AUTHENTICATION_LINK_VALIDITY_DAYS,
                 company=self.company_id,
@@ -1220,41 +1218,41 @@ class OmniChargeAttempt(models.Model):
         )
         return f"{self.get_base_url()}{AUTHENTICATION_ROUTE}/{secret}"
 
-    def _omni_authentication_links(self):
+    def _authentication_links(self):
         # sudo: the links of these attempts, whoever records the payment (webhook, job).
         return self.env["omni.payment.link"].sudo().search([("attempt_id", "in", self.ids)])
 
     @api.model
-    def _omni_authentication_link(self, payload):
+    def _authentication_link(self, payload):
         """The link of ``payload`` to authenticate a payment, whatever its state (sudo;
         empty when unknown, tampered with, or a link of another purpose)."""
         # sudo: the link's secret is the visitor's only credential, for that payment only;
         # checked by hash.
-        return self.env["omni.payment.link"].sudo()._omni_find(payload, purpose="authentication")
+        return self.env["omni.payment.link"].sudo()._find(payload, purpose="authentication")
 
-    def _omni_authentication_page_values(self):
+    def _authentication_page_values(self):
         """What the page of the link shows: the invoice, the amount and the method."""
         self.ensure_one()
         provider = self.token_id.provider_id
         return {
             "attempt": self,
             "invoice_name": self.invoice_id.name,
-            "amount": self._omni_amount_label(),
+            "amount": self._amount_label(),
             "method": self.token_id._omni_issuer_label() if self.token_id else "",
             "company": self.company_id,
             "stripe_js_url": provider._omni_stripe_js_url(),
             "publishable_key": provider._omni_stripe_publishable_key(),
         }
 
-    def _omni_authentication_paid_message(self):
+    def _authentication_paid_message(self):
         self.ensure_one()
         return self.env._(
             "Thank you: %(amount)s for %(invoice)s is paid.",
-            amount=self._omni_amount_label(),
+            amount=self._amount_label(),
             invoice=self.invoice_id.name,
         )
 
-    def _omni_retrieve_payment_intent(self):
+    def _retrieve_payment_intent(self):
         """This attempt's PaymentIntent as Stripe has it now.
 
         :raise UserError: Stripe cannot be reached or does not know it
@@ -1271,7 +1269,7 @@ class OmniChargeAttempt(models.Model):
             ) from exc
         return stripe_api.as_dict(intent)
 
-    def _omni_authentication_start(self):
+    def _authentication_start(self):
         """What the customer's browser needs to authenticate this charge with Stripe.js
         (``confirmCardPayment`` on the PaymentIntent Stripe declined off-session, with the
         saved payment method).
@@ -1282,15 +1280,15 @@ class OmniChargeAttempt(models.Model):
         """
         self.ensure_one()
         if self.state == "done":
-            return {"done": True, "message": self._omni_authentication_paid_message()}
+            return {"done": True, "message": self._authentication_paid_message()}
         if self.state != "requires_action" or not self.stripe_payment_intent:
             raise UserError(
                 self.env._("This payment cannot be completed online any more: contact us.")
             )
-        intent = self._omni_retrieve_payment_intent()
+        intent = self._retrieve_payment_intent()
         if intent.get("status") in ("succeeded", "processing"):
-            self._omni_apply_intent(intent)
-            return {"done": True, "message": self._omni_authentication_paid_message()}
+            self._apply_intent(intent)
+            return {"done": True, "message": self._authentication_paid_message()}
         if intent.get("status") not in (
             "requires_payment_method",
             "requires_action",
@@ -1305,7 +1303,7 @@ class OmniChargeAttempt(models.Model):
             or self.token_id.stripe_payment_method,
         }
 
-    def _omni_authentication_finish(self):
+    def _authentication_finish(self):
         """The customer's browser is done with Stripe.js: check the PaymentIntent in Stripe
         and record the payment (once: a second call, or payment_stripe's webhook, records
         nothing more).
@@ -1320,7 +1318,7 @@ class OmniChargeAttempt(models.Model):
                 raise UserError(
                     self.env._("This payment cannot be completed online any more: contact us.")
                 )
-            intent = self._omni_retrieve_payment_intent()
+            intent = self._retrieve_payment_intent()
             if intent.get("status") not in ("succeeded", "processing"):
                 error = intent.get("last_payment_error") or {}
                 raise UserError(
@@ -1329,30 +1327,30 @@ class OmniChargeAttempt(models.Model):
                         reason=error.get("message") or intent.get("status"),
                     )
                 )
-            self._omni_apply_intent(intent)
+            self._apply_intent(intent)
         if self.state == "processing":
             return self.env._("Thank you: the payment is being processed.")
-        return self._omni_authentication_paid_message()
+        return self._authentication_paid_message()
 
-    def _omni_audit_channel(self):
+    def _audit_channel(self):
         """Staff took the payment or pressed "Retry now"; the jobs charge as the system."""
         self.ensure_one()
         return "staff" if self.origin in ("staff", *NO_DUNNING_ORIGINS) else "system"
 
-    def _omni_amount_label(self):
+    def _amount_label(self):
         self.ensure_one()
         return self.currency_id.format(self.amount)
 
     # === BATCHES: REQUESTS SENT CONCURRENTLY, PACED PER STRIPE ACCOUNT === #
 
     @api.model
-    def _omni_charge_batch(self, invoices):
+    def _charge_batch(self, invoices):
         """Charge ``invoices`` (claimed by the caller) automatically, overlapping Stripe's
         latency:
 
-        1. each invoice's attempt is prepared in the database (``_omni_charge_prepare``:
+        1. each invoice's attempt is prepared in the database (``_charge_prepare``:
            checks, an unknown outcome looked up), all in one savepoint, else each in its own
-           (``_omni_charge_batch_prepare``);
+           (``_charge_batch_prepare``);
         2. the attempts to send are marked as sent with their frozen parameters (committed
            inside a cron run: another worker leaves them alone), then their PaymentIntents
            are sent at once from a small pool of threads that only talk HTTP through the
@@ -1360,7 +1358,7 @@ class OmniChargeAttempt(models.Model):
            (``omni.stripe.pacing``);
         3. each answer, as it arrives, goes through the same path as a charge sent alone
            (the transaction, payment_stripe's request hook, Odoo's post-processing,
-           ``_omni_charge_outcome``), in the main thread, one savepoint per invoice,
+           ``_charge_outcome``), in the main thread, one savepoint per invoice,
            committed one by one inside a cron run.
 
         The idempotency key of each attempt is what guarantees nothing is charged twice: a
@@ -1381,29 +1379,29 @@ class OmniChargeAttempt(models.Model):
 
         def prepare(invoice):
             # In the batch's or the invoice's savepoint: no second one for its attempt.
-            return self._omni_charge_prepare(invoice, savepoint=False, batch=batch)
+            return self._charge_prepare(invoice, savepoint=False, batch=batch)
 
         def apply(answer):
             attempt, future = answer
             with attempt._omni_answer(future):
-                attempt._omni_send_marked()
-                attempt._omni_charge_outcome()
+                attempt._send_marked()
+                attempt._charge_outcome()
 
         # A concurrent update (OperationalError) propagates from either phase: what is not
         # committed rolls back and runs again; the requests are sent again with the same
         # keys (Stripe answers with their first result instead of charging again).
         attempts = to_send = self.browse()
-        for attempt, send in self._omni_charge_batch_prepare(invoices, prepare, crashed):
+        for attempt, send in self._charge_batch_prepare(invoices, prepare, crashed):
             attempts |= attempt
             if send:
                 to_send |= attempt
         if not to_send:
             return attempts
-        to_send._omni_mark_sent()
+        to_send._mark_sent()
         self.env.flush_all()
         self.env["ir.cron"]._omni_commit_progress()
         self._omni_batch_each(
-            to_send._omni_send_batch(),
+            to_send._send_batch(),
             apply,
             on_crash=lambda answer, error: crashed(answer[0].invoice_id, error),
             commit=True,
@@ -1411,7 +1409,7 @@ class OmniChargeAttempt(models.Model):
         return attempts
 
     @api.model
-    def _omni_charge_batch_prepare(self, invoices, prepare, crashed):
+    def _charge_batch_prepare(self, invoices, prepare, crashed):
         """Prepare the invoices of a batch (``prepare(invoice)``) in one savepoint: an invoice
         that fails rolls it back, and the batch is prepared again invoice by invoice, each in
         its own savepoint (``_omni_batch_each``, ``crashed`` for the one that fails): a failure
@@ -1431,7 +1429,7 @@ class OmniChargeAttempt(models.Model):
             _logger.info("charging batch: an invoice failed; preparing them one by one")
         return self._omni_batch_each(invoices, prepare, on_crash=crashed).results
 
-    def _omni_send_batch(self):
+    def _send_batch(self):
         """Send the PaymentIntents of these attempts (marked as sent) concurrently, paced
         per Stripe account; yield ``(attempt, future)`` as the answers arrive.
 
@@ -1441,11 +1439,11 @@ class OmniChargeAttempt(models.Model):
         # A pool per batch, shut down when the batch's answers are all in: no idle thread
         # outlives the batch (a server's shutdown joins every thread it finds).
         with concurrent.futures.ThreadPoolExecutor(
-            max_workers=self._omni_concurrency(), thread_name_prefix="omni_stripe"
+            max_workers=self._concurrency(), thread_name_prefix="omni_stripe"
         ) as pool:
-            yield from self._omni_send_batch_with(pool)
+            yield from self._send_batch_with(pool)
 
-    def _omni_send_batch_with(self, pool):
+    def _send_batch_with(self, pool):
         Pacing = self.env["omni.stripe.pacing"]
         futures = {}
         unsent = self.browse()
@@ -1465,7 +1463,7 @@ class OmniChargeAttempt(models.Model):
             ]
             while requests:
                 try:
-                    granted, wait = Pacing._omni_take(provider, len(requests))
+                    granted, wait = Pacing._take(provider, len(requests))
                 except psycopg2.Error:
                     # The bucket could not be taken (the database refused the short
                     # transaction): these requests go unpaced rather than not at all.
@@ -1481,7 +1479,7 @@ class OmniChargeAttempt(models.Model):
         for future in concurrent.futures.as_completed(futures):
             yield futures[future], future
 
-    def _omni_answer_reached(self):
+    def _answer_reached(self):
         """The batch received this attempt's answer (``_omni_answer``) and it is Stripe's
         (a PaymentIntent, a decline, a refusal), not an error after which the request may not
         have reached Stripe (``OmniStripeNotSent``)."""
@@ -1493,7 +1491,7 @@ class OmniChargeAttempt(models.Model):
     @contextlib.contextmanager
     def _omni_answer(self, future):
         """Hand ``future`` (the SDK's answer for this attempt) to the transaction's request
-        hook (``_omni_request_payment_intent``) instead of sending the request again."""
+        hook (``_request_payment_intent``) instead of sending the request again."""
         self.ensure_one()
         answers = _PREFETCHED.__dict__.setdefault("answers", {})
         if future is not None:
@@ -1504,7 +1502,7 @@ class OmniChargeAttempt(models.Model):
             answers.pop(self.id, None)
 
     @api.model
-    def _omni_concurrency(self):
+    def _concurrency(self):
         """Requests to Stripe a worker sends at once (Settings)."""
         # sudo: a technical setting read by the charging job, whoever runs it.
         value = self.env["ir.config_parameter"].sudo().get_param(CONCURRENCY_PARAM)
@@ -1517,7 +1515,7 @@ class OmniChargeAttempt(models.Model):
     # === LANES (parallel scheduled actions) AND QUEUE_JOB === #
 
     @api.model
-    def _omni_lane_crons(self):
+    def _lane_crons(self):
         """The extra lanes of the charging job (active or archived), by lane number."""
         crons = (
             self.env["ir.cron"]
@@ -1533,7 +1531,7 @@ class OmniChargeAttempt(models.Model):
         return lanes
 
     @api.model
-    def _omni_set_lanes(self, count):
+    def _set_lanes(self, count):
         """Run the charging job in ``count`` lanes: the main scheduled action and
         ``count - 1`` copies of it running the same method, which Odoo runs in parallel
         (different scheduled actions run at once in several cron threads and servers). Each
@@ -1544,7 +1542,7 @@ class OmniChargeAttempt(models.Model):
             return
         # sudo: scheduled actions are administrators' records; called from the settings.
         main = main.sudo()
-        lanes = self._omni_lane_crons()
+        lanes = self._lane_crons()
         for number in range(2, max(count, max(lanes, default=1)) + 1):
             cron = lanes.get(number)
             if number > count:
@@ -1582,17 +1580,17 @@ class OmniChargeAttempt(models.Model):
             )
 
     @api.model
-    def _omni_trigger_lanes(self):
+    def _trigger_lanes(self):
         """Wake the other active lanes up (a run of the main lane with more work than one
         batch): they start at once instead of at their next call."""
-        for cron in self._omni_lane_crons().values():
+        for cron in self._lane_crons().values():
             if cron.active:
                 cron._trigger()
 
     @api.model
-    def _omni_queue_job_available(self):
+    def _queue_job_available(self):
         """Charging runs as queue_job jobs (omni_payment_charging_queue_job)."""
-        return self.env["omni.bulk.charge"]._omni_queue_job_available()
+        return self.env["omni.bulk.charge"]._queue_job_available()
 
     # === CRON === #
 
@@ -1603,7 +1601,7 @@ class OmniChargeAttempt(models.Model):
         Each invoice is charged in its own savepoint: a failure is recorded on its attempt and
         the batch goes on. The invoices of the batch are locked (SKIP LOCKED) so that another
         lane or worker takes other invoices; the batch's Stripe requests are sent at once
-        (``_omni_charge_batch``).
+        (``_charge_batch``).
 
         With omni_payment_charging_queue_job installed, the job only enqueues the charging
         jobs.
@@ -1613,23 +1611,23 @@ class OmniChargeAttempt(models.Model):
         today = fields.Date.context_today(self)
 
         def remaining():
-            due = len(self._omni_due_invoices(today))
+            due = len(self._due_invoices(today))
             if due > batch_size and not lane and self.env.context.get("ir_cron_progress_id"):
-                self._omni_trigger_lanes()
+                self._trigger_lanes()
             return due
 
         return self._omni_batch_run(
-            lambda limit: self._omni_due_invoices(today, limit=limit, lock=True),
+            lambda limit: self._due_invoices(today, limit=limit, lock=True),
             remaining,
             batch_size,
-            process_batch=self._omni_charge_batch,
+            process_batch=self._charge_batch,
         ).batch
 
     @api.model
     def _omni_record_crash(self, invoice):
         """Keep a visible trace of an invoice whose charge raised unexpectedly (never skipped
         silently): a "Not sent" attempt with the reason, taken again by the next run."""
-        attempt = self._omni_next_attempt(invoice, "auto")
+        attempt = self._next_attempt(invoice, "auto")
         attempt.write(
             {
                 "reason": self.env._(

@@ -12,10 +12,10 @@ class OmniChargeAttempt(models.Model):
     def _on_charge_outcome(self):
         """Override: the pending lines of bulk charges follow their attempts."""
         res = super()._on_charge_outcome()
-        self._omni_sync_bulk_lines()
+        self._sync_bulk_lines()
         return res
 
-    def _omni_sync_bulk_lines(self):
+    def _sync_bulk_lines(self):
         """The bulk charge lines follow their attempts when Stripe settles them later (a bank
         debit confirmed or failed by a webhook)."""
         bulk = self.filtered(lambda attempt: attempt.origin == "bulk")
@@ -28,7 +28,7 @@ class OmniChargeAttempt(models.Model):
             .search([("attempt_ids", "in", bulk.ids), ("state", "=", "pending")])
         )
         for line in lines:
-            line._omni_update_from_attempts()
+            line._update_from_attempts()
             if line.state != "pending":
                 line.run_id.message_post(
                     body=self.env._(

@@ -34,8 +34,8 @@ class OmniChargeAttempt(models.Model):
                 invoice.company_id.id,
             ) in batch["hard_declined"]
         else:
-            declined = self._omni_hard_declined(invoice)
-        return self._omni_hard_decline_reason() if declined else ""
+            declined = self._hard_declined(invoice)
+        return self._hard_decline_reason() if declined else ""
 
     @api.model
     def _charge_batch_prefetch(self, invoices):
@@ -54,15 +54,13 @@ class OmniChargeAttempt(models.Model):
         return batch
 
     @api.model
-    def _omni_hard_declined(self, invoice):
+    def _hard_declined(self, invoice):
         """The customer's open dunning stopped on a hard decline (lost card, closed account):
         the same method is not charged again for new invoices either."""
-        return bool(
-            self._omni_hard_declined_partners(invoice.commercial_partner_id, invoice.company_id)
-        )
+        return bool(self._hard_declined_partners(invoice.commercial_partner_id, invoice.company_id))
 
     @api.model
-    def _omni_hard_declined_partners(self, partners, company):
+    def _hard_declined_partners(self, partners, company):
         """Those of ``partners`` (commercial entities) whose open dunning in ``company``
         stopped on a hard decline, in one query."""
         cases = self.env["omni.dunning.case"].search(
@@ -76,7 +74,7 @@ class OmniChargeAttempt(models.Model):
         return cases.partner_id
 
     @api.model
-    def _omni_hard_decline_reason(self):
+    def _hard_decline_reason(self):
         return self.env._(
             "A charge of this customer was declined for good: waiting for a new payment "
             "method before charging again."
@@ -90,11 +88,11 @@ class OmniChargeAttempt(models.Model):
         Case = self.env["omni.dunning.case"]
         for attempt in self:
             if attempt.state == "done":
-                if not attempt.case_id._omni_check_resolved():
-                    attempt.case_id._omni_stop_waiting()
+                if not attempt.case_id._check_resolved():
+                    attempt.case_id._stop_waiting()
             elif (
                 attempt.state in ("failed", "error", "skipped", "requires_action")
                 and attempt.origin not in NO_DUNNING_ORIGINS
             ):
-                Case._omni_register_failure(attempt)
+                Case._register_failure(attempt)
         return res

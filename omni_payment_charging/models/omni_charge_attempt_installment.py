@@ -45,5 +45,5 @@ class OmniChargeAttempt(models.Model):
     def _on_charge_outcome(self):
         """Override: the installments move with their attempts (paid, processing, failed),
         before super: the dunning, after, looks at the customer's balance."""
-        self.installment_id._omni_sync_state()
+        self.installment_id._sync_state()
         return super()._on_charge_outcome()

@@ -118,7 +118,7 @@ class OmniDunningCase(models.Model):
         for case in self:
             case.amount_due = sum(
                 invoice.currency_id._convert(amount, case.currency_id, case.company_id)
-                for invoice, amount in case._omni_amounts_due().items()
+                for invoice, amount in case._amounts_due().items()
             )
 
     # Links of the emails: methods the templates call while rendering, never fields (reading
@@ -133,7 +133,7 @@ class OmniDunningCase(models.Model):
         """Portal page of the oldest open invoice, where the customer completes the payment
         (False when nothing is open)."""
         self.ensure_one()
-        invoice = self._omni_open_invoices()[:1]
+        invoice = self._open_invoices()[:1]
         return f"{invoice.get_base_url()}{invoice.get_portal_url()}" if invoice else False
 
     def _omni_authentication_url(self):
@@ -150,7 +150,7 @@ class OmniDunningCase(models.Model):
     def _omni_today(self):
         return fields.Date.context_today(self)
 
-    def _omni_amounts_due(self):
+    def _amounts_due(self):
         """{invoice: amount due} for the case's invoices with something due, oldest due
         first. The not-yet-due part of an invoice under a running plan of installments is not
         due: only its failed installments are, and without one the invoice is not listed."""
@@ -166,12 +166,12 @@ class OmniDunningCase(models.Model):
                 amounts[invoice] = amount
         return amounts
 
-    def _omni_open_invoices(self):
+    def _open_invoices(self):
         """The case's invoices with something due, oldest due first."""
         self.ensure_one()
-        return self.env["account.move"].union(*self._omni_amounts_due())
+        return self.env["account.move"].union(*self._amounts_due())
 
-    def _omni_failed_installments(self):
+    def _failed_installments(self):
         """Failed installments of the customer's running plans (in the case's company)."""
         self.ensure_one()
         return self.env["omni.installment"].search(
@@ -187,7 +187,7 @@ class OmniDunningCase(models.Model):
     # === FAILURES === #
 
     @api.model
-    def _omni_register_failure(self, attempt):
+    def _register_failure(self, attempt):
         """Attach a failed (or not chargeable) attempt to the customer's open case, opening
         one (at the policy's first level) when there is none."""
         partner = attempt.partner_id
@@ -203,13 +203,13 @@ class OmniDunningCase(models.Model):
         if attempt.failure_kind != dunning_lib.CONFIG:
             # Only an answer from the bank says whether the method can work again, and when.
             values["hard_decline"] = attempt.failure_kind == dunning_lib.HARD
-            values["retry_not_before"] = self._omni_retry_not_before(attempt)
+            values["retry_not_before"] = self._retry_not_before(attempt)
         if case:
             case.write(dict(values, invoice_ids=[fields.Command.link(attempt.invoice_id.id)]))
             if attempt.company_side and case.state != "paused":
-                case._omni_hold_for_company(attempt)
+                case._hold_for_company(attempt)
             elif attempt.state == "requires_action" and case.state == "open":
-                case._omni_wait_for_customer(attempt)
+                case._wait_for_customer(attempt)
             elif case.state == "waiting" and attempt.state != "requires_action":
                 case.state = "open"
             attempt.case_id = case
@@ -220,7 +220,7 @@ class OmniDunningCase(models.Model):
                 partner_id=partner.id,
                 company_id=attempt.company_id.id,
                 policy_id=self.env["omni.dunning.policy"]
-                ._omni_for_partner(partner, attempt.company_id)
+                ._for_partner(partner, attempt.company_id)
                 .id,
                 invoice_ids=[fields.Command.link(attempt.invoice_id.id)],
                 started_on=self._omni_today(),
@@ -235,15 +235,15 @@ class OmniDunningCase(models.Model):
             )
         )
         if attempt.company_side:
-            case._omni_hold_for_company(attempt)
+            case._hold_for_company(attempt)
         elif attempt.state == "requires_action":
-            case._omni_wait_for_customer(attempt)
+            case._wait_for_customer(attempt)
         else:
-            case._omni_advance()
+            case._advance()
         return case
 
     @api.model
-    def _omni_retry_not_before(self, attempt):
+    def _retry_not_before(self, attempt):
         """The first day a "retry later" decline of ``attempt`` may be retried (False: no
         advice to wait)."""
         if attempt.failure_kind != dunning_lib.RETRY_LATER:
@@ -251,7 +251,7 @@ class OmniDunningCase(models.Model):
         days = dunning_lib.retry_after_days(attempt.advice_code, attempt.network_advice_code)
         return self._omni_today() + datetime.timedelta(days=max(days, 1))
 
-    def _omni_hold_for_company(self, attempt):
+    def _hold_for_company(self, attempt):
         """The company must act (provider, currency, company): the case is paused so that the
         customer is not chased for it, and staff get an activity with the reason. "Retry now"
         or "Resume dunning" once it is fixed."""
@@ -270,7 +270,7 @@ class OmniDunningCase(models.Model):
             user_id=user.id,
         )
 
-    def _omni_wait_for_customer(self, attempt):
+    def _wait_for_customer(self, attempt):
         """3-D Secure off-session: the customer must complete the payment in the portal; the
         stage machine waits until they do (or staff retry)."""
         self.ensure_one()
@@ -279,9 +279,9 @@ class OmniDunningCase(models.Model):
             "omni_payment_charging.mail_template_dunning_authentication", raise_if_not_found=False
         )
         if template:
-            self._omni_send_template(template)
+            self._send_template(template)
 
-    def _omni_stop_waiting(self):
+    def _stop_waiting(self):
         """The customer completed the payments the bank held: the case goes on (it is
         resolved by the payment itself when nothing else is due)."""
         for case in self.filtered(lambda c: c.state == "waiting"):
@@ -290,30 +290,30 @@ class OmniDunningCase(models.Model):
 
     # === STAGE MACHINE === #
 
-    def _omni_plan_levels(self):
+    def _plan_levels(self):
         self.ensure_one()
         return self.policy_id.level_ids.sorted(lambda level: (level.day, level.id))
 
-    def _omni_advance(self):
+    def _advance(self):
         """Move each case to the level its day has reached: retry when the level says so,
         then (if still unpaid) send the level's email, schedule its activity and set the
         customer's state."""
         for case in self:
-            if case.state == "resolved" or case._omni_check_resolved():
+            if case.state == "resolved" or case._check_resolved():
                 continue
-            levels = case._omni_plan_levels()
+            levels = case._plan_levels()
             if not levels:
                 continue
             current = list(levels).index(case.level_id) if case.level_id in levels else -1
             day = dunning_lib.dunning_day(case.started_on, case._omni_today())
             step = dunning_lib.plan(
-                [level._omni_as_plan_level() for level in levels],
+                [level._as_plan_level() for level in levels],
                 current,
                 day,
-                retry_days=case.policy_id._omni_retry_days(),
+                retry_days=case.policy_id._retry_days(),
                 last_retry_day=case.last_retry_day,
                 retries_done=case.retry_count,
-                max_retries=case._omni_max_retries(),
+                max_retries=case._max_retries(),
                 retry_not_before=case.retry_not_before
                 and dunning_lib.dunning_day(case.started_on, case.retry_not_before),
                 hard_decline=case.hard_decline,
@@ -321,16 +321,16 @@ class OmniDunningCase(models.Model):
                 waiting=case.state == "waiting",
             )
             if step.retry:
-                outcome = case._omni_retry("retry")
+                outcome = case._retry("retry")
                 if outcome in ("paid", "not_sent"):
                     continue  # paid, or Stripe down: a later run retries or enters the level
                 case.write({"last_retry_day": day, "retry_count": case.retry_count + 1})
                 if outcome == "pending":
                     continue  # processing: the level is entered by a later run
             if step.level is not None:
-                case._omni_enter_level(levels[step.level])
+                case._enter_level(levels[step.level])
 
-    def _omni_max_retries(self):
+    def _max_retries(self):
         """At most this many scheduled retries (None: the schedule's own limit): bank debits
         are presented again at most ``bank_max_retries`` times."""
         self.ensure_one()
@@ -339,16 +339,16 @@ class OmniDunningCase(models.Model):
             return self.policy_id.bank_max_retries
         return None
 
-    def _omni_enter_level(self, level):
+    def _enter_level(self, level):
         self.ensure_one()
         self.level_id = level
         self.partner_id._omni_set_dunning_state(level.stage, self)
         if level.mail_template_id:
-            self._omni_send_template(level.mail_template_id)
+            self._send_template(level.mail_template_id)
         if level.create_activity:
-            self._omni_schedule_activity(level)
+            self._schedule_activity(level)
 
-    def _omni_retry(self, origin):
+    def _retry(self, origin):
         """Charge the open invoices of the case again with the current default method, oldest
         first, and stop at the first that does not go through: each further charge would be
         one more decline of the same method, which the card networks count.
@@ -366,10 +366,10 @@ class OmniDunningCase(models.Model):
 
         # A failed installment is retried for its own amount (not the whole invoice); the
         # invoices under a running plan are charged only through their installments.
-        installments = self._omni_failed_installments()
+        installments = self._failed_installments()
         for installment in installments:
-            attempt = installment._omni_charge_installment(
-                origin=origin, token=installment._omni_retry_token(origin, self)
+            attempt = installment._charge_installment(
+                origin=origin, token=installment._retry_token(origin, self)
             )
             attempts |= attempt
             if not went_through(attempt):
@@ -378,12 +378,12 @@ class OmniDunningCase(models.Model):
             planned = self.invoice_ids.omni_installment_plan_ids.filtered(
                 lambda p: p.state == "running"
             ).invoice_ids
-            for invoice in self._omni_open_invoices() - planned:
-                attempt = Attempt._omni_charge(invoice, origin=origin)
+            for invoice in self._open_invoices() - planned:
+                attempt = Attempt._charge(invoice, origin=origin)
                 attempts |= attempt
                 if not went_through(attempt):
                     break
-        if self._omni_check_resolved():
+        if self._check_resolved():
             return "paid"
         if {"not_sent", "unknown"} & set(attempts.mapped("state")):
             return "not_sent"
@@ -392,14 +392,14 @@ class OmniDunningCase(models.Model):
             return "pending"
         return "failed"
 
-    def _omni_check_resolved(self):
+    def _check_resolved(self):
         """Resolve the case when nothing is left to pay: the customer is active again.
 
         Returns True for a resolved case.
         """
         resolved = False
         for case in self.filtered(lambda c: c.state != "resolved"):
-            if case.invoice_ids and case._omni_open_invoices():
+            if case.invoice_ids and case._open_invoices():
                 continue
             case.write(
                 {
@@ -419,23 +419,23 @@ class OmniDunningCase(models.Model):
 
     # === COMMUNICATION === #
 
-    def _omni_recipient(self):
+    def _recipient(self):
         self.ensure_one()
         partner = self.partner_id
         invoice_contact = partner.child_ids.filtered(lambda c: c.type == "invoice" and c.email)[:1]
         return invoice_contact or partner
 
-    def _omni_send_template(self, template):
+    def _send_template(self, template):
         """Email the customer (kept on the customer's chatter), in the customer's language."""
         self.ensure_one()
-        recipient = self._omni_recipient()
+        recipient = self._recipient()
         template = template.with_context(lang=recipient.lang or self.env.lang)
         rendered = self.partner_id._omni_sending(template)._generate_template(
             self.ids, ("subject", "body_html", "email_from")
         )[self.id]
         self.partner_id._omni_email_customer(rendered, recipient, self.company_id)
 
-    def _omni_schedule_activity(self, level):
+    def _schedule_activity(self, level):
         self.ensure_one()
         user = self.policy_id.activity_user_id or self.partner_id.user_id or self.env.user
         # sudo: the activity is for staff, whatever the job's rights on the customer.
@@ -453,7 +453,7 @@ class OmniDunningCase(models.Model):
 
     # === ACTIONS === #
 
-    def action_omni_retry_now(self):
+    def action_retry_now(self):
         """Charge the open invoices again now (staff may override a hard decline)."""
         self.env.user._omni_check_payment_manager(
             self.env._("Only payment method managers can charge a saved payment method.")
@@ -467,7 +467,7 @@ class OmniDunningCase(models.Model):
         for case in self.sudo():
             if case.state == "resolved":
                 raise UserError(self.env._("This dunning is resolved: nothing to retry."))
-            if case._omni_retry("staff") == "paid":
+            if case._retry("staff") == "paid":
                 continue
             # Still unpaid: the stage machine resumes from where it is.
             if case.state == "waiting" and case.last_attempt_id.state != "requires_action":
@@ -486,12 +486,12 @@ class OmniDunningCase(models.Model):
             reload=True,
         )
 
-    def action_omni_pause(self):
+    def action_pause(self):
         for case in self.filtered(lambda c: c.state in ("open", "waiting")):
             case.state = "paused"
             case.partner_id._omni_log_dunning(self.env._("Dunning paused."))
 
-    def action_omni_resume(self):
+    def action_resume(self):
         for case in self.filtered(lambda c: c.state == "paused"):
             # The next run of the job catches up with the level the case has reached.
             case.write({"state": "open", "last_run_at": False})
@@ -500,7 +500,7 @@ class OmniDunningCase(models.Model):
     # === CRON === #
 
     @api.model
-    def _omni_cases_to_run(self, today, limit=None, lock=False):
+    def _cases_to_run(self, today, limit=None, lock=False):
         """Open cases the job has not looked at today, and those where a new method asks
         for a retry. Locked rows (another worker) are skipped."""
         query = SQL(
@@ -528,17 +528,17 @@ class OmniDunningCase(models.Model):
         the level its day has reached."""
         self.ensure_one()
         self.last_run_at = fields.Datetime.now()
-        if self._omni_check_resolved() or self.state == "paused":
+        if self._check_resolved() or self.state == "paused":
             return
         if self.retry_requested_at:
             # A new method: its own count of scheduled retries.
             self.retry_count = 0
-            outcome = self._omni_retry("method")
+            outcome = self._retry("method")
             if outcome != "failed":
                 return  # paid, or Stripe down: the next run tries again
             if self.state == "waiting" and self.last_attempt_id.state != "requires_action":
                 self.state = "open"
-        self._omni_advance()
+        self._advance()
 
     @api.model
     def _cron_run_dunning(self, batch_size=100):
@@ -552,8 +552,8 @@ class OmniDunningCase(models.Model):
             case.last_run_at = fields.Datetime.now()
 
         return self._omni_batch_run(
-            lambda limit: self._omni_cases_to_run(today, limit=limit, lock=True),
-            lambda: len(self._omni_cases_to_run(today)),
+            lambda limit: self._cases_to_run(today, limit=limit, lock=True),
+            lambda: len(self._cases_to_run(today)),
             batch_size,
             process=lambda case: case._omni_run(),
             on_crash=crashed,

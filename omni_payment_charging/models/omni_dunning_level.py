@@ -56,5 +56,5 @@ class OmniDunningLevel(models.Model):
         """A level that retries adds a retry day: the policy's schedule is checked again."""
         self.policy_id._check_retry_schedule()
 
-    def _omni_as_plan_level(self):
+    def _as_plan_level(self):
         return dunning_lib.Level(day=self.day, retry=self.retry_charge)

@@ -48,7 +48,7 @@ class OmniDunningPolicy(models.Model):
     )
 
     @api.model
-    def _omni_for_partner(self, partner, company):
+    def _for_partner(self, partner, company):
         """The policy that applies to ``partner`` in ``company``."""
         if partner.omni_dunning_policy_id:
             return partner.omni_dunning_policy_id
@@ -94,7 +94,7 @@ class OmniDunningPolicy(models.Model):
                     )
                 )
 
-    def _omni_retry_days(self):
+    def _retry_days(self):
         """The policy's retry days (the levels' retries are added by the plan)."""
         self.ensure_one()
         return dunning_lib.parse_retry_days(self.retry_days)

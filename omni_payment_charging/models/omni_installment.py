@@ -77,12 +77,12 @@ class OmniInstallment(models.Model):
     def write(self, vals):  # pylint: disable=method-required-super
         """Only scheduled installments may change date or amount; each change is logged on
         the plan's chatter and the schedule is checked again."""
-        res = self._omni_edit(vals)
+        res = self._edit(vals)
         if {"date", "amount"} & set(vals):
-            self.plan_id._omni_check_schedule()
+            self.plan_id._check_schedule()
         return res
 
-    def _omni_edit(self, vals):
+    def _edit(self, vals):
         """``write()`` without the check of the whole schedule: the private path of the
         plan's form, which edits several installments and checks the schedule once after
         (moving an amount from one installment to another is two writes). Never a context
@@ -134,14 +134,14 @@ class OmniInstallment(models.Model):
         self.ensure_one()
         return self.amount - self.amount_paid
 
-    def _omni_charge_installment(self, origin="installment", token=None):
+    def _charge_installment(self, origin="installment", token=None):
         """Charge what is left of the installment on the plan's open invoices (oldest first)
         with the plan's method. Returns the attempts."""
         self.ensure_one()
         plan = self.plan_id
-        invoices = plan._omni_open_invoices()
+        invoices = plan._open_invoices()
         if not invoices:
-            plan._omni_follow_invoices()
+            plan._follow_invoices()
             return self.env["omni.charge.attempt"]
         # sudo: the job (or a manager retrying the dunning) charges for the customer; the
         # engine reads the provider's configuration and creates transactions (payment
@@ -149,7 +149,7 @@ class OmniInstallment(models.Model):
         attempts = (
             self.env["omni.charge.attempt"]
             .sudo()
-            ._omni_charge_invoices(
+            ._charge_invoices(
                 invoices,
                 (token or plan.token_id).sudo(),
                 amount=self._omni_remaining(),
@@ -157,10 +157,10 @@ class OmniInstallment(models.Model):
                 installment=self.sudo(),
             )
         )
-        self._omni_sync_state()
+        self._sync_state()
         return attempts
 
-    def _omni_retry_token(self, origin, case):
+    def _retry_token(self, origin, case):
         """The method a dunning retry charges: the plan's, unless the customer set a new
         default method (or the plan's can no longer be charged): then the new default, which
         the plan keeps for its next installments."""
@@ -186,7 +186,7 @@ class OmniInstallment(models.Model):
             return default
         return token
 
-    def _omni_sync_state(self):
+    def _sync_state(self):
         """Move the installments after their attempts: paid when the attempts paid its amount,
         processing while a debit is in flight, failed (with the reason) when the last one did
         not go through. An attempt left "Not sent" changes nothing: it is sent again later."""
@@ -213,7 +213,7 @@ class OmniInstallment(models.Model):
             ):
                 # The invoices needed less than the installment (paid meanwhile by other
                 # means): nothing more is owed for it.
-                fully_paid = not installment.plan_id._omni_open_invoices()
+                fully_paid = not installment.plan_id._open_invoices()
             if fully_paid:
                 values = {"state": "paid", "paid_on": today, "reason": False}
             elif "processing" in attempts.mapped("state"):
@@ -229,10 +229,10 @@ class OmniInstallment(models.Model):
             installment.write(values)
             plans |= installment.plan_id
             if values["state"] != previous:
-                installment.plan_id._omni_log(installment._omni_state_note())
-        plans._omni_check_done()
+                installment.plan_id._omni_log(installment._state_note())
+        plans._check_done()
 
-    def _omni_state_note(self):
+    def _state_note(self):
         self.ensure_one()
         currency = self.currency_id
         if self.state == "paid":
@@ -257,7 +257,7 @@ class OmniInstallment(models.Model):
     # === CRON === #
 
     @api.model
-    def _omni_due_installments(self, today, limit=None, lock=False):
+    def _due_installments(self, today, limit=None, lock=False):
         """Scheduled installments due by ``today`` of running plans. One whose charge was not
         confirmed by Stripe ("Not sent") is taken again once ``RESEND_DELAY`` has passed (by
         a later run, with the same idempotency key); one whose invoice has a charge in
@@ -311,9 +311,9 @@ class OmniInstallment(models.Model):
             _logger.exception("installment %s failed", installment.display_name)
 
         return self._omni_batch_run(
-            lambda limit: self._omni_due_installments(today, limit=limit, lock=True),
-            lambda: len(self._omni_due_installments(today)),
+            lambda limit: self._due_installments(today, limit=limit, lock=True),
+            lambda: len(self._due_installments(today)),
             batch_size,
-            process=lambda installment: installment._omni_charge_installment(),
+            process=lambda installment: installment._charge_installment(),
             on_crash=crashed,
         ).batch

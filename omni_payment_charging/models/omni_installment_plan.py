@@ -131,29 +131,29 @@ class OmniInstallmentPlan(models.Model):
                     installment = self.env["omni.installment"].browse(command[1])
                     if installment.plan_id - self:
                         raise UserError(self.env._("This installment belongs to another plan."))
-                    installment._omni_edit(command[2])
+                    installment._edit(command[2])
                 else:
                     others.append(command)
             vals = dict(vals, installment_ids=others)
         res = super().write(vals)
         if "installment_ids" in vals:
-            self._omni_check_schedule()
+            self._check_schedule()
         return res
 
     # === BUSINESS METHODS === #
 
-    def _omni_open_invoices(self):
+    def _open_invoices(self):
         """The plan's invoices that still have something to pay, oldest due first."""
         self.ensure_one()
         return self.invoice_ids.filtered(
             lambda m: m.state == "posted" and m.payment_state in ("not_paid", "partial")
         ).sorted(lambda m: (m.invoice_date_due or m.date, m.id))
 
-    def _omni_open_balance(self):
+    def _open_balance(self):
         self.ensure_one()
-        return sum(self._omni_open_invoices().mapped("amount_residual"))
+        return sum(self._open_invoices().mapped("amount_residual"))
 
-    def _omni_check_schedule(self):
+    def _check_schedule(self):
         """Refuse a schedule that cannot be charged as it stands.
 
         Rule on edits (documented in USAGE): the unpaid installments may not add up to more
@@ -176,7 +176,7 @@ class OmniInstallmentPlan(models.Model):
                     raise ValidationError(
                         self.env._("Every installment must be greater than zero.")
                     )
-            self._omni_check_minimum_amounts(currency, [(i.sequence, i.amount) for i in scheduled])
+            self._check_minimum_amounts(currency, [(i.sequence, i.amount) for i in scheduled])
             dates = active.mapped("date")
             if any(later <= earlier for earlier, later in zip(dates, dates[1:], strict=False)):
                 raise ValidationError(
@@ -186,7 +186,7 @@ class OmniInstallmentPlan(models.Model):
                 i.amount - i.amount_paid
                 for i in active.filtered(lambda i: i.state in UNPAID_STATES)
             )
-            balance = plan._omni_open_balance()
+            balance = plan._open_balance()
             if float_compare(unpaid, balance, precision_rounding=currency.rounding) > 0:
                 raise ValidationError(
                     self.env._(
@@ -198,7 +198,7 @@ class OmniInstallmentPlan(models.Model):
                 )
 
     @api.model
-    def _omni_check_minimum_amounts(self, currency, installments):
+    def _check_minimum_amounts(self, currency, installments):
         """Refuse installments Stripe would refuse to charge: below its minimum charge in
         ``currency`` (lib/stripe_minimums.py).
 
@@ -219,7 +219,7 @@ class OmniInstallmentPlan(models.Model):
                     )
                 )
 
-    def _omni_schedule_text(self):
+    def _schedule_text(self):
         """One line per installment: 'date: amount (state)'."""
         self.ensure_one()
         states = dict(
@@ -235,16 +235,16 @@ class OmniInstallmentPlan(models.Model):
             for installment in self.installment_ids.sorted(lambda i: (i.sequence, i.id))
         ]
 
-    def _omni_post_schedule(self):
+    def _post_schedule(self):
         """The schedule on the invoices' and the customer's chatter."""
         for plan in self:
-            body = plan._omni_note(
+            body = plan._note(
                 self.env._(
                     "Payment in %(count)s installments with %(method)s:",
                     count=len(plan.installment_ids),
                     method=plan.token_label,
                 ),
-                plan._omni_schedule_text(),
+                plan._schedule_text(),
             )
             # sudo: the trail is written on the invoices and the customer whatever the
             # author's rights on them; the author stays the acting user.
@@ -254,22 +254,22 @@ class OmniInstallmentPlan(models.Model):
                 )
             plan.message_post(body=body, message_type="comment", subtype_xmlid="mail.mt_note")
 
-    def _omni_note(self, title, lines):
+    def _note(self, title, lines):
         items = Markup("").join(Markup("<li>%s</li>") % escape(line) for line in lines)
         return Markup("%s<ul>%s</ul>") % (escape(title), items)
 
-    def _omni_recipient(self):
+    def _recipient(self):
         self.ensure_one()
         partner = self.partner_id
         invoice_contact = partner.child_ids.filtered(lambda c: c.type == "invoice" and c.email)[:1]
         return invoice_contact or partner
 
-    def _omni_send_schedule(self):
+    def _send_schedule(self):
         """Email the schedule to the customer (kept on the customer's chatter)."""
         template = self.env.ref("omni_payment_charging.mail_template_installment_schedule")
         messages = self.env["mail.message"]
         for plan in self:
-            recipient = plan._omni_recipient()
+            recipient = plan._recipient()
             if not recipient.email:
                 plan.message_post(
                     body=self.env._("The schedule was not emailed: the customer has no email."),
@@ -287,13 +287,13 @@ class OmniInstallmentPlan(models.Model):
         for plan in self:
             plan.message_post(body=body, message_type="comment", subtype_xmlid="mail.mt_note")
 
-    def _omni_follow_invoices(self):
+    def _follow_invoices(self):
         """The plan follows its invoices: installments charged meanwhile are settled, and
         when the invoices are paid (by the installments or by other means) nothing more is
         charged: the remaining installments are cancelled and the plan is done."""
         for plan in self.filtered(lambda p: p.state == "running"):
-            plan.installment_ids._omni_sync_state()
-            if plan.state != "running" or plan._omni_open_invoices():
+            plan.installment_ids._sync_state()
+            if plan.state != "running" or plan._open_invoices():
                 continue
             rest = plan.installment_ids.filtered(lambda i: i.state in ("scheduled", "failed"))
             if rest:
@@ -309,16 +309,16 @@ class OmniInstallmentPlan(models.Model):
                         count=len(rest),
                     )
                 )
-            plan._omni_check_done()
+            plan._check_done()
 
-    def _omni_check_done(self):
+    def _check_done(self):
         for plan in self.filtered(lambda p: p.state == "running"):
             if not plan.installment_ids.filtered(lambda i: i.state in UNPAID_STATES):
                 plan.state = "done"
 
     # === ACTIONS === #
 
-    def _omni_check_manager(self):
+    def _check_manager(self):
         self.env.user._omni_check_payment_manager(
             self.env._("Only payment method managers can change a schedule of installments.")
         )
@@ -329,7 +329,7 @@ class OmniInstallmentPlan(models.Model):
     def action_cancel(self):
         """Stop the plan: the scheduled installments are not charged (a debit already
         processing is left to Stripe's answer)."""
-        self._omni_check_manager()
+        self._check_manager()
         for plan in self.filtered(lambda p: p.state == "running"):
             scheduled = plan.installment_ids.filtered(lambda i: i.state in ("scheduled", "failed"))
             scheduled.write(
@@ -348,8 +348,8 @@ class OmniInstallmentPlan(models.Model):
         return True
 
     def action_send_schedule(self):
-        self._omni_check_manager()
-        sent = self._omni_send_schedule()
+        self._check_manager()
+        sent = self._send_schedule()
         return self.env["payment.token"]._omni_notify(
             self.env._("Schedule emailed to the customer.")
             if sent

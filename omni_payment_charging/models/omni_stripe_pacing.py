@@ -29,7 +29,7 @@ class OmniStripePacing(models.Model):
     stamp = fields.Float(readonly=True, help="Seconds since the epoch.")
 
     @api.model
-    def _omni_rate(self, provider):
+    def _rate(self, provider):
         """The ceiling of requests per second for ``provider``'s Stripe account."""
         # sudo: a technical setting read by the charging job, whoever runs it.
         setting = self.env["ir.config_parameter"].sudo().get_param(RATE_PARAM, "0")
@@ -40,7 +40,7 @@ class OmniStripePacing(models.Model):
         return pacing.rate_for(setting, live=provider.state == "enabled")
 
     @api.model
-    def _omni_take(self, provider, want):
+    def _take(self, provider, want):
         """Take up to ``want`` requests from ``provider``'s bucket, in a short transaction of
         its own (committed at once, so that the other workers see it; the caller's
         transaction is left alone).
@@ -50,7 +50,7 @@ class OmniStripePacing(models.Model):
             second of requests is back (``pacing.chunk_for``), not the next single one
         :rtype: tuple
         """
-        rate = self._omni_rate(provider)
+        rate = self._rate(provider)
         with self.env.registry.cursor() as cr:
             # One round trip (several statements, as Odoo's own customer_rank update):
             # - read committed, not Odoo's repeatable read: the row lock below must be

@@ -19,7 +19,7 @@ class PaymentTransaction(models.Model):
         PaymentIntent through the SDK with the key of their attempt (invoice + attempt
         number), so that no retry, crash or second worker ever charges twice."""
         if self.omni_charge_attempt_id and self.operation == "offline":
-            return self.omni_charge_attempt_id._omni_create_payment_intent(self)
+            return self.omni_charge_attempt_id._create_payment_intent(self)
         return super()._stripe_create_intent()
 
     def _omni_before_payment_data(self, payment_data):
@@ -31,7 +31,7 @@ class PaymentTransaction(models.Model):
         """
         res = super()._omni_before_payment_data(payment_data)
         if self.omni_charge_attempt_id and self.provider_code == "stripe":
-            self.omni_charge_attempt_id._omni_check_notification(self, payment_data)
+            self.omni_charge_attempt_id._check_notification(self, payment_data)
         return res
 
     def _omni_after_payment_data(self, payment_data=None):
@@ -53,8 +53,8 @@ class PaymentTransaction(models.Model):
             previous = attempt.state
             intent = (payment_data or {}).get("payment_intent")
             if previous == "processing" and self.state == "error" and isinstance(intent, dict):
-                attempt._omni_record_payment_failure(intent)
-            attempt._omni_update_from_transaction(self)
+                attempt._record_payment_failure(intent)
+            attempt._update_from_transaction(self)
             # A debit confirmed later, a charge whose answer was lost found by its webhook or
             # by the next run's lookup, a payment the customer authenticated: its outcome is
             # acted on once.
@@ -62,5 +62,5 @@ class PaymentTransaction(models.Model):
                 previous in ("processing", "unknown", "requires_action")
                 and attempt.state != previous
             ):
-                attempt._omni_charge_outcome()
+                attempt._charge_outcome()
         return res

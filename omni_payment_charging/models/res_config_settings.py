@@ -61,5 +61,5 @@ class ResConfigSettings(models.TransientModel):
     def set_values(self):
         res = super().set_values()
         # The lanes are scheduled actions: created, woken or archived to match the setting.
-        self.env["omni.charge.attempt"]._omni_set_lanes(self[:1].omni_charge_lanes)
+        self.env["omni.charge.attempt"]._set_lanes(self[:1].omni_charge_lanes)
         return res

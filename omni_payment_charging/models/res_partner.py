@@ -173,7 +173,7 @@ class ResPartner(models.Model):
         self.ensure_one()
         if self.omni_payment_mode == "manual":
             cases = self.omni_dunning_case_ids.filtered(lambda c: c.state in ("open", "waiting"))
-            cases.action_omni_pause()
+            cases.action_pause()
             self._omni_log_dunning(
                 self.env._(
                     "Payment mode: manual. Invoices are no longer charged automatically; they "

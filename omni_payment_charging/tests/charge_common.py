@@ -236,7 +236,7 @@ class ChargeCommon(OmniCommon):
         super().setUp()
         if not self.charge_on_queue_job:
             patcher = patch.object(
-                self.registry["omni.bulk.charge"], "_omni_queue_job_available", lambda self: False
+                self.registry["omni.bulk.charge"], "_queue_job_available", lambda self: False
             )
             patcher.start()
             self.addCleanup(patcher.stop)

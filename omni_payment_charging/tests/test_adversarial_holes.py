@@ -125,7 +125,7 @@ class HoleCase(AdversarialFixture):
         return [
             secret
             for secret in LINK_RE.findall(str(text or ""))
-            if (link := Link._omni_find(secret)) and link._omni_is_usable()
+            if (link := Link._find(secret)) and link._is_usable()
         ]
 
 
@@ -233,7 +233,7 @@ class TestHolesMoney(HoleCase, ChargeCommon, PaymentHttpCommon):
             self.assertFalse(fake.requests, "nothing was sent to Stripe")
         # The engine refuses it too, whoever calls it (a bulk run, an integration).
         with self._fake_stripe() as fake:
-            attempt = self.Attempt._omni_charge(self.invoice_a, origin="payment", token=self.card_b)
+            attempt = self.Attempt._charge(self.invoice_a, origin="payment", token=self.card_b)
         self.assertEqual(attempt.state, "skipped")
         self.assertIn("another customer", attempt.reason)
         self.assertFalse(fake.requests)
@@ -259,8 +259,8 @@ class TestHolesMoney(HoleCase, ChargeCommon, PaymentHttpCommon):
         )
         with self._fake_stripe() as fake:
             for label, method in (
-                ("Retry now", "action_omni_retry_now"),
-                ("Pause", "action_omni_pause"),
+                ("Retry now", "action_retry_now"),
+                ("Pause", "action_pause"),
             ):
                 with self.subTest(attack=label):
                     self._assert_refused(
@@ -273,9 +273,7 @@ class TestHolesMoney(HoleCase, ChargeCommon, PaymentHttpCommon):
         self.assertEqual(case.state, "open")
         # A manager of the company retries it.
         with self._fake_stripe():
-            self._call_kw(
-                self.manager_login, "omni.dunning.case", "action_omni_retry_now", [[case.id]]
-            )
+            self._call_kw(self.manager_login, "omni.dunning.case", "action_retry_now", [[case.id]])
         self.assertEqual(case.state, "resolved")
 
     @mute_logger(*QUIET)
@@ -352,7 +350,7 @@ class TestHolesMoney(HoleCase, ChargeCommon, PaymentHttpCommon):
         invoice = self._invoice(partner=debtor)
         with self._fake_stripe() as fake:
             fake.script[token.stripe_payment_method] = "processing"
-            attempt = self.Attempt._omni_charge(invoice)
+            attempt = self.Attempt._charge(invoice)
         self.assertEqual(attempt.state, "processing")
         sent = dict(
             fake.by_key[attempt.idempotency_key]["intent"],
@@ -574,7 +572,7 @@ class TestHolesFields(HoleCase, OmniCommon, PaymentHttpCommon):
                 "setup_intent_ref": "seti_company_a",
             }
         )
-        self.env["omni.payment.link"]._omni_issue(self.adv_customer)
+        self.env["omni.payment.link"]._issue(self.adv_customer)
         reads = {
             "viewer of company B reads A's attempts": (
                 "omni_adv_viewer_b",

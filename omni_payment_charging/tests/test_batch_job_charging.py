@@ -37,7 +37,7 @@ class TestChargingJobCrashes(ChargeCommon):
     def test_crash_while_preparing(self):
         crashed, charged = self._two_invoices()
         Attempt = self.registry["omni.charge.attempt"]
-        prepare = Attempt._omni_charge_prepare
+        prepare = Attempt._charge_prepare
 
         def crash_on_first(model, invoice, *args, **kwargs):
             if invoice == crashed:
@@ -46,7 +46,7 @@ class TestChargingJobCrashes(ChargeCommon):
 
         with (
             self._fake_stripe() as fake,
-            patch.object(Attempt, "_omni_charge_prepare", crash_on_first),
+            patch.object(Attempt, "_charge_prepare", crash_on_first),
         ):
             self._run_charges()
         self.assertEqual(len(fake.charges), 1)
@@ -56,7 +56,7 @@ class TestChargingJobCrashes(ChargeCommon):
     def test_crash_while_applying_stripe_answer(self):
         crashed, charged = self._two_invoices()
         Attempt = self.registry["omni.charge.attempt"]
-        outcome = Attempt._omni_charge_outcome
+        outcome = Attempt._charge_outcome
 
         def crash_on_first(attempt, *args, **kwargs):
             if attempt.invoice_id == crashed:
@@ -65,7 +65,7 @@ class TestChargingJobCrashes(ChargeCommon):
 
         with (
             self._fake_stripe() as fake,
-            patch.object(Attempt, "_omni_charge_outcome", crash_on_first),
+            patch.object(Attempt, "_charge_outcome", crash_on_first),
         ):
             self._run_charges()
         # Both requests were sent at once: the next run sends the crashed one again with

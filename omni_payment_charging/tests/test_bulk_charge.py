@@ -135,7 +135,7 @@ class TestBulkCharge(BulkChargeCommon):
             self.assertTrue(lines[down].retry_after)
             self.assertEqual(run.state, "running")
             # The same processing does not hammer Stripe in a loop: the line waits.
-            self.assertFalse(run._omni_process_batch())
+            self.assertFalse(run._process_batch())
             self.assertEqual(len([r for r in fake.requests if r[1]["amount"] == 7000]), 1)
 
             # Stripe is back; a later run charges the customer, once, with the same key.
@@ -287,7 +287,7 @@ class TestBulkCharge(BulkChargeCommon):
             partners |= self._customer(f"Crash Co {index}")[0]
         run = self._start(partners)
         Attempt = self.registry["omni.charge.attempt"]
-        original = Attempt._omni_update_from_transaction
+        original = Attempt._update_from_transaction
         seen = set()
 
         def crash_on_second(attempt, tx):
@@ -298,15 +298,15 @@ class TestBulkCharge(BulkChargeCommon):
 
         with self._fake_stripe() as fake:
             with (
-                patch.object(Attempt, "_omni_update_from_transaction", crash_on_second),
+                patch.object(Attempt, "_update_from_transaction", crash_on_second),
                 self.assertRaises(KeyboardInterrupt),
                 self.env.cr.savepoint(),
             ):
-                run._omni_process_batch()
+                run._process_batch()
             self.env.invalidate_all()
             self.assertEqual(run.to_do_count, 3, "the whole batch was rolled back")
             self.assertEqual(len(fake.charges), 2, "but Stripe had charged two customers")
-            run._omni_process_batch()
+            run._process_batch()
         self.assertEqual(run.state, "done")
         self.assertEqual(run.succeeded_count, 3)
         self.assertEqual(len(fake.charges), 3, "one charge per customer")
@@ -323,7 +323,7 @@ class TestBulkCharge(BulkChargeCommon):
         (lost | late).omni_payment_mode = "automatic"
         with self._fake_stripe() as fake:
             fake.script[lost_token.stripe_payment_method] = ("decline", "lost_card")
-            self.Attempt._omni_charge(lost_invoices[0])
+            self.Attempt._charge(lost_invoices[0])
             self.assertTrue(lost.omni_dunning_case_ids.hard_decline)
             wizard = self._wizard(lost | late | fine)
             skipped = {line.partner_id: line.reason for line in wizard.line_ids if line.skip}
@@ -333,7 +333,7 @@ class TestBulkCharge(BulkChargeCommon):
             run = self.Run.browse(run["res_id"])
             # Late News Co's card is reported stolen between the start and its batch.
             fake.script[late_token.stripe_payment_method] = ("decline", "stolen_card")
-            self.Attempt._omni_charge(late_invoices[0])
+            self.Attempt._charge(late_invoices[0])
             requests = len(fake.requests)
             self.Run._cron_omni_bulk_charge()
             self.assertEqual(len(fake.requests), requests + 1, "only Fine Co is charged")
@@ -353,11 +353,11 @@ class TestBulkCharge(BulkChargeCommon):
             self.Run._cron_omni_bulk_charge()
             self.assertEqual((run.succeeded_count, run.to_do_count), (1, 2))
             with self.assertRaises(AccessError):
-                run.with_user(self.viewer).action_omni_stop()
-            run.with_user(self.manager).action_omni_stop()
+                run.with_user(self.viewer).action_stop()
+            run.with_user(self.manager).action_stop()
             self.assertEqual(run.state, "cancelled")
             self.Run._cron_omni_bulk_charge()
-            self.assertFalse(run._omni_process_batch())
+            self.assertFalse(run._process_batch())
         self.assertEqual(len(fake.requests), 1, "nothing more is charged")
         self.assertEqual((run.succeeded_count, run.to_do_count), (1, 2))
         self.assertIn("2 customer(s) left uncharged", run.message_ids[:1].body)
@@ -525,7 +525,7 @@ class TestBulkChargePreviewMatchesEngine(BulkChargeCommon):
     """The preview decides on rows read in bulk; for each customer, its decision (charged or
     skipped, and the reason) is the one of the per-customer engine check: the customer's
     default method as the engine finds it, then each open invoice checked by the engine
-    (``_omni_skip_reason``, ``omni.charge.attempt._omni_check_chargeable``)."""
+    (``_omni_skip_reason``, ``omni.charge.attempt._check_chargeable``)."""
 
     UNSETTLED = ("not_sent", "unknown", "processing", "requires_action")
 
@@ -536,7 +536,7 @@ class TestBulkChargePreviewMatchesEngine(BulkChargeCommon):
                 [("invoice_id", "in", invoices.ids), ("state", "in", self.UNSETTLED)]
             ).invoice_id.ids
         )
-        hard_declined = set(Attempt._omni_hard_declined_partners(partner, company).ids)
+        hard_declined = set(Attempt._hard_declined_partners(partner, company).ids)
         token = partner._omni_default_token(company)
         return self.Wizard.with_user(self.manager)._omni_skip_reason(
             company, partner, invoices, unsettled, hard_declined, token
@@ -605,8 +605,8 @@ class TestBulkChargePreviewMatchesEngine(BulkChargeCommon):
         with self._fake_stripe() as fake:
             fake.script[lost_token.stripe_payment_method] = ("decline", "lost_card")
             fake.script[bank_token.stripe_payment_method] = "processing"
-            self.Attempt._omni_charge(lost_invoices[0])
-            self.Attempt._omni_charge(bank_invoices[1])
+            self.Attempt._charge(lost_invoices[0])
+            self.Attempt._charge(bank_invoices[1])
         off.env.cr.execute("UPDATE payment_provider SET state = 'disabled' WHERE id = %s", [off.id])
         off.invalidate_recordset(["state"])
         self.assertTrue(lost.omni_dunning_case_ids.hard_decline)
@@ -631,11 +631,11 @@ class TestBulkChargePreviewMatchesEngine(BulkChargeCommon):
         for source in ("customers", "invoices"):
             with self.subTest(source=source):
                 if source == "customers":
-                    prepared = Wizard._omni_prepare_lines(
+                    prepared = Wizard._prepare_lines(
                         company, partners.with_user(self.manager), Move
                     )
                 else:
-                    prepared = Wizard._omni_prepare_lines(
+                    prepared = Wizard._prepare_lines(
                         company, self.env["res.partner"], selected.with_user(self.manager)
                     )
                 lines = {line["partner_id"]: line for line in prepared}

@@ -89,7 +89,7 @@ class TestChargeOutcomeHook(ChargeCommon):
         first = self._plan(invoice).installment_ids.sorted("sequence")[0]
         attempt = self._attempt(invoice, installment_id=first.id)
         with self._engine_only():
-            attempt._omni_charge_outcome()
+            attempt._charge_outcome()
         self.assertEqual(len(self._audit("failed")), 1)
         self.assertFalse(self._cases())
         self.assertEqual(first.state, "scheduled")
@@ -112,7 +112,7 @@ class TestChargeOutcomeHook(ChargeCommon):
             seen.append((attempts, len(self._audit("charged"))))
 
         with patch.object(type(self.Attempt), "_on_charge_outcome", hook):
-            attempt._omni_charge_outcome()
+            attempt._charge_outcome()
         self.assertEqual(seen, [(attempt, 1)])
 
     def test_a_charge_no_feature_claims(self):
@@ -120,7 +120,7 @@ class TestChargeOutcomeHook(ChargeCommon):
         dunning, no installment, no bulk line)."""
         invoice = self._invoice(amount=50.0)
         attempt = self._attempt(invoice, origin="payment")
-        attempt._omni_charge_outcome()
+        attempt._charge_outcome()
         self.assertEqual(len(self._audit("failed")), 1)
         self.assertFalse(self._cases())
         self.assertFalse(attempt.case_id)
@@ -140,7 +140,7 @@ class TestChargeOutcomeHook(ChargeCommon):
             }
         )
         with self._engine_only():
-            attempt._omni_charge_outcome()
+            attempt._charge_outcome()
         self.assertEqual(line.state, "pending")
         self.assertEqual(len(self._audit("charged")), 1)
         attempt._on_charge_outcome()
@@ -226,7 +226,7 @@ class TestChargeBatchQueries(ChargeCommon):
         Pacing = self.env["omni.stripe.pacing"]
         for want in (5, 1):  # the bucket's row is created by the first take
             with self._statements() as statements:
-                granted, _wait = Pacing._omni_take(self.stripe, want)
+                granted, _wait = Pacing._take(self.stripe, want)
             self.assertEqual(granted, want)
             pacing = [s for s in statements if "omni_stripe_pacing" in s or "ISOLATION LEVEL" in s]
             self.assertEqual(len(pacing), 2, pacing)

@@ -154,7 +154,7 @@ class TestConcurrentSends(ChargeCommon):
 
         intents = FakePaymentIntents()
         with self._fake(intents), unittest.mock.patch.object(Attempt, "search", stale_search):
-            attempts = self.Attempt._omni_charge_batch(taken | free)
+            attempts = self.Attempt._charge_batch(taken | free)
         self.assertEqual(self._attempts(taken), other)
         self.assertEqual((other.state, other.reason), ("processing", False))
         self.assertEqual(attempts, self._attempts(free))
@@ -178,13 +178,13 @@ class TestConcurrentSends(ChargeCommon):
         the database: what one worker took is not available to another."""
         self.env["ir.config_parameter"].set_param(RATE_PARAM, "3")
         Pacing = self.env["omni.stripe.pacing"]
-        granted, wait = Pacing._omni_take(self.stripe, 5)
+        granted, wait = Pacing._take(self.stripe, 5)
         self.assertEqual((granted, wait > 0), (3, True))
-        granted, wait = Pacing._omni_take(self.stripe, 1)
+        granted, wait = Pacing._take(self.stripe, 1)
         self.assertEqual(granted, 0)
         self.assertGreater(wait, 0)
         other = self.stripe.copy({"name": "Other Stripe account"})
-        self.assertEqual(Pacing._omni_take(other, 2)[0], 2, "another account, another bucket")
+        self.assertEqual(Pacing._take(other, 2)[0], 2, "another account, another bucket")
 
 
 @tagged("post_install", "-at_install")
@@ -228,7 +228,7 @@ from odoo.modules.registry import Registry
 registry = Registry(sys.argv[2])
 # The scheduled action's path, with or without queue_job installed (the jobs' path is
 # TestChargingOnQueueJob's).
-registry["omni.bulk.charge"]._omni_queue_job_available = lambda self: False
+registry["omni.bulk.charge"]._queue_job_available = lambda self: False
 with registry.cursor() as cr:
     env = api.Environment(cr, SUPERUSER_ID, {})
     cron_id = env.ref(sys.argv[3]).id

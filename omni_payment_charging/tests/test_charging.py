@@ -321,21 +321,21 @@ class TestAutomaticChargeRules(ChargeCommon):
         self._authorized_token()
         invoice = self._invoice()
         Attempt = self.registry["omni.charge.attempt"]
-        original = Attempt._omni_update_from_transaction
+        original = Attempt._update_from_transaction
 
         def crash(attempt, tx):
             raise KeyboardInterrupt("worker killed")
 
         with self._fake_stripe() as fake:
             with (
-                patch.object(Attempt, "_omni_update_from_transaction", crash),
+                patch.object(Attempt, "_update_from_transaction", crash),
                 self.assertRaises(KeyboardInterrupt),
                 self.env.cr.savepoint(),
             ):
                 self._run_charges()
             self.assertFalse(self._attempts(invoice), "the batch was rolled back")
             self.assertEqual(len(fake.charges), 1, "but Stripe had charged")
-            with patch.object(Attempt, "_omni_update_from_transaction", original):
+            with patch.object(Attempt, "_update_from_transaction", original):
                 self._run_charges()
         attempt = self._attempts(invoice)
         self.assertEqual((attempt.attempt_no, attempt.state), (1, "done"))
@@ -734,7 +734,7 @@ class TestChargeAgainstStripeSemantics(ChargeCommon):
                 active_model="account.move", active_ids=invoice.ids
             ).create({"amount": 119.80})._create_payments()
             fake.script[token.stripe_payment_method] = "succeed"
-            case._omni_retry("staff")
+            case._retry("staff")
         self.assertEqual(len(fake.requests), 1, "only the first charge was sent")
         last = self._attempts(invoice)[-1]
         self.assertEqual((last.attempt_no, last.state), (2, "not_chargeable"))

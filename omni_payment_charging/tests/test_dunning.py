@@ -258,7 +258,7 @@ class TestDunningStages(ChargeCommon):
         self.assertEqual(self.customer.omni_dunning_state, "active", "never suspended")
         # The customer opens the link and confirms with Stripe.js on the same PaymentIntent.
         with freeze_time(day(30)):
-            start = attempt._omni_authentication_start()
+            start = attempt._authentication_start()
             self.assertEqual(
                 (start["payment_method"], start["client_secret"]),
                 (
@@ -267,7 +267,7 @@ class TestDunningStages(ChargeCommon):
                 ),
             )
             self.fake.authenticate(intent_id)
-            attempt._omni_authentication_finish()
+            attempt._authentication_finish()
         self.assertEqual(attempt.state, "done")
         self.assertIn(self.invoice.payment_state, ("paid", "in_payment"))
         self.assertEqual(self.case.state, "resolved")
@@ -276,19 +276,19 @@ class TestDunningStages(ChargeCommon):
         compat.process_payment_data(
             tx, {"reference": tx.reference, "payment_intent": self.fake.intents[intent_id]}
         )
-        attempt._omni_authentication_finish()
+        attempt._authentication_finish()
         self.assertEqual(len(self.invoice._get_reconciled_payments()), 1)
         self.assertEqual(len(self.fake.requests), 1)
 
     def test_pause_and_resume(self):
         self._start()
-        self.case.action_omni_pause()
+        self.case.action_pause()
         self._run(day(4))
         self._run(day(9))
         self.assertEqual((self.case.state, self.case.stage), ("paused", "grace"))
         self.assertEqual(len(self._attempts(self.invoice)), 1)
         with freeze_time(day(9)):
-            self.case.action_omni_resume()
+            self.case.action_resume()
         self._run(day(9))
         # Day 9: straight to suspension, retrying once for the skipped warning level; one
         # email (the suspension), not one per skipped level.
@@ -301,7 +301,7 @@ class TestDunningStages(ChargeCommon):
         self._start(decline="lost_card")
         self.fake.script[self.token.stripe_payment_method] = "succeed"
         with freeze_time(day(2)):
-            action = self.case.action_omni_retry_now()
+            action = self.case.action_retry_now()
         self.assertEqual(action["params"]["type"], "success")
         self.assertEqual(self._attempts(self.invoice)[-1].origin, "staff")
         self.assertEqual(self.case.state, "resolved")

@@ -424,7 +424,7 @@ class TestExternalApi(ChargeCommon, HttpCase):
         )
         self.intents.script[self.card.stripe_payment_method] = ("decline", "insufficient_funds")
         invoice = self._invoice(amount=120.0)
-        self.Attempt._omni_charge(invoice)
+        self.Attempt._charge(invoice)
         case = self.Case.search([("partner_id", "=", self.customer.id)])
         self.assertTrue(case)
         (state,) = self._rpc(

@@ -82,7 +82,7 @@ class TestInstallments(ChargeCommon):
                 "installment_first_date": first or date(1),
             }
         )
-        wizard._omni_generate_installments()
+        wizard._generate_installments()
         return wizard
 
     def _schedule(self, invoices, **kwargs):

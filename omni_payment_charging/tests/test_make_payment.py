@@ -105,7 +105,7 @@ class TestMakePayment(ChargeCommon):
         self.assertFalse(self.customer.omni_dunning_case_ids)
         self.assertEqual(self.customer.omni_dunning_state, "active")
         # The automatic job still charges the invoice later (a staff attempt does not count).
-        self.assertIn(invoice, self.Attempt._omni_due_invoices(invoice.invoice_date_due))
+        self.assertIn(invoice, self.Attempt._due_invoices(invoice.invoice_date_due))
 
     def test_available_credit_is_shown(self):
         self._authorized_token()

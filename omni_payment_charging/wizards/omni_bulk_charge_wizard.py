@@ -101,7 +101,7 @@ class OmniBulkChargeWizard(models.TransientModel):
 
     @api.model
     def default_get(self, fields_list):
-        self._omni_check_manager()
+        self._check_manager()
         values = super().default_get(fields_list)
         context = self.env.context
         active_ids = context.get("active_ids") or []
@@ -109,7 +109,7 @@ class OmniBulkChargeWizard(models.TransientModel):
         invoices = self.env["account.move"]
         if context.get("active_model") == "account.move" and active_ids:
             invoices = self.env["account.move"].browse(active_ids)
-            self._omni_check_invoices(invoices)
+            self._check_invoices(invoices)
             values.update(
                 source="invoices",
                 company_id=invoices.company_id.id,
@@ -124,20 +124,20 @@ class OmniBulkChargeWizard(models.TransientModel):
         else:
             raise UserError(self.env._("Select the customers or the invoices to charge."))
         company = self.env["res.company"].browse(values.get("company_id")) or self.env.company
-        prepared = self._omni_prepare_lines(company, partners, invoices)
-        self._omni_check_something_to_charge(prepared)
-        values.update(self._omni_summary_values(company, prepared))
+        prepared = self._prepare_lines(company, partners, invoices)
+        self._check_something_to_charge(prepared)
+        values.update(self._summary_values(company, prepared))
         return values
 
     @api.model
-    def _omni_summary_values(self, company, prepared):
-        """The wizard's values for the preview ``prepared`` (``_omni_prepare_lines``): the
+    def _summary_values(self, company, prepared):
+        """The wizard's values for the preview ``prepared`` (``_prepare_lines``): the
         counts, the totals per currency, the skipped customers per reason, the first
         ``PREVIEW_LINES`` lines of each list (the only records the form gets), and every
         customer in ``preview_data`` for the full lists.
 
         :param company: the company charging (``res.company``)
-        :param list prepared: one dict per customer, as ``_omni_prepare_lines`` returns
+        :param list prepared: one dict per customer, as ``_prepare_lines`` returns
         :return: the values of the wizard's summary fields
         :rtype: dict
         """
@@ -163,10 +163,10 @@ class OmniBulkChargeWizard(models.TransientModel):
             "amount_summary": " + ".join(
                 currency.format(by_currency[currency.id]) for currency in currencies
             ),
-            "skip_summary": self._omni_skip_summary(reasons),
+            "skip_summary": self._skip_summary(reasons),
             # the fields of the form (line_ids holds both once the wizard is saved)
-            "charge_line_ids": [self._omni_line_command(line) for line in charged[:PREVIEW_LINES]],
-            "skip_line_ids": [self._omni_line_command(line) for line in skipped[:PREVIEW_LINES]],
+            "charge_line_ids": [self._line_command(line) for line in charged[:PREVIEW_LINES]],
+            "skip_line_ids": [self._line_command(line) for line in skipped[:PREVIEW_LINES]],
             "preview_data": {
                 "reasons": list(reasons),
                 # [customer, invoices, open amount, currency, reason (index) or None]
@@ -184,11 +184,11 @@ class OmniBulkChargeWizard(models.TransientModel):
         }
 
     @api.model
-    def _omni_line_command(self, line):
+    def _line_command(self, line):
         return Command.create(dict(line, invoice_ids=[Command.set(line["invoice_ids"])]))
 
     @api.model
-    def _omni_skip_summary(self, reasons):
+    def _skip_summary(self, reasons):
         """The skipped customers per reason, most frequent first: an HTML list.
 
         :param collections.Counter reasons: customers skipped per reason
@@ -213,13 +213,13 @@ class OmniBulkChargeWizard(models.TransientModel):
 
     # === CHECKS === #
 
-    def _omni_check_manager(self):
+    def _check_manager(self):
         self.env.user._omni_check_payment_manager(
             self.env._("Only payment method managers can charge saved payment methods.")
         )
 
     @api.model
-    def _omni_check_invoices(self, invoices):
+    def _check_invoices(self, invoices):
         """Refuse a selection that is not open customer invoices of one company."""
         others = invoices.filtered(lambda move: move.move_type != "out_invoice")
         if others:
@@ -243,7 +243,7 @@ class OmniBulkChargeWizard(models.TransientModel):
             )
 
     @api.model
-    def _omni_check_something_to_charge(self, prepared):
+    def _check_something_to_charge(self, prepared):
         if any(not line["skip"] for line in prepared):
             return
         partners = self.env["res.partner"].browse(line["partner_id"] for line in prepared)
@@ -262,7 +262,7 @@ class OmniBulkChargeWizard(models.TransientModel):
     # === PREPARATION === #
 
     @api.model
-    def _omni_prepare_lines(self, company, partners, invoices):
+    def _prepare_lines(self, company, partners, invoices):
         """One value dict per customer: the invoices (selected ones, else none: the open
         balance), the open amount, and why the customer is skipped (or "").
 
@@ -271,19 +271,19 @@ class OmniBulkChargeWizard(models.TransientModel):
         user (record rules in SQL), the default methods read in sudo as the engine does, and
         what SQL rows can decide is decided on them (nothing open, no default method, a hard
         decline, a charge not settled). A customer whose method or currency the engine's
-        checks (``omni.charge.attempt._omni_check_chargeable``) would refuse goes through
+        checks (``omni.charge.attempt._check_chargeable``) would refuse goes through
         the per-customer engine path (``_omni_skip_reason``), which writes the reason: the
         fast path only recognises the customers the engine accepts
-        (``_omni_engine_accepts``), and a test compares both paths customer by customer.
+        (``_engine_accepts``), and a test compares both paths customer by customer.
         """
         Move = self.env["account.move"]
         Partner = self.env["res.partner"]
-        invoice_rows = self._omni_open_invoice_rows(company, partners, invoices)
+        invoice_rows = self._open_invoice_rows(company, partners, invoices)
         groups = defaultdict(list)
         for row in invoice_rows:
             groups[row[1]].append(row)
         customer_ids = list(groups) if invoices else partners.ids
-        self._omni_check_customers_visible(customer_ids)
+        self._check_customers_visible(customer_ids)
         open_ids = [row[0] for row in invoice_rows]
         unsettled = set(
             self.env["omni.charge.attempt"]
@@ -297,16 +297,16 @@ class OmniBulkChargeWizard(models.TransientModel):
         )
         hard_declined = set(
             self.env["omni.charge.attempt"]
-            ._omni_hard_declined_partners(Partner.browse(customer_ids), company)
+            ._hard_declined_partners(Partner.browse(customer_ids), company)
             .ids
         )
-        tokens, accepted = self._omni_default_token_rows(company, customer_ids)
+        tokens, accepted = self._default_token_rows(company, customer_ids)
         nothing_open = self.env._("Nothing open in %(company)s.", company=company.name)
         no_method = self.env._(
             "The customer has no default payment method in %(company)s.",
             company=company.name,
         )
-        hard_reason = self.env["omni.charge.attempt"]._omni_hard_decline_reason()
+        hard_reason = self.env["omni.charge.attempt"]._hard_decline_reason()
         lines = []
         refused = []  # customers the engine refuses: its own path writes their reason
         for partner_id in customer_ids:
@@ -317,8 +317,7 @@ class OmniBulkChargeWizard(models.TransientModel):
             elif not token:
                 reason = no_method
             elif not all(
-                self._omni_engine_accepts(company, partner_id, row, token, accepted)
-                for row in group
+                self._engine_accepts(company, partner_id, row, token, accepted) for row in group
             ):
                 reason = None
                 refused.append((len(lines), partner_id, [row[0] for row in group], token["id"]))
@@ -367,7 +366,7 @@ class OmniBulkChargeWizard(models.TransientModel):
         return lines
 
     @api.model
-    def _omni_open_invoice_rows(self, company, partners, invoices):
+    def _open_invoice_rows(self, company, partners, invoices):
         """The open invoices to charge, as rows ``(id, customer, currency, open amount,
         name)`` in the order the engine path reads them: the selected invoices in their
         order, else the customers' open invoices of ``company`` in the model's order.
@@ -402,7 +401,7 @@ class OmniBulkChargeWizard(models.TransientModel):
         return rows
 
     @api.model
-    def _omni_check_customers_visible(self, customer_ids):
+    def _check_customers_visible(self, customer_ids):
         """Raise the user's AccessError unless every customer is readable (record rules in
         SQL, one query): the preview reads the rest in sudo for these customers only."""
         Partner = self.env["res.partner"]
@@ -413,7 +412,7 @@ class OmniBulkChargeWizard(models.TransientModel):
             hidden.check_access("read")
 
     @api.model
-    def _omni_default_token_rows(self, company, customer_ids):
+    def _default_token_rows(self, company, customer_ids):
         """The default method of each customer in ``company``, as the engine finds it
         (``res.partner._omni_default_token``: active, default, of the company, the first in
         the model's order): ``({customer: values}, {(provider, method): currencies})``, the
@@ -421,8 +420,8 @@ class OmniBulkChargeWizard(models.TransientModel):
 
         sudo: the charging engine's lookup of the methods, whatever the caller's access to
         tokens (as ``res.partner._omni_default_token``); safe because ``customer_ids`` were
-        established by the caller's access-checked searches (``_omni_open_invoice_rows``,
-        ``_omni_check_customers_visible``) and nothing of the methods but the decision is
+        established by the caller's access-checked searches (``_open_invoice_rows``,
+        ``_check_customers_visible``) and nothing of the methods but the decision is
         returned to the user.
         """
         Token = self.env["payment.token"].sudo()
@@ -457,10 +456,10 @@ class OmniBulkChargeWizard(models.TransientModel):
         return tokens, accepted
 
     @api.model
-    def _omni_engine_accepts(self, company, partner_id, row, token, accepted):
-        """Whether the engine's checks (``omni.charge.attempt._omni_check_chargeable`` for a
+    def _engine_accepts(self, company, partner_id, row, token, accepted):
+        """Whether the engine's checks (``omni.charge.attempt._check_chargeable`` for a
         bulk charge) accept invoice ``row`` with the method ``token``, decided on the rows
-        of ``_omni_open_invoice_rows`` and ``_omni_default_token_rows``. False sends the
+        of ``_open_invoice_rows`` and ``_default_token_rows``. False sends the
         customer to the engine itself, which says why."""
         currencies = accepted[token["provider_id"], token["payment_method_id"]]
         if currencies is False:
@@ -492,13 +491,11 @@ class OmniBulkChargeWizard(models.TransientModel):
         for invoice in invoices:
             # sudo: reads the provider's configuration (payment administrators only); the
             # engine's own checks (authorization, archived, provider, currency).
-            reason, _company_side = Attempt.sudo()._omni_check_chargeable(
-                invoice, token, origin="bulk"
-            )
+            reason, _company_side = Attempt.sudo()._check_chargeable(invoice, token, origin="bulk")
             if reason:
                 return reason
             if partner.id in hard_declined:
-                return Attempt._omni_hard_decline_reason()
+                return Attempt._hard_decline_reason()
             if invoice.id in unsettled:
                 return self.env._(
                     "A charge of %(invoice)s is not settled yet: wait for Stripe's answer.",
@@ -512,17 +509,17 @@ class OmniBulkChargeWizard(models.TransientModel):
         """Create the run (skipped customers recorded at once with their reason), schedule it
         in the background and open it."""
         self.ensure_one()
-        self._omni_check_manager()
+        self._check_manager()
         if self.source == "invoices":
-            self._omni_check_invoices(self.invoice_ids)
+            self._check_invoices(self.invoice_ids)
         # Reading the many2many of customers keeps the active ones: their archived flag in
         # one query (record rules in SQL), not 1,000 customers at a time.
         self.with_context(active_test=False).partner_ids.fetch(["active"])
         # Prepared again: the invoices may have been paid since the wizard opened.
-        prepared = self._omni_prepare_lines(self.company_id, self.partner_ids, self.invoice_ids)
-        self._omni_check_something_to_charge(prepared)
+        prepared = self._prepare_lines(self.company_id, self.partner_ids, self.invoice_ids)
+        self._check_something_to_charge(prepared)
         Run = self.env["omni.bulk.charge"]
-        backend = "queue_job" if Run._omni_queue_job_available() else "cron"
+        backend = "queue_job" if Run._queue_job_available() else "cron"
         run = Run.create(
             {
                 "company_id": self.company_id.id,
@@ -531,7 +528,7 @@ class OmniBulkChargeWizard(models.TransientModel):
                 "backend": backend,
             }
         )
-        self._omni_insert_run_lines(run, prepared)
+        self._insert_run_lines(run, prepared)
         run.message_post(
             body=self.env._(
                 "Started by %(user)s: %(count)s customer(s) to charge, %(skipped)s skipped.",
@@ -553,13 +550,13 @@ class OmniBulkChargeWizard(models.TransientModel):
         }
 
     @api.model
-    def _omni_insert_run_lines(self, run, prepared):
+    def _insert_run_lines(self, run, prepared):
         """The lines of ``run``, one per customer of ``prepared``, inserted in SQL by batches
         of ``INSERT_BATCH`` (with the selected invoices of each), not created one record at a
         time: a run of 50,000 customers starts in seconds.
 
         :param run: the new run (``omni.bulk.charge``)
-        :param list prepared: one dict per customer, as ``_omni_prepare_lines`` returns
+        :param list prepared: one dict per customer, as ``_prepare_lines`` returns
         """
         Line = self.env["omni.bulk.charge.line"]
         run.flush_recordset()
@@ -620,15 +617,15 @@ class OmniBulkChargeWizard(models.TransientModel):
 
     def action_view_to_charge(self):
         """Every customer to charge (the form shows the first ones)."""
-        return self._omni_preview_action(self.env._("Customers to Charge"), [("skip", "=", False)])
+        return self._preview_action(self.env._("Customers to Charge"), [("skip", "=", False)])
 
     def action_view_skipped(self):
         """Every customer skipped, with the reason (the form shows the first ones)."""
-        return self._omni_preview_action(self.env._("Customers Skipped"), [("skip", "=", True)])
+        return self._preview_action(self.env._("Customers Skipped"), [("skip", "=", True)])
 
-    def _omni_preview_action(self, name, domain):
+    def _preview_action(self, name, domain):
         self.ensure_one()
-        self._omni_check_manager()
+        self._check_manager()
         return {
             "type": "ir.actions.act_window",
             "name": name,

@@ -203,7 +203,7 @@ class OmniMakePaymentWizard(models.TransientModel):
         Attempt = self.env["omni.charge.attempt"]
         for invoice in self.invoice_ids:
             # sudo: reads the provider's configuration (payment administrators only).
-            reason, _company_side = Attempt.sudo()._omni_check_chargeable(
+            reason, _company_side = Attempt.sudo()._check_chargeable(
                 invoice, token.sudo(), origin="payment"
             )
             if reason:
@@ -241,11 +241,11 @@ class OmniMakePaymentWizard(models.TransientModel):
         attempts = (
             self.env["omni.charge.attempt"]
             .sudo()
-            ._omni_charge_invoices(self.invoice_ids, self.token_id, self.amount, origin="payment")
+            ._charge_invoices(self.invoice_ids, self.token_id, self.amount, origin="payment")
         )
-        return self._omni_show_result(attempts)
+        return self._show_result(attempts)
 
-    def _omni_show_result(self, attempts):
+    def _show_result(self, attempts):
         paid = attempts.filtered(lambda a: a.state in ("done", "processing"))
         message = (
             self.env._(
@@ -273,9 +273,9 @@ class OmniMakePaymentWizard(models.TransientModel):
         "amount",
     )
     def _onchange_installments(self):
-        self._omni_generate_installments()
+        self._generate_installments()
 
-    def _omni_generate_installments(self):
+    def _generate_installments(self):
         """Lines of the schedule: ``installment_count`` dates from the first one, one week or
         one month apart; the amount split evenly, the rounding remainder on the last."""
         for wizard in self:
@@ -306,7 +306,7 @@ class OmniMakePaymentWizard(models.TransientModel):
                     )
             wizard.installment_line_ids = commands
 
-    def _omni_check_installments(self):
+    def _check_installments(self):
         """Refuse a schedule that cannot be charged as it stands (nothing is created)."""
         self.ensure_one()
         self._omni_check()
@@ -317,7 +317,7 @@ class OmniMakePaymentWizard(models.TransientModel):
             raise ValidationError(self.env._("Split the payment into at least 2 installments."))
         if any(float_compare(line.amount, 0.0, precision_rounding=rounding) <= 0 for line in lines):
             raise ValidationError(self.env._("Every installment must be greater than zero."))
-        self.env["omni.installment.plan"]._omni_check_minimum_amounts(
+        self.env["omni.installment.plan"]._check_minimum_amounts(
             currency, [(index + 1, line.amount) for index, line in enumerate(lines)]
         )
         total = sum(lines.mapped("amount"))
@@ -357,7 +357,7 @@ class OmniMakePaymentWizard(models.TransientModel):
         self.env.user._omni_check_payment_manager(
             self.env._("Only payment method managers can charge a saved payment method.")
         )
-        self._omni_check_installments()
+        self._check_installments()
         invoices = self.invoice_ids.sorted(lambda m: (m.invoice_date_due or m.date, m.id))
         lines = self.installment_line_ids.sorted(lambda line: (line.sequence, line.id))
         plan = self.env["omni.installment.plan"].create(
@@ -379,8 +379,8 @@ class OmniMakePaymentWizard(models.TransientModel):
                 ],
             }
         )
-        plan._omni_post_schedule()
-        plan._omni_send_schedule()
+        plan._post_schedule()
+        plan._send_schedule()
         if any(line.date <= fields.Date.context_today(self) for line in lines):
             self.env.ref("omni_payment_charging.ir_cron_charge_installments")._trigger()
         return {

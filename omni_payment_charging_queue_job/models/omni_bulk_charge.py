@@ -7,14 +7,14 @@ class OmniBulkCharge(models.Model):
     _inherit = "omni.bulk.charge"
 
     @api.model
-    def _omni_queue_job_available(self):
+    def _queue_job_available(self):
         return True
 
     def _omni_schedule(self, eta=None):
         """Each batch of a run is a job; one pending job per run at a time (identity key):
         a job enqueues the next."""
         on_queue = self.filtered(lambda r: r.state == "running" and r.backend == "queue_job")
-        if not self._omni_queue_job_available():
+        if not self._queue_job_available():
             on_queue = self.browse()
         for run in on_queue:
             run.with_delay(
@@ -29,11 +29,11 @@ class OmniBulkCharge(models.Model):
         self.ensure_one()
         if self.state != "running":
             return self.env._("Run %(run)s is not running.", run=self.name)
-        lines = self._omni_process_batch()
+        lines = self._process_batch()
         if self.state == "running":
-            if self._omni_ready_lines_count():
+            if self._ready_lines_count():
                 self._omni_schedule()
             else:
                 # Only lines waiting for Stripe to come back: a job when they are due.
-                self._omni_schedule(eta=self._omni_next_retry())
+                self._omni_schedule(eta=self._next_retry())
         return self.env._("%(count)s customer(s) processed.", count=len(lines))

@@ -74,34 +74,34 @@ class OmniStripeController(StripeController):
         # the notes on the customers' chatter are then written by OdooBot, not the public user.
         event_model = request.env["omni.stripe.event"].with_user(SUPERUSER_ID)
         if event_type.startswith(SETUP_EVENT_PREFIX):
-            setup = event_model._omni_setup_of_event(event)
+            setup = event_model._setup_of_event(event)
             if not setup:
                 return super().stripe_webhook()
             return self._omni_setup_event(event_model, event, payload, setup)
         if not event_type.startswith(OMNI_WEBHOOK_EVENT_PREFIX):
             return super().stripe_webhook()
         try:
-            object_id = event_model._omni_parse_event(event)["object_id"]
+            object_id = event_model._parse_event(event)["object_id"]
         except ValueError as exc:
             _logger.warning("malformed Stripe event refused: %s", exc)
             return self._omni_response("malformed", 400)
-        provider = event_model._omni_verify_signature(
+        provider = event_model._verify_signature(
             payload, request.httprequest.headers.get("Stripe-Signature"), object_id
         )
         if not provider:
             return self._omni_response("forbidden", 403)
-        record = event_model._omni_process_event(event, provider)
+        record = event_model._process_event(event, provider)
         return self._omni_response(record.state if record else "duplicate", 200)
 
     def _omni_setup_event(self, event_model, event, payload, setup):
         """A ``setup_intent.*`` event of the addon's attempt ``setup``: verified with the
         attempt provider's secret, then recorded and applied."""
         try:
-            event_model._omni_parse_event(event)
+            event_model._parse_event(event)
         except ValueError as exc:
             _logger.warning("malformed Stripe event refused: %s", exc)
             return self._omni_response("malformed", 400)
-        provider = event_model._omni_verify_signature(
+        provider = event_model._verify_signature(
             payload,
             request.httprequest.headers.get("Stripe-Signature"),
             None,
@@ -109,7 +109,7 @@ class OmniStripeController(StripeController):
         )
         if not provider:
             return self._omni_response("forbidden", 403)
-        record = event_model._omni_process_setup_event(event, setup)
+        record = event_model._process_setup_event(event, setup)
         return self._omni_response(record.state if record else "duplicate", 200)
 
     @staticmethod

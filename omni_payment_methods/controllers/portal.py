@@ -97,7 +97,7 @@ class OmniPaymentMethodsPortal(PaymentPortal):
         # sudo: the provider's configuration is not readable by portal or public users.
         Setup = request.env["omni.payment.setup"].sudo()
         try:
-            return Setup._omni_provider(partner)
+            return Setup._provider(partner)
         except UserError:
             return request.env["payment.provider"]
 
@@ -134,9 +134,9 @@ class OmniPaymentMethodsPortal(PaymentPortal):
         try:
             if not setup:
                 raise UserError(request.env._("This bank account is not awaiting verification."))
-            amounts, code = Setup._omni_parse_microdeposits(amount_1, amount_2, descriptor_code)
+            amounts, code = Setup._parse_microdeposits(amount_1, amount_2, descriptor_code)
             with request.env.cr.savepoint():
-                token = setup._omni_verify_microdeposits(amounts=amounts, descriptor_code=code)
+                token = setup._verify_microdeposits(amounts=amounts, descriptor_code=code)
             _flash(
                 request.env._(
                     "%(method)s has been verified: it can now be used for your payments.",
@@ -265,7 +265,7 @@ class OmniPaymentMethodsPortal(PaymentPortal):
                 pm_type: Token._omni_mandate_wording(pm_type, company)
                 for pm_type in stripe_api.BANK_SETUP_TYPES
             },
-            "billing_email": request.env["omni.payment.setup"]._omni_billing_email(partner),
+            "billing_email": request.env["omni.payment.setup"]._billing_email(partner),
             "partner": partner.commercial_partner_id,
             "omni_form": {
                 "partner_id": partner.commercial_partner_id.id if mode == "staff" else "",
@@ -298,7 +298,7 @@ class OmniPaymentMethodsPortal(PaymentPortal):
         that customer goes to the portal page.
         """
         link = request.env["res.partner"]._omni_link_from_payload(payload)
-        if not link or not link._omni_is_usable():
+        if not link or not link._is_usable():
             reason = "invalid" if not link else link.state
             return request.render(
                 "omni_payment_methods.payment_methods_link_invalid",
@@ -341,7 +341,7 @@ class OmniPaymentMethodsPortal(PaymentPortal):
             return user.partner_id, None
         if mode == "link":
             link_sudo = request.env["res.partner"]._omni_link_from_payload(link)
-            if not link_sudo or not link_sudo._omni_is_usable():
+            if not link_sudo or not link_sudo._is_usable():
                 raise Forbidden()
             return link_sudo.partner_id, link_sudo
         if mode == "staff":
@@ -399,7 +399,7 @@ class OmniPaymentMethodsPortal(PaymentPortal):
                     method_type=method_type,
                 )
         except OmniRateLimited as exc:
-            Setup._omni_log_blocked(partner, mode, ip_address, exc.args[0])
+            Setup._log_blocked(partner, mode, ip_address, exc.args[0])
             return self._json({"error": exc.args[0]})
         except (UserError, ValidationError) as exc:
             return self._json({"error": exc.args[0]})
@@ -410,27 +410,27 @@ class OmniPaymentMethodsPortal(PaymentPortal):
                 "client_secret": client_secret,
                 "method_type": method_type,
                 # Stripe requires it on SEPA and ACSS methods (the mandate confirmation).
-                "billing_email": Setup._omni_billing_email(partner),
+                "billing_email": Setup._billing_email(partner),
             }
         )
 
     @http.route(f"{SETUP_ROUTE}/<int:setup_id>/fail", type="http", auth="public", methods=["POST"])
     def omni_setup_fail(self, setup_id, handle=None, code=None, message=None, **kwargs):
         """Stripe.js refused the card: log it for staff, cancel the SetupIntent."""
-        setup = request.env["omni.payment.setup"]._omni_from_handle(setup_id, handle)
+        setup = request.env["omni.payment.setup"]._from_handle(setup_id, handle)
         if not setup:
             raise NotFound()
-        return self._json({"error": setup._omni_fail(code, message)})
+        return self._json({"error": setup._fail(code, message)})
 
     @http.route(
         f"{SETUP_ROUTE}/<int:setup_id>/abandon", type="http", auth="public", methods=["POST"]
     )
     def omni_setup_abandon(self, setup_id, handle=None, **kwargs):
         """The page was left (or Cancel): cancel the SetupIntent; nothing stays behind."""
-        setup = request.env["omni.payment.setup"]._omni_from_handle(setup_id, handle)
+        setup = request.env["omni.payment.setup"]._from_handle(setup_id, handle)
         if not setup:
             raise NotFound()
-        setup._omni_abandon()
+        setup._abandon()
         return self._json({"ok": True})
 
     @http.route(
@@ -438,7 +438,7 @@ class OmniPaymentMethodsPortal(PaymentPortal):
     )
     def omni_setup_finish(self, setup_id, handle=None, **kwargs):
         """Stripe.js confirmed the SetupIntent: check it in Stripe and save the token."""
-        setup = request.env["omni.payment.setup"]._omni_from_handle(setup_id, handle)
+        setup = request.env["omni.payment.setup"]._from_handle(setup_id, handle)
         if not setup:
             raise NotFound()
         if setup.channel == "portal" and (
@@ -449,7 +449,7 @@ class OmniPaymentMethodsPortal(PaymentPortal):
             raise Forbidden()
         try:
             with request.env.cr.savepoint():
-                token = setup._omni_finish()
+                token = setup._finish()
                 if setup.channel == "staff":
                     token._omni_send_added_email()
         except (UserError, ValidationError) as exc:
@@ -460,7 +460,7 @@ class OmniPaymentMethodsPortal(PaymentPortal):
             if setup.state == "pending":
                 with request.env.cr.savepoint():
                     setup.write({"state": "failed", "error_message": message[:256]})
-                    setup._omni_cancel_intent()
+                    setup._cancel_intent()
             return self._json({"error": message})
         message = request.env._(
             "Your %(method)s has been added to your account.", method=token._omni_issuer_label()

@@ -22,7 +22,7 @@ def _digest(secret):
 class OmniPaymentLink(models.Model):
     """A single-use link that lets a customer act without an account: see and add payment
     methods (``purpose`` "methods"). Other modules add purposes (``selection_add``) with the
-    fields their links need, given to ``_omni_issue(values=...)``.
+    fields their links need, given to ``_issue(values=...)``.
 
     Only the SHA-256 of the random secret is stored: the database never holds a usable link.
     The link is consumed when a method is successfully added through it (or when the charge
@@ -77,17 +77,17 @@ class OmniPaymentLink(models.Model):
                 link.state = "valid"
 
     @api.model
-    def _omni_issue(self, partner, validity_days=LINK_VALIDITY_DAYS, company=None, values=None):
+    def _issue(self, partner, validity_days=LINK_VALIDITY_DAYS, company=None, values=None):
         """Create a link for ``partner``'s commercial entity, sent by ``company``; return its
         secret (for the URL).
 
         :param values: more values of the link (another ``purpose`` and its fields)
         """
-        return self._omni_issue_many([(partner, company)], validity_days, values=values)[0]
+        return self._issue_many([(partner, company)], validity_days, values=values)[0]
 
     @api.model
-    def _omni_issue_many(self, requests, validity_days=LINK_VALIDITY_DAYS, values=None):
-        """``_omni_issue`` for each ``(partner, company)`` of ``requests``, in one insert;
+    def _issue_many(self, requests, validity_days=LINK_VALIDITY_DAYS, values=None):
+        """``_issue`` for each ``(partner, company)`` of ``requests``, in one insert;
         return the secrets in the same order."""
         issued = [secrets.token_urlsafe(32) for _request in requests]
         expires_on = fields.Datetime.now() + datetime.timedelta(days=validity_days)
@@ -107,7 +107,7 @@ class OmniPaymentLink(models.Model):
         return issued
 
     @api.model
-    def _omni_find(self, secret, purpose="methods"):
+    def _find(self, secret, purpose="methods"):
         """Return the link of ``secret`` for ``purpose`` whatever its state (empty if unknown
         or issued for another purpose)."""
         if not secret or not isinstance(secret, str) or len(secret) > 128:
@@ -116,11 +116,11 @@ class OmniPaymentLink(models.Model):
             [("token_hash", "=", _digest(secret)), ("purpose", "=", purpose)], limit=1
         )
 
-    def _omni_is_usable(self):
+    def _is_usable(self):
         self.ensure_one()
         return self.state == "valid" and bool(self.partner_id.exists())
 
-    def _omni_consume(self, token):
+    def _consume(self, token):
         """Mark the link used by ``token``; False if another request consumed it first."""
         self.ensure_one()
         # One UPDATE guarded on used_on: two concurrent additions cannot both consume it.
@@ -137,7 +137,7 @@ class OmniPaymentLink(models.Model):
         self.invalidate_recordset(["used_on", "used_token_id"])
         return consumed
 
-    def _omni_use(self):
+    def _use(self):
         """Mark the links used (the payment they were sent for is made)."""
         self.filtered(lambda link: not link.used_on).write({"used_on": fields.Datetime.now()})
 

@@ -83,10 +83,10 @@ class OmniPaymentReminder(models.Model):
     @api.depends("stage", "origin")
     def _compute_stage_label(self):
         for reminder in self:
-            reminder.stage_label = self._omni_stage_label(reminder.stage, reminder.origin)
+            reminder.stage_label = self._stage_label(reminder.stage, reminder.origin)
 
     @api.model
-    def _omni_stage_label(self, stage, origin="cron"):
+    def _stage_label(self, stage, origin="cron"):
         if origin == "manual" and stage is None:
             return self.env._("By hand")
         if not stage:
@@ -96,7 +96,7 @@ class OmniPaymentReminder(models.Model):
     # === SETTINGS === #
 
     @api.model
-    def _omni_offsets(self):
+    def _offsets(self):
         """The reminder offsets of the settings (days before expiry), farthest first."""
         # sudo: a technical setting read by the reminder job and by every list user.
         text = self.env["ir.config_parameter"].sudo().get_param(OFFSETS_PARAM)  # a setting
@@ -107,21 +107,21 @@ class OmniPaymentReminder(models.Model):
             return reminders_lib.DEFAULT_OFFSETS
 
     @api.model
-    def _omni_grace_days(self):
+    def _grace_days(self):
         return reminders_lib.DEFAULT_GRACE_DAYS
 
     # === THE JOB === #
 
     @api.model
-    def _omni_due_tokens(self, today, limit=None, lock=True, count=False):
+    def _due_tokens(self, today, limit=None, lock=True, count=False):
         """Return the cards with a scheduled reminder due today and not logged yet.
 
         One query: the due stage is computed in SQL from the expiry date (index on
         ``expiry_date``); rows being processed by another worker are skipped (SKIP LOCKED).
         With ``count``, return how many cards are due instead.
         """
-        offsets = sorted(self._omni_offsets())
-        first, last = reminders_lib.window(offsets, self._omni_grace_days())
+        offsets = sorted(self._offsets())
+        first, last = reminders_lib.window(offsets, self._grace_days())
         days_left = SQL("(t.omni_expiry_date - %s::date)", today)
         stage = SQL(
             "CASE %s END",
@@ -176,8 +176,8 @@ class OmniPaymentReminder(models.Model):
         # Progress counts every card handled (sent, skipped or failed): a batch that only
         # skipped cards reported as done=0 would make the cron framework stop for the day.
         return self._omni_batch_run(
-            lambda limit: self._omni_due_tokens(today, limit=limit),
-            lambda: self._omni_due_tokens(today, lock=False, count=True),
+            lambda limit: self._due_tokens(today, limit=limit),
+            lambda: self._due_tokens(today, lock=False, count=True),
             batch_size,
             process_batch=send,
         ).results
@@ -189,7 +189,7 @@ class OmniPaymentReminder(models.Model):
         """Send the reminder of ``cards`` now (Notify, bulk action), logged as sent by hand
         with the stage each card has reached (none outside the schedule); return those sent.
         """
-        offsets, grace = self._omni_offsets(), self._omni_grace_days()
+        offsets, grace = self._offsets(), self._grace_days()
         stages = {
             card.id: reminders_lib.due_stage(card.omni_expiry_days_left, offsets, grace)
             for card in cards
@@ -235,7 +235,7 @@ class OmniPaymentReminder(models.Model):
                 failed[token] = str(exc)[:200]
         messages = self.env["res.partner"]._omni_email_customers(emails)
         sent = tokens.browse([email["token_id"] for email in emails])
-        self._omni_link_messages(
+        self._link_messages(
             {logs[token].id: message.id for token, message in zip(sent, messages, strict=True)}
         )
         for token, reason in failed.items():
@@ -288,7 +288,7 @@ class OmniPaymentReminder(models.Model):
         issued = (
             self.env["omni.payment.link"]
             .sudo()
-            ._omni_issue_many([(token.commercial_partner_id, token.company_id) for token in tokens])
+            ._issue_many([(token.commercial_partner_id, token.company_id) for token in tokens])
         )
         return template.with_context(
             **{ISSUED_LINKS: frozendict(zip(tokens.ids, issued, strict=True))}
@@ -373,7 +373,7 @@ class OmniPaymentReminder(models.Model):
         return logs
 
     @api.model
-    def _omni_link_messages(self, message_of_log):
+    def _link_messages(self, message_of_log):
         """Set the message of each log (``{log id: message id}``) in one update."""
         if not message_of_log:
             return

@@ -171,7 +171,7 @@ class OmniPaymentSetup(models.Model):
     # === LIMITS === #
 
     @api.model
-    def _omni_param_int(self, key, default):
+    def _param_int(self, key, default):
         # sudo: reading configuration parameters (settings) from any request.
         value = self.env["ir.config_parameter"].sudo().get_param(key)
         try:
@@ -180,12 +180,12 @@ class OmniPaymentSetup(models.Model):
             return default
 
     @api.model
-    def _omni_check_method_limit(self, partner, kind="card"):
+    def _check_method_limit(self, partner, kind="card"):
         """Refuse a new method when the customer already has the maximum of that kind."""
         if kind == "bank":
-            maximum = self._omni_param_int(MAX_BANK_ACCOUNTS_PARAM, DEFAULT_MAX_METHODS)
+            maximum = self._param_int(MAX_BANK_ACCOUNTS_PARAM, DEFAULT_MAX_METHODS)
         else:
-            maximum = self._omni_param_int(MAX_CARDS_PARAM, DEFAULT_MAX_METHODS)
+            maximum = self._param_int(MAX_CARDS_PARAM, DEFAULT_MAX_METHODS)
         # sudo: count every live method of the customer, visible to the caller or not.
         count = (
             self.env["payment.token"]
@@ -213,10 +213,10 @@ class OmniPaymentSetup(models.Model):
             raise UserError(message)
 
     @api.model
-    def _omni_check_rate(self, partner, ip_address):
+    def _check_rate(self, partner, ip_address):
         """Card-testing protection: limit the attempts per customer and per IP address."""
-        maximum = self._omni_param_int(SETUP_MAX_ATTEMPTS_PARAM, DEFAULT_SETUP_MAX_ATTEMPTS)
-        window = self._omni_param_int(SETUP_WINDOW_PARAM, DEFAULT_SETUP_WINDOW_MINUTES)
+        maximum = self._param_int(SETUP_MAX_ATTEMPTS_PARAM, DEFAULT_SETUP_MAX_ATTEMPTS)
+        window = self._param_int(SETUP_WINDOW_PARAM, DEFAULT_SETUP_WINDOW_MINUTES)
         if not maximum:
             return
         since = fields.Datetime.now() - datetime.timedelta(minutes=window)
@@ -235,7 +235,7 @@ class OmniPaymentSetup(models.Model):
             )
 
     @api.model
-    def _omni_log_blocked(self, partner, channel, ip_address, message):
+    def _log_blocked(self, partner, channel, ip_address, message):
         """Log an attempt refused by the card-testing protection (staff review these)."""
         _logger.warning(
             "payment method setup blocked for partner %s from %s (%s)",
@@ -286,7 +286,7 @@ class OmniPaymentSetup(models.Model):
         return country if is_card else self.env["res.country"]
 
     @api.model
-    def _omni_consent_text(self, commercial, channel, method_type):
+    def _consent_text(self, commercial, channel, method_type):
         """What the person adding a method accepts: for a bank account the scheme's debit
         mandate, whatever the channel (staff read it to the customer on the phone); for a
         card the wording of the channel."""
@@ -317,14 +317,14 @@ class OmniPaymentSetup(models.Model):
         ``partner`` is the contact the method is saved for.
         """
         commercial = partner.commercial_partner_id
-        provider = self._omni_provider(commercial)
+        provider = self._provider(commercial)
         # The nickname becomes the token's: refused now, before anything is logged or sent
         # to Stripe, like the token would refuse it.
         self.env["payment.token"]._omni_check_no_card_number({"omni_nickname": nickname or ""})
         if method_type not in stripe_api.SETUP_TYPES:
             raise UserError(self.env._("This kind of payment method cannot be saved."))
-        self._omni_check_method_limit(commercial, stripe_api.method_kind(method_type))
-        if method_type in stripe_api.EMAIL_REQUIRED_TYPES and not self._omni_billing_email(partner):
+        self._check_method_limit(commercial, stripe_api.method_kind(method_type))
+        if method_type in stripe_api.EMAIL_REQUIRED_TYPES and not self._billing_email(partner):
             raise UserError(
                 self.env._(
                     "An email address is required to save this bank account: the bank's "
@@ -332,8 +332,8 @@ class OmniPaymentSetup(models.Model):
                     "first."
                 )
             )
-        self._omni_check_rate(commercial, ip_address)
-        extra.setdefault("consent_text", self._omni_consent_text(commercial, channel, method_type))
+        self._check_rate(commercial, ip_address)
+        extra.setdefault("consent_text", self._consent_text(commercial, channel, method_type))
         handle = secrets.token_urlsafe(24)
         setup = self.create(
             {
@@ -351,7 +351,7 @@ class OmniPaymentSetup(models.Model):
         )
         client = provider._omni_stripe_client()
         try:
-            customer_ref = setup._omni_stripe_customer(client)
+            customer_ref = setup._stripe_customer(client)
             intent = client.v1.setup_intents.create(
                 stripe_api.setup_intent_params(
                     method_type,
@@ -367,15 +367,15 @@ class OmniPaymentSetup(models.Model):
         return setup, intent["client_secret"], handle
 
     @api.model
-    def _omni_billing_email(self, partner):
+    def _billing_email(self, partner):
         """The email address the bank's mandate confirmation goes to (the contact's, else
         the customer's): one normalised address, or "" when neither has a valid one."""
-        return self._omni_normalized_email(partner.email) or self._omni_normalized_email(
+        return self._normalized_email(partner.email) or self._normalized_email(
             partner.commercial_partner_id.email
         )
 
     @api.model
-    def _omni_normalized_email(self, raw):
+    def _normalized_email(self, raw):
         """The first valid address of ``raw`` as Stripe takes it, or "".
 
         Odoo keeps the email field as typed: a display name (``Name <a@b>``) or a list of
@@ -388,7 +388,7 @@ class OmniPaymentSetup(models.Model):
         return ""
 
     @api.model
-    def _omni_from_handle(self, setup_id, handle):
+    def _from_handle(self, setup_id, handle):
         """The attempt ``setup_id`` if ``handle`` is its handle, else an empty recordset."""
         if not handle or not isinstance(handle, str):
             return self.browse()
@@ -401,7 +401,7 @@ class OmniPaymentSetup(models.Model):
         return setup
 
     @api.model
-    def _omni_provider(self, partner):
+    def _provider(self, partner):
         provider = self.env["payment.provider"].search(
             [
                 ("code", "=", "stripe"),
@@ -422,7 +422,7 @@ class OmniPaymentSetup(models.Model):
             self.env.cr.dbname, self._name, self.id, self.create_date.isoformat(), operation
         )
 
-    def _omni_stripe_customer(self, client):
+    def _stripe_customer(self, client):
         """The customer's Stripe customer id: the one of its saved methods, or a new one."""
         self.ensure_one()
         existing = (
@@ -442,7 +442,7 @@ class OmniPaymentSetup(models.Model):
             return existing.provider_ref
         partner = self.partner_id
         params = {"name": partner.name or "", "metadata": {"odoo_partner_id": str(partner.id)}}
-        email = self._omni_normalized_email(partner.email)
+        email = self._normalized_email(partner.email)
         if email:
             params["email"] = email
         customer = client.v1.customers.create(
@@ -450,7 +450,7 @@ class OmniPaymentSetup(models.Model):
         )
         return customer["id"]
 
-    def _omni_fail(self, code=None, message=None):
+    def _fail(self, code=None, message=None):
         """Record a failure reported by Stripe.js; cancel the SetupIntent; return the message
         the person adding the method sees."""
         self.ensure_one()
@@ -471,7 +471,7 @@ class OmniPaymentSetup(models.Model):
                     "error_message": (message or "")[:256] or False,
                 }
             )
-            self._omni_cancel_intent()
+            self._cancel_intent()
         _logger.info(
             "payment method setup %s failed for partner %s from %s: %s",
             self.id,
@@ -500,7 +500,7 @@ class OmniPaymentSetup(models.Model):
             return self.env._("The card could not be saved: %(detail)s", detail=message)
         return self.env._("The card details are incomplete or not valid. Check them and try again.")
 
-    def _omni_cancel_intent(self):
+    def _cancel_intent(self):
         """Cancel the SetupIntent in Stripe when possible (best effort)."""
         for setup in self.filtered("setup_intent_ref"):
             try:
@@ -510,19 +510,17 @@ class OmniPaymentSetup(models.Model):
             except stripe.StripeError as exc:  # already succeeded/canceled or unreachable
                 _logger.info("SetupIntent %s not canceled: %s", setup.setup_intent_ref, exc)
 
-    def _omni_abandon(self):
+    def _abandon(self):
         """The page was left without adding the method: nothing is kept but the log line."""
         pending = self.filtered(lambda s: s.state == "pending")
         pending.write({"state": "canceled"})
-        pending._omni_cancel_intent()
+        pending._cancel_intent()
 
     @api.autovacuum
     def _gc_abandoned_setups(self):
         """Cancel the SetupIntents of attempts left pending for too long."""
         limit = fields.Datetime.now() - datetime.timedelta(minutes=ABANDONED_AFTER_MINUTES)
-        self.search(
-            [("state", "=", "pending"), ("create_date", "<", limit)], limit=200
-        )._omni_abandon()
+        self.search([("state", "=", "pending"), ("create_date", "<", limit)], limit=200)._abandon()
         # Accounts awaiting verification are never abandoned: Stripe ends them (its event);
         # the outcome is fetched here for those past Stripe's delay, in case it was lost.
         overdue = fields.Datetime.now() - datetime.timedelta(days=VERIFICATION_CHECK_DAYS)
@@ -531,11 +529,11 @@ class OmniPaymentSetup(models.Model):
         ):
             try:
                 with self.env.cr.savepoint():
-                    setup._omni_sync_verification()
+                    setup._sync_verification()
             except UserError as exc:
                 _logger.info("verification of setup %s not checked: %s", setup.id, exc)
 
-    def _omni_finish(self):
+    def _finish(self):
         """Stripe.js confirmed the SetupIntent: create the token; return it.
 
         Everything is checked again server side (the SetupIntent's status, the customer, the
@@ -602,7 +600,7 @@ class OmniPaymentSetup(models.Model):
             # are confirmed: until then the token exists but is never charged (a refusal
             # here cancels the SetupIntent, as any failed attempt).
             with self.env.cr.savepoint():
-                return self._omni_save_token(pm_ref, pm, awaiting=next_action)
+                return self._save_token(pm_ref, pm, awaiting=next_action)
         if not owner:
             # Stripe attaches the method when it confirms a SetupIntent with a customer;
             # localstripe does not: attach it here.
@@ -629,12 +627,12 @@ class OmniPaymentSetup(models.Model):
         try:
             # Whatever refuses the method from here on, it does not stay attached in Stripe.
             with self.env.cr.savepoint():
-                return self._omni_save_token(pm_ref, pm, mandate=mandate)
+                return self._save_token(pm_ref, pm, mandate=mandate)
         except Exception:
-            self._omni_detach(client, pm_ref)
+            self._detach(client, pm_ref)
             raise
 
-    def _omni_save_token(self, pm_ref, pm, mandate=None, awaiting=None):
+    def _save_token(self, pm_ref, pm, mandate=None, awaiting=None):
         """Check the confirmed PaymentMethod ``pm`` and create its token; ``mandate`` is the
         Stripe Mandate of a bank debit (None for cards, and with localstripe).
 
@@ -653,8 +651,8 @@ class OmniPaymentSetup(models.Model):
         )
         if exp and exp < fields.Date.context_today(self):
             raise UserError(self._omni_error_message("expired_card"))
-        self._omni_check_method_limit(self.partner_id, values.get("omni_method_kind") or "card")
-        if self.link_id and not self.link_id._omni_is_usable():
+        self._check_method_limit(self.partner_id, values.get("omni_method_kind") or "card")
+        if self.link_id and not self.link_id._is_usable():
             raise UserError(self.env._("This link was already used. Ask us for a new one."))
         token = self.env["payment.token"].create(
             {
@@ -687,16 +685,16 @@ class OmniPaymentSetup(models.Model):
         else:
             token._omni_record_authorization(self.consent_text or None)
         if awaiting:
-            self._omni_await_verification(token, awaiting)
+            self._await_verification(token, awaiting)
         else:
             self.write({"state": "done", "token_id": token.id})
-        if self.link_id and not self.link_id._omni_consume(token):
+        if self.link_id and not self.link_id._consume(token):
             raise UserError(self.env._("This link was already used. Ask us for a new one."))
         return token
 
     # === MICRO-DEPOSIT VERIFICATION === #
 
-    def _omni_await_verification(self, token, next_action):
+    def _await_verification(self, token, next_action):
         """Keep the attempt open for the micro-deposits of ``token``; email the customer
         Stripe's verification page."""
         self.ensure_one()
@@ -724,9 +722,9 @@ class OmniPaymentSetup(models.Model):
             ),
             event="added",
         )
-        self._omni_send_verification_email()
+        self._send_verification_email()
 
-    def _omni_send_verification_email(self):
+    def _send_verification_email(self):
         """Email the customer the link to Stripe's page that verifies the micro-deposits.
 
         Stripe's hosted page is used rather than a page of Odoo's: it checks the amounts or
@@ -772,7 +770,7 @@ class OmniPaymentSetup(models.Model):
         return partner._omni_email_customer(rendered, recipient, self.company_id)
 
     @api.model
-    def _omni_parse_microdeposits(self, amount_1="", amount_2="", descriptor_code=""):
+    def _parse_microdeposits(self, amount_1="", amount_2="", descriptor_code=""):
         """Return ``(amounts in cents, descriptor code)`` from what the customer typed.
 
         An amount is read as on the statement ("0.32", "0,32") or in cents ("32"); the code
@@ -800,7 +798,7 @@ class OmniPaymentSetup(models.Model):
             amounts.append(value)
         return amounts, None
 
-    def _omni_verify_microdeposits(self, amounts=None, descriptor_code=None):
+    def _verify_microdeposits(self, amounts=None, descriptor_code=None):
         """Send the micro-deposits the customer read on the statement to Stripe.
 
         :param list amounts: the two amounts, in cents
@@ -833,20 +831,20 @@ class OmniPaymentSetup(models.Model):
             code = getattr(exc, "code", None)
             message = getattr(exc, "user_message", None) or str(exc)
             if code in VERIFICATION_FAILED_CODES:
-                self._omni_verification_failed(code, message)
+                self._verification_failed(code, message)
             raise UserError(
                 self.env._("The bank account could not be verified: %(detail)s", detail=message)
             ) from exc
         except stripe.StripeError as exc:
             raise provider._omni_stripe_user_error(exc) from exc
-        self._omni_sync_verification(intent)
+        self._sync_verification(intent)
         if self.state != "done":
             raise UserError(
                 self.env._("Stripe has not confirmed the bank account yet. Please try again.")
             )
         return self.token_id
 
-    def _omni_sync_verification(self, intent=None):
+    def _sync_verification(self, intent=None):
         """Apply the SetupIntent's outcome to an account awaiting verification.
 
         ``intent`` is the SetupIntent in the addon's API version (retrieved when None): the
@@ -871,17 +869,15 @@ class OmniPaymentSetup(models.Model):
                 raise provider._omni_stripe_user_error(exc) from exc
         status = intent.get("status")
         if status == "succeeded":
-            self._omni_complete_verification(client, intent)
+            self._complete_verification(client, intent)
             return "verified"
         if status in ("requires_payment_method", "canceled"):
             error = intent.get("last_setup_error") or {}
-            self._omni_verification_failed(
-                error.get("code") or status, error.get("message") or status
-            )
+            self._verification_failed(error.get("code") or status, error.get("message") or status)
             return "failed"
         return False
 
-    def _omni_complete_verification(self, client, intent):
+    def _complete_verification(self, client, intent):
         """Stripe verified the account: store its mandate, make the token usable."""
         token = self.token_id.with_context(active_test=False)
         mandate = None
@@ -915,7 +911,7 @@ class OmniPaymentSetup(models.Model):
         if token.active:
             token.commercial_partner_id._omni_payment_method_changed()
 
-    def _omni_verification_failed(self, code, message):
+    def _verification_failed(self, code, message):
         """The micro-deposits were not confirmed (wrong too often, or too late): the account
         is archived; the customer adds it again to retry."""
         token = self.token_id
@@ -938,7 +934,7 @@ class OmniPaymentSetup(models.Model):
                 channel="stripe",
             )
 
-    def _omni_detach(self, client, pm_ref):
+    def _detach(self, client, pm_ref):
         try:
             client.v1.payment_methods.detach(
                 pm_ref, {}, {"idempotency_key": self._omni_key("detach")}

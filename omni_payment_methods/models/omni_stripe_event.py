@@ -110,7 +110,7 @@ class OmniStripeEvent(models.Model):
     # === BUSINESS METHODS: RECEPTION === #
 
     @api.model
-    def _omni_parse_event(self, event):
+    def _parse_event(self, event):
         """Return the values of the event that matter, or raise ``ValueError`` if malformed.
 
         :param event: the decoded JSON body of the webhook request.
@@ -143,7 +143,7 @@ class OmniStripeEvent(models.Model):
         }
 
     @api.model
-    def _omni_tokens_of(self, object_id, provider=None):
+    def _tokens_of(self, object_id, provider=None):
         """Return every stored Stripe method, archived ones included, of a PaymentMethod."""
         domain = [("stripe_payment_method", "=", object_id), ("provider_code", "=", "stripe")]
         if provider is not None:
@@ -151,14 +151,14 @@ class OmniStripeEvent(models.Model):
         return self.env["payment.token"].with_context(active_test=False).search(domain)
 
     @api.model
-    def _omni_candidate_providers(self, object_id):
+    def _candidate_providers(self, object_id):
         """Return the providers whose webhook secret may have signed an event on ``object_id``.
 
         The provider of the methods holding the PaymentMethod when there are some; otherwise
         every enabled or test Stripe provider (an event on an unknown PaymentMethod is still
         verified, then recorded).
         """
-        providers = self._omni_tokens_of(object_id).provider_id
+        providers = self._tokens_of(object_id).provider_id
         if providers:
             return providers
         providers = self.env["payment.provider"].search(
@@ -168,7 +168,7 @@ class OmniStripeEvent(models.Model):
         return providers.filtered(lambda p: stripe_utils.get_webhook_secret(p.sudo()))
 
     @api.model
-    def _omni_setup_of_event(self, event):
+    def _setup_of_event(self, event):
         """The addon's attempt whose SetupIntent a ``setup_intent.*`` event is about, or an
         empty recordset (then the event is payment_stripe's)."""
         data = event.get("data")
@@ -181,7 +181,7 @@ class OmniStripeEvent(models.Model):
         )
 
     @api.model
-    def _omni_verify_signature(self, payload, signature_header, object_id, providers=None):
+    def _verify_signature(self, payload, signature_header, object_id, providers=None):
         """Return the provider whose webhook secret signed ``payload``, or an empty recordset.
 
         The signature is checked with Stripe's SDK, timestamps older than
@@ -194,7 +194,7 @@ class OmniStripeEvent(models.Model):
             PaymentMethod ``object_id``).
         """
         if providers is None:
-            providers = self._omni_candidate_providers(object_id)
+            providers = self._candidate_providers(object_id)
         if not signature_header:
             _logger.warning("Stripe webhook event without signature refused")
             return providers.browse()
@@ -226,18 +226,18 @@ class OmniStripeEvent(models.Model):
     # === BUSINESS METHODS: PROCESSING === #
 
     @api.model
-    def _omni_find_event(self, event_id):
+    def _find_event(self, event_id):
         return self.search([("event_id", "=", event_id)], limit=1)
 
     @api.model
-    def _omni_record_event(self, values):
+    def _record_event(self, values):
         """Create the event's row, or return an empty recordset if it is already recorded.
 
         The row is inserted before anything else changes: of two identical deliveries
         processed at the same time, the second one waits on the unique index until the first
         one commits, then fails on it and is answered as a duplicate.
         """
-        if self._omni_find_event(values["event_id"]):
+        if self._find_event(values["event_id"]):
             return self.browse()
         try:
             # The duplicate key of a simultaneous delivery is expected and handled here.
@@ -248,7 +248,7 @@ class OmniStripeEvent(models.Model):
             return self.browse()
 
     @api.model
-    def _omni_process_event(self, event, provider):
+    def _process_event(self, event, provider):
         """Record a verified ``payment_method.*`` event once, and apply it to stored methods.
 
         The event is read in the version of the endpoint that sent it (its ``api_version``):
@@ -258,17 +258,17 @@ class OmniStripeEvent(models.Model):
         :param provider: the Stripe provider whose webhook secret signed the event.
         :return: the event's record, or an empty recordset when it was already received.
         """
-        values = self._omni_parse_event(event)
+        values = self._parse_event(event)
         values.pop("object")
         normalized = stripe_events.normalize_event(event)
         payment_method = normalized["data"]["object"]
         handled_type = normalized["type"]
-        record = self._omni_record_event(
+        record = self._record_event(
             dict(values, provider_id=provider.id, state="ignored", reason=False)
         )
         if not record:
             return record
-        tokens = self._omni_tokens_of(values["object_id"], provider=provider)
+        tokens = self._tokens_of(values["object_id"], provider=provider)
         if handled_type not in OMNI_WEBHOOK_EVENTS:
             outcome = ("ignored", self.env._("Event type not handled."))
         elif not tokens:
@@ -276,7 +276,7 @@ class OmniStripeEvent(models.Model):
         else:
             outcome = None
             for token in tokens:
-                token_outcome = record._omni_apply_to_token(token, payment_method, handled_type)
+                token_outcome = record._apply_to_token(token, payment_method, handled_type)
                 # A processed token wins over ignored/stale ones of the same PaymentMethod.
                 if outcome is None or token_outcome[0] == "processed":
                     outcome = token_outcome
@@ -292,7 +292,7 @@ class OmniStripeEvent(models.Model):
         return record
 
     @api.model
-    def _omni_process_setup_event(self, event, setup):
+    def _process_setup_event(self, event, setup):
         """Record a verified ``setup_intent.*`` event of the addon's SetupIntent ``setup``
         once, and apply it to a bank account awaiting verification.
 
@@ -301,9 +301,9 @@ class OmniStripeEvent(models.Model):
 
         :return: the event's record, or an empty recordset when it was already received.
         """
-        values = self._omni_parse_event(event)
+        values = self._parse_event(event)
         values.pop("object")
-        record = self._omni_record_event(
+        record = self._record_event(
             dict(values, provider_id=setup.provider_id.id, state="ignored", reason=False)
         )
         if not record:
@@ -314,7 +314,7 @@ class OmniStripeEvent(models.Model):
             return record
         try:
             with self.env.cr.savepoint():
-                outcome = setup._omni_sync_verification()
+                outcome = setup._sync_verification()
         except UserError as exc:
             _logger.warning("Stripe event %s not applied to setup %s: %s", record.id, setup.id, exc)
             record.reason = self.env._("Stripe could not be read: %(error)s", error=exc)
@@ -329,7 +329,7 @@ class OmniStripeEvent(models.Model):
             record.reason = self.env._("Still awaiting verification in Stripe.")
         return record
 
-    def _omni_apply_to_token(self, token, payment_method, event_type):
+    def _apply_to_token(self, token, payment_method, event_type):
         """Apply the event to one stored method; return ``(state, reason)``.
 
         ``payment_method`` and ``event_type`` are the event's, in the addon's shape and names
@@ -350,7 +350,7 @@ class OmniStripeEvent(models.Model):
             if not token._omni_archive_from_stripe(state_at=state_at):
                 return "stale", self.env._("Older than the stored state of the method.")
             return "processed", self.env._("Archived: detached in Stripe.")
-        before = self._omni_token_snapshot(token)
+        before = self._token_snapshot(token)
         label = token._omni_issuer_label()
         try:
             with self.env.cr.savepoint():
@@ -360,13 +360,13 @@ class OmniStripeEvent(models.Model):
             return "ignored", self.env._("Refused by the payment method: %(error)s", error=exc)
         if not applied:
             return "stale", self.env._("Older than the stored state of the method.")
-        if self._omni_token_snapshot(token) == before:
+        if self._token_snapshot(token) == before:
             return "processed", self.env._("Up to date: no change of brand, last 4 or expiry.")
-        token._omni_log(self._omni_update_note(token, label), event="updated", channel="stripe")
+        token._omni_log(self._update_note(token, label), event="updated", channel="stripe")
         return "processed", self.env._("Brand, last 4 or expiry updated.")
 
     @api.model
-    def _omni_token_snapshot(self, token):
+    def _token_snapshot(self, token):
         """What the customer sees of a method: brand, last 4 and expiry."""
         return (
             token.omni_card_brand,
@@ -375,7 +375,7 @@ class OmniStripeEvent(models.Model):
             token.omni_card_exp_year,
         )
 
-    def _omni_update_note(self, token, label):
+    def _update_note(self, token, label):
         """The chatter note of an update: brand and last 4 at most, and the new expiry."""
         new_label = token._omni_issuer_label()
         expiry = expiry_lib.format_expiry(token.omni_card_exp_month, token.omni_card_exp_year)

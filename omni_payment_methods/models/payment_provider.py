@@ -58,7 +58,7 @@ class PaymentProvider(models.Model):
             ]
             payload = dict(payload, **{"enabled_events[]": events})
         if endpoint == "customers" and method == "POST" and payload and payload.get("email"):
-            email = self.env["omni.payment.setup"]._omni_normalized_email(payload["email"])
+            email = self.env["omni.payment.setup"]._normalized_email(payload["email"])
             payload = dict(payload, email=email or None)
         return payload
 

@@ -788,7 +788,7 @@ class PaymentToken(models.Model):
     @api.model
     def _omni_expiry_warning_days(self):
         """Cards show as 'Expiring' from the first reminder stage on."""
-        return max(self.env["omni.payment.reminder"]._omni_offsets())
+        return max(self.env["omni.payment.reminder"]._offsets())
 
     def _omni_issuer_label(self, short=False):
         """'Visa ending in 4242' (or 'Visa •••• 4242' with ``short``); bank name for debits

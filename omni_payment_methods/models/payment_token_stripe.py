@@ -151,11 +151,11 @@ class PaymentToken(models.Model):
         (brand, last 4, expiry) on the chatter and in the audit log."""
         self.ensure_one()
         Event = self.env["omni.stripe.event"]
-        before = Event._omni_token_snapshot(self)
+        before = Event._token_snapshot(self)
         label = self._omni_issuer_label()
         applied = self._omni_apply_payment_method(self._omni_fetch_stripe_payment_method())
-        if applied and Event._omni_token_snapshot(self) != before:
-            self._omni_log(Event._omni_update_note(self, label), event="updated", channel="stripe")
+        if applied and Event._token_snapshot(self) != before:
+            self._omni_log(Event._update_note(self, label), event="updated", channel="stripe")
         return applied
 
     def _omni_capture_stripe_details(self, payment_method=None):

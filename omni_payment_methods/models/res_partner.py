@@ -132,7 +132,7 @@ class ResPartner(models.Model):
         secret = (
             self.env["omni.payment.link"]
             .sudo()
-            ._omni_issue(self, validity_days, company=company or self.env.company)
+            ._issue(self, validity_days, company=company or self.env.company)
         )
         return self._omni_link_url(secret)
 
@@ -179,14 +179,14 @@ class ResPartner(models.Model):
     def _omni_link_from_payload(self, payload):
         """Return the link record of ``payload`` whatever its state (sudo, empty if unknown)."""
         # sudo: the link secret is the visitor's only credential; checked by hash.
-        return self.env["omni.payment.link"].sudo()._omni_find(payload)
+        return self.env["omni.payment.link"].sudo()._find(payload)
 
     @api.model
     def _omni_partner_from_link(self, payload):
         """Return the customer a link is for, or an empty recordset if it is unknown,
         tampered with, expired or already used."""
         link = self._omni_link_from_payload(payload)
-        if not link or not link._omni_is_usable():
+        if not link or not link._is_usable():
             return self.browse()
         return self.browse(link.partner_id.id)
 
@@ -197,7 +197,7 @@ class ResPartner(models.Model):
         partner = self.commercial_partner_id
         # The dialog fails early and clearly when Stripe is not configured.
         # sudo: staff may not read the providers' configuration.
-        self.env["omni.payment.setup"].sudo()._omni_provider(partner)
+        self.env["omni.payment.setup"].sudo()._provider(partner)
         return {
             "type": "ir.actions.client",
             "tag": "omni_add_payment_method",

@@ -396,7 +396,7 @@ class TestBankDebitsSdkFake(OmniCommon):
                 self.customer, channel, method_type=method_type, consent_text=consent
             )
             fake.confirm(setup.setup_intent_ref)
-            return setup, setup._omni_finish()
+            return setup, setup._finish()
 
     def test_acss_setup_intent_carries_the_mandate_options(self):
         pm = acss_payment_method()
@@ -493,7 +493,7 @@ class TestBankDebitsSdkFake(OmniCommon):
         self._add(fake, "acss_debit")
         self.assertEqual(fake.customers_created[0]["email"], "billing@omni.example")
         # The address the browser puts in the PaymentMethod's billing details too.
-        self.assertEqual(self.Setup._omni_billing_email(self.customer), "billing@omni.example")
+        self.assertEqual(self.Setup._billing_email(self.customer), "billing@omni.example")
 
     def test_invalid_customer_email_is_not_sent(self):
         self.customer.email = "billing at omni"
@@ -501,7 +501,7 @@ class TestBankDebitsSdkFake(OmniCommon):
         fake = FakeSetupStripe(pm, mandate(pm, "us_bank_account"))
         self._add(fake, "us_bank_account")
         self.assertNotIn("email", fake.customers_created[0])
-        self.assertEqual(self.Setup._omni_billing_email(self.customer), "")
+        self.assertEqual(self.Setup._billing_email(self.customer), "")
         # A bank debit that needs an address refuses an invalid one as it refuses none.
         with self._fake(fake), self.assertRaisesRegex(UserError, "email address is required"):
             self.Setup._omni_start(self.customer, "staff", method_type="sepa_debit")

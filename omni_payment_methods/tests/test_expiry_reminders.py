@@ -285,7 +285,7 @@ class TestExpiryReminders(ReminderCommon):
         self.assertEqual(self._logs(card).mapped("stage"), [14])
         settings = self.env["res.config.settings"].create({"omni_reminder_offsets": " 7;60,30 "})
         settings.execute()
-        self.assertEqual(self.Reminder._omni_offsets(), (60, 30, 7))
+        self.assertEqual(self.Reminder._offsets(), (60, 30, 7))
         with self.assertRaisesRegex(ValidationError, "whole numbers of days"):
             self.env["res.config.settings"].create({"omni_reminder_offsets": "sixty"})
 

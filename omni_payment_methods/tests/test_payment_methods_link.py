@@ -98,8 +98,8 @@ class TestPaymentMethodsLink(OmniCommon, HttpCase):
         for _i in range(2):
             self.assertEqual(self.url_open(self._path(url)).status_code, 200)
         link = self.env["res.partner"]._omni_link_from_payload(secret)
-        self.assertTrue(link._omni_consume(self.card))
-        self.assertFalse(link._omni_consume(self.card), "a link is consumed once")
+        self.assertTrue(link._consume(self.card))
+        self.assertFalse(link._consume(self.card), "a link is consumed once")
         self.assertEqual(link.used_token_id, self.card)
         response = self.url_open(self._path(url))
         self.assertEqual(response.status_code, 403)

@@ -96,7 +96,7 @@ class TestPortalPaymentMethods(PortalFlowMixin, LocalStripeMixin, OmniCommon, Ht
         setup = self.Setup.search([("token_id", "=", token.id)])
         self.assertEqual(setup.state, "done")
         with self.assertRaises(UserError):
-            setup._omni_finish()
+            setup._finish()
         self.assertEqual(
             self.Token.search_count([("commercial_partner_id", "=", self.customer.id)]), 1
         )

@@ -474,12 +474,12 @@ class TestWebhooks(OmniCommon, PaymentHttpCommon):
         """Two deliveries at once: the second one does not see the first's row yet."""
         event = self._event(AUTO_UPDATED, self._pm(self.token, exp_month=8, exp_year=CARD_YEAR + 1))
         Event = self.Event.with_user(self.env.ref("base.user_root"))
-        first = Event._omni_process_event(event, self.stripe)
+        first = Event._process_event(event, self.stripe)
         self.assertEqual(first.state, "processed")
         self.token.omni_nickname = "Company Visa"
         messages = self.customer.message_ids
-        with patch.object(type(self.Event), "_omni_find_event", return_value=self.Event):
-            second = Event._omni_process_event(event, self.stripe)
+        with patch.object(type(self.Event), "_find_event", return_value=self.Event):
+            second = Event._process_event(event, self.stripe)
         self.assertFalse(second)
         self.assertEqual(len(self._events()), 1)
         self.assertRecordValues(

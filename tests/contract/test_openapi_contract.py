@@ -39,7 +39,7 @@ PM_FIXTURE = (
 )
 
 # What the webhook handler reads of an event (models/omni_stripe_event.py
-# ``_omni_parse_event``) and of its PaymentMethod (``stripe_api.payment_method_values`` and
+# ``_parse_event``) and of its PaymentMethod (``stripe_api.payment_method_values`` and
 # ``customer_id_of`` through payment_token.py ``_omni_apply_payment_method``), as
 # (field path, fallback read when it is absent).
 EVENT_READS = [("id", None), ("type", None), ("created", None), ("data.object", None)]
@@ -72,7 +72,7 @@ BANK_READS = [
     for field in fields
 ]
 # What the addon reads of the objects its SDK calls return (2024-06-20): the SetupIntent and
-# Mandate in omni_payment_setup.py ``_omni_finish``/``stripe_api.mandate_values``, the
+# Mandate in omni_payment_setup.py ``_finish``/``stripe_api.mandate_values``, the
 # PaymentIntent in omni_charge_attempt.py, the customer's id.
 SDK_READS = {
     "setup_intent": ["id", "client_secret", "status", "payment_method", "customer", "mandate"],

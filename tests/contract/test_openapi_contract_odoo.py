@@ -141,8 +141,8 @@ class TestRequestContract(ChargeCommon):
 
     def test_card_setup_create_finish_cancel(self):
         setup, _secret, _handle = self.Setup._omni_start(self.customer, "staff")
-        setup._omni_finish()
-        setup._omni_cancel_intent()
+        setup._finish()
+        setup._cancel_intent()
         self.assertRequestsMatch(
             ("POST", "/v1/customers"),
             ("POST", "/v1/setup_intents"),
@@ -172,7 +172,7 @@ class TestRequestContract(ChargeCommon):
         setup, _secret, _handle = self.Setup._omni_start(
             self.customer, "staff", method_type="sepa_debit"
         )
-        token = setup._omni_finish()
+        token = setup._finish()
         self.assertEqual(token.omni_mandate_reference, "OMNI-REF-1")
         pm = self.answers.pm["id"]
         self.assertRequestsMatch(
@@ -269,7 +269,7 @@ class TestRequestContract(ChargeCommon):
             # every version and the addon stores the wallet as free text.
             self.assertEqual([e for e in errors if "'link'" not in e], [])
             # And the handler takes it in.
-            record = self.env["omni.stripe.event"]._omni_process_event(event, self.stripe)
+            record = self.env["omni.stripe.event"]._process_event(event, self.stripe)
             self.assertTrue(record)
 
     def test_webhook_events_are_of_the_endpoint_version(self):
