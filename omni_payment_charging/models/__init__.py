@@ -2,8 +2,9 @@ from . import account_move
 from . import account_partial_reconcile
 from . import omni_charge_attempt
 
-# The features that follow the charges extend the engine (after it): installments,
-# dunning, bulk charges.
+# The features that follow the charges extend the engine (after it): the customer's
+# authentication, installments, dunning, bulk charges.
+from . import omni_charge_attempt_authentication
 from . import omni_charge_attempt_installment
 from . import omni_charge_attempt_dunning
 from . import omni_charge_attempt_bulk
