@@ -1,5 +1,8 @@
 # Copyright 2026 omni_payment_methods contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+# Each feature's part of a charge lives with the feature and extends the engine, which
+# names none of them (the outcome hook): not merged into the engine's class, on purpose.
+# pylint: disable=consider-merging-classes-inherited
 import logging
 
 import stripe

@@ -8,6 +8,10 @@ placeholders), so that the texts stay in the addon's translations while the choi
 text needs no Odoo.
 """
 
+# Pure functions: the caller passes its own ``env._`` as ``_``, whose calls Odoo's
+# extractor finds; there is no ``self.env`` here.
+# pylint: disable=prefer-env-translation
+
 
 def consent_wording(channel, _, user=""):
     """The consent to off-session charges given when saving a method through ``channel``.
