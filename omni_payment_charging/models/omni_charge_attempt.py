@@ -1429,6 +1429,7 @@ class OmniChargeAttempt(models.Model):
                     code=LANE_CODE % number,
                 )
             )
+            # sudo: the lane's xml id, like the scheduled action itself (administrators' data).
             self.env["ir.model.data"].sudo()._update_xmlids(
                 [
                     {
