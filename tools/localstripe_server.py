@@ -53,6 +53,88 @@ def accept_stripe_only_parameters():
     resources.PaymentIntent._api_create = classmethod(_api_create)
 
 
+class IndexedStore(resources.Store):
+    """localstripe's store, with its objects also filed by type.
+
+    localstripe lists objects by scanning the whole store, and it lists a charge's refunds
+    each time it writes the charge out (``Charge.refunds``, ``Charge.amount_refunded``):
+    every charge then costs a scan of every object created so far, and a benchmark of
+    10,000 charges spends its time in the fake Stripe, not in Odoo. Real Stripe does not
+    slow down with the number of objects; with this index a listing reads only the objects
+    of its type, in the store's order, so the results are the same.
+    """
+
+    def _by_object(self):
+        index = self.__dict__.get("_by_object_index")
+        if index is None:
+            index = {}
+            for key, value in dict.items(self):
+                index.setdefault(key.split(":", 1)[0], {})[key] = value
+            self.__dict__["_by_object_index"] = index
+        return index
+
+    def _forget_index(self):
+        self.__dict__.pop("_by_object_index", None)
+
+    def __setitem__(self, key, value):
+        super().__setitem__(key, value)
+        self._by_object().setdefault(key.split(":", 1)[0], {})[key] = value
+
+    def __delitem__(self, key):
+        super().__delitem__(key)
+        self._by_object().get(key.split(":", 1)[0], {}).pop(key, None)
+
+    def clear(self):
+        super().clear()
+        self._forget_index()
+
+    def update(self, *args, **kwargs):
+        super().update(*args, **kwargs)
+        self._forget_index()
+
+    def pop(self, *args):
+        try:
+            return super().pop(*args)
+        finally:
+            self._forget_index()
+
+    def popitem(self):
+        try:
+            return super().popitem()
+        finally:
+            self._forget_index()
+
+    def setdefault(self, key, default=None):
+        try:
+            return super().setdefault(key, default)
+        finally:
+            self._forget_index()
+
+    def objects(self, object_name):
+        """The objects of one type (``charge``, ``refund``...), in the store's order."""
+        return list(self._by_object().get(object_name, {}).values())
+
+
+def list_objects_by_type():
+    """List each type's objects from the store's index instead of scanning the store.
+
+    Same checks and order as localstripe's ``StripeObject._api_list_all``; the subclasses'
+    own filters (a charge's refunds, a customer's cards...) still run on top of it.
+    """
+    if isinstance(resources.store, IndexedStore):
+        return
+    resources.store.__class__ = IndexedStore
+
+    def _api_list_all(cls, url, limit=None, starting_after=None, **kwargs):
+        if kwargs:
+            raise resources.UserError(400, "Unexpected " + ", ".join(kwargs.keys()))
+        listed = resources.List(url, limit=limit, starting_after=starting_after)
+        listed._list = resources.store.objects(cls.object)
+        return listed
+
+    resources.StripeObject._api_list_all = classmethod(_api_list_all)
+
+
 STRIPE_JS_PATH = "/js.stripe.com/v3/"
 
 
@@ -134,6 +216,7 @@ async def serve(address, port):
     # dump_to_disk() on every change, the stock server's middleware after every write).
     resources.store.dump_to_disk = lambda: None
     accept_stripe_only_parameters()
+    list_objects_by_type()
     if scoped_stripe_js not in server.app.middlewares:
         server.app.middlewares.append(scoped_stripe_js)  # innermost: wraps the JS handler
 

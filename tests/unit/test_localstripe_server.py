@@ -92,3 +92,83 @@ def test_ipv6_loopback_and_sigint():
         assert line.startswith("localstripe listening on http://[::1]:"), line
     finally:
         assert stop(proc, signal.SIGINT) == 0
+
+
+@pytest.fixture
+def indexed_store(server_module):
+    store = server_module.IndexedStore()
+    store.dump_to_disk = lambda: None  # never /tmp/localstripe.pickle
+    return store
+
+
+def scanned(store, object_name):
+    """localstripe's own listing: a scan of the whole store."""
+    return [value for key, value in store.items() if key.startswith(object_name + ":")]
+
+
+def test_index_lists_what_a_scan_lists(indexed_store):
+    store = indexed_store
+    for key in ("charge:ch_1", "refund:re_1", "charge:ch_2", "customer:cus_1", "charge:ch_3"):
+        store[key] = key.upper()
+    store["charge:ch_1"] = "CH_1 again"  # rewritten in place: keeps its position
+    del store["charge:ch_2"]
+    for name in ("charge", "refund", "customer", "invoice"):
+        assert store.objects(name) == scanned(store, name), name
+    assert store.objects("charge") == ["CH_1 again", "CHARGE:CH_3"]
+    store.update({"invoice:in_1": "IN_1"})
+    assert store.objects("invoice") == ["IN_1"]
+    assert store.pop("invoice:in_1") == "IN_1"
+    assert store.objects("invoice") == []
+    store.clear()
+    assert store.objects("charge") == []
+    store["charge:ch_4"] = "CH_4"
+    assert store.objects("charge") == ["CH_4"] == scanned(store, "charge")
+
+
+def test_listings_through_the_server():
+    """Charges, refunds and a charge's refunded amount, read through the patched listing."""
+    proc, line = start("--port", "0")
+    url = line.split()[-1]
+    auth = {"Authorization": "Bearer sk_test_omni"}
+
+    def post(path, **data):
+        response = requests.post(url + path, data=data, headers=auth, timeout=5)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def get(path):
+        response = requests.get(url + path, headers=auth, timeout=5)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    try:
+        assert line.startswith("localstripe listening on http://127.0.0.1:"), line
+        customer = post("/v1/customers", name="A")
+        charges = []
+        for amount in (1000, 2000, 3000):
+            method = post(
+                "/v1/payment_methods",
+                type="card",
+                **{"card[number]": "4242424242424242", "card[exp_month]": "12"},
+                **{"card[exp_year]": "2040", "card[cvc]": "123"},
+            )
+            intent = post(
+                "/v1/payment_intents",
+                amount=amount,
+                currency="eur",
+                customer=customer["id"],
+                payment_method=method["id"],
+                confirm="true",
+            )
+            assert intent["status"] == "succeeded", intent
+            charges.append(intent["latest_charge"]["id"])  # localstripe writes the charge out
+        post("/v1/refunds", charge=charges[1], amount=500)
+        assert [c["id"] for c in get("/v1/charges?limit=100")["data"]] == charges
+        refunds = get(f"/v1/refunds?charge={charges[1]}")["data"]
+        assert [(r["charge"], r["amount"]) for r in refunds] == [(charges[1], 500)]
+        assert get(f"/v1/refunds?charge={charges[0]}")["data"] == []
+        assert get(f"/v1/charges/{charges[1]}")["amount_refunded"] == 500
+        assert get(f"/v1/charges/{charges[2]}")["amount_refunded"] == 0
+        assert [c["id"] for c in get("/v1/customers")["data"]] == [customer["id"]]
+    finally:
+        assert stop(proc, signal.SIGTERM) == 0
