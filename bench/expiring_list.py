@@ -9,7 +9,7 @@ Standalone, it starts a throwaway PostgreSQL, installs the addon, generates the 
 What is measured, with a user of the addon's Viewer group (record rules apply):
 - the list's first load: ``web_search_read`` with the action's domain AND the default
   filter's domain evaluated for today, the list view's fields as the web client's
-  specification, ``limit=80``, ``order='expiry_date ASC, id ASC'``, ``count_limit=10001``
+  specification, ``limit=80``, ``order='omni_expiry_date ASC, id ASC'``, ``count_limit=10001``
   (the web client's call: the count is capped at 10,001);
 - the first page alone (``search_fetch`` + ``web_read``) and an uncapped ``search_count``;
 - the same page in bare SQL;
@@ -40,7 +40,7 @@ VIEWER_GROUP = "omni_payment_methods.group_omni_payment_method_viewer"
 PAGE = 80
 COUNT_LIMIT = 10001  # the web client's DEFAULT_COUNT_LIMIT (10000) + 1
 CANDIDATE_INDEX = (
-    "CREATE INDEX bench_payment_token_card_expiry_idx ON payment_token (expiry_date, id) "
+    "CREATE INDEX bench_payment_token_card_expiry_idx ON payment_token (omni_expiry_date, id) "
     "WHERE active AND omni_method_kind = 'card'"
 )
 
@@ -305,10 +305,10 @@ def seq_scans(result: dict) -> list[str]:
 
 
 def expiry_id_index(cur) -> tuple[str, str] | None:
-    """The addon's index on payment_token (expiry_date, id), if it has one: (name, DDL)."""
+    """The addon's index on payment_token (omni_expiry_date, id), if it has one: (name, DDL)."""
     cur.execute(
         "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'payment_token' "
-        "AND indexdef LIKE '%(expiry_date, id)%'"
+        "AND indexdef LIKE '%(omni_expiry_date, id)%'"
     )
     row = cur.fetchone()
     return (row[0], row[1]) if row else None
@@ -316,7 +316,7 @@ def expiry_id_index(cur) -> tuple[str, str] | None:
 
 def run(cluster, db: str, runs: int = 11, today: datetime.date | None = None) -> dict:
     """Measure with the addon's indexes, then with one index toggled: without the addon's
-    (expiry_date, id) index when it has one, else with the candidate partial index."""
+    (omni_expiry_date, id) index when it has one, else with the candidate partial index."""
     today = today or datetime.date.today()
     viewer_id = create_viewer(cluster, db)
     say(f"{db}: Expiring Cards default search as a Viewer, {runs} runs each")

@@ -489,11 +489,11 @@ def window_stats(cluster, db: str, today: datetime.date) -> dict:
                 """
                 SELECT count(*),
                        count(*) FILTER (WHERE active),
-                       count(*) FILTER (WHERE active AND is_default),
+                       count(*) FILTER (WHERE active AND omni_is_default),
                        count(*) FILTER (WHERE active AND omni_method_kind = 'card'
                                          AND omni_expiry_date BETWEEN %(a)s AND %(b)s),
                        count(DISTINCT commercial_partner_id),
-                       min(expiry_date), max(expiry_date)
+                       min(omni_expiry_date), max(omni_expiry_date)
                   FROM payment_token
                 """,
                 {

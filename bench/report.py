@@ -167,7 +167,7 @@ def _findings(lst, rem) -> list[str]:
         month = (
             "every card expires on a month's last day, so one `omni_expiry_date` value holds "
             "about 1/96 of the cards; an index on `omni_expiry_date` alone makes `ORDER BY "
-            "expiry_date, id LIMIT n` read and sort the whole first month (Incremental Sort)"
+            "omni_expiry_date, id LIMIT n` read and sort the whole first month (Incremental Sort)"
         )
         due_text = ""
         if due_b and due_c:
@@ -178,7 +178,7 @@ def _findings(lst, rem) -> list[str]:
         if comp["mode"] == "without_addon_index" and page_b and page_c:
             items.append(
                 f"The addon's partial index `{data['addon_expiry_id_index']['name']}` on "
-                "(expiry_date, id) WHERE active AND omni_method_kind = 'card' does its job: "
+                "(omni_expiry_date, id) WHERE active AND omni_method_kind = 'card' does its job: "
                 f"{month}. Page query {execution_ms(page_b):.2f} ms with it vs "
                 f"{execution_ms(page_c):.1f} ms without it (EXPLAIN ANALYZE at "
                 f"{lst['tokens']:,} cards); `web_search_read` "
@@ -190,7 +190,7 @@ def _findings(lst, rem) -> list[str]:
         elif page_b and page_c:
             items.append(
                 f"**Missing index**: {month}: page query {execution_ms(page_b):.1f} ms, "
-                f"{execution_ms(page_c):.2f} ms with a partial index on (expiry_date, id) "
+                f"{execution_ms(page_c):.2f} ms with a partial index on (omni_expiry_date, id) "
                 f"(EXPLAIN ANALYZE at {lst['tokens']:,} cards); `web_search_read` "
                 f"{base['orm']['web_search_read']['median_ms']:.1f} → "
                 f"{comp['orm']['web_search_read']['median_ms']:.1f} ms{due_text}. Fix: "
