@@ -35,12 +35,13 @@ ATTEMPT_STATES = [
     ("error", "Error"),
     ("skipped", "Not charged"),
     ("not_chargeable", "Not chargeable"),
+    ("cancelled", "Cancelled"),
 ]
 # Sent, but Stripe's answer was lost (timeout) or a 5xx: the next run looks the PaymentIntent
 # up in Stripe before anything is sent again.
 UNKNOWN = "unknown"
 # States in which an attempt is over: the next charge of its invoice is a new attempt.
-FINAL_FAILURES = ("failed", "error", "skipped", "not_chargeable")
+FINAL_FAILURES = ("failed", "error", "skipped", "not_chargeable", "cancelled")
 # Stripe keeps idempotency keys for 24 hours: an attempt whose outcome is unknown is only
 # re-sent with its key within that window, with a margin.
 IDEMPOTENCY_WINDOW = datetime.timedelta(hours=23)
@@ -1109,6 +1110,10 @@ class OmniChargeAttempt(models.Model):
         """Mirror the transaction's state on the attempt (and use up the authentication links
         of an attempt paid after waiting)."""
         for attempt in self:
+            if attempt.state == "cancelled":
+                # Cancelled in Stripe (another method was charged): nothing can follow, and
+                # the transaction left in error must not make it wait again.
+                continue
             values = {"transaction_id": tx.id, "stripe_payment_intent": tx.provider_reference}
             if tx.state == "done":
                 values.update(state="done", reason=False, failure_kind=False)

@@ -98,6 +98,49 @@ class OmniChargeAttempt(models.Model):
             ) from exc
         return stripe_api.as_dict(intent)
 
+    def _cancel_for_other_method(self, token):
+        """Cancel in Stripe this attempt's PaymentIntent, which waits for the customer's
+        authentication, because its invoice is to be charged to ``token``, another method
+        (the customer set a new default): the emailed link can no longer pay it, so the
+        invoice is never paid twice.
+
+        Stripe cancels a PaymentIntent that waits for a payment method or an action, and
+        refuses to cancel one that was paid (or is processing) meanwhile: that payment is
+        recorded instead.
+
+        :return: "cancelled" (the attempt is over, its links used up), "paid" (recorded),
+            or "" (Stripe could not be reached or refused: the attempt still waits)
+        :rtype: str
+        """
+        self.ensure_one()
+        if self.state != "requires_action" or not self.stripe_payment_intent:
+            return ""
+        try:
+            intent = stripe_api.as_dict(
+                self._omni_stripe_client().v1.payment_intents.cancel(self.stripe_payment_intent)
+            )
+        except stripe.StripeError as exc:
+            _logger.info("PaymentIntent of %s not cancelled: %s", self.reference, exc)
+            try:
+                intent = self._retrieve_payment_intent()
+            except UserError:
+                return ""
+            if intent.get("status") in ("succeeded", "processing"):
+                self._apply_intent(intent)
+                return "paid" if self.state in ("done", "processing") else ""
+            if intent.get("status") != "canceled":
+                return ""
+        reason = self.env._(
+            "Cancelled before the customer authenticated it: the invoice is charged to "
+            "%(method)s, the customer's new method.",
+            method=token._omni_issuer_label(),
+        )
+        self.write({"state": "cancelled", "reason": reason})
+        self._authentication_links()._use()
+        if self.transaction_id.state in ("draft", "pending"):
+            self.transaction_id._set_canceled(state_message=reason)
+        return "cancelled"
+
     def _authentication_start(self):
         """What the customer's browser needs to authenticate this charge with Stripe.js
         (``confirmCardPayment`` on the PaymentIntent Stripe declined off-session, with the

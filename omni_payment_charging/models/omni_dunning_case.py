@@ -360,6 +360,10 @@ class OmniDunningCase(models.Model):
         self.ensure_one()
         Attempt = self.env["omni.charge.attempt"]
         attempts = Attempt
+        if not self._cancel_waiting_charges(origin):
+            return "not_sent"
+        if self.state == "resolved":
+            return "paid"  # the customer authenticated the waiting charge meanwhile
 
         def went_through(charged):
             return all(attempt.state in ("done", "processing") for attempt in charged)
@@ -391,6 +395,43 @@ class OmniDunningCase(models.Model):
         if set(attempts.mapped("state")) <= {"processing", "requires_action", "done"}:
             return "pending"
         return "failed"
+
+    def _cancel_waiting_charges(self, origin):
+        """Before a retry: the charges of the case that wait for the customer's
+        authentication (3-D Secure) with a method other than the one the retry charges (the
+        customer set a new default) are cancelled in Stripe when that method can be charged,
+        so that the retry charges it and the emailed link can no longer pay the invoice a
+        second time. A charge the customer paid meanwhile is recorded instead.
+
+        :return: False when Stripe could not cancel one (nothing is charged: the retry is
+            asked again at the next run), else True
+        """
+        self.ensure_one()
+        default = self.partner_id._omni_default_token(self.company_id)
+        for attempt in self.attempt_ids.filtered(lambda a: a.state == "requires_action"):
+            token = (
+                attempt.installment_id._retry_token(origin, self)
+                if attempt.installment_id
+                else default
+            )
+            if not token or token == attempt.token_id:
+                continue  # the same method: only the customer's authentication can pay it
+            if attempt._check_chargeable(attempt.invoice_id, token, origin)[0]:
+                continue  # the new method cannot be charged: the link stays the way to pay
+            outcome = attempt._cancel_for_other_method(token)
+            if not outcome:
+                return False
+            if outcome == "cancelled":
+                self.partner_id._omni_log_dunning(
+                    self.env._(
+                        "The charge of %(invoice)s waiting for the customer's authentication "
+                        "was cancelled in Stripe: %(method)s, the new method, is charged "
+                        "instead.",
+                        invoice=attempt.invoice_id.name,
+                        method=token._omni_issuer_label(),
+                    )
+                )
+        return True
 
     def _check_resolved(self):
         """Resolve the case when nothing is left to pay: the customer is active again.

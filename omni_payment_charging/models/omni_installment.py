@@ -18,7 +18,14 @@ INSTALLMENT_STATES = [
     ("cancelled", "Cancelled"),
 ]
 # Attempt states after which an installment failed (the dunning takes over).
-FAILED_ATTEMPT_STATES = ("failed", "error", "skipped", "not_chargeable", "requires_action")
+FAILED_ATTEMPT_STATES = (
+    "failed",
+    "error",
+    "skipped",
+    "not_chargeable",
+    "requires_action",
+    "cancelled",
+)
 
 
 class OmniInstallment(models.Model):

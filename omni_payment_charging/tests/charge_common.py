@@ -14,6 +14,14 @@ from odoo import Command, fields
 
 from odoo.addons.omni_payment_methods.tests.common import LocalStripeMixin, OmniCommon
 
+# The statuses in which Stripe cancels a PaymentIntent.
+CANCELABLE = (
+    "requires_payment_method",
+    "requires_capture",
+    "requires_confirmation",
+    "requires_action",
+)
+
 
 class FakePaymentIntents:
     """SDK-level stand-in for ``client.v1.payment_intents`` that behaves like Stripe where
@@ -26,7 +34,13 @@ class FakePaymentIntents:
     - off-session authentication: a card that needs 3-D Secure fails with a 402 card error
       ``authentication_required`` carrying the PaymentIntent (``requires_payment_method``),
       never ``requires_action``;
-    - search by metadata (``metadata['key']:'value'``), list by customer, retrieve.
+    - search by metadata (``metadata['key']:'value'``), list by customer, retrieve;
+    - cancel (https://docs.stripe.com/api/payment_intents/cancel): a PaymentIntent waiting for
+      a payment method, a confirmation or an action is cancelled; any other is refused with a
+      400 ``payment_intent_unexpected_state``, and a cancelled one can no longer be
+      authenticated.
+
+    ``unreachable``: every cancel and retrieve fails to connect (Stripe down after the charge).
 
     ``script`` maps a payment method id to what the next new request does:
     "succeed", "processing", "requires_action" (localstripe's shape), "authentication_required",
@@ -46,6 +60,7 @@ class FakePaymentIntents:
         self.requests = []  # every create request received, keys included
         self.lookups = []  # ("search", query) / ("list", params) / ("retrieve", id)
         self.searchable = True  # False: search lags behind (Stripe's eventual consistency)
+        self.unreachable = False
         self.lock = threading.Lock()
 
     # Stripe SDK stand-in, not an Odoo model: there is no super() to call.
@@ -165,17 +180,45 @@ class FakePaymentIntents:
 
     def retrieve(self, intent_id, params=None, options=None):
         self.lookups.append(("retrieve", intent_id))
+        return copy.deepcopy(self._intent(intent_id))
+
+    def cancel(self, intent_id, params=None, options=None):
+        self.lookups.append(("cancel", intent_id))
+        with self.lock:
+            intent = self._intent(intent_id)
+            if intent["status"] not in CANCELABLE:
+                raise stripe.InvalidRequestError(
+                    "You cannot cancel this PaymentIntent because it has a status of "
+                    f"{intent['status']}.",
+                    None,
+                    code="payment_intent_unexpected_state",
+                    http_status=400,
+                )
+            intent.update(status="canceled", next_action=None)
+            return copy.deepcopy(intent)
+
+    def _intent(self, intent_id):
+        if self.unreachable:
+            raise stripe.APIConnectionError("Connection refused (fake Stripe down)")
         if intent_id not in self.intents:
             raise stripe.InvalidRequestError(
                 f"No such payment_intent: '{intent_id}'", "id", code="resource_missing"
             )
-        return copy.deepcopy(self.intents[intent_id])
+        return self.intents[intent_id]
 
     def authenticate(self, intent_id, succeed=True):
         """What the customer's browser does with Stripe.js ``confirmCardPayment`` on the
         PaymentIntent (3-D Secure passed or failed)."""
         with self.lock:
             intent = self.intents[intent_id]
+            if intent["status"] == "canceled":
+                raise stripe.InvalidRequestError(
+                    "This PaymentIntent's payment_method could not be updated because it has a "
+                    "status of canceled.",
+                    None,
+                    code="payment_intent_unexpected_state",
+                    http_status=400,
+                )
             if succeed:
                 intent.update(status="succeeded", last_payment_error=None)
                 self.charges.append((None, intent["amount"]))

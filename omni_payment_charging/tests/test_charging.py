@@ -83,6 +83,27 @@ class TestAutomaticChargeLocalStripe(LocalStripeChargeCommon):
         self.assertFalse(case.level_id)
         self.assertEqual(case.state, "waiting")
 
+    def test_new_default_card_cancels_the_charge_waiting_for_authentication(self):
+        """The customer sets a new default card instead of authenticating: the dunning
+        cancels the waiting PaymentIntent in localstripe and charges the new card."""
+        self._localstripe_token(number="4000002760003184")
+        invoice = self._invoice()
+        self._run_charges()
+        waiting = self._attempts(invoice)
+        case = waiting.case_id
+        self.assertEqual((waiting.state, case.state), ("requires_action", "waiting"))
+        new_card = self._localstripe_token()
+        new_card.action_omni_set_default()
+        self.Case._cron_run_dunning()
+        intent = self.client.v1.payment_intents.retrieve(waiting.stripe_payment_intent)
+        self.assertEqual(intent["status"], "canceled")
+        self.assertEqual(waiting.state, "cancelled")
+        self.assertEqual(waiting.transaction_id.state, "cancel")
+        paid = self._attempts(invoice)[-1]
+        self.assertEqual((paid.token_id, paid.state, paid.origin), (new_card, "done", "method"))
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        self.assertEqual(case.state, "resolved")
+
     def test_bank_debit_processing_then_failed(self):
         """A SEPA debit comes back "processing"; Stripe's later failure opens the dunning."""
         customer_id = self.client.v1.customers.create({"name": "SEPA", "email": "s@x.org"})["id"]

@@ -3,9 +3,10 @@
 import datetime
 from unittest.mock import patch
 
+import stripe
 from freezegun import freeze_time
 
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
 from odoo.addons.omni_payment_methods.tests import compat
@@ -279,6 +280,111 @@ class TestDunningStages(ChargeCommon):
         attempt._authentication_finish()
         self.assertEqual(len(self.invoice._get_reconciled_payments()), 1)
         self.assertEqual(len(self.fake.requests), 1)
+
+    def _new_default_card(self, authorized=True):
+        """Day 3: the customer sets a new default card instead of authenticating the charge
+        of day 1, and the dunning runs."""
+        with freeze_time(day(3)):
+            token = self._authorized_token if authorized else self._omni_token
+            new_card = token(self.customer, last4="5555", brand="mastercard")
+            new_card.action_omni_set_default()
+            self.Case._cron_run_dunning()
+        return new_card
+
+    def test_new_method_cancels_the_charge_waiting_for_authentication(self):
+        """Stripe cancels the waiting PaymentIntent before the new card is charged: the
+        emailed link can no longer pay the invoice a second time."""
+        self._start(behaviour="authentication_required")
+        waiting = self._attempts(self.invoice)
+        self.assertEqual((waiting.state, self.case.state), ("requires_action", "waiting"))
+        self.case.with_context(omni_send_links=True)._omni_authentication_url()
+        new_card = self._new_default_card()
+        intent_id = waiting.stripe_payment_intent
+        self.assertEqual(self.fake.lookups, [("cancel", intent_id)])
+        self.assertEqual(self.fake.intents[intent_id]["status"], "canceled")
+        self.assertEqual(waiting.state, "cancelled")
+        self.assertIn("5555", waiting.reason)
+        self.assertTrue(waiting._authentication_links())
+        self.assertTrue(all(waiting._authentication_links().mapped("used_on")))
+        paid = self._attempts(self.invoice)[-1]
+        self.assertEqual((paid.token_id, paid.state, paid.origin), (new_card, "done", "method"))
+        self.assertEqual(self.case.state, "resolved")
+        self.assertIn(self.invoice.payment_state, ("paid", "in_payment"))
+        self.assertTrue(
+            any("cancelled in Stripe" in body for body in self.customer.message_ids.mapped("body"))
+        )
+        # The page of the old link refuses, and so would Stripe.js.
+        with self.assertRaises(UserError):
+            waiting._authentication_start()
+        with self.assertRaises(stripe.InvalidRequestError):
+            self.fake.authenticate(intent_id)
+        # payment_stripe's webhook about the cancelled PaymentIntent changes nothing.
+        tx = waiting.transaction_id
+        compat.process_payment_data(
+            tx, {"reference": tx.reference, "payment_intent": self.fake.intents[intent_id]}
+        )
+        self.assertEqual(waiting.state, "cancelled")
+        self.assertEqual(self.case.state, "resolved")
+        self.assertEqual(len(self.fake.charges), 1)
+        self.assertEqual(len(self.invoice._get_reconciled_payments()), 1)
+
+    def test_charge_authenticated_meanwhile_is_recorded_not_cancelled(self):
+        """The customer authenticated in the browser, but Odoo never heard of it (tab
+        closed, webhook lost): Stripe refuses to cancel a paid PaymentIntent, the payment is
+        recorded and the new card is not charged."""
+        self._start(behaviour="authentication_required")
+        waiting = self._attempts(self.invoice)
+        self.fake.authenticate(waiting.stripe_payment_intent)
+        self._new_default_card()
+        self.assertEqual(waiting.state, "done")
+        self.assertEqual(self._attempts(self.invoice), waiting, "the new card is not charged")
+        self.assertEqual(len(self.fake.requests), 1)
+        self.assertEqual(len(self.fake.charges), 1)
+        self.assertEqual(self.case.state, "resolved")
+        self.assertIn(self.invoice.payment_state, ("paid", "in_payment"))
+
+    def test_stripe_down_while_cancelling_keeps_the_retry(self):
+        """Stripe cannot be reached to cancel the waiting charge: nothing is charged, the
+        charge still waits, and the next day's run cancels it and charges the new card."""
+        self._start(behaviour="authentication_required")
+        waiting = self._attempts(self.invoice)
+        self.fake.unreachable = True
+        new_card = self._new_default_card()
+        self.assertEqual(waiting.state, "requires_action")
+        self.assertEqual(self._attempts(self.invoice), waiting)
+        self.assertEqual(len(self.fake.requests), 1, "the new card is not charged")
+        self.assertEqual(self.case.state, "waiting")
+        self.assertTrue(self.case.retry_requested_at)
+        self.fake.unreachable = False
+        self._run(day(4))
+        self.assertEqual(waiting.state, "cancelled")
+        self.assertEqual(self._attempts(self.invoice)[-1].token_id, new_card)
+        self.assertEqual(self.case.state, "resolved")
+        self.assertEqual(len(self.fake.charges), 1)
+
+    def test_new_method_that_cannot_be_charged_cancels_nothing(self):
+        """A new default without the customer's authorization to charge it: the waiting
+        charge is not cancelled, the emailed link stays the way to pay."""
+        self._start(behaviour="authentication_required")
+        waiting = self._attempts(self.invoice)
+        self._new_default_card(authorized=False)
+        self.assertFalse(self.fake.lookups)
+        self.assertEqual(waiting.state, "requires_action")
+        self.assertEqual(self._attempts(self.invoice), waiting)
+        self.assertEqual(len(self.fake.requests), 1)
+        self.assertEqual(self.case.state, "waiting")
+
+    def test_retry_with_the_same_card_keeps_waiting(self):
+        """Staff press "Retry now" while the customer has not set another method: only the
+        customer's authentication can pay the charge, so nothing is cancelled or sent."""
+        self._start(behaviour="authentication_required")
+        waiting = self._attempts(self.invoice)
+        with freeze_time(day(3)):
+            self.case.action_retry_now()
+        self.assertEqual(waiting.state, "requires_action")
+        self.assertEqual(self._attempts(self.invoice), waiting)
+        self.assertFalse([lookup for lookup in self.fake.lookups if lookup[0] == "cancel"])
+        self.assertEqual(self.case.state, "waiting")
 
     def test_pause_and_resume(self):
         self._start()
