@@ -29,7 +29,8 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
-RESULTS = BENCH / "results"
+# OMNI_BENCH_RESULTS: write the results elsewhere (the CI's smoke run, tools/harness/bench.py)
+RESULTS = Path(os.environ.get("OMNI_BENCH_RESULTS") or BENCH / "results")
 
 os.environ.setdefault("OMNI_HARNESS_DIR", "/tmp/omni-bench")
 sys.path.insert(0, str(REPO / "tools"))
@@ -280,11 +281,19 @@ def set_results_dir(path: Path) -> None:
     RESULTS = Path(path)
 
 
+def shown(path: Path) -> str:
+    """``path`` relative to the repository when it is inside (results elsewhere: whole)."""
+    try:
+        return str(Path(path).relative_to(REPO))
+    except ValueError:
+        return str(path)
+
+
 def write_json(name: str, data: dict) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / name
     path.write_text(json.dumps(data, indent=1, default=str) + "\n")
-    say(f"wrote {path.relative_to(REPO)}")
+    say(f"wrote {shown(path)}")
     return path
 
 
@@ -399,7 +408,7 @@ class Cluster:
                 sys.path.insert(0, self.odoo.pythonpath)
             os.environ["TZ"] = "UTC"  # as odoo-bin does
             time.tzset()
-            import odoo  # noqa: PLC0415
+            odoo = import_odoo()
 
             log = omnictl.LOG_DIR / "bench-odoo.log"
             odoo.tools.config.parse_config(
@@ -436,6 +445,22 @@ class Cluster:
                 cr.commit()
             else:
                 cr.rollback()
+
+
+def import_odoo():
+    """The ``odoo`` package with the parts the benchmarks use imported. 18.0's ``import odoo``
+    sets everything up; 19.0's ``odoo`` is a namespace package set up by ``odoo.init`` (as
+    odoo-bin does), whose submodules are imported one by one."""
+    import importlib  # noqa: PLC0415
+    import importlib.util  # noqa: PLC0415
+
+    if importlib.util.find_spec("odoo.init") is not None:
+        importlib.import_module("odoo.init")
+    for name in ("odoo.api", "odoo.sql_db", "odoo.tools", "odoo.modules.registry"):
+        importlib.import_module(name)
+    import odoo  # noqa: PLC0415
+
+    return odoo
 
 
 def stop_bench_leftovers() -> None:

@@ -173,7 +173,7 @@ and reconciliation, audit trail, line bookkeeping) is the part this bench tracks
 """
     path = benchlib.RESULTS / "bulk_charge.md"
     path.write_text(text)
-    say(f"wrote {path.relative_to(benchlib.REPO)}")
+    say(f"wrote {benchlib.shown(path)}")
     return path
 
 
@@ -187,7 +187,7 @@ def preview_only(args) -> int:
         benchlib.write_json(f"{args.out}.json", data)
         path = benchlib.RESULTS / f"{args.out}.md"
         bulk_preview.write_markdown(data, path)
-        say(f"wrote {path.relative_to(benchlib.REPO)}")
+        say(f"wrote {benchlib.shown(path)}")
     return 0
 
 

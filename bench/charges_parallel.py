@@ -157,9 +157,10 @@ WORKER = r"""
 import json, sys, time
 import psycopg2
 sys.path.insert(0, sys.argv[4])
+import benchlib
+benchlib.import_odoo()
 from odoo.tools import config
 config.parse_config(["-c", sys.argv[1], "-d", sys.argv[2], f"--logfile={sys.argv[5]}"])
-import benchlib
 from odoo import api
 from odoo.modules.registry import Registry
 

@@ -355,8 +355,11 @@ def run(
     volume=(100_000, 10_000),
     scaling_due=400,
     parts=PARTS,
+    scaling_tokens=(1_000, 10_000, 100_000),
 ):
-    """Run the measures of ``parts`` (the volume run always: it gives the ratio)."""
+    """Run the measures of ``parts`` (the volume run always: it gives the ratio); the
+    scaling measure with ``scaling_due`` reminders due among each number of
+    ``scaling_tokens`` cards."""
     today = today or datetime.date.today()
     say("reminder job: volume run, Odoo's own cost for the same emails")
     volume_result = scenario(
@@ -367,7 +370,7 @@ def run(
         say(f"reminder job: scaling with the number of cards ({scaling_due} due each)")
         scaling = [
             scenario(cluster, f"bench_rem_{tokens}", tokens, scaling_due, today)
-            for tokens in (1_000, 10_000, 100_000)
+            for tokens in scaling_tokens
         ]
     if "edge" in parts:
         say("reminder job: edge case, a first batch where nothing can be sent")

@@ -41,10 +41,23 @@ def main() -> int:
         action="store_true",
         help="100,000 cards, 1,000 due, 5 runs; results in bench/results/quick/",
     )
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="every measure at a tiny size (2,000 cards, 100 due, 1 run), to check that the "
+        "benchmarks still run (make test does); results under OMNI_BENCH_RESULTS, else "
+        "bench/results/smoke/, not committed",
+    )
     args = parser.parse_args()
+    scaling = {}
     if args.quick:
         args.tokens, args.runs, args.reminder_tokens, args.due = 100_000, 5, 20_000, 1_000
         benchlib.set_results_dir(benchlib.RESULTS / "quick")
+    elif args.smoke:
+        args.tokens, args.runs, args.reminder_tokens, args.due = 2_000, 1, 2_000, 100
+        scaling = {"scaling_due": 20, "scaling_tokens": (200, 1_000)}
+        if not os.environ.get("OMNI_BENCH_RESULTS"):
+            benchlib.set_results_dir(benchlib.RESULTS / "smoke")
 
     started = time.monotonic()
     with benchlib.Cluster() as cluster:
@@ -64,7 +77,7 @@ def main() -> int:
         )
 
         say("3/3 reminder job")
-        result = reminders.run(cluster, volume=(args.reminder_tokens, args.due))
+        result = reminders.run(cluster, volume=(args.reminder_tokens, args.due), **scaling)
         benchlib.write_json("reminders.json", {"machine": machine, "reminders": result})
 
     minutes = (time.monotonic() - started) / 60
@@ -77,7 +90,7 @@ def main() -> int:
             data["machine"]["bench_total_min"] = round(minutes, 1)
             benchlib.write_json(name, data)
     path = report.write()
-    say(f"done in {minutes:.1f} min; summary: {path.relative_to(benchlib.REPO)}")
+    say(f"done in {minutes:.1f} min; summary: {benchlib.shown(path)}")
     return 0
 
 

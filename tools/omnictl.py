@@ -20,7 +20,8 @@ Subcommands::
     run             the demo: PostgreSQL + localstripe + Odoo on http://127.0.0.1:8069
     test [-- ARGS]  the linters, then every test in one pytest run (ARGS go to pytest,
                     e.g. -- -k expiry), Odoo's own suites, each addon installed alone
-                    (--no-alone skips it) and, with --upgrade-from REF, the upgrade-check
+                    (--no-alone skips it), with --upgrade-from REF the upgrade-check, and
+                    every benchmark of bench/ at a tiny size (--no-bench skips it)
     lint            the linters only: ruff check, ruff format --check, pylint-odoo (OCA
                     mandatory checks), prettier --check on our addons' XML
     i18n            regenerate each addon's .pot from a throwaway install and merge it into

@@ -66,6 +66,11 @@ def main(argv: list[str] | None = None) -> int:
         help="skip installing each addon alone (quick local runs; CI runs it)",
     )
     test.add_argument(
+        "--no-bench",
+        action="store_true",
+        help="skip running the benchmarks at a tiny size (quick local runs; CI runs it)",
+    )
+    test.add_argument(
         "--upgrade-from",
         metavar="REF",
         default=os.environ.get("OMNI_UPGRADE_FROM", "").strip() or None,

@@ -1,9 +1,9 @@
 """``make test``: the linters, PostgreSQL, localstripe and one install of our addons (every
 one that installs in this Odoo), then every test in one pytest run (pytest-odoo runs each
 addon's Odoo suites on that database), then Odoo's own payment suites on a copy of it (OCA's
-click-odoo-copydb), then each addon installed alone (``alone``) and, when asked, the upgrade
-from an older commit (``upgrade``). The project's own is the order and the single install
-shared by the tests."""
+click-odoo-copydb), then each addon installed alone (``alone``), when asked the upgrade
+from an older commit (``upgrade``), and every benchmark at a tiny size (``bench``). The
+project's own is the order and the single install shared by the tests."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from .alone import installs_alone
+from .bench import run_benchmarks
 from .common import LOG_DIR, REPO, HarnessError, display, free_port, say, warn
 from .deps import cmd_deps, pip_deps
 from .install import copy_database, odoo_install, write_odoo_conf
@@ -115,6 +116,18 @@ def _alone_check(session: Session, odoo: Odoo, pg: Postgres, ours: list[str]) ->
     return Check(label, len(results) - len(failed), len(failed), lines)
 
 
+def _bench_check(session: Session, odoo: Odoo) -> Check:
+    started = time.monotonic()
+    results = run_benchmarks(session, odoo)
+    failed = [r for r in results if not r.ok]
+    lines = [
+        f"{r.name}: {'ok' if r.ok else 'FAILED: ' + r.detail} ({r.seconds:.0f}s)" for r in results
+    ]
+    minutes = (time.monotonic() - started) / 60
+    label = f"benchmarks run at a tiny size ({minutes:.1f} min; bench/, nothing measured)"
+    return Check(label, len(results) - len(failed), len(failed), lines)
+
+
 def _upgrade_check(session: Session, odoo: Odoo, pg: Postgres, ref: str) -> Check:
     result = run_upgrade_check(session, odoo, pg, ref)
     return Check(f"upgrade from {ref}", int(result.ok), int(not result.ok), result.lines)
@@ -126,8 +139,10 @@ def cmd_test(args) -> int:
     else:
         cmd_deps()
     odoo = None if args.no_odoo else require_odoo()
-    if os.environ.get("CI") and (args.no_odoo or args.no_alone):
-        raise HarnessError("CI runs every test: --no-odoo and --no-alone are not for CI")
+    if os.environ.get("CI") and (args.no_odoo or args.no_alone or args.no_bench):
+        raise HarnessError(
+            "CI runs every test: --no-odoo, --no-alone and --no-bench are not for CI"
+        )
     stop_leftovers(quiet=True)
     session = Session("test")
     # The linters run side by side with the servers' start and our addons' installation;
@@ -184,6 +199,8 @@ def cmd_test(args) -> int:
         checks.append(_alone_check(session, odoo, pg, ours))
     if odoo and args.upgrade_from:
         checks.append(_upgrade_check(session, odoo, pg, args.upgrade_from))
+    if odoo and not args.no_bench and not _has_path_args(extra):
+        checks.append(_bench_check(session, odoo))
     plain = junit_counts(junit, "tests.")
     per_addon = {
         name: junit_counts(junit, f"{name}.") for name in ours if (REPO / name / "tests").is_dir()
